@@ -1,0 +1,158 @@
+/**
+ * Byte-exact line reading with 1-based line numbers and byte offsets, from a file or stdin.
+ * Invariants: every line of the input is yielded exactly once, in order, with its number; the text is
+ * validated UTF-8 (invalid bytes are an error, never replacement characters); a trailing "\r" (CRLF) is
+ * removed; a UTF-8 BOM at the very start of the input is removed; no line longer than `maxLineBytes` is
+ * ever buffered whole (memory stays bounded however long a line is).
+ */
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { InputError } from '../errors.js';
+
+export interface RawLine {
+  /** 1-based line number in the input. */
+  lineNumber: number;
+  /** Byte offset of the line's first byte in the input. */
+  byteOffset: number;
+  /** The line's text without the line terminator (and without a trailing \r). */
+  text: string;
+}
+
+export interface LineReaderOptions {
+  /** Longest line accepted, in bytes; longer lines are an error naming the line. Default 64 MiB. */
+  maxLineBytes?: number;
+  /** Byte offset to start reading at (for --resume and shards); must be the start of a line. */
+  startByte?: number;
+  /** Line number of the line at startByte. Default 1. */
+  startLine?: number;
+  /** Called when invalid UTF-8 or an over-long line is met; default throws the InputError. */
+  onBadLine?: (error: InputError, line: RawLine) => void;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** The display name of an input: its path, or "<stdin>". */
+export function inputName(path: string | undefined): string {
+  return path === undefined || path === '-' ? '<stdin>' : path;
+}
+
+export function openInput(path: string | undefined, startByte = 0): Readable {
+  if (path === undefined || path === '-') return process.stdin;
+  return createReadStream(path, { start: startByte, highWaterMark: 1 << 20 });
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Yield the lines of `path` (or stdin for undefined / "-"). A final line without "\n" is yielded too.
+ * Errors opening or reading the file become InputErrors naming the file.
+ */
+export async function* readLines(path: string | undefined, options: LineReaderOptions = {}): AsyncGenerator<RawLine> {
+  const name = inputName(path);
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  let lineNumber = options.startLine ?? 1;
+  let offset = options.startByte ?? 0;
+  const atStart = offset === 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let overLong = false;
+
+  const emit = (bytes: Buffer): RawLine | undefined => {
+    let body = bytes;
+    if (lineNumber === 1 && atStart && body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) {
+      body = body.subarray(3);
+    }
+    if (body.length > 0 && body[body.length - 1] === 0x0d) body = body.subarray(0, body.length - 1);
+    const line: RawLine = { lineNumber, byteOffset: offset, text: '' };
+    if (overLong) {
+      fail(new InputError(name, lineNumber, `line is longer than ${maxLineBytes} bytes`, { hint: 'raise --max-line-bytes if such lines are intended' }), line);
+      return undefined;
+    }
+    try {
+      line.text = decoder.decode(body);
+    } catch (cause) {
+      const at = firstInvalidUtf8(body);
+      fail(new InputError(name, lineNumber, `invalid UTF-8 at byte ${at} of the line`, { cause, hint: 're-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)' }), line);
+      return undefined;
+    }
+    return line;
+  };
+  const fail = (error: InputError, line: RawLine) => {
+    if (options.onBadLine) options.onBadLine(error, line);
+    else throw error;
+  };
+
+  let stream: Readable;
+  try {
+    stream = openInput(path, offset);
+  } catch (cause) {
+    throw new InputError(name, undefined, `cannot open: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (;;) {
+        const nl = chunk.indexOf(0x0a, start);
+        if (nl === -1) break;
+        let bytes: Buffer;
+        if (pendingBytes === 0) bytes = chunk.subarray(start, nl);
+        else {
+          if (!overLong) pending.push(chunk.subarray(start, nl));
+          bytes = overLong ? Buffer.alloc(0) : Buffer.concat(pending);
+          if (pendingBytes + (nl - start) > maxLineBytes) overLong = true;
+        }
+        if (bytes.length > maxLineBytes) overLong = true;
+        const line = emit(bytes);
+        if (line) yield line;
+        offset += pendingBytes + (nl - start) + 1;
+        lineNumber++;
+        pending = [];
+        pendingBytes = 0;
+        overLong = false;
+        start = nl + 1;
+      }
+      if (start < chunk.length) {
+        const rest = chunk.subarray(start);
+        pendingBytes += rest.length;
+        if (pendingBytes > maxLineBytes) {
+          overLong = true;
+          pending = [];
+        } else {
+          // Copy: the stream may reuse its chunk buffers.
+          pending.push(Buffer.from(rest));
+        }
+      }
+    }
+  } catch (cause) {
+    if (cause instanceof InputError) throw cause;
+    throw new InputError(name, undefined, `cannot read: ${(cause as Error).message}`, { cause });
+  }
+  if (pendingBytes > 0 || overLong) {
+    const line = emit(overLong ? Buffer.alloc(0) : Buffer.concat(pending));
+    if (line) yield line;
+  }
+}
+
+/** Byte index of the first byte that is not part of a well-formed UTF-8 sequence (RFC 3629). */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    let need: number;
+    let min: number;
+    if (b < 0x80) { i++; continue; }
+    else if (b >= 0xc2 && b <= 0xdf) { need = 1; min = 0x80; }
+    else if (b >= 0xe0 && b <= 0xef) { need = 2; min = 0x800; }
+    else if (b >= 0xf0 && b <= 0xf4) { need = 3; min = 0x10000; }
+    else return i;
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return bytes.length;
+}

@@ -1,0 +1,36 @@
+/**
+ * The one interface between retrieval engines (BM25, dense, hybrid) and the mining stage. The mining stage
+ * (windows, exclusions, filters, sampling, formats) knows nothing about how candidates were found.
+ * Invariants every implementation keeps: search results are sorted by score descending, ties broken by
+ * ascending docOrdinal, so runs are reproducible; doc ordinals are dense 0..docCount-1 in corpus order.
+ */
+
+/** One scored document for a query. `score` is the engine's own similarity (BM25 score, cosine, RRF). */
+export interface Candidate {
+  docOrdinal: number;
+  score: number;
+}
+
+/** Read access to the corpus an index was built from (see src/corpus/doc-store.ts). */
+export interface CorpusView {
+  readonly docCount: number;
+  /** The document's `text` field as it was in the corpus. */
+  text(docOrdinal: number): string;
+  /** The corpus id (the `_id`/`id` field, or the ordinal as a string when the corpus had none). */
+  id(docOrdinal: number): string;
+  /** Ordinal of a corpus id, undefined if no such id. */
+  ordinalOfId(id: string): number | undefined;
+  /** 64-bit hash (as a bigint) of the normalised text (see src/text/normalize.ts): equal texts, equal hashes. */
+  normalizedTextHash(docOrdinal: number): bigint;
+}
+
+export interface Retriever {
+  /** Short engine name for logs and stats: "bm25", "dense", "hybrid". */
+  readonly name: string;
+  readonly corpus: CorpusView;
+  /** Top-`k` candidates for each query text, best first. Fewer when the corpus has fewer matches. */
+  search(queries: readonly string[], k: number): Promise<Candidate[][]>;
+  /** The engine's score of each given document for the query, whether or not it is in the top-k. */
+  scoreDocuments(query: string, docOrdinals: readonly number[]): Promise<number[]>;
+  close(): Promise<void> | void;
+}
