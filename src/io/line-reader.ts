@@ -27,6 +27,8 @@ export interface LineReaderOptions {
   startLine?: number;
   /** Called when invalid UTF-8 or an over-long line is met; default throws the InputError. */
   onBadLine?: (error: InputError, line: RawLine) => void;
+  /** Name used in messages instead of the path. */
+  displayName?: string;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -48,7 +50,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * Errors opening or reading the file become InputErrors naming the file.
  */
 export async function* readLines(path: string | undefined, options: LineReaderOptions = {}): AsyncGenerator<RawLine> {
-  const name = inputName(path);
+  const name = options.displayName ?? inputName(path);
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   let lineNumber = options.startLine ?? 1;
   let offset = options.startByte ?? 0;

@@ -1,0 +1,23 @@
+/**
+ * The BM25 engine behind the Retriever interface: an inverted index plus the doc store it was built over.
+ */
+import type { DocStore } from '../corpus/doc-store.js';
+import type { Candidate, Retriever } from '../mine/retriever.js';
+import type { Bm25Index } from './index-reader.js';
+
+export class Bm25Retriever implements Retriever {
+  readonly name = 'bm25';
+  constructor(readonly index: Bm25Index, readonly corpus: DocStore) {}
+
+  async search(queries: readonly string[], k: number): Promise<Candidate[][]> {
+    return queries.map((query) => this.index.search(query, k));
+  }
+
+  async scoreDocuments(query: string, docOrdinals: readonly number[]): Promise<number[]> {
+    return this.index.scoreDocuments(query, docOrdinals);
+  }
+
+  close(): void {
+    this.corpus.close();
+  }
+}

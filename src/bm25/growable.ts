@@ -1,0 +1,38 @@
+/**
+ * Append-only typed arrays that grow in fixed-size chunks (no quadratic copying, no giant reallocations):
+ * the index writer's posting buffers. Invariant: `get(i)` returns the i-th pushed value.
+ */
+const CHUNK = 1 << 20;
+
+export class ChunkedUint32 {
+  private chunks: Uint32Array[] = [];
+  private current = new Uint32Array(CHUNK);
+  private used = 0;
+  length = 0;
+
+  push(value: number): void {
+    if (this.used === CHUNK) {
+      this.chunks.push(this.current);
+      this.current = new Uint32Array(CHUNK);
+      this.used = 0;
+    }
+    this.current[this.used++] = value;
+    this.length++;
+  }
+
+  /** Visit every value in push order. */
+  forEachChunk(visit: (chunk: Uint32Array, firstIndex: number) => void): void {
+    let first = 0;
+    for (const chunk of this.chunks) {
+      visit(chunk, first);
+      first += chunk.length;
+    }
+    visit(this.current.subarray(0, this.used), first);
+  }
+
+  toArray(): Uint32Array {
+    const out = new Uint32Array(this.length);
+    this.forEachChunk((chunk, first) => out.set(chunk, first));
+    return out;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * BM25 index reader and exact top-k search. A query only sums precomputed impacts (term-at-a-time into a
+ * dense accumulator) and selects the top k with a bounded heap; nothing is approximated, so results equal an
+ * exhaustive scorer's (test/bm25-differential.test.ts). Ties rank the lower doc ordinal first.
+ * Every file is checksum-verified on open (src/storage/container.ts).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IndexError } from '../errors.js';
+import type { Analyzer } from '../text/analyzer.js';
+import type { Candidate } from '../mine/retriever.js';
+import { ContainerReader } from '../storage/container.js';
+import { BM25_VERSIONS, type Bm25Manifest } from './index-writer.js';
+import { TopK } from './top-k.js';
+
+function aligned<T extends Float64Array | Float32Array | Uint32Array>(
+  Type: { new (length: number): T; BYTES_PER_ELEMENT: number },
+  bytes: Buffer,
+  at: number,
+  count: number,
+): T {
+  const out = new Type(count);
+  new Uint8Array(out.buffer).set(bytes.subarray(at, at + count * Type.BYTES_PER_ELEMENT));
+  return out;
+}
+
+export function readBm25Manifest(dir: string): Bm25Manifest | undefined {
+  const path = join(dir, 'manifest.json');
+  if (!existsSync(path)) return undefined;
+  try {
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as Bm25Manifest;
+    return manifest.format === 'rare-mine-bm25' ? manifest : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class Bm25Index {
+  readonly manifest: Bm25Manifest;
+  readonly docCount: number;
+  private readonly termIds = new Map<string, number>();
+  private readonly starts: Float64Array;
+  readonly idf: Float64Array;
+  private readonly docs: Uint32Array;
+  private readonly impacts: Float32Array;
+  private readonly docLengths: Uint32Array;
+  private readonly accumulator: Float64Array;
+  private readonly touched: Uint32Array;
+
+  constructor(readonly dir: string, readonly analyzer: Analyzer, rebuildHint: string) {
+    const manifest = readBm25Manifest(dir);
+    if (!manifest) throw new IndexError(`${dir}: no BM25 manifest`, { hint: `build it: ${rebuildHint}` });
+    if (manifest.version > BM25_VERSIONS.current || manifest.version < BM25_VERSIONS.oldestReadable) {
+      throw new IndexError(`${dir}: BM25 index format ${manifest.version} is not readable by this rare-mine (reads ${BM25_VERSIONS.oldestReadable}..${BM25_VERSIONS.current})`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+    }
+    if (manifest.analyzer !== analyzer.fingerprint) {
+      throw new IndexError(`${dir}: index was built with analyzer "${manifest.analyzer}", not "${analyzer.fingerprint}"`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+    }
+    this.manifest = manifest;
+    this.docCount = manifest.docCount;
+
+    const termsFile = new ContainerReader(join(dir, 'terms.bin'), 'TERM', BM25_VERSIONS, rebuildHint);
+    const terms = termsFile.readAll();
+    termsFile.close();
+    const termCount = terms.readUInt32LE(0);
+    let at = 8;
+    this.starts = aligned(Float64Array, terms, at, termCount + 1);
+    at += (termCount + 1) * 8;
+    this.idf = aligned(Float64Array, terms, at, termCount);
+    at += termCount * 8;
+    at += termCount * 4; // max impacts (reserved for pruning)
+    const termOffsets = aligned(Uint32Array, terms, at, termCount + 1);
+    at += (termCount + 1) * 4;
+    const blob = terms.subarray(at);
+    for (let t = 0; t < termCount; t++) this.termIds.set(blob.toString('utf8', termOffsets[t], termOffsets[t + 1]), t);
+
+    const postingsFile = new ContainerReader(join(dir, 'postings.bin'), 'POST', BM25_VERSIONS, rebuildHint);
+    const postingCount = postingsFile.payloadBytes / 8;
+    if (postingCount !== manifest.postingCount || this.starts[termCount] !== postingCount) {
+      throw new IndexError(`${dir}: postings.bin holds ${postingCount} postings, manifest says ${manifest.postingCount}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+    }
+    this.docs = new Uint32Array(postingCount);
+    this.impacts = new Float32Array(postingCount);
+    postingsFile.read(0, postingCount * 4, Buffer.from(this.docs.buffer));
+    postingsFile.read(postingCount * 4, postingCount * 4, Buffer.from(this.impacts.buffer));
+    postingsFile.close();
+
+    const lengthsFile = new ContainerReader(join(dir, 'lengths.bin'), 'DLEN', BM25_VERSIONS, rebuildHint);
+    this.docLengths = new Uint32Array(this.docCount);
+    lengthsFile.read(0, this.docCount * 4, Buffer.from(this.docLengths.buffer));
+    lengthsFile.close();
+
+    this.accumulator = new Float64Array(this.docCount);
+    this.touched = new Uint32Array(this.docCount);
+  }
+
+  get termCount(): number {
+    return this.termIds.size;
+  }
+
+  /** Analyzed document length (terms after stopwords), as indexed. */
+  docLength(docOrdinal: number): number {
+    return this.docLengths[docOrdinal];
+  }
+
+  /** Query terms → (term id, multiplicity). Unknown terms are dropped: they match nothing. */
+  private queryTerms(query: string): Array<[number, number]> {
+    const weights = new Map<number, number>();
+    for (const term of this.analyzer.terms(query)) {
+      const id = this.termIds.get(term);
+      if (id !== undefined) weights.set(id, (weights.get(id) ?? 0) + 1);
+    }
+    return [...weights];
+  }
+
+  /** The exact top-k documents for `query`, best first. */
+  search(query: string, k: number): Candidate[] {
+    const acc = this.accumulator;
+    const touched = this.touched;
+    const { docs, impacts, starts } = this;
+    let touchedCount = 0;
+    for (const [term, weight] of this.queryTerms(query)) {
+      const end = starts[term + 1];
+      for (let i = starts[term]; i < end; i++) {
+        const doc = docs[i];
+        if (acc[doc] === 0) touched[touchedCount++] = doc;
+        acc[doc] += weight * impacts[i];
+      }
+    }
+    const top = new TopK(Math.min(k, touchedCount));
+    for (let i = 0; i < touchedCount; i++) {
+      const doc = touched[i];
+      top.offer(doc, acc[doc]);
+      acc[doc] = 0;
+    }
+    return top.sorted();
+  }
+
+  /** The BM25 score of each given document for `query` (0 when no query term occurs in it). */
+  scoreDocuments(query: string, docOrdinals: readonly number[]): number[] {
+    const scores = new Array<number>(docOrdinals.length).fill(0);
+    for (const [term, weight] of this.queryTerms(query)) {
+      const start = this.starts[term];
+      const end = this.starts[term + 1];
+      docOrdinals.forEach((doc, j) => {
+        let lo = start;
+        let hi = end - 1;
+        while (lo <= hi) {
+          const mid = Math.floor((lo + hi) / 2);
+          const value = this.docs[mid];
+          if (value === doc) {
+            scores[j] += weight * this.impacts[mid];
+            return;
+          }
+          if (value < doc) lo = mid + 1;
+          else hi = mid - 1;
+        }
+      });
+    }
+    return scores;
+  }
+}

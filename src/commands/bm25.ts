@@ -1,0 +1,47 @@
+/**
+ * `rare-mine bm25`: mine negatives with BM25 over an on-disk inverted index (built, or reused when it matches).
+ */
+import type { Command } from 'commander';
+import { addBm25Options, addCorpusOptions, addMiningOptions, addRecordOptions } from '../cli/options.js';
+import { Bm25Retriever } from '../bm25/bm25-retriever.js';
+import { ensureBm25Index, ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
+import { runMine, type MineCommandOptions } from './mine.js';
+
+export interface Bm25Options {
+  lang: string;
+  k1: number;
+  b: number;
+  bm25Variant: string;
+}
+
+export function rebuildHint(kind: string, indexDir: string | undefined): string {
+  return `rare-mine index ${kind} --corpus CORPUS${indexDir ? ` --index-dir ${indexDir}` : ''}`;
+}
+
+/** Open (building as needed) the doc store and BM25 index for a corpus source. */
+export async function openBm25(source: CorpusSource | undefined, options: Bm25Options & { indexDir?: string; rebuild: boolean }): Promise<Bm25Retriever> {
+  const hint = rebuildHint('bm25', options.indexDir);
+  const dir = resolveIndexDir(options.indexDir);
+  const docs = await ensureDocStore(dir, source, options.rebuild, hint);
+  const index = await ensureBm25Index(dir, docs, options.lang, { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint);
+  return new Bm25Retriever(index, docs);
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('bm25')
+    .summary('mine hard negatives with BM25')
+    .description(
+      'Mine hard negatives with BM25 (Lucene scoring, k1=0.9 b=0.4 as Anserini/pyserini/DataFlow). Reads JSONL records ' +
+        '(stdin when INPUT is absent or "-") and writes each one back, in order, with the negatives added.\n' +
+        'Defaults: --min-rank 0, no --max-rank, --sample top (DataFlow BM25HardNeg: the top --num-neg non-positive passages).',
+    )
+    .argument('[input]', 'input JSONL (default: stdin)');
+  addRecordOptions(command);
+  addCorpusOptions(command);
+  addBm25Options(command);
+  addMiningOptions(command, { minRank: 0, sample: 'top' });
+  command.action(async (input: string | undefined, options: MineCommandOptions & Bm25Options) => {
+    await runMine(input, options, (source) => openBm25(source, options));
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * `rare-mine eval`: retrieval quality of a retriever on BEIR files (nDCG@10, Recall@100, MRR@10 with trec_eval's
+ * definitions) and its speed: index build seconds, search seconds and queries/s for top-100.
+ */
+import { writeFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { log } from '../log.js';
+import { addBm25Options, integer } from '../cli/options.js';
+import { RejectPolicy } from '../io/jsonl.js';
+import { fingerprintFile, readCorpusFile } from '../corpus/corpus-source.js';
+import { evaluate } from '../eval/metrics.js';
+import { readQrels, readQueries } from '../eval/beir.js';
+import type { Retriever } from '../mine/retriever.js';
+import type { CorpusSource } from '../index/index-dir.js';
+import { openBm25, type Bm25Options } from './bm25.js';
+import { RETRIEVER_OPENERS } from './retrievers.js';
+
+export interface EvalOptions extends Bm25Options {
+  retriever: string;
+  corpus: string;
+  queries: string;
+  qrels: string;
+  json: boolean;
+  run?: string;
+  indexDir?: string;
+  rebuild: boolean;
+  threads: number;
+  depth: number;
+  [more: string]: unknown;
+}
+
+export async function runEval(options: EvalOptions): Promise<void> {
+  const keys = { idKey: '_id', textKey: 'text', titleKey: 'title' };
+  const source: CorpusSource = {
+    description: options.corpus,
+    fingerprint: await fingerprintFile(options.corpus, `corpus;${keys.idKey};${keys.textKey};${keys.titleKey}`),
+    documents: () => readCorpusFile(options.corpus, keys, new RejectPolicy('fail')),
+  };
+  const queries = await readQueries(options.queries);
+  const qrels = await readQrels(options.qrels);
+  const judged = queries.filter((q) => qrels.has(q.id));
+  if (judged.length === 0) throw new UsageError(`no query of ${options.queries} has judgments in ${options.qrels}`);
+
+  const indexStarted = performance.now();
+  const retriever: Retriever =
+    options.retriever === 'bm25' ? await openBm25(source, options) : await openOther(options.retriever, source, options);
+  const indexSeconds = (performance.now() - indexStarted) / 1000;
+
+  const searchStarted = performance.now();
+  const results = await retriever.search(judged.map((q) => q.text), options.depth);
+  const searchSeconds = (performance.now() - searchStarted) / 1000;
+
+  const rankings = new Map<string, string[]>();
+  const runLines: string[] = [];
+  judged.forEach((query, i) => {
+    const ids = results[i].map((c) => retriever.corpus.id(c.docOrdinal));
+    rankings.set(query.id, ids);
+    results[i].forEach((c, rank) => runLines.push(`${query.id} Q0 ${ids[rank]} ${rank + 1} ${c.score.toFixed(6)} rare-mine-${retriever.name}`));
+  });
+  await retriever.close();
+  if (options.run) writeFileSync(options.run, runLines.join('\n') + '\n');
+  const scores = evaluate(rankings, qrels);
+  const report = {
+    ...scores,
+    index_seconds: round(indexSeconds),
+    search_seconds: round(searchSeconds),
+    queries_per_second: round(judged.length / searchSeconds),
+  };
+  if (options.json) process.stdout.write(JSON.stringify(report) + '\n');
+  else {
+    process.stdout.write(
+      `retriever   ${retriever.name}\nqueries     ${report.queries}\nnDCG@10     ${report['ndcg@10'].toFixed(4)}\nRecall@100  ${report['recall@100'].toFixed(4)}\n` +
+        `MRR@10      ${report['mrr@10'].toFixed(4)}\nindex       ${report.index_seconds} s\nsearch      ${report.search_seconds} s (${report.queries_per_second} queries/s, top-${options.depth}, ${options.threads} thread)\n`,
+    );
+  }
+  log().debug(report, 'eval');
+}
+
+async function openOther(name: string, source: CorpusSource, options: EvalOptions): Promise<Retriever> {
+  const opener = RETRIEVER_OPENERS[name];
+  if (!opener) throw new UsageError(`unknown --retriever "${name}"; choose one of: bm25, ${Object.keys(RETRIEVER_OPENERS).join(', ')}`);
+  return opener(source, options);
+}
+
+function round(value: number): number {
+  return Number(value.toFixed(4));
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('eval')
+    .summary('retrieval quality and speed on BEIR files')
+    .description('Evaluate a retriever on BEIR files: prints nDCG@10, Recall@100, MRR@10 (trec_eval definitions) and index/search time.')
+    .addOption(new Option('--retriever <name>', 'bm25, dense or hybrid').default('bm25'))
+    .requiredOption('--corpus <file>', 'BEIR corpus.jsonl')
+    .requiredOption('--queries <file>', 'BEIR queries JSONL ({"_id","text"})')
+    .requiredOption('--qrels <file>', 'BEIR qrels TSV with header (query-id, corpus-id, score)')
+    .option('--json', 'print one JSON object: ndcg@10, recall@100, mrr@10, queries, index_seconds, search_seconds, queries_per_second', false)
+    .option('--run <file>', 'also write the ranking as a TREC run file')
+    .option('--index-dir <dir>', 'index dir (reused when it matches; default temporary)')
+    .option('--rebuild', 'rebuild the index even when it matches', false)
+    .option('--threads <n>', 'search threads', integer('--threads', 1), 1)
+    .option('--depth <n>', 'ranking depth evaluated', integer('--depth', 1), 100);
+  addBm25Options(command);
+  command.action(async (options: EvalOptions) => runEval(options));
+}

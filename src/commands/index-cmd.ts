@@ -1,0 +1,57 @@
+/**
+ * `rare-mine index bm25`: build (or confirm) the doc store and BM25 index of a corpus once, so that many mining
+ * runs and shards can read it.
+ */
+import type { Command } from 'commander';
+import { log } from '../log.js';
+import { addBm25Options } from '../cli/options.js';
+import { RejectPolicy } from '../io/jsonl.js';
+import { fingerprintFile, readCorpusFile } from '../corpus/corpus-source.js';
+import { openBm25, type Bm25Options } from './bm25.js';
+
+export interface IndexOptions extends Bm25Options {
+  corpus: string;
+  corpusIdKey: string;
+  corpusTextKey: string;
+  corpusTitleKey: string;
+  indexDir: string;
+  rebuild: boolean;
+  onError: 'fail' | 'skip';
+  rejects?: string;
+}
+
+export async function runIndexBm25(options: IndexOptions): Promise<void> {
+  const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
+  const policy = new RejectPolicy(options.onError, options.rejects);
+  const started = performance.now();
+  const retriever = await openBm25(
+    {
+      description: options.corpus,
+      fingerprint: await fingerprintFile(options.corpus, `corpus;${keys.idKey};${keys.textKey};${keys.titleKey}`),
+      documents: () => readCorpusFile(options.corpus, keys, policy),
+    },
+    options,
+  );
+  log().info(
+    { indexDir: options.indexDir, docs: retriever.corpus.docCount, terms: retriever.index.termCount, rejected: policy.rejected, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) },
+    'index ready',
+  );
+  await retriever.close();
+}
+
+export function register(program: Command): void {
+  const index = program.command('index').summary('build an index once, to mine many times');
+  const bm25 = index
+    .command('bm25')
+    .description('Build the doc store and BM25 index of a corpus in --index-dir (reused when corpus and settings match).')
+    .requiredOption('--corpus <file>', 'corpus JSONL (or .json array): {"_id","title","text"}')
+    .requiredOption('--index-dir <dir>', 'where the index is written')
+    .option('--corpus-id-key <key>', 'corpus id field (falls back to "id")', '_id')
+    .option('--corpus-text-key <key>', 'corpus text field', 'text')
+    .option('--corpus-title-key <key>', 'corpus title field', 'title')
+    .option('--rebuild', 'rebuild even when it matches', false)
+    .option('--on-error <policy>', 'bad corpus line: fail or skip', 'fail')
+    .option('--rejects <file>', 'with --on-error skip: where bad lines go');
+  addBm25Options(bm25);
+  bm25.action(async (options: IndexOptions) => runIndexBm25(options));
+}

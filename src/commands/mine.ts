@@ -1,0 +1,184 @@
+/**
+ * The mining command body shared by `bm25`, `dense` and `hybrid`: resolve the corpus, open the retriever,
+ * stream the input in batches through the Miner, write every record in input order, print the summary.
+ * Invariant: records in = records written + records rejected (under --on-error skip), always.
+ */
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { InputError } from '../errors.js';
+import { log } from '../log.js';
+import { readRecords, RejectPolicy, type OnError } from '../io/jsonl.js';
+import { inputName } from '../io/line-reader.js';
+import { OutputSink } from '../io/output.js';
+import { Miner, type MinedRecord, type MiningOptions } from '../mine/miner.js';
+import type { Retriever } from '../mine/retriever.js';
+import { withFields } from '../formats/record.js';
+import { corpusFromInput, fingerprintFile, readCorpusFile, type CorpusKeys } from '../corpus/corpus-source.js';
+import { readDocStoreManifest } from '../corpus/doc-store.js';
+import type { CorpusSource } from '../index/index-dir.js';
+import { Progress } from '../cli/progress.js';
+import { setActiveOutput } from '../cli/signals.js';
+
+export interface RecordOptions {
+  questionKey: string;
+  textKey: string;
+  positiveIdsKey?: string;
+  outputKey: string;
+  withScores: boolean;
+  withIds: boolean;
+  output?: string;
+  onError: OnError;
+  rejects?: string;
+  maxLineBytes: number;
+}
+
+export interface CorpusOptions {
+  corpus?: string;
+  corpusIdKey: string;
+  corpusTextKey: string;
+  corpusTitleKey: string;
+  indexDir?: string;
+  rebuild: boolean;
+}
+
+export interface MineCommandOptions extends RecordOptions, CorpusOptions, Omit<MiningOptions, 'questionKey' | 'textKey' | 'positiveIdsKey'> {
+  batchSize: number;
+}
+
+const INPUT_SOURCE_PREFIX = 'input texts of ';
+
+/** Copy stdin to a temporary file (the input must be read twice when it is also the corpus). */
+export async function spoolStdin(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'rare-mine-stdin-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'stdin.jsonl');
+  await pipeline(process.stdin, createWriteStream(path));
+  return path;
+}
+
+/**
+ * The corpus to index: --corpus; else, when --index-dir already holds a doc store built from a corpus file,
+ * that index as it is; else (DataFlow style) the distinct positive texts of the input.
+ */
+export async function resolveCorpusSource(options: CorpusOptions & { textKey: string }, inputPath: string, policy: RejectPolicy): Promise<CorpusSource | undefined> {
+  const keys: CorpusKeys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
+  if (options.corpus) {
+    const path = options.corpus;
+    return {
+      description: path,
+      fingerprint: await fingerprintFile(path, `corpus;${keys.idKey};${keys.textKey};${keys.titleKey}`),
+      documents: () => readCorpusFile(path, keys, policy),
+    };
+  }
+  if (options.indexDir) {
+    const manifest = readDocStoreManifest(join(options.indexDir, 'docs'));
+    if (manifest && !manifest.source.startsWith(INPUT_SOURCE_PREFIX)) {
+      log().info({ corpus: manifest.source, docs: manifest.docCount }, 'no --corpus: using the corpus already indexed in --index-dir');
+      return undefined;
+    }
+  }
+  return {
+    description: `${INPUT_SOURCE_PREFIX}${inputPath}`,
+    fingerprint: await fingerprintFile(inputPath, `input;${options.textKey}`),
+    documents: () => corpusFromInput(inputPath, options.textKey, policy),
+  };
+}
+
+export type RetrieverFactory = (source: CorpusSource | undefined) => Promise<Retriever>;
+
+/** Run a mining command end to end. */
+export async function runMine(inputPath: string | undefined, options: MineCommandOptions, openRetriever: RetrieverFactory): Promise<void> {
+  const started = Date.now();
+  const times: Record<string, number> = {};
+  const displayName = inputName(inputPath);
+  const policy = new RejectPolicy(options.onError, options.rejects);
+  let readPath = inputPath;
+  if ((inputPath === undefined || inputPath === '-') && !options.corpus) {
+    readPath = await spoolStdin();
+    log().debug({ spool: readPath }, 'stdin spooled to a temporary file (it is also the corpus)');
+  }
+  const source = await resolveCorpusSource(options, readPath ?? '-', policy);
+  const retriever = await openRetriever(source);
+  times.index_seconds = (Date.now() - started) / 1000;
+
+  const miner = new Miner(retriever, { ...options }, displayName);
+  const sink = new OutputSink(options.output);
+  setActiveOutput(sink);
+  const miningStarted = Date.now();
+  let written = 0;
+  const progress = new Progress('mining');
+  try {
+    let batch: ReturnType<Miner['parse']>[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const mined = await miner.mine(batch);
+      batch = [];
+      for (const record of mined) {
+        const wait = sink.write(formatRecord(record, retriever, options) + '\n');
+        if (wait) await wait;
+        written++;
+      }
+      progress.tick(mined.length);
+    };
+    for await (const record of readRecords(readPath, { policy, maxLineBytes: options.maxLineBytes, displayName })) {
+      if (sink.closed) break;
+      let parsed;
+      try {
+        parsed = miner.parse(record);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        policy.reject(error, record.raw);
+        continue;
+      }
+      batch.push(parsed);
+      if (batch.length >= options.batchSize) await flush();
+    }
+    await flush();
+    progress.done();
+    if (sink.closed) {
+      log().debug('output closed by the reader (e.g. | head): stopping early, not an error');
+      await sink.abort();
+      return;
+    }
+    await sink.commit();
+  } catch (error) {
+    progress.done();
+    await sink.abort();
+    throw error;
+  } finally {
+    setActiveOutput(undefined);
+    await retriever.close();
+  }
+  times.mine_seconds = (Date.now() - miningStarted) / 1000;
+  const c = miner.counters;
+  log().info(
+    {
+      records_in: written + policy.rejected,
+      records_out: written,
+      rejected: policy.rejected,
+      blank_lines: policy.blankLines,
+      negatives_per_record: written === 0 ? 0 : Number((c.negatives / written).toFixed(3)),
+      short_records: c.short,
+      records_without_positives: c.withoutPositives,
+      unknown_positive_ids: c.unknownPositiveIds,
+      excluded: { positive: c.excludedPositive, query: c.excludedQuery, duplicate: c.excludedDuplicate },
+      ...Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Number(v.toFixed(3))])),
+      total_seconds: Number(((Date.now() - started) / 1000).toFixed(3)),
+    },
+    'summary',
+  );
+  if (c.short > 0) {
+    log().warn({ short_records: c.short, asked: options.numNeg }, 'some records got fewer negatives than asked: widen --max-rank, lower --min-rank, or use a larger corpus');
+  }
+}
+
+function formatRecord(mined: MinedRecord, retriever: Retriever, options: MineCommandOptions): string {
+  const fields: Record<string, unknown> = {
+    [options.outputKey]: mined.negatives.map((n) => retriever.corpus.text(n.docOrdinal)),
+  };
+  if (options.withScores) fields[`${options.outputKey}_scores`] = mined.negatives.map((n) => n.score);
+  if (options.withIds) fields[`${options.outputKey}_ids`] = mined.negatives.map((n) => retriever.corpus.id(n.docOrdinal));
+  return withFields(mined.record.raw, mined.record.value, fields);
+}

@@ -1,0 +1,104 @@
+/**
+ * JSONL records with their line numbers, and the bad-input policy. Each non-blank line must be one JSON object;
+ * anything else is an InputError naming file and line. Under `--on-error skip` a bad line is written with its
+ * reason to the rejects file and counted instead, so records in = records out + rejected, always.
+ * Blank lines (empty or whitespace only) are not records: they are counted and reported, never an error.
+ */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { inputName, readLines, type LineReaderOptions, type RawLine } from './line-reader.js';
+
+export type OnError = 'fail' | 'skip';
+
+export interface JsonRecord {
+  lineNumber: number;
+  byteOffset: number;
+  /** The line exactly as read (without its terminator). */
+  raw: string;
+  value: Record<string, unknown>;
+}
+
+/** Decides what happens to a bad line: throw (fail) or record it in the rejects file and count it (skip). */
+export class RejectPolicy {
+  rejected = 0;
+  blankLines = 0;
+  constructor(readonly onError: OnError = 'fail', readonly rejectsPath?: string) {
+    if (rejectsPath) writeFileSync(rejectsPath, '');
+  }
+
+  /** Handle a bad line: throws the error under `fail`. */
+  reject(error: InputError, raw: string | undefined): void {
+    if (this.onError === 'fail') throw error;
+    this.rejected++;
+    if (this.rejectsPath) {
+      appendFileSync(this.rejectsPath, JSON.stringify({ file: error.file, line: error.line, reason: error.reason, raw: raw ?? null }) + '\n');
+    }
+  }
+}
+
+/** Parse one line as a JSON object, or throw an InputError naming file and line. */
+export function parseRecordLine(file: string, line: RawLine): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line.text);
+  } catch (cause) {
+    const detail = (cause as Error).message.replace(/^Unexpected/, 'unexpected');
+    throw new InputError(file, line.lineNumber, `malformed JSON (${detail})`, { cause });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    throw new InputError(file, line.lineNumber, `expected a JSON object, found ${kind}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export interface ReadRecordsOptions extends Pick<LineReaderOptions, 'maxLineBytes' | 'startByte' | 'startLine'> {
+  policy: RejectPolicy;
+  /** Name used in messages instead of the path (e.g. "<stdin>" for a spooled copy). */
+  displayName?: string;
+}
+
+/** Every JSON object record of a JSONL file (or stdin), in order, with bad lines handled by the policy. */
+export async function* readRecords(path: string | undefined, options: ReadRecordsOptions): AsyncGenerator<JsonRecord> {
+  const file = options.displayName ?? inputName(path);
+  const { policy } = options;
+  for await (const line of readLines(path, { ...options, onBadLine: (error, bad) => policy.reject(error, bad.text || undefined) })) {
+    if (line.text.trim().length === 0) {
+      policy.blankLines++;
+      continue;
+    }
+    let value: Record<string, unknown>;
+    try {
+      value = parseRecordLine(file, line);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      policy.reject(error, line.text);
+      continue;
+    }
+    yield { lineNumber: line.lineNumber, byteOffset: line.byteOffset, raw: line.text, value };
+  }
+}
+
+/** A required non-empty string field. */
+export function requireString(file: string, record: JsonRecord, key: string): string {
+  const value = record.value[key];
+  if (value === undefined) throw new InputError(file, record.lineNumber, `missing field "${key}"`);
+  if (typeof value !== 'string') throw new InputError(file, record.lineNumber, `field "${key}" must be a string, found ${describe(value)}`);
+  if (value.trim().length === 0) throw new InputError(file, record.lineNumber, `field "${key}" is empty`);
+  return value;
+}
+
+/** An optional field holding a string or a list of strings; returns [] when absent or null. */
+export function optionalStrings(file: string, record: JsonRecord, key: string): string[] {
+  const value = record.value[key];
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as string[];
+  throw new InputError(file, record.lineNumber, `field "${key}" must be a string or a list of strings, found ${describe(value)}`);
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

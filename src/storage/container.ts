@@ -1,0 +1,147 @@
+/**
+ * The one binary container every index file uses: a 32-byte header then a payload.
+ *
+ *   offset  size  field
+ *   0       8     magic "RAREMINE"
+ *   8       4     kind, 4 ASCII bytes naming the structure ("DTXT", "POST", ...)
+ *   12      2     format version of that kind (u16 LE)
+ *   14      2     reserved, 0
+ *   16      8     payload length in bytes (u64 LE)
+ *   24      4     CRC-32 of the payload (u32 LE)
+ *   28      4     CRC-32 of header bytes 0..27 (u32 LE)
+ *   32      ...   payload
+ *
+ * Writers stream the payload and write the header last, so a file cut short by a crash has a zero header and
+ * never verifies. Readers check magic, kind, version, length and both checksums before anything is used; any
+ * mismatch is an IndexError that says to rebuild — wrong results are never returned from a damaged file.
+ */
+import { closeSync, fsyncSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { IndexError } from '../errors.js';
+
+export const HEADER_BYTES = 32;
+const MAGIC = Buffer.from('RAREMINE', 'latin1');
+
+export class ContainerWriter {
+  private readonly fd: number;
+  private crc = 0;
+  private length = 0;
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+
+  constructor(readonly path: string, readonly kind: string, readonly version: number) {
+    if (kind.length !== 4) throw new Error(`container kind must be 4 characters: ${kind}`);
+    this.fd = openSync(path, 'w');
+    writeSync(this.fd, Buffer.alloc(HEADER_BYTES), 0, HEADER_BYTES, 0);
+  }
+
+  /** Append payload bytes. */
+  write(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const copy = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.crc = crc32(copy, this.crc);
+    this.length += copy.length;
+    this.buffered.push(Buffer.from(copy));
+    this.bufferedBytes += copy.length;
+    if (this.bufferedBytes >= 1 << 22) this.flush();
+  }
+
+  get payloadBytes(): number {
+    return this.length;
+  }
+
+  private flush(): void {
+    if (this.bufferedBytes === 0) return;
+    const all = Buffer.concat(this.buffered, this.bufferedBytes);
+    let written = 0;
+    while (written < all.length) written += writeSync(this.fd, all, written, all.length - written, HEADER_BYTES + this.length - all.length + written);
+    this.buffered = [];
+    this.bufferedBytes = 0;
+  }
+
+  /** Flush the payload, write the header, fsync and close. */
+  finish(): void {
+    this.flush();
+    const header = Buffer.alloc(HEADER_BYTES);
+    MAGIC.copy(header, 0);
+    header.write(this.kind, 8, 'latin1');
+    header.writeUInt16LE(this.version, 12);
+    header.writeBigUInt64LE(BigInt(this.length), 16);
+    header.writeUInt32LE(this.crc >>> 0, 24);
+    header.writeUInt32LE(crc32(header.subarray(0, 28)) >>> 0, 28);
+    writeSync(this.fd, header, 0, HEADER_BYTES, 0);
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+  }
+}
+
+export interface ContainerVersions {
+  /** Version this build writes. */
+  current: number;
+  /** Oldest version this build still reads. */
+  oldestReadable: number;
+}
+
+/** An opened, verified container: random access to the payload by pread. */
+export class ContainerReader {
+  readonly payloadBytes: number;
+  readonly version: number;
+  private fd: number;
+
+  /** Open and verify. `rebuildHint` is the command that rebuilds this index, quoted in errors. */
+  constructor(readonly path: string, readonly kind: string, versions: ContainerVersions, rebuildHint: string) {
+    const fail = (what: string): never => {
+      throw new IndexError(`${path}: ${what}`, { hint: `rebuild the index: ${rebuildHint} --rebuild` });
+    };
+    try {
+      this.fd = openSync(path, 'r');
+    } catch (cause) {
+      throw new IndexError(`${path}: cannot open (${(cause as Error).message})`, { cause, hint: `rebuild the index: ${rebuildHint}` });
+    }
+    const header = Buffer.alloc(HEADER_BYTES);
+    const size = fstatSync(this.fd).size;
+    if (size < HEADER_BYTES) fail('file is truncated (shorter than its header)');
+    readSync(this.fd, header, 0, HEADER_BYTES, 0);
+    if (!header.subarray(0, 8).equals(MAGIC)) fail('not a rare-mine index file (bad magic); it may be from an interrupted build');
+    if ((crc32(header.subarray(0, 28)) >>> 0) !== header.readUInt32LE(28)) fail('header checksum mismatch (file is corrupted)');
+    const storedKind = header.toString('latin1', 8, 12);
+    if (storedKind !== this.kind) fail(`holds a "${storedKind}" structure where "${this.kind}" was expected`);
+    this.version = header.readUInt16LE(12);
+    if (this.version > versions.current) fail(`format version ${this.version} is newer than this rare-mine reads (${versions.current}); upgrade rare-mine or rebuild`);
+    if (this.version < versions.oldestReadable) fail(`format version ${this.version} is older than this rare-mine reads (oldest ${versions.oldestReadable})`);
+    this.payloadBytes = Number(header.readBigUInt64LE(16));
+    if (size !== HEADER_BYTES + this.payloadBytes) fail(`file is ${size} bytes where its header says ${HEADER_BYTES + this.payloadBytes} (truncated or appended to)`);
+    const expectedCrc = header.readUInt32LE(24);
+    let crc = 0;
+    const chunk = Buffer.allocUnsafe(1 << 22);
+    for (let at = 0; at < this.payloadBytes; ) {
+      const n = readSync(this.fd, chunk, 0, Math.min(chunk.length, this.payloadBytes - at), HEADER_BYTES + at);
+      if (n <= 0) fail('unexpected end of file');
+      crc = crc32(chunk.subarray(0, n), crc);
+      at += n;
+    }
+    if ((crc >>> 0) !== expectedCrc) fail('payload checksum mismatch (file is corrupted)');
+  }
+
+  /** Read `length` payload bytes at payload offset `offset`. */
+  read(offset: number, length: number, into?: Buffer): Buffer {
+    const out = into ?? Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, out, done, length - done, HEADER_BYTES + offset + done);
+      if (n <= 0) throw new IndexError(`${this.path}: unexpected end of file at ${offset + done}`);
+      done += n;
+    }
+    return out;
+  }
+
+  /** The whole payload in memory (for small structures: tables, dictionaries). */
+  readAll(): Buffer {
+    return this.read(0, this.payloadBytes);
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * Text normalisation for equality tests (positive exclusion, duplicate removal): Unicode NFKC, lower case,
+ * every run of whitespace collapsed to one space, trimmed. Two texts are "the same" for rare-mine exactly when
+ * their normalised forms are equal; the 64-bit hash below is what indexes store to test it without reading texts.
+ */
+import { createHash } from 'node:crypto';
+
+export function normalizeText(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
+}
+
+/** First 8 bytes of the MD5 of the normalised text's UTF-8, as an unsigned bigint. */
+export function normalizedTextHash(text: string): bigint {
+  return createHash('md5').update(normalizeText(text)).digest().readBigUInt64LE(0);
+}
