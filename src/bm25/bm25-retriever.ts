@@ -17,6 +17,10 @@ export class Bm25Retriever implements Retriever {
     return this.index.scoreDocuments(query, docOrdinals);
   }
 
+  async scoreTexts(query: string, texts: readonly string[]): Promise<number[]> {
+    return texts.map((text) => this.index.scoreText(query, text));
+  }
+
   close(): void {
     this.corpus.close();
   }

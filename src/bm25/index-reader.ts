@@ -12,6 +12,7 @@ import type { Candidate } from '../mine/retriever.js';
 import { ContainerReader } from '../storage/container.js';
 import { BM25_VERSIONS, type Bm25Manifest } from './index-writer.js';
 import { TopK } from './top-k.js';
+import { scoringVariant } from './scoring.js';
 
 function aligned<T extends Float64Array | Float32Array | Uint32Array>(
   Type: { new (length: number): T; BYTES_PER_ELEMENT: number },
@@ -134,6 +135,29 @@ export class Bm25Index {
       acc[doc] = 0;
     }
     return top.sorted();
+  }
+
+  /**
+   * The BM25 score `text` would get as a document of this collection (collection statistics unchanged): the
+   * same formula and rounding as the index's impacts, so a corpus document scores the same either way.
+   */
+  scoreText(query: string, text: string): number {
+    const variant = scoringVariant(this.manifest.variant);
+    const terms = this.analyzer.terms(text);
+    const tf = new Map<number, number>();
+    for (const term of terms) {
+      const id = this.termIds.get(term);
+      if (id !== undefined) tf.set(id, (tf.get(id) ?? 0) + 1);
+    }
+    const stats = { docCount: this.docCount, averageDocLength: this.manifest.averageDocLength };
+    const params = { k1: this.manifest.k1, b: this.manifest.b };
+    const dl = variant.effectiveLength(terms.length);
+    let score = 0;
+    for (const [term, weight] of this.queryTerms(query)) {
+      const freq = tf.get(term);
+      if (freq !== undefined) score += weight * Math.fround(variant.termScore(this.idf[term], freq, dl, stats, params));
+    }
+    return score;
   }
 
   /** The BM25 score of each given document for `query` (0 when no query term occurs in it). */

@@ -39,8 +39,13 @@ export interface MinedNegative {
 export interface MinedRecord {
   record: JsonRecord;
   query: string;
+  /** Positive passages given by text (--text-key), in record order. */
   positives: string[];
+  /** Corpus ordinals of positives given by id (--positive-ids-key). */
   positiveOrdinals: number[];
+  /** The retriever's score of each positive: texts first, then ids; empty when scores were not needed. */
+  positiveScores: number[];
+  /** Chosen negatives in rank order. */
   negatives: MinedNegative[];
   /** Candidates inside the window removed, by reason. */
   excluded: { positive: number; query: number; duplicate: number };
@@ -156,7 +161,7 @@ export class Miner {
       }
       negatives = pool.slice(0, numNeg).sort((a, b) => a.rank - b.rank);
     }
-    return { record: parsed.record, query: parsed.query, positives: parsed.positives, positiveOrdinals: parsed.positiveOrdinals, negatives, excluded: stats };
+    return { record: parsed.record, query: parsed.query, positives: parsed.positives, positiveOrdinals: parsed.positiveOrdinals, positiveScores: [], negatives, excluded: stats };
   }
 
   private count(mined: MinedRecord): void {

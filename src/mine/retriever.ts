@@ -32,5 +32,10 @@ export interface Retriever {
   search(queries: readonly string[], k: number): Promise<Candidate[][]>;
   /** The engine's score of each given document for the query, whether or not it is in the top-k. */
   scoreDocuments(query: string, docOrdinals: readonly number[]): Promise<number[]>;
+  /**
+   * The engine's score of arbitrary passages for the query, as if they were corpus documents (a positive given by
+   * text that is not in the corpus still gets a score, for positive-aware false-negative filters).
+   */
+  scoreTexts(query: string, texts: readonly string[]): Promise<number[]>;
   close(): Promise<void> | void;
 }
