@@ -1,0 +1,93 @@
+/**
+ * Differential test: the index's exact top-k equals an exhaustive scorer's — same documents and scores within
+ * 1e-5 — on a hand-made corpus and on randomized corpora with many ties and repeated terms.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { createAnalyzer } from '../src/text/analyzer.js';
+import { Bm25IndexWriter } from '../src/bm25/index-writer.js';
+import { Bm25Index } from '../src/bm25/index-reader.js';
+import { luceneQuantizedLength } from '../src/bm25/scoring.js';
+import { NaiveBm25 } from './helpers/naive-bm25.js';
+
+const analyzer = createAnalyzer('en');
+
+function buildIndex(texts: string[], variant: 'lucene' | 'robertson', k1 = 0.9, b = 0.4): { index: Bm25Index; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'rare-mine-diff-'));
+  const writer = new Bm25IndexWriter(dir, analyzer, { k1, b, variant });
+  for (const text of texts) writer.add('', text);
+  writer.finish('test');
+  return { index: new Bm25Index(dir, analyzer, 'test'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Top-k equality modulo the order of exactly tied scores. */
+function assertSameTopK(actual: Array<{ docOrdinal: number; score: number }>, expected: Array<{ docOrdinal: number; score: number }>, k: number, naive: NaiveBm25, query: string) {
+  const want = expected.slice(0, k);
+  assert.equal(actual.length, want.length, `result count for "${query}"`);
+  for (let i = 0; i < want.length; i++) {
+    assert.ok(Math.abs(actual[i].score - want[i].score) <= 1e-5, `score at rank ${i} for "${query}": ${actual[i].score} vs ${want[i].score}`);
+    assert.ok(Math.abs(naive.score(query, actual[i].docOrdinal) - actual[i].score) <= 1e-5, `doc ${actual[i].docOrdinal} score`);
+  }
+  // Documents may differ only where scores tie (within 1e-5) at the cut-off.
+  const cutoff = want.length > 0 ? want[want.length - 1].score : Infinity;
+  const strictlyAbove = new Set(want.filter((c) => c.score > cutoff + 1e-5).map((c) => c.docOrdinal));
+  for (const doc of strictlyAbove) assert.ok(actual.some((c) => c.docOrdinal === doc), `doc ${doc} missing for "${query}"`);
+}
+
+test('Lucene length quantization matches SmallFloat.intToByte4 round trips', () => {
+  assert.deepEqual([0, 1, 23, 24, 25, 30, 40, 100, 1000].map(luceneQuantizedLength), [0, 1, 23, 24, 25, 30, 40, 96, 984]);
+});
+
+test('hand-made corpus: exact top-k for both variants', () => {
+  const texts = [
+    'The cat sat on the mat.',
+    'Cats and dogs are pets; a cat is a pet.',
+    'Dogs chase cats around the garden',
+    'Stock markets fell sharply today',
+    'The mat was red, the cat was black, the cat slept',
+    'Nothing in common here at all',
+  ];
+  for (const variant of ['lucene', 'robertson'] as const) {
+    const { index, cleanup } = buildIndex(texts, variant);
+    const naive = new NaiveBm25(analyzer, texts, { k1: 0.9, b: 0.4, variant, quantize: luceneQuantizedLength });
+    for (const query of ['cat', 'cat mat', 'dogs chasing cats', 'markets', 'unknownword', 'the']) {
+      for (const k of [1, 3, 10]) assertSameTopK(index.search(query, k), naive.rank(query), k, naive, query);
+    }
+    // A document's score equals the score it gets as a text, and as a scored ordinal.
+    const scores = index.scoreDocuments('cat mat', [0, 4, 3]);
+    scores.forEach((s, i) => assert.ok(Math.abs(s - naive.score('cat mat', [0, 4, 3][i])) <= 1e-5));
+    assert.ok(Math.abs(index.scoreText('cat mat', texts[4]) - scores[1]) <= 1e-6);
+    assert.equal(index.scoreText('cat mat', 'stock prices'), 0);
+    cleanup();
+  }
+});
+
+test('randomized corpora: index top-k equals the exhaustive scorer', () => {
+  const vocabulary = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'the', 'of', 'running', 'runs'];
+  const word = fc.constantFrom(...vocabulary);
+  const doc = fc.array(word, { minLength: 0, maxLength: 40 }).map((words) => words.join(' '));
+  fc.assert(
+    fc.property(
+      fc.array(doc, { minLength: 1, maxLength: 60 }),
+      fc.array(fc.array(word, { minLength: 1, maxLength: 5 }).map((w) => w.join(' ')), { minLength: 1, maxLength: 8 }),
+      fc.integer({ min: 1, max: 30 }),
+      fc.constantFrom('lucene' as const, 'robertson' as const),
+      fc.double({ min: 0.1, max: 2, noNaN: true }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      (texts, queries, k, variant, k1, b) => {
+        const { index, cleanup } = buildIndex(texts, variant, k1, b);
+        try {
+          const naive = new NaiveBm25(analyzer, texts, { k1, b, variant, quantize: luceneQuantizedLength });
+          for (const query of queries) assertSameTopK(index.search(query, k), naive.rank(query), k, naive, query);
+        } finally {
+          cleanup();
+        }
+      },
+    ),
+    { numRuns: 60, seed: 20261122 },
+  );
+});

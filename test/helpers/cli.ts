@@ -1,0 +1,36 @@
+/** Run the built CLI as a user would, capturing stdout, stderr and the exit code. */
+import { spawnSync } from 'node:child_process';
+import { cliPath } from './shared-data.js';
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout split into JSON lines. */
+  json(): any[];
+  /** pino JSON log lines from stderr (RARE_MINE_LOG_FORMAT=json is set). */
+  logs(): any[];
+}
+
+export function runCli(args: string[], options: { input?: string | Buffer; env?: Record<string, string>; cwd?: string } = {}): CliResult {
+  const result = spawnSync(process.execPath, [cliPath, ...args], {
+    input: options.input,
+    cwd: options.cwd,
+    env: { ...process.env, RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_NO_PROGRESS: '1', ...options.env },
+    maxBuffer: 1 << 30,
+    encoding: 'utf8',
+  });
+  const stdout = result.stdout ?? '';
+  const stderr = result.stderr ?? '';
+  return {
+    status: result.status,
+    stdout,
+    stderr,
+    json: () => stdout.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l)),
+    logs: () =>
+      stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l)),
+  };
+}
