@@ -66,8 +66,31 @@ test('positives by text and by id, the query itself and duplicates are never neg
   const [record] = run.json();
   assert.deepEqual(record.hard_negatives_ids, ['d1', 'd3', 'd4']);
   const summary = run.logs().find((l) => l.msg === 'summary');
-  assert.deepEqual(summary.excluded, { positive: 3, query: 1, duplicate: 1 });
-  assert.equal(summary.short_records, 1);
+  assert.deepEqual(summary.excluded, { positive: 3, query: 1, duplicate: 1, near_duplicate: 0, max_score_ratio: 0, margin: 0, min_score: 0, max_score: 0 });
+  assert.equal(summary.short_records, 1, 'every document was ranked: nothing to fill from, so the record is short');
+  assert.equal(summary.filled_records, 0);
+});
+
+test('--fill: a ranking that runs out is topped up with flagged zero-score documents, or left short with --fill none', () => {
+  const dir = tmp();
+  const corpus = join(dir, 'corpus.jsonl');
+  const docs = [{ _id: 'm', text: 'quokka habitat' }, ...Array.from({ length: 20 }, (_, i) => ({ _id: `o${i}`, text: `unrelated passage number ${i}` }))];
+  writeFileSync(corpus, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+  const input = JSON.stringify({ question: 'quokka', text: 'a positive not in the corpus' }) + '\n';
+  const filled = runCli(['bm25', '--corpus', corpus, '--num-neg', '3', '--with-ids', '--with-scores', '-'], { input });
+  assert.equal(filled.status, 0, filled.stderr);
+  const [record] = filled.json();
+  assert.equal(record.hard_negatives_ids[0], 'm');
+  assert.equal(record.hard_negatives_ids.length, 3);
+  assert.deepEqual(record.hard_negatives_scores.slice(1), [0, 0]);
+  const summary = filled.logs().find((l) => l.msg === 'summary');
+  assert.equal(summary.filled_records, 1);
+  assert.equal(summary.filled_negatives, 2);
+  const again = runCli(['bm25', '--corpus', corpus, '--num-neg', '3', '--with-ids', '-'], { input });
+  assert.deepEqual(again.json()[0].hard_negatives_ids, record.hard_negatives_ids, 'the fill draw is seeded');
+  const none = runCli(['bm25', '--corpus', corpus, '--num-neg', '3', '--fill', 'none', '--with-ids', '-'], { input });
+  assert.deepEqual(none.json()[0].hard_negatives_ids, ['m']);
+  assert.equal(none.logs().find((l) => l.msg === 'summary').short_records, 1);
 });
 
 test('ranks count before exclusions: --min-rank skips the raw top ranks, positives included', () => {

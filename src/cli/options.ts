@@ -63,6 +63,12 @@ export function addMiningOptions(command: Command, defaults: { minRank: number; 
     .option('--min-rank <r>', 'first 0-based rank of the raw ranking that may be a negative (ranks count before exclusions)', integer('--min-rank', 0), defaults.minRank)
     .option('--max-rank <r>', `ranks below this (exclusive) only${defaults.maxRank === undefined ? '; default: no limit' : ''}`, integer('--max-rank', 1), defaults.maxRank)
     .addOption(new Option('--sample <how>', 'top: the best-ranked survivors; random: a seeded draw from the window').choices(['top', 'random']).default(defaults.sample))
-    .option('--seed <n>', 'seed for --sample random (same seed, same output)', integer('--seed', 0), 42)
+    .option('--seed <n>', 'seed for --sample random and --fill random (same seed, same output)', integer('--seed', 0), 42)
+    .addOption(new Option('--fill <how>', 'when the ranking runs out before --num-neg (BM25 ranks only documents sharing a term with the query): random = top up with a seeded draw of zero-score documents (counted in the summary); none = write fewer').choices(['none', 'random']).default('random'))
+    .option('--max-score-ratio <r>', "drop candidates scoring above r × the lowest positive's score (NV-Retriever's 0.95); negative scores handled (docs/MINING.md)", number('--max-score-ratio', 0))
+    .option('--margin <m>', "drop candidates scoring above (lowest positive's score − m)", number('--margin'))
+    .option('--min-score <s>', 'drop candidates scoring below s', number('--min-score'))
+    .option('--max-score <s>', 'drop candidates scoring above s', number('--max-score'))
+    .option('--dedup-threshold <j>', 'also drop near-duplicates (word 3-shingle Jaccard ≥ j, 0..1) of a positive or of a kept negative; exact duplicates are always dropped', number('--dedup-threshold', 0))
     .option('--batch-size <n>', 'records searched per batch', integer('--batch-size', 1), 256);
 }

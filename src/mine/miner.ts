@@ -1,39 +1,61 @@
 /**
  * The mining stage shared by every retriever: for each input record, in input order, find candidates, apply
- * the rank window and the exclusions, choose negatives, and write the record back enriched.
+ * the rank window, exclusions and filters, choose negatives, and hand the result to an output format.
  *
- * Order of operations (documented in README "How negatives are chosen", tested in test/mine-window.test.ts):
- *  1. The retriever ranks the corpus for the query; rank r is the 0-based position in that raw ranking,
+ * Order of operations (README "How negatives are chosen"; tested in test/cli-bm25.test.ts and
+ * test/mine-filters.test.ts):
+ *  1. Rank: the retriever ranks the corpus for the query; rank r is the 0-based position in that RAW ranking,
  *     counted BEFORE anything is excluded (as RAGatouille's min_rank/max_rank).
- *  2. Window: only ranks minRank ≤ r < maxRank are candidates (maxRank unset = the whole ranking).
- *  3. Exclusions, in rank order: a positive (by corpus id, or by normalised text), the query text itself, and
- *     any text equal (normalised) to a negative already kept.
- *  4. Selection: `top` keeps the first numNeg survivors; `random` draws numNeg of them, seeded per record
- *     (seed, line number), then lists them in rank order.
+ *  2. Window: only ranks minRank ≤ r < maxRank are candidates (maxRank unset = the whole ranking; with
+ *     --sample random it defaults to minRank + 100).
+ *  3. Exclusions: a positive (by corpus id or by normalised text) and the query text itself.
+ *  4. Re-scoring (optional, --rescore-model): candidates and positives get the cross-encoder's scores.
+ *  5. Score filters (src/mine/filters.ts) against the lowest positive's score and absolute bounds.
+ *  6. Duplicates, in rank order: a text equal (normalised) to a kept candidate is dropped; with
+ *     --dedup-threshold J, so is one whose shingle Jaccard with a positive or a kept candidate is ≥ J.
+ *  7. Selection: `top` keeps the first numNeg survivors; `random` draws numNeg of them, seeded by (seed, line),
+ *     and lists them in rank order.
+ *  8. Fill (--fill random, BM25): when the ranking ran out (every document sharing a term with the query was
+ *     seen) and the window reaches past it, the rest come from a seeded draw of the documents scoring 0, through
+ *     the same exclusions and filters; they are flagged `filled` and counted.
  * A record with fewer survivors than numNeg is written with what exists and counted as short; never dropped.
  */
 import { optionalStrings, requireString, type JsonRecord } from '../io/jsonl.js';
 import { normalizedTextHash } from '../text/normalize.js';
 import type { Candidate, Retriever } from './retriever.js';
 import { seededRandom } from './random.js';
+import { rejectingFilter, type FilterName, type ScoreFilterOptions } from './filters.js';
+import { jaccard, shingles } from './near-duplicates.js';
 
-export interface MiningOptions {
+export interface MiningOptions extends ScoreFilterOptions {
   questionKey: string;
   textKey: string;
   positiveIdsKey?: string;
   numNeg: number;
   minRank: number;
-  /** Exclusive upper bound on raw rank; undefined = unbounded. */
+  /** Exclusive upper bound on raw rank; undefined = unbounded (random sampling: minRank + 100). */
   maxRank?: number;
   sample: 'top' | 'random';
   seed: number;
+  /** Top short records up with seeded random zero-score documents (see step 8). */
+  fill: 'none' | 'random';
+  /** Near-duplicate Jaccard threshold (0..1]; undefined = exact duplicates only. */
+  dedupThreshold?: number;
+}
+
+/** A cross-encoder (or any second-stage scorer) that re-scores (query, passage) pairs. */
+export interface Rescorer {
+  readonly name: string;
+  score(query: string, passages: readonly string[]): Promise<number[]>;
 }
 
 export interface MinedNegative {
   docOrdinal: number;
+  /** The retriever's score, or the rescorer's when --rescore-model is set. */
   score: number;
-  /** 0-based rank in the retriever's raw ranking. */
+  /** 0-based rank in the retriever's raw ranking; -1 for a filled (zero-score, unranked) document. */
   rank: number;
+  filled?: boolean;
 }
 
 export interface MinedRecord {
@@ -43,31 +65,32 @@ export interface MinedRecord {
   positives: string[];
   /** Corpus ordinals of positives given by id (--positive-ids-key). */
   positiveOrdinals: number[];
-  /** The retriever's score of each positive: texts first, then ids; empty when scores were not needed. */
+  /** Score of each positive (texts first, then ids), by the rescorer when set, else by the retriever. */
   positiveScores: number[];
-  /** Chosen negatives in rank order. */
+  /** Chosen negatives in rank order (filled ones last). */
   negatives: MinedNegative[];
   /** Candidates inside the window removed, by reason. */
-  excluded: { positive: number; query: number; duplicate: number };
+  excluded: Record<ExclusionReason, number>;
 }
+
+export type ExclusionReason = 'positive' | 'query' | 'duplicate' | 'near_duplicate' | FilterName;
 
 export interface MiningCounters {
   records: number;
   negatives: number;
   short: number;
+  filledRecords: number;
+  filledNegatives: number;
   withoutPositives: number;
   unknownPositiveIds: number;
-  excludedPositive: number;
-  excludedQuery: number;
-  excludedDuplicate: number;
-  outsideWindow: number;
+  excluded: Record<ExclusionReason, number>;
 }
 
-export function newCounters(): MiningCounters {
-  return { records: 0, negatives: 0, short: 0, withoutPositives: 0, unknownPositiveIds: 0, excludedPositive: 0, excludedQuery: 0, excludedDuplicate: 0, outsideWindow: 0 };
+function noExclusions(): Record<ExclusionReason, number> {
+  return { positive: 0, query: 0, duplicate: 0, near_duplicate: 0, max_score_ratio: 0, margin: 0, min_score: 0, max_score: 0 };
 }
 
-interface Parsed {
+export interface ParsedRecord {
   record: JsonRecord;
   query: string;
   positives: string[];
@@ -76,13 +99,33 @@ interface Parsed {
   queryHash: bigint;
 }
 
-export class Miner {
-  readonly counters = newCounters();
+/** The effective exclusive rank limit for the options (see step 2). */
+export function windowEnd(options: Pick<MiningOptions, 'maxRank' | 'minRank' | 'sample'>, docCount: number): number {
+  const end = options.maxRank ?? (options.sample === 'random' ? options.minRank + 100 : docCount);
+  return Math.min(end, docCount);
+}
 
-  constructor(readonly retriever: Retriever, readonly options: MiningOptions, readonly inputName: string) {}
+export class Miner {
+  readonly counters: MiningCounters = {
+    records: 0,
+    negatives: 0,
+    short: 0,
+    filledRecords: 0,
+    filledNegatives: 0,
+    withoutPositives: 0,
+    unknownPositiveIds: 0,
+    excluded: noExclusions(),
+  };
+
+  constructor(
+    readonly retriever: Retriever,
+    readonly options: MiningOptions,
+    readonly inputName: string,
+    readonly rescorer?: Rescorer,
+  ) {}
 
   /** Validate a record's fields; throws InputError naming the line. */
-  parse(record: JsonRecord): Parsed {
+  parse(record: JsonRecord): ParsedRecord {
     const { questionKey, textKey, positiveIdsKey } = this.options;
     const query = requireString(this.inputName, record, questionKey);
     const positives = optionalStrings(this.inputName, record, textKey);
@@ -99,58 +142,73 @@ export class Miner {
     return { record, query, positives, positiveOrdinals, excludedHashes, queryHash: normalizedTextHash(query) };
   }
 
-  /** Mine a batch of parsed records (one retriever call for the batch). */
-  async mine(batch: Parsed[]): Promise<MinedRecord[]> {
-    const { numNeg, minRank, maxRank } = this.options;
+  /** Mine a batch of parsed records (one retriever call per deepening round). */
+  async mine(batch: ParsedRecord[]): Promise<MinedRecord[]> {
+    const { numNeg, minRank } = this.options;
     const docCount = this.retriever.corpus.docCount;
-    const limit = Math.min(maxRank ?? docCount, docCount);
-    // Ask for enough ranks to fill the window after typical exclusions; deepen per record when short.
-    let depth = Math.min(limit, Math.max(minRank + numNeg * 4 + 16, maxRank ?? 0));
+    const limit = windowEnd(this.options, docCount);
+    // Enough ranks to fill the window after typical exclusions; deepened per record while short.
+    let depth = Math.min(limit, Math.max(minRank + numNeg * 4 + 16, this.options.maxRank ?? 0, this.options.sample === 'random' ? limit : 0));
     const results: MinedRecord[] = new Array(batch.length);
+    const positiveScores = await Promise.all(batch.map((parsed) => this.scorePositives(parsed)));
     let pending = batch.map((_, i) => i);
-    let candidates = await this.retriever.search(pending.map((i) => batch[i].query), depth);
     for (;;) {
+      const candidates = await this.retriever.search(pending.map((i) => batch[i].query), depth);
       const retry: number[] = [];
-      pending.forEach((recordIndex, j) => {
-        const mined = this.select(batch[recordIndex], candidates[j], minRank, limit);
-        const exhausted = candidates[j].length < depth || depth >= limit;
-        if (mined.negatives.length < numNeg && !exhausted) retry.push(recordIndex);
-        else results[recordIndex] = mined;
-      });
+      for (let j = 0; j < pending.length; j++) {
+        const i = pending[j];
+        const ranked = candidates[j];
+        const exhausted = ranked.length < depth || depth >= limit;
+        const mined = await this.select(batch[i], ranked, positiveScores[i], limit);
+        if (mined.negatives.length < numNeg && !exhausted) retry.push(i);
+        else {
+          if (mined.negatives.length < numNeg && this.options.fill === 'random' && ranked.length < depth && limit > ranked.length) {
+            await this.fill(batch[i], mined, ranked, positiveScores[i]);
+          }
+          results[i] = mined;
+        }
+      }
       if (retry.length === 0) break;
       depth = Math.min(limit, depth * 4);
       pending = retry;
-      candidates = await this.retriever.search(pending.map((i) => batch[i].query), depth);
     }
     for (const mined of results) this.count(mined);
     return results;
   }
 
-  private select(parsed: Parsed, ranked: Candidate[], minRank: number, limit: number): MinedRecord {
-    const { numNeg, sample, seed } = this.options;
-    const positiveOrdinals = new Set(parsed.positiveOrdinals);
-    const kept: MinedNegative[] = [];
-    const keptHashes = new Set<bigint>();
-    const stats = { positive: 0, query: 0, duplicate: 0 };
-    const want = sample === 'top' ? numNeg : Number.POSITIVE_INFINITY;
-    for (let rank = minRank; rank < Math.min(limit, ranked.length) && kept.length < want; rank++) {
-      const { docOrdinal, score } = ranked[rank];
-      const hash = this.retriever.corpus.normalizedTextHash(docOrdinal);
-      if (positiveOrdinals.has(docOrdinal) || parsed.excludedHashes.has(hash)) {
-        stats.positive++;
-        continue;
-      }
-      if (hash === parsed.queryHash) {
-        stats.query++;
-        continue;
-      }
-      if (keptHashes.has(hash)) {
-        stats.duplicate++;
-        continue;
-      }
-      keptHashes.add(hash);
-      kept.push({ docOrdinal, score, rank });
+  private async scorePositives(parsed: ParsedRecord): Promise<number[]> {
+    const corpus = this.retriever.corpus;
+    if (this.rescorer) {
+      const texts = [...parsed.positives, ...parsed.positiveOrdinals.map((o) => corpus.text(o))];
+      return texts.length === 0 ? [] : this.rescorer.score(parsed.query, texts);
     }
+    const byText = parsed.positives.length > 0 ? await this.retriever.scoreTexts(parsed.query, parsed.positives) : [];
+    const byId = parsed.positiveOrdinals.length > 0 ? await this.retriever.scoreDocuments(parsed.query, parsed.positiveOrdinals) : [];
+    return [...byText, ...byId];
+  }
+
+  private async select(parsed: ParsedRecord, ranked: Candidate[], positiveScores: number[], limit: number): Promise<MinedRecord> {
+    const { numNeg, sample, seed, minRank } = this.options;
+    const corpus = this.retriever.corpus;
+    const excluded = noExclusions();
+    const positiveOrdinals = new Set(parsed.positiveOrdinals);
+
+    // Steps 2-3: window and exclusions.
+    let window: MinedNegative[] = [];
+    for (let rank = minRank; rank < Math.min(limit, ranked.length); rank++) {
+      const { docOrdinal, score } = ranked[rank];
+      const hash = corpus.normalizedTextHash(docOrdinal);
+      if (positiveOrdinals.has(docOrdinal) || parsed.excludedHashes.has(hash)) excluded.positive++;
+      else if (hash === parsed.queryHash) excluded.query++;
+      else window.push({ docOrdinal, score, rank });
+    }
+    // Step 4: re-scoring.
+    if (this.rescorer && window.length > 0) {
+      const scores = await this.rescorer.score(parsed.query, window.map((c) => corpus.text(c.docOrdinal)));
+      window = window.map((c, i) => ({ ...c, score: scores[i] }));
+    }
+    const reference = positiveScores.length > 0 ? Math.min(...positiveScores) : undefined;
+    const kept = this.survivors(parsed, window, reference, excluded, sample === 'top' ? numNeg : Number.POSITIVE_INFINITY, []);
     let negatives = kept;
     if (sample === 'random' && kept.length > numNeg) {
       const random = seededRandom(seed, parsed.record.lineNumber);
@@ -161,7 +219,81 @@ export class Miner {
       }
       negatives = pool.slice(0, numNeg).sort((a, b) => a.rank - b.rank);
     }
-    return { record: parsed.record, query: parsed.query, positives: parsed.positives, positiveOrdinals: parsed.positiveOrdinals, positiveScores: [], negatives, excluded: stats };
+    return {
+      record: parsed.record,
+      query: parsed.query,
+      positives: parsed.positives,
+      positiveOrdinals: parsed.positiveOrdinals,
+      positiveScores,
+      negatives,
+      excluded,
+    };
+  }
+
+  /** Steps 5-6 over `candidates` in order, keeping at most `want`, after those already `kept`. */
+  private survivors(parsed: ParsedRecord, candidates: MinedNegative[], reference: number | undefined, excluded: Record<ExclusionReason, number>, want: number, kept: MinedNegative[]): MinedNegative[] {
+    const corpus = this.retriever.corpus;
+    const out: MinedNegative[] = [];
+    const keptHashes = new Set<bigint>(kept.map((c) => corpus.normalizedTextHash(c.docOrdinal)));
+    const threshold = this.options.dedupThreshold;
+    const nearSets: Set<string>[] = [];
+    if (threshold !== undefined) {
+      for (const text of parsed.positives) nearSets.push(shingles(text));
+      for (const ordinal of parsed.positiveOrdinals) nearSets.push(shingles(corpus.text(ordinal)));
+      for (const c of kept) nearSets.push(shingles(corpus.text(c.docOrdinal)));
+    }
+    for (const candidate of candidates) {
+      if (out.length >= want) break;
+      const filter = rejectingFilter(candidate.score, reference, this.options);
+      if (filter) {
+        excluded[filter]++;
+        continue;
+      }
+      const hash = corpus.normalizedTextHash(candidate.docOrdinal);
+      if (keptHashes.has(hash)) {
+        excluded.duplicate++;
+        continue;
+      }
+      if (threshold !== undefined) {
+        const set = shingles(corpus.text(candidate.docOrdinal));
+        if (nearSets.some((other) => jaccard(set, other) >= threshold)) {
+          excluded.near_duplicate++;
+          continue;
+        }
+        nearSets.push(set);
+      }
+      keptHashes.add(hash);
+      out.push(candidate);
+    }
+    return out;
+  }
+
+  /** Step 8: top up from a seeded draw of documents outside the ranking (they score 0 for the retriever). */
+  private async fill(parsed: ParsedRecord, mined: MinedRecord, ranked: Candidate[], positiveScores: number[]): Promise<void> {
+    const corpus = this.retriever.corpus;
+    const need = this.options.numNeg - mined.negatives.length;
+    const inRanking = new Set(ranked.map((c) => c.docOrdinal));
+    const positiveOrdinals = new Set(parsed.positiveOrdinals);
+    const random = seededRandom(this.options.seed ^ 0x5eed, parsed.record.lineNumber);
+    const draws: MinedNegative[] = [];
+    const seen = new Set<number>();
+    const outside = corpus.docCount - inRanking.size;
+    for (let attempt = 0; attempt < Math.min(outside * 3, need * 50 + 100) && draws.length < need * 4; attempt++) {
+      const docOrdinal = Math.floor(random() * corpus.docCount);
+      if (inRanking.has(docOrdinal) || seen.has(docOrdinal)) continue;
+      seen.add(docOrdinal);
+      const hash = corpus.normalizedTextHash(docOrdinal);
+      if (positiveOrdinals.has(docOrdinal) || parsed.excludedHashes.has(hash) || hash === parsed.queryHash) continue;
+      draws.push({ docOrdinal, score: 0, rank: -1, filled: true });
+    }
+    let candidates = draws;
+    if (this.rescorer && candidates.length > 0) {
+      const scores = await this.rescorer.score(parsed.query, candidates.map((c) => corpus.text(c.docOrdinal)));
+      candidates = candidates.map((c, i) => ({ ...c, score: scores[i] }));
+    }
+    const reference = positiveScores.length > 0 ? Math.min(...positiveScores) : undefined;
+    const extra = this.survivors(parsed, candidates, reference, mined.excluded, need, mined.negatives);
+    mined.negatives.push(...extra);
   }
 
   private count(mined: MinedRecord): void {
@@ -169,9 +301,12 @@ export class Miner {
     c.records++;
     c.negatives += mined.negatives.length;
     if (mined.negatives.length < this.options.numNeg) c.short++;
+    const filled = mined.negatives.filter((n) => n.filled).length;
+    if (filled > 0) {
+      c.filledRecords++;
+      c.filledNegatives += filled;
+    }
     if (mined.positives.length === 0 && mined.positiveOrdinals.length === 0) c.withoutPositives++;
-    c.excludedPositive += mined.excluded.positive;
-    c.excludedQuery += mined.excluded.query;
-    c.excludedDuplicate += mined.excluded.duplicate;
+    for (const [reason, count] of Object.entries(mined.excluded)) c.excluded[reason as ExclusionReason] += count;
   }
 }
