@@ -10,6 +10,7 @@ import { installSignalHandlers } from './signals.js';
 import { register as registerBm25 } from '../commands/bm25.js';
 import { register as registerEval } from '../commands/eval.js';
 import { register as registerIndex } from '../commands/index-cmd.js';
+import { register as registerMerge } from '../commands/merge.js';
 
 const program = new Command();
 program
@@ -29,6 +30,7 @@ program
 registerBm25(program);
 registerIndex(program);
 registerEval(program);
+registerMerge(program);
 
 installSignalHandlers();
 

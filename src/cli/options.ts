@@ -35,6 +35,8 @@ export function addRecordOptions(command: Command): Command {
     .option('-o, --output <file>', 'write here (atomically: <file>.partial renamed on success) instead of stdout')
     .addOption(new Option('--on-error <policy>', 'bad input line: fail (stop with file:line and exit 1) or skip (write it to --rejects, count it)').choices(['fail', 'skip']).default('fail'))
     .option('--rejects <file>', 'with --on-error skip: where bad lines go, with their reasons (JSONL)')
+    .option('--resume', 'continue an interrupted -o run from the last complete batch of <file>.partial', false)
+    .option('--shard <I/N>', 'process only shard I of N (0-based; a contiguous byte range of the input file); join outputs with `rare-mine merge`')
     .option('--max-line-bytes <n>', 'longest input line accepted', integer('--max-line-bytes', 1), 64 * 1024 * 1024);
 }
 

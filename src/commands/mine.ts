@@ -3,16 +3,18 @@
  * stream the input in batches through the Miner, write every record in input order, print the summary.
  * Invariant: records in = records written + records rejected (under --on-error skip), always.
  */
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { readRecords, RejectPolicy, type OnError } from '../io/jsonl.js';
 import { inputName } from '../io/line-reader.js';
-import { OutputSink } from '../io/output.js';
-import { Miner, type MinedRecord, type MiningOptions } from '../mine/miner.js';
+import { OutputSink, partialPath } from '../io/output.js';
+import { Journal, journalPath, truncateTo, type Checkpoint } from '../io/journal.js';
+import { parseShard, shardRange } from '../io/shards.js';
+import { Miner, type MinedRecord, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
 import type { Retriever } from '../mine/retriever.js';
 import { withFields } from '../formats/record.js';
 import { corpusFromInput, fingerprintFile, readCorpusFile, type CorpusKeys } from '../corpus/corpus-source.js';
@@ -45,6 +47,10 @@ export interface CorpusOptions {
 
 export interface MineCommandOptions extends RecordOptions, CorpusOptions, Omit<MiningOptions, 'questionKey' | 'textKey' | 'positiveIdsKey'> {
   batchSize: number;
+  /** "I/N": process only shard I of N (0-based) of the input file. */
+  shard?: string;
+  /** Continue `<output>.partial` from its journal. */
+  resume: boolean;
 }
 
 const INPUT_SOURCE_PREFIX = 'input texts of ';
@@ -93,9 +99,34 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   const started = Date.now();
   const times: Record<string, number> = {};
   const displayName = inputName(inputPath);
-  const policy = new RejectPolicy(options.onError, options.rejects);
+  const fromStdin = inputPath === undefined || inputPath === '-';
+  const shard = options.shard ? parseShard(options.shard) : undefined;
+  if (shard && fromStdin) throw new UsageError('--shard needs an input file (shards read byte ranges of it), not stdin');
+  if (options.resume && (!options.output || fromStdin)) throw new UsageError('--resume needs an input file and -o FILE (it continues FILE.partial)');
+
+  // Where to start: a shard's byte range, moved forward by a resumed checkpoint.
+  let range: { startByte: number; endByte?: number; startLine: number } = { startByte: 0, startLine: 1 };
+  if (shard) range = shardRange(inputPath!, shard);
+  const partial = options.output ? partialPath(options.output) : undefined;
+  const journal = partial ? new Journal(journalPath(partial)) : undefined;
+  let resumed: Checkpoint | undefined;
+  if (options.resume && journal) {
+    resumed = journal.last();
+    if (resumed && existsSync(partial!)) {
+      truncateTo(partial!, resumed.outputBytes);
+      if (options.rejects) truncateTo(options.rejects, resumed.rejectsBytes);
+      range = { ...range, startByte: resumed.inputByte, startLine: resumed.inputLine };
+      log().info({ partial, inputLine: resumed.inputLine, recordsAlreadyOut: resumed.recordsOut }, 'resuming an interrupted run');
+    } else {
+      resumed = undefined;
+      log().info({ output: options.output }, 'nothing to resume: starting from the beginning');
+    }
+  }
+  journal?.remove();
+
+  const policy = new RejectPolicy(options.onError, options.rejects, { append: resumed !== undefined });
   let readPath = inputPath;
-  if ((inputPath === undefined || inputPath === '-') && !options.corpus) {
+  if (fromStdin && !options.corpus) {
     readPath = await spoolStdin();
     log().debug({ spool: readPath }, 'stdin spooled to a temporary file (it is also the corpus)');
   }
@@ -104,25 +135,40 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   times.index_seconds = (Date.now() - started) / 1000;
 
   const miner = new Miner(retriever, { ...options }, displayName);
-  const sink = new OutputSink(options.output);
+  const sink = new OutputSink(options.output, { append: resumed !== undefined, startBytes: resumed?.outputBytes });
   setActiveOutput(sink);
   const miningStarted = Date.now();
-  let written = 0;
+  let written = resumed?.recordsOut ?? 0;
   const progress = new Progress('mining');
+  const rejectsBytes = () => (options.rejects && existsSync(options.rejects) ? statSync(options.rejects).size : 0);
   try {
-    let batch: ReturnType<Miner['parse']>[] = [];
+    let batch: ParsedRecord[] = [];
+    let resumePoint = { inputByte: range.startByte, inputLine: range.startLine };
     const flush = async () => {
-      if (batch.length === 0) return;
-      const mined = await miner.mine(batch);
-      batch = [];
-      for (const record of mined) {
-        const wait = sink.write(formatRecord(record, retriever, options) + '\n');
-        if (wait) await wait;
-        written++;
+      if (batch.length > 0) {
+        const mined = await miner.mine(batch);
+        batch = [];
+        for (const record of mined) {
+          const wait = sink.write(formatRecord(record, retriever, options) + '\n');
+          if (wait) await wait;
+          written++;
+        }
+        progress.tick(mined.length);
       }
-      progress.tick(mined.length);
+      if (journal) {
+        await sink.settled();
+        journal.record({ ...resumePoint, outputBytes: sink.bytesWritten, rejectsBytes: rejectsBytes(), recordsOut: written });
+      }
     };
-    for await (const record of readRecords(readPath, { policy, maxLineBytes: options.maxLineBytes, displayName })) {
+    const records = readRecords(readPath, {
+      policy,
+      maxLineBytes: options.maxLineBytes,
+      displayName,
+      startByte: range.startByte,
+      endByte: range.endByte,
+      startLine: range.startLine,
+    });
+    for await (const record of records) {
       if (sink.closed) break;
       let parsed;
       try {
@@ -133,8 +179,12 @@ export async function runMine(inputPath: string | undefined, options: MineComman
         continue;
       }
       batch.push(parsed);
-      if (batch.length >= options.batchSize) await flush();
+      if (batch.length >= options.batchSize) {
+        resumePoint = { inputByte: record.endOffset, inputLine: record.lineNumber + 1 };
+        await flush();
+      }
     }
+    resumePoint = { inputByte: range.endByte ?? Number.MAX_SAFE_INTEGER, inputLine: 0 };
     await flush();
     progress.done();
     if (sink.closed) {
@@ -143,9 +193,14 @@ export async function runMine(inputPath: string | undefined, options: MineComman
       return;
     }
     await sink.commit();
+    journal?.remove();
+    if (shard && options.output) {
+      writeFileSync(shardMetaPath(options.output), JSON.stringify({ shard: shard.index, of: shard.count, input: inputPath, inputBytes: statSync(inputPath!).size, records: written }) + '\n');
+    }
   } catch (error) {
     progress.done();
     await sink.abort();
+    journal?.remove();
     throw error;
   } finally {
     setActiveOutput(undefined);
@@ -159,7 +214,9 @@ export async function runMine(inputPath: string | undefined, options: MineComman
       records_out: written,
       rejected: policy.rejected,
       blank_lines: policy.blankLines,
-      negatives_per_record: written === 0 ? 0 : Number((c.negatives / written).toFixed(3)),
+      ...(resumed ? { resumed_after_records: resumed.recordsOut } : {}),
+      ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}),
+      negatives_per_record: c.records === 0 ? 0 : Number((c.negatives / c.records).toFixed(3)),
       short_records: c.short,
       filled_records: c.filledRecords,
       filled_negatives: c.filledNegatives,
@@ -172,8 +229,13 @@ export async function runMine(inputPath: string | undefined, options: MineComman
     'summary',
   );
   if (c.short > 0) {
-    log().warn({ short_records: c.short, asked: options.numNeg }, 'some records got fewer negatives than asked: widen --max-rank, lower --min-rank, or use a larger corpus');
+    log().warn({ short_records: c.short, asked: options.numNeg }, 'some records got fewer negatives than asked: widen --max-rank, lower --min-rank, loosen the score filters, or use a larger corpus');
   }
+}
+
+/** Sidecar written next to a shard's output, read by `rare-mine merge`. */
+export function shardMetaPath(output: string): string {
+  return `${output}.shard.json`;
 }
 
 function formatRecord(mined: MinedRecord, retriever: Retriever, options: MineCommandOptions): string {

@@ -13,6 +13,8 @@ export type OnError = 'fail' | 'skip';
 export interface JsonRecord {
   lineNumber: number;
   byteOffset: number;
+  /** Where the next line starts (resume point after this record). */
+  endOffset: number;
   /** The line exactly as read (without its terminator). */
   raw: string;
   value: Record<string, unknown>;
@@ -22,8 +24,8 @@ export interface JsonRecord {
 export class RejectPolicy {
   rejected = 0;
   blankLines = 0;
-  constructor(readonly onError: OnError = 'fail', readonly rejectsPath?: string) {
-    if (rejectsPath) writeFileSync(rejectsPath, '');
+  constructor(readonly onError: OnError = 'fail', readonly rejectsPath?: string, options: { append?: boolean } = {}) {
+    if (rejectsPath && !options.append) writeFileSync(rejectsPath, '');
   }
 
   /** Handle a bad line: throws the error under `fail`. */
@@ -52,7 +54,7 @@ export function parseRecordLine(file: string, line: RawLine): Record<string, unk
   return value as Record<string, unknown>;
 }
 
-export interface ReadRecordsOptions extends Pick<LineReaderOptions, 'maxLineBytes' | 'startByte' | 'startLine'> {
+export interface ReadRecordsOptions extends Pick<LineReaderOptions, 'maxLineBytes' | 'startByte' | 'endByte' | 'startLine'> {
   policy: RejectPolicy;
   /** Name used in messages instead of the path (e.g. "<stdin>" for a spooled copy). */
   displayName?: string;
@@ -75,7 +77,7 @@ export async function* readRecords(path: string | undefined, options: ReadRecord
       policy.reject(error, line.text);
       continue;
     }
-    yield { lineNumber: line.lineNumber, byteOffset: line.byteOffset, raw: line.text, value };
+    yield { lineNumber: line.lineNumber, byteOffset: line.byteOffset, endOffset: line.endOffset, raw: line.text, value };
   }
 }
 

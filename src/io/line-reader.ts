@@ -14,6 +14,8 @@ export interface RawLine {
   lineNumber: number;
   /** Byte offset of the line's first byte in the input. */
   byteOffset: number;
+  /** Byte offset just past the line's terminator: where the next line starts. */
+  endOffset: number;
   /** The line's text without the line terminator (and without a trailing \r). */
   text: string;
 }
@@ -23,6 +25,8 @@ export interface LineReaderOptions {
   maxLineBytes?: number;
   /** Byte offset to start reading at (for --resume and shards); must be the start of a line. */
   startByte?: number;
+  /** Byte offset to stop before (exclusive; a shard's end, always a line start). Default: end of input. */
+  endByte?: number;
   /** Line number of the line at startByte. Default 1. */
   startLine?: number;
   /** Called when invalid UTF-8 or an over-long line is met; default throws the InputError. */
@@ -38,9 +42,9 @@ export function inputName(path: string | undefined): string {
   return path === undefined || path === '-' ? '<stdin>' : path;
 }
 
-export function openInput(path: string | undefined, startByte = 0): Readable {
+export function openInput(path: string | undefined, startByte = 0, endByte?: number): Readable {
   if (path === undefined || path === '-') return process.stdin;
-  return createReadStream(path, { start: startByte, highWaterMark: 1 << 20 });
+  return createReadStream(path, { start: startByte, end: endByte === undefined ? undefined : endByte - 1, highWaterMark: 1 << 20 });
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -59,13 +63,13 @@ export async function* readLines(path: string | undefined, options: LineReaderOp
   let pendingBytes = 0;
   let overLong = false;
 
-  const emit = (bytes: Buffer): RawLine | undefined => {
+  const emit = (bytes: Buffer, endOffset: number): RawLine | undefined => {
     let body = bytes;
     if (lineNumber === 1 && atStart && body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) {
       body = body.subarray(3);
     }
     if (body.length > 0 && body[body.length - 1] === 0x0d) body = body.subarray(0, body.length - 1);
-    const line: RawLine = { lineNumber, byteOffset: offset, text: '' };
+    const line: RawLine = { lineNumber, byteOffset: offset, endOffset, text: '' };
     if (overLong) {
       fail(new InputError(name, lineNumber, `line is longer than ${maxLineBytes} bytes`, { hint: 'raise --max-line-bytes if such lines are intended' }), line);
       return undefined;
@@ -86,7 +90,8 @@ export async function* readLines(path: string | undefined, options: LineReaderOp
 
   let stream: Readable;
   try {
-    stream = openInput(path, offset);
+    if (options.endByte !== undefined && options.endByte <= offset) return;
+    stream = openInput(path, offset, options.endByte);
   } catch (cause) {
     throw new InputError(name, undefined, `cannot open: ${(cause as Error).message}`, { cause });
   }
@@ -104,9 +109,10 @@ export async function* readLines(path: string | undefined, options: LineReaderOp
           if (pendingBytes + (nl - start) > maxLineBytes) overLong = true;
         }
         if (bytes.length > maxLineBytes) overLong = true;
-        const line = emit(bytes);
+        const end = offset + pendingBytes + (nl - start) + 1;
+        const line = emit(bytes, end);
         if (line) yield line;
-        offset += pendingBytes + (nl - start) + 1;
+        offset = end;
         lineNumber++;
         pending = [];
         pendingBytes = 0;
@@ -130,7 +136,7 @@ export async function* readLines(path: string | undefined, options: LineReaderOp
     throw new InputError(name, undefined, `cannot read: ${(cause as Error).message}`, { cause });
   }
   if (pendingBytes > 0 || overLong) {
-    const line = emit(overLong ? Buffer.alloc(0) : Buffer.concat(pending));
+    const line = emit(overLong ? Buffer.alloc(0) : Buffer.concat(pending), offset + pendingBytes);
     if (line) yield line;
   }
 }

@@ -18,10 +18,12 @@ export class OutputSink {
   /** True once the reader went away (EPIPE): stop producing output, exit 0. */
   closed = false;
   private failure?: Error;
-  bytesWritten = 0;
+  /** Bytes in the output so far (including a resumed partial's). */
+  bytesWritten: number;
 
   /** `path` undefined or "-" means stdout. `append` continues an existing partial (for --resume). */
-  constructor(readonly path: string | undefined, options: { append?: boolean } = {}) {
+  constructor(readonly path: string | undefined, options: { append?: boolean; startBytes?: number } = {}) {
+    this.bytesWritten = options.startBytes ?? 0;
     if (path === undefined || path === '-') {
       this.stream = process.stdout;
       process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -39,12 +41,23 @@ export class OutputSink {
     return this.file !== undefined;
   }
 
+  private lastWrite: Promise<void> = Promise.resolve();
+
+  /** Resolves when every byte written so far has been handed to the OS (for resume checkpoints). */
+  settled(): Promise<void> {
+    return this.lastWrite;
+  }
+
   /** Write text; resolves at once unless the stream asks us to wait (backpressure). */
   write(text: string): Promise<void> | undefined {
     if (this.failure) throw this.failure;
     if (this.closed) return undefined;
     this.bytesWritten += Buffer.byteLength(text);
-    if (this.stream.write(text)) return undefined;
+    let ok: boolean;
+    if (this.file) {
+      this.lastWrite = new Promise((resolve) => (ok = this.stream.write(text, () => resolve())));
+    } else ok = this.stream.write(text);
+    if (ok!) return undefined;
     return new Promise((resolve) => {
       const done = () => {
         this.stream.off('drain', done);
