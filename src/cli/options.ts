@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { LANGUAGES } from '../text/analyzer.js';
 import { VARIANT_NAMES } from '../bm25/scoring.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../io/line-reader.js';
 
 export function integer(name: string, min: number) {
   return (value: string): number => {
@@ -37,7 +38,7 @@ export function addRecordOptions(command: Command): Command {
     .option('--rejects <file>', 'with --on-error skip: where bad lines go, with their reasons (JSONL)')
     .option('--resume', 'continue an interrupted -o run from the last complete batch of <file>.partial', false)
     .option('--shard <I/N>', 'process only shard I of N (0-based; a contiguous byte range of the input file); join outputs with `rare-mine merge`')
-    .option('--max-line-bytes <n>', 'longest input line accepted', integer('--max-line-bytes', 1), 64 * 1024 * 1024);
+    .option('--max-line-bytes <n>', 'longest input line accepted, in bytes (memory stays bounded by it)', integer('--max-line-bytes', 1), DEFAULT_MAX_LINE_BYTES);
 }
 
 /** The corpus and its index dir. */

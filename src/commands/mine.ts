@@ -134,7 +134,7 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   const retriever = await openRetriever(source);
   times.index_seconds = (Date.now() - started) / 1000;
 
-  const miner = new Miner(retriever, { ...options }, displayName);
+  const miner = new Miner(retriever, { ...options, onUnknownPositiveId: options.onError === 'skip' ? 'warn' : 'fail' }, displayName);
   const sink = new OutputSink(options.output, { append: resumed !== undefined, startBytes: resumed?.outputBytes });
   setActiveOutput(sink);
   const miningStarted = Date.now();
@@ -228,9 +228,15 @@ export async function runMine(inputPath: string | undefined, options: MineComman
     },
     'summary',
   );
+  if (c.unknownPositiveIds > 0) log().warn({ unknown_positive_ids: c.unknownPositiveIds }, 'some positive ids are not in the corpus (records were mined without them)');
+  if (recordsSeen(written, policy) === 0) log().warn({ input: displayName }, 'the input holds no records');
   if (c.short > 0) {
     log().warn({ short_records: c.short, asked: options.numNeg }, 'some records got fewer negatives than asked: widen --max-rank, lower --min-rank, loosen the score filters, or use a larger corpus');
   }
+}
+
+function recordsSeen(written: number, policy: RejectPolicy): number {
+  return written + policy.rejected;
 }
 
 /** Sidecar written next to a shard's output, read by `rare-mine merge`. */

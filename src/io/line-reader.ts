@@ -21,7 +21,7 @@ export interface RawLine {
 }
 
 export interface LineReaderOptions {
-  /** Longest line accepted, in bytes; longer lines are an error naming the line. Default 64 MiB. */
+  /** Longest line accepted, in bytes; longer lines are an error naming the line. Default 16 MiB. */
   maxLineBytes?: number;
   /** Byte offset to start reading at (for --resume and shards); must be the start of a line. */
   startByte?: number;
@@ -35,7 +35,7 @@ export interface LineReaderOptions {
   displayName?: string;
 }
 
-export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /** The display name of an input: its path, or "<stdin>". */
 export function inputName(path: string | undefined): string {

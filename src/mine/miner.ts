@@ -20,6 +20,7 @@
  *     the same exclusions and filters; they are flagged `filled` and counted.
  * A record with fewer survivors than numNeg is written with what exists and counted as short; never dropped.
  */
+import { InputError } from '../errors.js';
 import { optionalStrings, requireString, type JsonRecord } from '../io/jsonl.js';
 import { normalizedTextHash } from '../text/normalize.js';
 import type { Candidate, Retriever } from './retriever.js';
@@ -41,6 +42,8 @@ export interface MiningOptions extends ScoreFilterOptions {
   fill: 'none' | 'random';
   /** Near-duplicate Jaccard threshold (0..1]; undefined = exact duplicates only. */
   dedupThreshold?: number;
+  /** A positive id missing from the corpus: an input error (default) or a counted warning (--on-error skip). */
+  onUnknownPositiveId?: 'fail' | 'warn';
 }
 
 /** A cross-encoder (or any second-stage scorer) that re-scores (query, passage) pairs. */
@@ -133,8 +136,15 @@ export class Miner {
     const positiveOrdinals: number[] = [];
     for (const id of ids) {
       const ordinal = this.retriever.corpus.ordinalOfId(id);
-      if (ordinal === undefined) this.counters.unknownPositiveIds++;
-      else positiveOrdinals.push(ordinal);
+      if (ordinal === undefined) {
+        // A positive that is not in the corpus usually means the wrong corpus: stop, unless told to go on.
+        if (this.options.onUnknownPositiveId !== 'warn') {
+          throw new InputError(this.inputName, record.lineNumber, `positive id "${id}" (field "${positiveIdsKey}") is not in the corpus`, {
+            hint: 'check --corpus / --corpus-id-key, or pass --on-error skip to mine such records anyway (the unknown ids are counted)',
+          });
+        }
+        this.counters.unknownPositiveIds++;
+      } else positiveOrdinals.push(ordinal);
     }
     const excludedHashes = new Set<bigint>();
     for (const text of positives) excludedHashes.add(normalizedTextHash(text));

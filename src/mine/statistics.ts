@@ -1,0 +1,458 @@
+/**
+ * End-of-run statistics of a mining run, or of an existing output (`rare-mine stats`): the distribution of positive
+ * scores, negative scores and their difference; records short of negatives and the options to loosen; candidates
+ * each exclusion and filter removed; the histogram of the raw rank each negative came from.
+ * What must hold: memory stays bounded however many records pass. Count, mean and std are exact running sums
+ * (Welford), min and max exact; quartiles come from a seeded fixed-size reservoir sample (Vitter's Algorithm R),
+ * exact while a distribution has at most `capacity` values and otherwise within ±ε in rank with probability
+ * ≥ 1 − 2·exp(−2·capacity·ε²) (Dvoretzky–Kiefer–Wolfowitz with Massart's constant): ±1% with probability
+ * ≥ 1 − 4·10⁻⁶ at the default 65,536 values. Same seed, same input order: same report.
+ */
+import type { ExclusionReason, MinedRecord } from './miner.js';
+import { seededRandom } from './random.js';
+
+/** Default reservoir size per distribution: 65,536 doubles, 512 KiB (three distributions: 1.5 MiB). */
+export const DEFAULT_SKETCH_CAPACITY = 65_536;
+/** Default reservoir seed. */
+export const DEFAULT_SKETCH_SEED = 42;
+/** The rank error the report states for a sampled quantile (the ε of the DKW bound). */
+export const STATED_RANK_ERROR = 0.01;
+
+/** Probability that every quantile of a k-value uniform sample is within ±ε in rank (DKW–Massart). */
+export function dkwConfidence(capacity: number, rankError: number): number {
+  return Math.max(0, 1 - 2 * Math.exp(-2 * capacity * rankError * rankError));
+}
+
+/**
+ * A uniform random sample of at most `capacity` of the values added (Algorithm R, seeded), and quantiles of it.
+ * While at most `capacity` values were added it holds them all and its quantiles are exact.
+ */
+export class QuantileReservoir {
+  private readonly values: Float64Array;
+  private size = 0;
+  private seen = 0;
+  private sorted?: Float64Array;
+  private readonly random: () => number;
+
+  constructor(readonly capacity = DEFAULT_SKETCH_CAPACITY, seed = DEFAULT_SKETCH_SEED, stream = 0) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`reservoir capacity must be an integer ≥ 1, got ${capacity}`);
+    this.values = new Float64Array(capacity);
+    this.random = seededRandom(seed, stream);
+  }
+
+  /** Values added so far. */
+  get count(): number {
+    return this.seen;
+  }
+
+  /** Values held (≤ capacity): the sample the quantiles are computed from. */
+  get retained(): number {
+    return this.size;
+  }
+
+  /** True while every value added is held, so quantiles are exact. */
+  get exact(): boolean {
+    return this.seen === this.size;
+  }
+
+  add(value: number): void {
+    this.seen++;
+    if (this.size < this.capacity) {
+      this.values[this.size++] = value;
+      this.sorted = undefined;
+      return;
+    }
+    const slot = Math.floor(this.random() * this.seen);
+    if (slot < this.capacity) {
+      this.values[slot] = value;
+      this.sorted = undefined;
+    }
+  }
+
+  /**
+   * The q-quantile (0 ≤ q ≤ 1) of the sample by linear interpolation between order statistics (Hyndman & Fan type 7,
+   * the default of numpy, torch.quantile and R); undefined when empty.
+   */
+  quantile(q: number): number | undefined {
+    if (this.size === 0) return undefined;
+    if (!this.sorted) this.sorted = this.values.slice(0, this.size).sort();
+    const h = (this.size - 1) * Math.min(1, Math.max(0, q));
+    const lo = Math.floor(h);
+    const hi = Math.min(lo + 1, this.size - 1);
+    return this.sorted[lo] + (h - lo) * (this.sorted[hi] - this.sorted[lo]);
+  }
+}
+
+/** count, mean, std (sample, n − 1, as torch.std and pandas), min, quartiles, max; null fields when empty. */
+export interface DistributionSummary {
+  count: number;
+  mean: number | null;
+  std: number | null;
+  min: number | null;
+  p25: number | null;
+  p50: number | null;
+  p75: number | null;
+  max: number | null;
+}
+
+/** One score distribution: exact running moments and extremes, quartiles from a reservoir. */
+export class Distribution {
+  private n = 0;
+  private mean = 0;
+  private m2 = 0;
+  private min = Number.POSITIVE_INFINITY;
+  private max = Number.NEGATIVE_INFINITY;
+  readonly sketch: QuantileReservoir;
+
+  constructor(capacity: number, seed: number, stream: number) {
+    this.sketch = new QuantileReservoir(capacity, seed, stream);
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  add(value: number): void {
+    this.n++;
+    const delta = value - this.mean;
+    this.mean += delta / this.n;
+    this.m2 += delta * (value - this.mean);
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    this.sketch.add(value);
+  }
+
+  summary(): DistributionSummary {
+    if (this.n === 0) return { count: 0, mean: null, std: null, min: null, p25: null, p50: null, p75: null, max: null };
+    return {
+      count: this.n,
+      mean: this.mean,
+      std: this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : 0,
+      min: this.min,
+      p25: this.sketch.quantile(0.25)!,
+      p50: this.sketch.quantile(0.5)!,
+      p75: this.sketch.quantile(0.75)!,
+      max: this.max,
+    };
+  }
+}
+
+/**
+ * Lower bounds of the rank buckets (1-2-5 steps): 0, 1, 2, 3–4, 5–9, 10–19, 20–49, ... , ≥ 100,000. Fine where
+ * negatives usually come from (the top ranks), coarse in the tail, and a fixed size whatever the ranking depth.
+ */
+export const RANK_BUCKET_STARTS = [0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000] as const;
+
+/** One bucket of the rank histogram: ranks from..to inclusive (`to` null for the open last bucket). */
+export interface RankBucket {
+  from: number;
+  to: number | null;
+  count: number;
+}
+
+/** How many negatives came from each raw-rank bucket; rank −1 (a --fill draw from outside the ranking) counts apart. */
+export class RankHistogram {
+  private readonly counts = new Array<number>(RANK_BUCKET_STARTS.length).fill(0);
+  private total = 0;
+  private unranked = 0;
+
+  /** Negatives counted, ranked and filled. */
+  get count(): number {
+    return this.total;
+  }
+
+  /** Negatives with rank −1: drawn by --fill from outside the ranking. */
+  get filled(): number {
+    return this.unranked;
+  }
+
+  add(rank: number): void {
+    this.total++;
+    if (rank < 0) {
+      this.unranked++;
+      return;
+    }
+    let bucket = RANK_BUCKET_STARTS.length - 1;
+    while (bucket > 0 && rank < RANK_BUCKET_STARTS[bucket]) bucket--;
+    this.counts[bucket]++;
+  }
+
+  /** The buckets from the first to the last non-empty one (none when empty). */
+  buckets(): RankBucket[] {
+    const first = this.counts.findIndex((c) => c > 0);
+    if (first < 0) return [];
+    let last = this.counts.length - 1;
+    while (this.counts[last] === 0) last--;
+    const result: RankBucket[] = [];
+    for (let i = first; i <= last; i++) {
+      const to = i + 1 < RANK_BUCKET_STARTS.length ? RANK_BUCKET_STARTS[i + 1] - 1 : null;
+      result.push({ from: RANK_BUCKET_STARTS[i], to, count: this.counts[i] });
+    }
+    return result;
+  }
+}
+
+/**
+ * Every reason the mining stage removes a candidate (MinedRecord.excluded), what the report calls it, and what to
+ * loosen when it left records short — undefined for exclusions no option relaxes. Keyed by ExclusionReason, so a new
+ * reason in the miner does not compile until it is described here.
+ */
+export const EXCLUSIONS = {
+  positive: { removed: 'positives (by id or normalised text)', loosen: undefined },
+  query: { removed: 'copies of the query', loosen: undefined },
+  duplicate: { removed: 'duplicates of a kept negative', loosen: undefined },
+  near_duplicate: { removed: 'near-duplicates (--dedup-threshold)', loosen: 'raise --dedup-threshold' },
+  max_score_ratio: { removed: 'scoring above --max-score-ratio × the positive', loosen: 'raise --max-score-ratio' },
+  margin: { removed: 'scoring within --margin of the positive', loosen: 'lower --margin' },
+  min_score: { removed: 'scoring below --min-score', loosen: 'lower --min-score' },
+  max_score: { removed: 'scoring above --max-score', loosen: 'raise --max-score' },
+} as const satisfies Record<ExclusionReason, { removed: string; loosen: string | undefined }>;
+
+/** Advice about the window and the ranking, for short records no filter explains alone. */
+export const WINDOW_ADVICE = {
+  maxRank: 'raise --max-rank (a deeper window has more candidates)',
+  minRank: 'lower --min-rank',
+  fill: 'use --fill random (top up from documents outside the BM25 ranking)',
+  corpus: 'use a larger corpus (every candidate of the ranking was already used)',
+} as const;
+
+/** The settings the report compares against; all optional (`rare-mine stats` knows none of them). */
+export interface StatisticsOptions {
+  /** --num-neg; when undefined, the most negatives any record got (and the report says it was inferred). */
+  numNeg?: number;
+  /** --min-rank, to suggest lowering it when records are short. */
+  minRank?: number;
+  /** --max-rank, to suggest raising it when records are short. */
+  maxRank?: number;
+  /** True when the retriever supports --fill random but it is off: short records then suggest it. */
+  suggestFill?: boolean;
+  /** Reservoir size per distribution (default 65,536); memory is 8 bytes × capacity × 3. */
+  sketchCapacity?: number;
+  /** Reservoir seed (default 42). */
+  seed?: number;
+}
+
+/** One record as the statistics see it; `rare-mine stats` builds these from output lines. */
+export interface RecordObservation {
+  /** The retriever's score of each positive; empty when not scored. */
+  positiveScores: readonly number[];
+  /** How many negatives the record got. */
+  negativeCount: number;
+  /** The score of each negative (empty when scores are unknown, else one per negative). */
+  negativeScores: readonly number[];
+  /** The raw rank of each negative, −1 for a filled one (empty when ranks are unknown, else one per negative). */
+  negativeRanks: readonly number[];
+  /** Candidates removed from this record, by reason (MinedRecord.excluded); absent when unknown. */
+  excluded?: Readonly<Partial<Record<ExclusionReason, number>>>;
+}
+
+/** The statistics as `--stats-json` writes them (snake_case, stable field names). */
+export interface StatisticsReport {
+  records: number;
+  negatives: number;
+  negatives_per_record: number | null;
+  scores: { positive: DistributionSummary; negative: DistributionSummary; difference: DistributionSummary };
+  quantiles: { method: 'reservoir'; capacity: number; seed: number; exact: boolean; rank_error: number; confidence: number };
+  short_records: {
+    count: number;
+    fraction: number | null;
+    asked: number | null;
+    asked_inferred: boolean;
+    /** Short records from which each reason removed at least one candidate. */
+    cut_by: Partial<Record<ExclusionReason, number>>;
+    loosen: string[];
+  };
+  /** Candidates removed, by reason (only reasons seen). */
+  removed: Partial<Record<ExclusionReason, number>>;
+  records_by_negative_count: Record<string, number>;
+  /** Negatives per raw-rank bucket; null when ranks are unknown. */
+  rank_histogram: RankBucket[] | null;
+  /** Negatives drawn by --fill from outside the ranking (rank −1). */
+  filled_negatives: number;
+}
+
+/** Accumulates the statistics of a run, one record at a time, in bounded memory. */
+export class MiningStatistics {
+  readonly positive: Distribution;
+  readonly negative: Distribution;
+  /** Lowest positive score of the record − each negative's score. */
+  readonly difference: Distribution;
+  readonly ranks = new RankHistogram();
+  private records = 0;
+  private negatives = 0;
+  private readonly byNegativeCount = new Map<number, number>();
+  private readonly removed = new Map<ExclusionReason, number>();
+  private readonly shortCutBy = new Map<ExclusionReason, number>();
+  private readonly capacity: number;
+  private readonly seed: number;
+
+  constructor(readonly options: StatisticsOptions = {}) {
+    this.capacity = options.sketchCapacity ?? DEFAULT_SKETCH_CAPACITY;
+    this.seed = options.seed ?? DEFAULT_SKETCH_SEED;
+    this.positive = new Distribution(this.capacity, this.seed, 1);
+    this.negative = new Distribution(this.capacity, this.seed, 2);
+    this.difference = new Distribution(this.capacity, this.seed, 3);
+  }
+
+  /** Add a mined record: its scores, ranks, and the candidates each exclusion and filter removed. */
+  add(mined: MinedRecord): void {
+    this.addObservation({
+      positiveScores: mined.positiveScores,
+      negativeCount: mined.negatives.length,
+      negativeScores: mined.negatives.map((n) => n.score),
+      negativeRanks: mined.negatives.map((n) => n.rank),
+      excluded: mined.excluded,
+    });
+  }
+
+  /** Add one record's observation (what `add` does after unpacking a MinedRecord). */
+  addObservation(record: RecordObservation): void {
+    this.records++;
+    this.negatives += record.negativeCount;
+    this.byNegativeCount.set(record.negativeCount, (this.byNegativeCount.get(record.negativeCount) ?? 0) + 1);
+    let lowestPositive = Number.POSITIVE_INFINITY;
+    for (const score of record.positiveScores) {
+      this.positive.add(score);
+      if (score < lowestPositive) lowestPositive = score;
+    }
+    for (const score of record.negativeScores) {
+      this.negative.add(score);
+      if (record.positiveScores.length > 0) this.difference.add(lowestPositive - score);
+    }
+    for (const rank of record.negativeRanks) this.ranks.add(rank);
+    const short = this.options.numNeg !== undefined && record.negativeCount < this.options.numNeg;
+    for (const [reason, removed] of Object.entries(record.excluded ?? {}) as [ExclusionReason, number][]) {
+      if (!(removed > 0)) continue;
+      this.removed.set(reason, (this.removed.get(reason) ?? 0) + removed);
+      if (short) this.shortCutBy.set(reason, (this.shortCutBy.get(reason) ?? 0) + 1);
+    }
+  }
+
+  /** --num-neg, or the most negatives any record got when it was not given. */
+  private asked(): number | null {
+    if (this.options.numNeg !== undefined) return this.options.numNeg;
+    return this.byNegativeCount.size === 0 ? null : Math.max(...this.byNegativeCount.keys());
+  }
+
+  private shortCount(asked: number | null): number {
+    if (asked === null) return 0;
+    let count = 0;
+    for (const [negatives, records] of this.byNegativeCount) if (negatives < asked) count += records;
+    return count;
+  }
+
+  /** What to loosen, most useful first: the filters by how many short records they cut, then the window. */
+  private loosen(): string[] {
+    const filters = [...this.shortCutBy.entries()]
+      .filter(([reason]) => EXCLUSIONS[reason]?.loosen !== undefined)
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([reason]) => EXCLUSIONS[reason].loosen!);
+    const window: string[] = [];
+    if (this.options.maxRank !== undefined) window.push(WINDOW_ADVICE.maxRank);
+    if ((this.options.minRank ?? 0) > 0) window.push(WINDOW_ADVICE.minRank);
+    if (this.options.suggestFill) window.push(WINDOW_ADVICE.fill);
+    const all = [...filters, ...window];
+    return all.length > 0 ? all : [WINDOW_ADVICE.corpus];
+  }
+
+  toJSON(): StatisticsReport {
+    const asked = this.asked();
+    const short = this.shortCount(asked);
+    const exact = this.positive.sketch.exact && this.negative.sketch.exact && this.difference.sketch.exact;
+    return {
+      records: this.records,
+      negatives: this.negatives,
+      negatives_per_record: this.records === 0 ? null : this.negatives / this.records,
+      scores: { positive: this.positive.summary(), negative: this.negative.summary(), difference: this.difference.summary() },
+      quantiles: {
+        method: 'reservoir',
+        capacity: this.capacity,
+        seed: this.seed,
+        exact,
+        rank_error: exact ? 0 : STATED_RANK_ERROR,
+        confidence: exact ? 1 : dkwConfidence(this.capacity, STATED_RANK_ERROR),
+      },
+      short_records: {
+        count: short,
+        fraction: this.records === 0 ? null : short / this.records,
+        asked,
+        asked_inferred: this.options.numNeg === undefined,
+        cut_by: Object.fromEntries(byTableOrder(this.shortCutBy)),
+        loosen: short > 0 ? this.loosen() : [],
+      },
+      removed: Object.fromEntries(byTableOrder(this.removed)),
+      records_by_negative_count: Object.fromEntries([...this.byNegativeCount.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v])),
+      rank_histogram: this.ranks.count === 0 ? null : this.ranks.buckets(),
+      filled_negatives: this.ranks.filled,
+    };
+  }
+
+  /** An aligned text table for stderr, in the shape of sentence-transformers' end-of-run table, plus the notes. */
+  toTable(): string {
+    const report = this.toJSON();
+    const columns = [report.scores.positive, report.scores.negative, report.scores.difference];
+    const rows: [string, (s: DistributionSummary) => string][] = [
+      ['Count', (s) => s.count.toLocaleString('en-US')],
+      ['Mean', (s) => score(s.mean)],
+      ['Std', (s) => score(s.std)],
+      ['Min', (s) => score(s.min)],
+      ['25%', (s) => score(s.p25)],
+      ['50%', (s) => score(s.p50)],
+      ['75%', (s) => score(s.p75)],
+      ['Max', (s) => score(s.max)],
+    ];
+    const cells = rows.map(([label, cell]) => [label, ...columns.map(cell)]);
+    const header = ['Metric', 'Positive', 'Negative', 'Difference'];
+    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)));
+    const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[0]) : cell.padStart(widths[i] + 3))).join('').trimEnd();
+    const out = [line(header), ...cells.map(line)];
+
+    const count = (n: number) => n.toLocaleString('en-US');
+    const percent = (part: number, whole: number) => (whole === 0 ? '0.00%' : `${((100 * part) / whole).toFixed(2)}%`);
+    const sr = report.short_records;
+    const perRecord = report.negatives_per_record === null ? '' : ` (${report.negatives_per_record.toFixed(2)} per record${sr.asked === null ? '' : `, ${sr.asked} ${sr.asked_inferred ? 'most seen' : 'asked'}`})`;
+    out.push('', `Records: ${count(report.records)}; negatives: ${count(report.negatives)}${perRecord}`);
+    if (sr.count > 0) {
+      out.push(`Short: ${count(sr.count)} records (${percent(sr.count, report.records)}) got fewer than ${sr.asked} negatives; to find more: ${sr.loosen.join('; ')}`);
+    }
+    for (const [reason, removed] of Object.entries(report.removed) as [ExclusionReason, number][]) {
+      const cut = sr.cut_by[reason];
+      const label = EXCLUSIONS[reason]?.removed ?? reason;
+      out.push(`Removed ${count(removed)} candidate${removed === 1 ? '' : 's'}: ${label}${cut ? ` (in ${count(cut)} of the short records)` : ''}`);
+    }
+    const q = report.quantiles;
+    out.push(
+      q.exact
+        ? 'Quartiles: exact'
+        : `Quartiles: from a ${count(q.capacity)}-value reservoir sample per column (rank error ≤ ${q.rank_error * 100}% with probability ≥ ${(q.confidence * 100).toFixed(4)}%)`,
+    );
+    if (report.rank_histogram) {
+      out.push('', 'Raw rank of the negatives (0-based):');
+      const buckets = report.rank_histogram.map((b) => ({
+        label: b.to === null ? `${count(b.from)}+` : b.from === b.to ? count(b.from) : `${count(b.from)}–${count(b.to)}`,
+        count: b.count,
+      }));
+      if (report.filled_negatives > 0) buckets.push({ label: 'filled', count: report.filled_negatives });
+      const labels = buckets.map((b) => b.label);
+      const counts = buckets.map((b) => count(b.count));
+      const labelWidth = Math.max(...labels.map((l) => l.length));
+      const countWidth = Math.max(...counts.map((c) => c.length));
+      const most = Math.max(...buckets.map((b) => b.count));
+      buckets.forEach((b, i) => {
+        const bar = '█'.repeat(Math.round((40 * b.count) / most));
+        out.push(`  ${labels[i].padEnd(labelWidth)}  ${counts[i].padStart(countWidth)}  ${percent(b.count, this.ranks.count).padStart(7)}  ${bar}`.trimEnd());
+      });
+    }
+    return out.join('\n') + '\n';
+  }
+}
+
+function score(value: number | null): string {
+  return value === null ? '' : value.toFixed(4);
+}
+
+/** Entries in the order of the EXCLUSIONS table, so reports list reasons the same way every run. */
+function byTableOrder(counts: Map<ExclusionReason, number>): [ExclusionReason, number][] {
+  const order = Object.keys(EXCLUSIONS);
+  return [...counts.entries()].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]));
+}
