@@ -11,6 +11,7 @@ import { register as registerBm25 } from '../commands/bm25.js';
 import { register as registerEval } from '../commands/eval.js';
 import { register as registerIndex } from '../commands/index-cmd.js';
 import { register as registerMerge } from '../commands/merge.js';
+import { register as registerStats } from '../commands/stats.js';
 
 const program = new Command();
 program
@@ -31,6 +32,7 @@ registerBm25(program);
 registerIndex(program);
 registerEval(program);
 registerMerge(program);
+registerStats(program);
 
 installSignalHandlers();
 

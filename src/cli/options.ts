@@ -73,5 +73,6 @@ export function addMiningOptions(command: Command, defaults: { minRank: number; 
     .option('--min-score <s>', 'drop candidates scoring below s', number('--min-score'))
     .option('--max-score <s>', 'drop candidates scoring above s', number('--max-score'))
     .option('--dedup-threshold <j>', 'also drop near-duplicates (word 3-shingle Jaccard ≥ j, 0..1) of a positive or of a kept negative; exact duplicates are always dropped', number('--dedup-threshold', 0))
-    .option('--batch-size <n>', 'records searched per batch', integer('--batch-size', 1), 256);
+    .option('--batch-size <n>', 'records searched per batch', integer('--batch-size', 1), 256)
+    .option('--stats-json <file>', 'also write the end-of-run statistics (scores, filters, rank histogram) as JSON');
 }

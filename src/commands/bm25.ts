@@ -6,6 +6,7 @@ import { addBm25Options, addCorpusOptions, addMiningOptions, addRecordOptions } 
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
 import { ensureBm25Index, ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
 import { runMine, type MineCommandOptions } from './mine.js';
+import { addFormatOptions } from '../formats/formats.js';
 
 export interface Bm25Options {
   lang: string;
@@ -41,6 +42,7 @@ export function register(program: Command): void {
   addCorpusOptions(command);
   addBm25Options(command);
   addMiningOptions(command, { minRank: 0, sample: 'top' });
+  addFormatOptions(command);
   command.action(async (input: string | undefined, options: MineCommandOptions & Bm25Options) => {
     await runMine(input, options, (source) => openBm25(source, options));
   });

@@ -14,9 +14,10 @@ import { inputName } from '../io/line-reader.js';
 import { OutputSink, partialPath } from '../io/output.js';
 import { Journal, journalPath, truncateTo, type Checkpoint } from '../io/journal.js';
 import { parseShard, shardRange } from '../io/shards.js';
-import { Miner, type MinedRecord, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
+import { Miner, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
 import type { Retriever } from '../mine/retriever.js';
-import { withFields } from '../formats/record.js';
+import { RecordFormatter, type FormatOptions } from '../formats/formats.js';
+import { MiningStatistics } from '../mine/statistics.js';
 import { corpusFromInput, fingerprintFile, readCorpusFile, type CorpusKeys } from '../corpus/corpus-source.js';
 import { readDocStoreManifest } from '../corpus/doc-store.js';
 import type { CorpusSource } from '../index/index-dir.js';
@@ -45,7 +46,9 @@ export interface CorpusOptions {
   rebuild: boolean;
 }
 
-export interface MineCommandOptions extends RecordOptions, CorpusOptions, Omit<MiningOptions, 'questionKey' | 'textKey' | 'positiveIdsKey'> {
+export interface MineCommandOptions extends RecordOptions, CorpusOptions, FormatOptions, Omit<MiningOptions, 'questionKey' | 'textKey' | 'positiveIdsKey'> {
+  /** Write the end-of-run statistics as JSON here. */
+  statsJson?: string;
   batchSize: number;
   /** "I/N": process only shard I of N (0-based) of the input file. */
   shard?: string;
@@ -135,6 +138,21 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   times.index_seconds = (Date.now() - started) / 1000;
 
   const miner = new Miner(retriever, { ...options, onUnknownPositiveId: options.onError === 'skip' ? 'warn' : 'fail' }, displayName);
+  const formatter = new RecordFormatter(options.format, {
+    corpus: retriever.corpus,
+    inputName: displayName,
+    outputKey: options.outputKey,
+    withScores: options.withScores,
+    withIds: options.withIds,
+    withRanks: options.withRanks,
+    numNeg: options.numNeg,
+    queryIdKey: options.queryIdKey,
+    positiveTextIds: (mined) => mined.positives.map((text) => {
+      const ordinal = retriever.corpus.ordinalOfText(text);
+      return ordinal === undefined ? undefined : retriever.corpus.id(ordinal);
+    }),
+  });
+  const statistics = new MiningStatistics({ numNeg: options.numNeg, minRank: options.minRank, maxRank: options.maxRank, suggestFill: retriever.name === 'bm25' && options.fill === 'none' });
   const sink = new OutputSink(options.output, { append: resumed !== undefined, startBytes: resumed?.outputBytes });
   setActiveOutput(sink);
   const miningStarted = Date.now();
@@ -149,8 +167,19 @@ export async function runMine(inputPath: string | undefined, options: MineComman
         const mined = await miner.mine(batch);
         batch = [];
         for (const record of mined) {
-          const wait = sink.write(formatRecord(record, retriever, options) + '\n');
-          if (wait) await wait;
+          let lines: string[];
+          try {
+            lines = formatter.lines(record);
+          } catch (error) {
+            if (!(error instanceof InputError)) throw error;
+            policy.reject(error, record.record.raw);
+            continue;
+          }
+          statistics.add(record);
+          for (const line of lines) {
+            const wait = sink.write(line + '\n');
+            if (wait) await wait;
+          }
           written++;
         }
         progress.tick(mined.length);
@@ -170,7 +199,7 @@ export async function runMine(inputPath: string | undefined, options: MineComman
     });
     for await (const record of records) {
       if (sink.closed) break;
-      let parsed;
+      let parsed: ParsedRecord;
       try {
         parsed = miner.parse(record);
       } catch (error) {
@@ -208,10 +237,15 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   }
   times.mine_seconds = (Date.now() - miningStarted) / 1000;
   const c = miner.counters;
+  if (log().isLevelEnabled('info')) process.stderr.write(statistics.toTable());
+  if (options.statsJson) writeFileSync(options.statsJson, JSON.stringify(statistics.toJSON(), null, 2) + '\n');
+  for (const message of formatter.warnings()) log().warn(message);
   log().info(
     {
       records_in: written + policy.rejected,
       records_out: written,
+      format: options.format,
+      lines_out: formatter.tally.lines,
       rejected: policy.rejected,
       blank_lines: policy.blankLines,
       ...(resumed ? { resumed_after_records: resumed.recordsOut } : {}),
@@ -242,13 +276,4 @@ function recordsSeen(written: number, policy: RejectPolicy): number {
 /** Sidecar written next to a shard's output, read by `rare-mine merge`. */
 export function shardMetaPath(output: string): string {
   return `${output}.shard.json`;
-}
-
-function formatRecord(mined: MinedRecord, retriever: Retriever, options: MineCommandOptions): string {
-  const fields: Record<string, unknown> = {
-    [options.outputKey]: mined.negatives.map((n) => retriever.corpus.text(n.docOrdinal)),
-  };
-  if (options.withScores) fields[`${options.outputKey}_scores`] = mined.negatives.map((n) => n.score);
-  if (options.withIds) fields[`${options.outputKey}_ids`] = mined.negatives.map((n) => retriever.corpus.id(n.docOrdinal));
-  return withFields(mined.record.raw, mined.record.value, fields);
 }

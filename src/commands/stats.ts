@@ -98,10 +98,11 @@ export async function summarizeOutput(path: string | undefined, options: Omit<St
     if (!fields) {
       layout ??= isFlagLine(record.value) ? 'flag' : 'record';
       fields = READABLE_LAYOUTS[layout](options.outputKey);
+      const readable = 'rare-mine stats reads record and flag outputs (triplet, ntuple and colbert lines hold one example each, not a record)';
       hint =
         layout === 'flag'
-          ? 'rare-mine stats reads --format flag lines ({"query","pos","neg"}) and record lines; triplet, ntuple and colbert lines hold one example each, not a record'
-          : `a record output keeps its negatives under --output-key (here "${options.outputKey}"); pass the key it was mined with, or --format flag`;
+          ? `a flag line is {"query","pos":[...],"neg":[...]}; ${readable}`
+          : `a record output keeps its negatives under --output-key (here "${options.outputKey}"): pass the key it was mined with; ${readable}`;
     }
     statistics.addObservation(observationOf(file, record, fields, hint));
   }

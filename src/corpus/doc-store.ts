@@ -195,6 +195,16 @@ export class DocStore implements CorpusView {
     return this.idMap.get(id);
   }
 
+  private hashMap?: Map<bigint, number>;
+
+  ordinalOfText(text: string): number | undefined {
+    if (!this.hashMap) {
+      this.hashMap = new Map();
+      for (let i = this.docCount - 1; i >= 0; i--) this.hashMap.set(this.hashes[i], i);
+    }
+    return this.hashMap.get(normalizedTextHash(text));
+  }
+
   normalizedTextHash(docOrdinal: number): bigint {
     return this.hashes[docOrdinal];
   }

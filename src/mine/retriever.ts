@@ -20,6 +20,8 @@ export interface CorpusView {
   id(docOrdinal: number): string;
   /** Ordinal of a corpus id, undefined if no such id. */
   ordinalOfId(id: string): number | undefined;
+  /** Ordinal of the first document whose text equals `text` after normalisation, or undefined. */
+  ordinalOfText(text: string): number | undefined;
   /** 64-bit hash (as a bigint) of the normalised text (see src/text/normalize.ts): equal texts, equal hashes. */
   normalizedTextHash(docOrdinal: number): bigint;
 }
