@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { addBm25Options, addCorpusOptions, addMiningOptions, addRecordOptions } from '../cli/options.js';
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
 import { ensureBm25Index, ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
+import { withBuildLock } from '../index/build-lock.js';
 import { runMine, type MineCommandOptions } from './mine.js';
 import { addFormatOptions } from '../formats/formats.js';
 
@@ -23,9 +24,11 @@ export function rebuildHint(kind: string, indexDir: string | undefined): string 
 export async function openBm25(source: CorpusSource | undefined, options: Bm25Options & { indexDir?: string; rebuild: boolean }): Promise<Bm25Retriever> {
   const hint = rebuildHint('bm25', options.indexDir);
   const dir = resolveIndexDir(options.indexDir);
-  const docs = await ensureDocStore(dir, source, options.rebuild, hint);
-  const index = await ensureBm25Index(dir, docs, options.lang, { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint);
-  return new Bm25Retriever(index, docs);
+  return withBuildLock(dir, async () => {
+    const docs = await ensureDocStore(dir, source, options.rebuild, hint);
+    const index = await ensureBm25Index(dir, docs, options.lang, { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint);
+    return new Bm25Retriever(index, docs);
+  });
 }
 
 export function register(program: Command): void {
