@@ -105,24 +105,20 @@ export function createAnalyzer(lang: string): Analyzer {
   if (!spec) throw new UsageError(`unknown --lang "${lang}"; choose one of: ${LANGUAGES.join(', ')}`);
   const stopwords = new Set(spec.stopwords);
   const stemmer = spec.stemmer ? snowball.newStemmer(spec.stemmer) : undefined;
-  // Stemming is a pure function of the word and vocabularies are small: memoise it.
-  const stemCache = new Map<string, string>();
   const segmenter = new Intl.Segmenter(spec.segmenterLocale ?? 'und', { granularity: 'word' });
+  // The whole per-token pipeline (possessive, stopword, stem) is a pure function of the lower-cased token and
+  // vocabularies are small: memoise it. '' marks a token that yields no term.
+  const termCache = new Map<string, string>();
 
-  const addWord = (out: string[], raw: string) => {
-    let word = raw.toLowerCase().replace(/’/g, "'");
+  const termOf = (token: string): string => {
+    let term = termCache.get(token);
+    if (term !== undefined) return term;
+    let word = token.includes('’') ? token.replace(/’/g, "'") : token;
     if (spec.removePossessive && word.endsWith("'s")) word = word.slice(0, -2);
-    // Lucene keeps "u.s.a" and "3.14" as one token but drops a token's own trailing apostrophes.
-    if (word.length === 0 || stopwords.has(word)) return;
-    if (stemmer) {
-      let stem = stemCache.get(word);
-      if (stem === undefined) {
-        stem = stemmer.stem(word);
-        if (stemCache.size < 1_000_000) stemCache.set(word, stem);
-      }
-      word = stem;
-    }
-    if (word.length > 0) out.push(word);
+    if (word.length === 0 || stopwords.has(word)) term = '';
+    else term = stemmer ? stemmer.stem(word) : word;
+    if (termCache.size < 2_000_000) termCache.set(token, term);
+    return term;
   };
 
   return {
@@ -130,12 +126,20 @@ export function createAnalyzer(lang: string): Analyzer {
     fingerprint: `analyzer=v${ANALYZER_VERSION};lang=${lang};stem=${spec.stemmer ?? 'none'};stop=${spec.stopwords.length};possessive=${spec.removePossessive ? 1 : 0}`,
     terms(text: string): string[] {
       const out: string[] = [];
-      for (const match of text.matchAll(WORD)) {
+      const lower = text.toLowerCase();
+      const segmentable = NO_SPACE_SCRIPT.test(lower);
+      WORD.lastIndex = 0;
+      for (let match = WORD.exec(lower); match !== null; match = WORD.exec(lower)) {
         const token = match[0];
-        if (NO_SPACE_SCRIPT.test(token)) {
-          for (const piece of segmenter.segment(token)) if (piece.isWordLike) addWord(out, piece.segment);
+        if (segmentable && NO_SPACE_SCRIPT.test(token)) {
+          for (const piece of segmenter.segment(token)) {
+            if (!piece.isWordLike) continue;
+            const term = termOf(piece.segment);
+            if (term.length > 0) out.push(term);
+          }
         } else {
-          addWord(out, token);
+          const term = termOf(token);
+          if (term.length > 0) out.push(term);
         }
       }
       return out;
