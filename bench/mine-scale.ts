@@ -33,7 +33,7 @@ function readJsonl(path: string): any[] {
 async function writeLines(path: string, count: number, make: (i: number) => string): Promise<void> {
   const out = createWriteStream(path, { highWaterMark: 1 << 20 });
   for (let i = 0; i < count; i++) {
-    if (!out.write(make(i) + '\n')) await new Promise((r) => out.once('drain', r));
+    if (!out.write(make(i) + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r) => out.end(() => r()));
 }
