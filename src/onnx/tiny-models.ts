@@ -88,7 +88,7 @@ const PADDING_BIAS = -1e4;
 /** transformers version written into config files, as a real export would record it. */
 const TRANSFORMERS_VERSION = '4.44.0';
 
-let cachedVocab: string[] | undefined;
+let cachedVocab: readonly string[] | undefined;
 
 /**
  * bert-base-uncased's WordPiece vocabulary (30,522 tokens, "##" continuation prefix), rebuilt from the
@@ -96,7 +96,7 @@ let cachedVocab: string[] | undefined;
  * "▁", continuations carry nothing, and id 1 ("[unused0]") was replaced by "▁". Converting back gives
  * the original vocab.txt order, so ids match bert-base-uncased.
  */
-export async function bertBaseUncasedVocab(): Promise<string[]> {
+export async function bertBaseUncasedVocab(): Promise<readonly string[]> {
   if (cachedVocab !== undefined) return cachedVocab;
   let path: string;
   try {
