@@ -58,6 +58,9 @@ export async function runEval(options: EvalOptions): Promise<void> {
     rankings.set(query.id, ids);
     results[i].forEach((c, rank) => runLines.push(`${query.id} Q0 ${ids[rank]} ${rank + 1} ${c.score.toFixed(6)} rare-mine-${retriever.name}`));
   });
+  let unknown = 0;
+  for (const judgedDocs of qrels.values()) for (const id of judgedDocs.keys()) if (retriever.corpus.ordinalOfId(id) === undefined) unknown++;
+  if (unknown > 0) log().warn({ judgments: unknown }, 'some qrels name documents that are not in the corpus (they count as relevant but can never be retrieved)');
   await retriever.close();
   if (options.run) writeFileSync(options.run, runLines.join('\n') + '\n');
   const scores = evaluate(rankings, qrels);
