@@ -90,3 +90,14 @@ test('DataFlow-style SciFact file: as many records out as in, same order, 3 nega
   });
   console.log(`# dataflow scifact: ${records.length} records in, ${out.length} out, 3 negatives each`);
 });
+
+test('eval --threads 2 returns the same ranking metrics as one thread', (t) => {
+  const dir = sharedData('cacm');
+  if (!dir) return t.skip('shared data absent');
+  const args = ['eval', '--corpus', join(dir, 'corpus.jsonl'), '--queries', join(dir, 'queries.jsonl'), '--qrels', join(dir, 'qrels', 'test.tsv'), '--json'];
+  const one = JSON.parse(runCli(args).stdout);
+  const two = runCli([...args, '--threads', '2']);
+  assert.equal(two.status, 0, two.stderr);
+  const report = JSON.parse(two.stdout);
+  for (const key of ['ndcg@10', 'recall@100', 'mrr@10', 'queries']) assert.equal(report[key], one[key], key);
+});

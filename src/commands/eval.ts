@@ -11,7 +11,9 @@ import { RejectPolicy } from '../io/jsonl.js';
 import { fingerprintFile, readCorpusFile } from '../corpus/corpus-source.js';
 import { evaluate } from '../eval/metrics.js';
 import { readQrels, readQueries } from '../eval/beir.js';
-import type { Retriever } from '../mine/retriever.js';
+import type { Candidate, Retriever } from '../mine/retriever.js';
+import { Bm25Retriever } from '../bm25/bm25-retriever.js';
+import { parallelSearch } from '../bm25/parallel-search.js';
 import type { CorpusSource } from '../index/index-dir.js';
 import { openBm25, type Bm25Options } from './bm25.js';
 import { RETRIEVER_OPENERS } from './retrievers.js';
@@ -47,9 +49,17 @@ export async function runEval(options: EvalOptions): Promise<void> {
     options.retriever === 'bm25' ? await openBm25(source, options) : await openOther(options.retriever, source, options);
   const indexSeconds = (performance.now() - indexStarted) / 1000;
 
-  const searchStarted = performance.now();
-  const results = await retriever.search(judged.map((q) => q.text), options.depth);
-  const searchSeconds = (performance.now() - searchStarted) / 1000;
+  let results: Candidate[][];
+  let searchSeconds: number;
+  const texts = judged.map((q) => q.text);
+  if (options.threads > 1 && retriever instanceof Bm25Retriever) {
+    ({ results, seconds: searchSeconds } = await parallelSearch(retriever.index.dir, options.lang, texts, options.depth, options.threads));
+  } else {
+    if (options.threads > 1) log().warn({ retriever: retriever.name }, '--threads applies to BM25 search; this retriever sets its own threads (see its --threads)');
+    const searchStarted = performance.now();
+    results = await retriever.search(texts, options.depth);
+    searchSeconds = (performance.now() - searchStarted) / 1000;
+  }
 
   const rankings = new Map<string, string[]>();
   const runLines: string[] = [];
@@ -74,7 +84,7 @@ export async function runEval(options: EvalOptions): Promise<void> {
   else {
     process.stdout.write(
       `retriever   ${retriever.name}\nqueries     ${report.queries}\nnDCG@10     ${report['ndcg@10'].toFixed(4)}\nRecall@100  ${report['recall@100'].toFixed(4)}\n` +
-        `MRR@10      ${report['mrr@10'].toFixed(4)}\nindex       ${report.index_seconds} s\nsearch      ${report.search_seconds} s (${report.queries_per_second} queries/s, top-${options.depth}, ${options.threads} thread)\n`,
+        `MRR@10      ${report['mrr@10'].toFixed(4)}\nindex       ${report.index_seconds} s\nsearch      ${report.search_seconds} s (${report.queries_per_second} queries/s, top-${options.depth}, ${options.threads} thread${options.threads > 1 ? 's' : ''})\n`,
     );
   }
   log().debug(report, 'eval');
