@@ -72,6 +72,7 @@ export function addMiningOptions(command: Command, defaults: { minRank: number; 
     .option('--margin <m>', "drop candidates scoring above (lowest positive's score − m)", number('--margin'))
     .option('--min-score <s>', 'drop candidates scoring below s', number('--min-score'))
     .option('--max-score <s>', 'drop candidates scoring above s', number('--max-score'))
+    .option('--rescore-model <dir>', 'cross-encoder (Hugging Face layout, ONNX) that re-scores candidates and positives; the score filters then apply to its scores')
     .option('--dedup-threshold <j>', 'also drop near-duplicates (word 3-shingle Jaccard ≥ j, 0..1) of a positive or of a kept negative; exact duplicates are always dropped', number('--dedup-threshold', 0))
     .option('--batch-size <n>', 'records searched per batch', integer('--batch-size', 1), 256)
     .option('--stats-json <file>', 'also write the end-of-run statistics (scores, filters, rank histogram) as JSON');

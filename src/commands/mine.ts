@@ -18,6 +18,7 @@ import { Miner, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
 import type { Retriever } from '../mine/retriever.js';
 import { RecordFormatter, type FormatOptions } from '../formats/formats.js';
 import { MiningStatistics } from '../mine/statistics.js';
+import { CrossEncoder } from '../rescore/cross-encoder.js';
 import { corpusFromInput, fingerprintFile, readCorpusFile, type CorpusKeys } from '../corpus/corpus-source.js';
 import { readDocStoreManifest } from '../corpus/doc-store.js';
 import type { CorpusSource } from '../index/index-dir.js';
@@ -49,6 +50,9 @@ export interface CorpusOptions {
 export interface MineCommandOptions extends RecordOptions, CorpusOptions, FormatOptions, Omit<MiningOptions, 'questionKey' | 'textKey' | 'positiveIdsKey'> {
   /** Write the end-of-run statistics as JSON here. */
   statsJson?: string;
+  /** Cross-encoder model dir for re-scoring. */
+  rescoreModel?: string;
+  threads?: number;
   batchSize: number;
   /** "I/N": process only shard I of N (0-based) of the input file. */
   shard?: string;
@@ -137,7 +141,8 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   const retriever = await openRetriever(source);
   times.index_seconds = (Date.now() - started) / 1000;
 
-  const miner = new Miner(retriever, { ...options, onUnknownPositiveId: options.onError === 'skip' ? 'warn' : 'fail' }, displayName);
+  const rescorer = options.rescoreModel ? await CrossEncoder.open(options.rescoreModel, { threads: options.threads }) : undefined;
+  const miner = new Miner(retriever, { ...options, onUnknownPositiveId: options.onError === 'skip' ? 'warn' : 'fail' }, displayName, rescorer);
   const formatter = new RecordFormatter(options.format, {
     corpus: retriever.corpus,
     inputName: displayName,
@@ -234,6 +239,7 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   } finally {
     setActiveOutput(undefined);
     await retriever.close();
+    await rescorer?.close();
   }
   times.mine_seconds = (Date.now() - miningStarted) / 1000;
   const c = miner.counters;
