@@ -1,0 +1,92 @@
+/**
+ * Hybrid retrieval by reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009):
+ *   RRF(d) = Σ_engines 1 / (k + rank_e(d)),  rank 1-based, k = --rrf-k (default 60).
+ * Each engine's top-`depth` list is fused (depth = max(requested k, --fusion-depth)); a document outside an
+ * engine's list gets no contribution from it. Both engines search the same doc store, so ordinals agree.
+ *
+ * Scores of arbitrary documents or texts (positives, for the false-negative filters) use each engine's own
+ * score to place the document in that engine's list: rank = 1 + the number of listed documents scoring higher.
+ * For a document beyond the list this is the rank just past it — an upper bound on its RRF contribution, which
+ * makes the ratio filters conservative (they may remove more candidates, never fewer).
+ */
+import type { Candidate, CorpusView, Retriever } from '../mine/retriever.js';
+import { TopK } from '../bm25/top-k.js';
+
+export interface HybridOptions {
+  rrfK: number;
+  /** Minimum depth of each engine's list. */
+  fusionDepth: number;
+}
+
+const MEMO_ENTRIES = 2048;
+
+export class HybridRetriever implements Retriever {
+  readonly name = 'hybrid';
+  readonly corpus: CorpusView;
+  private readonly lists = new Map<string, { depth: number; lists: Candidate[][] }>();
+
+  constructor(readonly engines: readonly Retriever[], readonly options: HybridOptions) {
+    this.corpus = engines[0].corpus;
+    for (const engine of engines) {
+      if (engine.corpus.docCount !== this.corpus.docCount) throw new Error(`hybrid: ${engine.name} has ${engine.corpus.docCount} documents, ${engines[0].name} ${this.corpus.docCount}`);
+    }
+  }
+
+  /** Every engine's ranked list for each query, at least `depth` deep (memoised per query). */
+  private async engineLists(queries: readonly string[], depth: number): Promise<Candidate[][][]> {
+    const missing = queries.filter((q) => (this.lists.get(q)?.depth ?? -1) < depth);
+    if (missing.length > 0) {
+      const perEngine = await Promise.all(this.engines.map((engine) => engine.search(missing, depth)));
+      missing.forEach((query, i) => {
+        if (this.lists.size >= MEMO_ENTRIES) this.lists.delete(this.lists.keys().next().value!);
+        this.lists.set(query, { depth, lists: perEngine.map((lists) => lists[i]) });
+      });
+    }
+    return queries.map((q) => this.lists.get(q)!.lists);
+  }
+
+  private rrf(rank1: number): number {
+    return 1 / (this.options.rrfK + rank1);
+  }
+
+  async search(queries: readonly string[], k: number): Promise<Candidate[][]> {
+    const depth = Math.max(k, this.options.fusionDepth);
+    const all = await this.engineLists(queries, depth);
+    return all.map((lists) => {
+      const fused = new Map<number, number>();
+      for (const list of lists) list.forEach((c, rank) => fused.set(c.docOrdinal, (fused.get(c.docOrdinal) ?? 0) + this.rrf(rank + 1)));
+      const top = new TopK(Math.min(k, fused.size));
+      for (const [doc, score] of fused) top.offer(doc, score);
+      return top.sorted();
+    });
+  }
+
+  /** RRF score from each engine's own scores of the items, placed in that engine's list. */
+  private async fusedScores(query: string, engineScores: (engine: Retriever) => Promise<number[]>, count: number): Promise<number[]> {
+    const [lists] = await this.engineLists([query], this.options.fusionDepth);
+    const out = new Array<number>(count).fill(0);
+    for (let e = 0; e < this.engines.length; e++) {
+      const scores = await engineScores(this.engines[e]);
+      const list = lists[e];
+      scores.forEach((score, i) => {
+        let higher = 0;
+        while (higher < list.length && list[higher].score > score) higher++;
+        out[i] += this.rrf(higher + 1);
+      });
+    }
+    return out;
+  }
+
+  async scoreDocuments(query: string, docOrdinals: readonly number[]): Promise<number[]> {
+    return this.fusedScores(query, (engine) => engine.scoreDocuments(query, docOrdinals), docOrdinals.length);
+  }
+
+  async scoreTexts(query: string, texts: readonly string[]): Promise<number[]> {
+    return this.fusedScores(query, (engine) => engine.scoreTexts(query, texts), texts.length);
+  }
+
+  async close(): Promise<void> {
+    // Engines share the doc store: close the dense one first, the BM25 one (which owns the store) last.
+    for (const engine of [...this.engines].reverse()) await engine.close();
+  }
+}
