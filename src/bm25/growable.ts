@@ -30,6 +30,11 @@ export class ChunkedUint32 {
     visit(this.current.subarray(0, this.used), first);
   }
 
+  /** The chunks in order (the last one trimmed to its used length). */
+  chunksArray(): Uint32Array[] {
+    return [...this.chunks, this.current.subarray(0, this.used)];
+  }
+
   toArray(): Uint32Array {
     const out = new Uint32Array(this.length);
     this.forEachChunk((chunk, first) => out.set(chunk, first));

@@ -111,15 +111,20 @@ export class Bm25IndexWriter {
     const impacts = new Float32Array(postingCount);
     const maxImpact = new Float32Array(termCount);
     const fill = Float64Array.from(starts.subarray(0, termCount));
-    const allDocs = this.postingDoc.toArray();
-    const allTfs = this.postingTf.toArray();
-    this.postingTerm.forEachChunk((chunk, first) => {
+    // The three posting buffers are pushed in lockstep: walk their chunks together (no whole copies).
+    const docChunks = this.postingDoc.chunksArray();
+    const tfChunks = this.postingTf.chunksArray();
+    let chunkIndex = 0;
+    this.postingTerm.forEachChunk((chunk) => {
+      const docChunk = docChunks[chunkIndex];
+      const tfChunk = tfChunks[chunkIndex];
+      chunkIndex++;
       for (let i = 0; i < chunk.length; i++) {
         const term = chunk[i];
-        const doc = allDocs[first + i];
+        const doc = docChunk[i];
         const at = fill[term]++;
         docs[at] = doc;
-        const impact = variant.termScore(idf[term], allTfs[first + i], effectiveLength[doc], stats, this.settings);
+        const impact = variant.termScore(idf[term], tfChunk[i], effectiveLength[doc], stats, this.settings);
         impacts[at] = impact;
         if (impacts[at] > maxImpact[term]) maxImpact[term] = impacts[at];
       }

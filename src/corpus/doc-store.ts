@@ -56,9 +56,7 @@ export class DocStoreWriter {
   private readonly textOffsets = new GrowableBigUint64();
   private readonly titleOffsets = new GrowableBigUint64();
   private readonly hashes = new GrowableBigUint64();
-  private readonly ids: Buffer[] = [];
-  private readonly idOffsets: number[] = [0];
-  private idBytes = 0;
+  private readonly ids: string[] = [];
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -74,17 +72,12 @@ export class DocStoreWriter {
 
   /** Append one document; returns its ordinal. */
   add(doc: CorpusDoc): number {
-    const text = Buffer.from(doc.text, 'utf8');
-    const title = Buffer.from(doc.title, 'utf8');
-    this.texts.write(text);
-    this.titles.write(title);
+    this.texts.writeString(doc.text);
+    this.titles.writeString(doc.title);
     this.textOffsets.push(BigInt(this.texts.payloadBytes));
     this.titleOffsets.push(BigInt(this.titles.payloadBytes));
     this.hashes.push(normalizedTextHash(doc.text));
-    const id = Buffer.from(doc.id, 'utf8');
-    this.ids.push(id);
-    this.idBytes += id.length;
-    this.idOffsets.push(this.idBytes);
+    this.ids.push(doc.id);
     return this.hashes.length - 1;
   }
 
@@ -98,8 +91,10 @@ export class DocStoreWriter {
     table.write(new Uint8Array(this.textOffsets.view().buffer, 0, this.textOffsets.length * 8));
     table.write(new Uint8Array(this.titleOffsets.view().buffer, 0, this.titleOffsets.length * 8));
     table.write(new Uint8Array(this.hashes.view().buffer, 0, this.hashes.length * 8));
-    table.write(new Uint8Array(Uint32Array.from(this.idOffsets).buffer));
-    for (const id of this.ids) table.write(id);
+    const idOffsets = new Uint32Array(this.ids.length + 1);
+    for (let i = 0; i < this.ids.length; i++) idOffsets[i + 1] = idOffsets[i] + Buffer.byteLength(this.ids[i], 'utf8');
+    table.write(new Uint8Array(idOffsets.buffer));
+    for (const id of this.ids) table.writeString(id);
     table.finish();
     const full: DocStoreManifest = {
       format: 'rare-mine-docs',

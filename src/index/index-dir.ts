@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { log } from '../log.js';
 import { DocStore, DocStoreWriter, readDocStoreManifest, replaceDir, type CorpusDoc } from '../corpus/doc-store.js';
 import { Bm25Index, readBm25Manifest } from '../bm25/index-reader.js';
-import { Bm25IndexWriter, type Bm25Settings } from '../bm25/index-writer.js';
+import { Bm25IndexWriter, type Bm25Manifest, type Bm25Settings } from '../bm25/index-writer.js';
 import { createAnalyzer } from '../text/analyzer.js';
 import { Progress } from '../cli/progress.js';
 
@@ -106,9 +106,17 @@ export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: st
         ? 'corpus changed'
         : `settings changed (was ${manifest.analyzer}, k1=${manifest.k1}, b=${manifest.b}, ${manifest.variant})`;
   log().info({ dir, reason, lang, ...settings }, 'building BM25 index');
+  const built = buildBm25(dir, docs, lang, settings, fingerprint);
+  log().info({ terms: built.termCount, postings: built.postingCount, averageDocLength: Number(built.averageDocLength.toFixed(2)) }, 'BM25 index built');
+  // A fresh analyzer: the build's term cache (the whole corpus vocabulary) is not kept alive while mining.
+  return new Bm25Index(dir, createAnalyzer(lang), rebuildHint);
+}
+
+/** Build in its own frame so the writer's buffers are garbage before the reader opens. */
+function buildBm25(dir: string, docs: DocStore, lang: string, settings: Bm25Settings, fingerprint: string): Bm25Manifest {
   const aside = building(dir);
   rmSync(aside, { recursive: true, force: true });
-  const writer = new Bm25IndexWriter(aside, analyzer, settings);
+  const writer = new Bm25IndexWriter(aside, createAnalyzer(lang), settings);
   const progress = new Progress('indexing BM25', docs.docCount);
   for (let ordinal = 0; ordinal < docs.docCount; ordinal++) {
     writer.add(docs.title(ordinal), docs.text(ordinal));
@@ -117,8 +125,7 @@ export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: st
   progress.done();
   const built = writer.finish(fingerprint);
   replaceDir(dir, aside);
-  log().info({ terms: built.termCount, postings: built.postingCount, averageDocLength: Number(built.averageDocLength.toFixed(2)) }, 'BM25 index built');
-  return new Bm25Index(dir, analyzer, rebuildHint);
+  return built;
 }
 
 export function indexDirExists(dir: string): boolean {

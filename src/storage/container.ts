@@ -21,13 +21,15 @@ import { IndexError } from '../errors.js';
 
 export const HEADER_BYTES = 32;
 const MAGIC = Buffer.from('RAREMINE', 'latin1');
+const STAGE_BYTES = 1 << 22;
 
 export class ContainerWriter {
   private readonly fd: number;
   private crc = 0;
   private length = 0;
-  private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
+  /** One staging buffer, allocated once: small writes are copied into it; large ones go straight to the file. */
+  private readonly stage = Buffer.allocUnsafe(STAGE_BYTES);
+  private staged = 0;
 
   constructor(readonly path: string, readonly kind: string, readonly version: number) {
     if (kind.length !== 4) throw new Error(`container kind must be 4 characters: ${kind}`);
@@ -38,25 +40,49 @@ export class ContainerWriter {
   /** Append payload bytes. */
   write(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    const copy = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.crc = crc32(copy, this.crc);
-    this.length += copy.length;
-    this.buffered.push(Buffer.from(copy));
-    this.bufferedBytes += copy.length;
-    if (this.bufferedBytes >= 1 << 22) this.flush();
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (view.length > STAGE_BYTES / 4) {
+      this.flush();
+      this.crc = crc32(view, this.crc);
+      this.writeAt(view, HEADER_BYTES + this.length);
+      this.length += view.length;
+      return;
+    }
+    if (this.staged + view.length > STAGE_BYTES) this.flush();
+    view.copy(this.stage, this.staged);
+    this.staged += view.length;
   }
 
+  /** Append a string as UTF-8, encoded straight into the staging buffer when it fits. Returns its byte length. */
+  writeString(text: string): number {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > STAGE_BYTES / 4) {
+      this.write(Buffer.from(text, 'utf8'));
+      return bytes;
+    }
+    if (this.staged + bytes > STAGE_BYTES) this.flush();
+    this.stage.write(text, this.staged, 'utf8');
+    this.staged += bytes;
+    return bytes;
+  }
+
+  /** Payload bytes written so far (staged included). */
   get payloadBytes(): number {
-    return this.length;
+    return this.length + this.staged;
+  }
+
+  private writeAt(bytes: Buffer, position: number): void {
+    let written = 0;
+    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, position + written);
   }
 
   private flush(): void {
-    if (this.bufferedBytes === 0) return;
-    const all = Buffer.concat(this.buffered, this.bufferedBytes);
-    let written = 0;
-    while (written < all.length) written += writeSync(this.fd, all, written, all.length - written, HEADER_BYTES + this.length - all.length + written);
-    this.buffered = [];
-    this.bufferedBytes = 0;
+    if (this.staged === 0) return;
+    const chunk = this.stage.subarray(0, this.staged);
+    this.crc = crc32(chunk, this.crc);
+    this.writeAt(chunk, HEADER_BYTES + this.length);
+    this.length += this.staged;
+    this.staged = 0;
   }
 
   /** Flush the payload, write the header, fsync and close. */
