@@ -9,11 +9,13 @@ import { embeddingCacheDir } from './cache-paths.js';
 import type { EmbedRole, Embedder } from './embedder.js';
 import { EmbeddingCache, textKey } from './embedding-cache.js';
 
+/** Options of the caching wrapper. */
 export interface CachedEmbedderOptions {
   /** The cache directory. Default: `<cache root>/embeddings/<fingerprint>/` (see cache-paths.ts). */
   cacheDir?: string;
 }
 
+/** An Embedder that serves cached vectors and embeds (and stores) only the misses. */
 export class CachedEmbedder implements Embedder {
   readonly name: string;
   readonly dims: number;

@@ -5,10 +5,14 @@
  */
 import { UsageError } from '../errors.js';
 
+/** `--lang` choices; any other code means "other". */
 export const LANGUAGES = ['en', 'zh', 'fr', 'other'] as const;
+/** A `--lang` choice. */
 export type Language = (typeof LANGUAGES)[number];
 
+/** `--model-size` choices. */
 export const MODEL_SIZES = ['small', 'base', 'large'] as const;
+/** A `--model-size` choice. */
 export type ModelSize = (typeof MODEL_SIZES)[number];
 
 /** Hub repo id of the default model for each language and size. */

@@ -11,6 +11,7 @@
 /** Whether a text is encoded as a query or as a document: models prepend different prefixes. */
 export type EmbedRole = 'query' | 'document';
 
+/** A text encoder: queries and documents in, L2-normalised rows out (see the module header). */
 export interface Embedder {
   /** The model's name as the user gave it or as it was resolved ("BAAI/bge-small-en-v1.5", "use-lite"). */
   readonly name: string;

@@ -14,6 +14,7 @@ import { crc32 } from 'node:zlib';
 import { log } from '../log.js';
 import type { EmbedRole } from './embedder.js';
 
+/** Format version of keys.bin and vectors.bin (FORMAT.md). */
 export const EMBEDDING_CACHE_VERSION = 1;
 const HEADER_BYTES = 32;
 const KEY_MAGIC = 'RMEMBKEY';
@@ -66,6 +67,7 @@ export interface EmbeddingCacheStats {
   corruptRecords: number;
 }
 
+/** An open cache directory: lookups by text key, appends of new vectors. */
 export class EmbeddingCache {
   readonly stats: EmbeddingCacheStats = { hits: 0, misses: 0, recordsAtOpen: 0, corruptRecords: 0 };
   /** False when another process holds the writer lock: lookups work, new vectors are not stored. */
@@ -135,8 +137,8 @@ export class EmbeddingCache {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const holder = Number.parseInt(readFileSync(this.lockPath, 'utf8'), 10);
-        if (Number.isInteger(holder) && holder !== process.pid && processAlive(holder)) {
-          log().warn({ dir: this.dir, pid: holder }, 'another rare-mine is writing this embedding cache; reading it only (new vectors will not be cached)');
+        if (Number.isInteger(holder) && processAlive(holder)) {
+          log().warn({ dir: this.dir, pid: holder }, 'another writer holds this embedding cache; reading it only (new vectors will not be cached)');
           return false;
         }
         rmSync(this.lockPath, { force: true });

@@ -13,7 +13,7 @@
  * from where it stopped, within a run (retries) and across runs (the .incomplete file).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, readFileSync, ftruncateSync } from 'node:fs';
+import { closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ModelError } from '../errors.js';
 import { log } from '../log.js';
@@ -22,7 +22,9 @@ import { findOnnxFile } from './model-dir.js';
 
 /** The files of a model repo rare-mine fetches. The first ONNX candidate the hub has is taken. */
 export const HUB_ONNX_CANDIDATES = ['onnx/model.onnx', 'model.onnx'] as const;
+/** Files a repo must have besides the ONNX graph. */
 export const HUB_REQUIRED_FILES = ['config.json', 'tokenizer.json'] as const;
+/** Files fetched when the repo has them (tokenizer settings, pooling, prompts, max length). */
 export const HUB_OPTIONAL_FILES = [
   'tokenizer_config.json',
   'special_tokens_map.json',
@@ -32,6 +34,7 @@ export const HUB_OPTIONAL_FILES = [
   'config_sentence_transformers.json',
 ] as const;
 
+/** Where and how to download; every field has a default from the environment. */
 export interface HubDownloadOptions {
   /** Hub endpoint. Default `$HF_ENDPOINT` or https://huggingface.co. */
   endpoint?: string;
@@ -126,6 +129,7 @@ class DownloadProgress {
   }
 }
 
+/** Downloads one repo into the hub cache (see the module header for the layout and guarantees). */
 export class HubDownloader {
   readonly endpoint: string;
   readonly hubCache: string;
@@ -240,7 +244,7 @@ export class HubDownloader {
           hint: 'the repo may be gated or private: accept its terms on the hub and set HF_TOKEN',
         });
       }
-      throw new ModelError(`downloading ${this.repoId} from ${this.endpoint} failed: ${(error as Error).message}`, {
+      throw new ModelError(`downloading ${this.repoId} from ${this.endpoint} failed: ${describeError(error)}`, {
         cause: error,
         hint: 'check the network (or set HF_ENDPOINT to a mirror), or download the model yourself and pass --model DIR',
       });
@@ -280,7 +284,7 @@ export class HubDownloader {
         lastError = error;
         if (error instanceof HubHttpError && error.status !== 416 && error.status < 500) throw error;
         const got = existsSync(partial) ? statSync(partial).size : 0;
-        log().warn({ file, attempt, bytes: got, error: (error as Error).message }, 'download interrupted; resuming');
+        log().warn({ file, attempt, bytes: got, error: describeError(error) }, 'download interrupted; resuming');
         if (attempt < this.attempts) await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * 2 ** (attempt - 1)));
       }
     }
@@ -307,7 +311,6 @@ export class HubDownloader {
     // 206: the server continues where we stopped; 200: it sent the whole file, so start over.
     const resume = response.status === 206 && have > 0;
     const fd = openSync(partial, resume ? 'a' : 'w');
-    if (!resume) ftruncateSync(fd, 0);
     let bytes = resume ? have : 0;
     const progress = new DownloadProgress(this.progress, file, remote.size, bytes);
     try {
@@ -323,6 +326,13 @@ export class HubDownloader {
     progress.done(bytes);
     if (remote.size !== undefined && bytes < remote.size) throw new Error(`connection closed after ${bytes} of ${remote.size} bytes`);
   }
+}
+
+/** An error's message with its network cause ("fetch failed (ECONNREFUSED)"). */
+function describeError(error: unknown): string {
+  const message = (error as Error).message;
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ? `${message} (${cause.code})` : cause?.message ? `${message} (${cause.message})` : message;
 }
 
 function sha256Stream(path: string): Promise<string> {

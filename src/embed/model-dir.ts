@@ -22,6 +22,7 @@ import { ModelError } from '../errors.js';
 /** How token vectors become one text vector. */
 export type PoolingMode = 'cls' | 'mean';
 
+/** Pooling modes rare-mine runs (for --help and errors). */
 export const POOLING_MODES: readonly PoolingMode[] = ['cls', 'mean'];
 
 /** Explicit settings that override what the model's files say. */

@@ -32,6 +32,7 @@ const CHARS_PER_TOKEN_GUESS = 6;
 /** A word probe used to find which special tokens the post-processor puts before and after a sequence. */
 const PROBE_TEXT = 'probe';
 
+/** A model's tokenizer with truncation to maxLength and padding (see the module header). */
 export class ModelTokenizer {
   private readonly tokenizer: Tokenizer;
   /** Special-token ids the post-processor puts before the text ([CLS], <s>). */

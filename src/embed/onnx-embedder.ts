@@ -35,6 +35,7 @@ export const DEFAULT_BATCH_SIZE = 32;
 const TOKEN_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
 const POOLED_OUTPUTS = ['sentence_embedding', 'pooler_output_normalized'];
 
+/** An Embedder running a model directory with onnxruntime-node; open with OnnxEmbedder.open(). */
 export class OnnxEmbedder implements Embedder {
   readonly name: string;
   readonly dims: number;

@@ -1,0 +1,95 @@
+/**
+ * The dense retriever: queries embedded by the model, documents found in the vector index, scored by
+ * cosine similarity of the exact float32 rows. What must hold (the Retriever contract): results sorted by
+ * score descending, ties by ascending ordinal; scoreDocuments gives the very score search would give the
+ * same document; the search method (exact or HNSW) is chosen once per retriever and logged.
+ */
+import type { Embedder } from '../embed/embedder.js';
+import { log } from '../log.js';
+import type { Candidate, CorpusView, Retriever } from '../mine/retriever.js';
+import { planSearch, type SearchPlan } from '../vector/search-plan.js';
+import { cosineSimilarity, type VectorIndex } from '../vector/vector-index.js';
+
+/** Query vectors kept for scoreDocuments after search (mining scores positives of the queries it just searched). */
+const QUERY_MEMO_ENTRIES = 4096;
+
+/** Options of the dense retriever. */
+export interface DenseRetrieverOptions {
+  corpus: CorpusView;
+  embedder: Embedder;
+  /** The opened dense index (openDenseIndex). */
+  index: VectorIndex;
+  /** `--exact`: always brute force. */
+  exact?: boolean;
+  /** Force the graph even where brute force would be chosen (benchmarks, tests). Ignored with `exact`. */
+  forceGraph?: boolean;
+  /** How many queries this run will search, when known; lets the plan skip building a graph (search-plan.ts). */
+  expectedQueryCount?: number;
+  /** USearch threads for search and a graph build, ≥ 1. Default 1. */
+  threads?: number;
+  /** Close the embedder with the retriever. Default true. */
+  ownsEmbedder?: boolean;
+}
+
+/** The dense Retriever (see the module header for its guarantees). */
+export class DenseRetriever implements Retriever {
+  readonly name = 'dense';
+  readonly corpus: CorpusView;
+  readonly plan: SearchPlan;
+  private readonly embedder: Embedder;
+  private readonly index: VectorIndex;
+  private readonly threads: number;
+  private readonly ownsEmbedder: boolean;
+  private readonly queryMemo = new Map<string, Float32Array>();
+
+  constructor(options: DenseRetrieverOptions) {
+    this.corpus = options.corpus;
+    this.embedder = options.embedder;
+    this.index = options.index;
+    this.threads = options.threads ?? 1;
+    this.ownsEmbedder = options.ownsEmbedder ?? true;
+    if (this.index.count !== this.corpus.docCount) {
+      // Same corpus fingerprint yet another count cannot happen; a different corpus without a fingerprint can.
+      log().warn({ indexDocs: this.index.count, corpusDocs: this.corpus.docCount }, 'dense index and corpus differ in size');
+    }
+    this.plan =
+      options.forceGraph && !options.exact
+        ? { method: 'hnsw', reason: 'graph forced' }
+        : planSearch({ docCount: this.index.count, queryCount: options.expectedQueryCount, graphBuilt: this.index.hasGraph, forceExact: options.exact });
+    log().info({ model: this.embedder.name, docs: this.index.count, precision: this.index.manifest.precision, method: this.plan.method, why: this.plan.reason }, 'dense search');
+    if (this.plan.method === 'hnsw' && !this.index.hasGraph) this.index.buildGraph(this.threads);
+  }
+
+  private async queryVectors(queries: readonly string[]): Promise<Float32Array[]> {
+    const vectors = await this.embedder.embedQueries(queries);
+    queries.forEach((query, i) => {
+      if (this.queryMemo.size >= QUERY_MEMO_ENTRIES) this.queryMemo.delete(this.queryMemo.keys().next().value!);
+      this.queryMemo.set(query, vectors[i]);
+    });
+    return vectors;
+  }
+
+  async search(queries: readonly string[], k: number): Promise<Candidate[][]> {
+    if (queries.length === 0) return [];
+    const vectors = await this.queryVectors(queries);
+    return this.index.search(vectors, k, { method: this.plan.method, threads: this.threads });
+  }
+
+  async scoreDocuments(query: string, docOrdinals: readonly number[]): Promise<number[]> {
+    const vector = this.queryMemo.get(query) ?? (await this.queryVectors([query]))[0];
+    return this.index.scores(vector, docOrdinals);
+  }
+
+  /** Texts outside the corpus are embedded as documents (title-less) and scored like corpus rows. */
+  async scoreTexts(query: string, texts: readonly string[]): Promise<number[]> {
+    if (texts.length === 0) return [];
+    const vector = this.queryMemo.get(query) ?? (await this.queryVectors([query]))[0];
+    const rows = await this.embedder.embedDocuments(texts);
+    return rows.map((row) => cosineSimilarity(vector, row));
+  }
+
+  async close(): Promise<void> {
+    this.index.close();
+    if (this.ownsEmbedder) await this.embedder.close();
+  }
+}

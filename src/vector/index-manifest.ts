@@ -1,0 +1,102 @@
+/**
+ * The manifest of a vector index directory (`manifest.json`): what the vectors are (model, dims,
+ * precision), what they index (corpus fingerprint, count), how the graph was built (HNSW parameters), and
+ * each file's size and CRC-32. What must hold: an index is used only when its manifest is readable, of a
+ * format this build reads, and agrees with what the caller expects (same model fingerprint, same corpus);
+ * anything else is an IndexError that says to rebuild — an index never silently serves another model's
+ * or another corpus's vectors.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IndexError } from '../errors.js';
+import type { Precision } from './precision.js';
+
+/** The manifest's "format" value. */
+export const VECTOR_INDEX_FORMAT = 'rare-mine-vector-index';
+/** Manifest format version written, and the oldest one read. */
+export const VECTOR_INDEX_VERSIONS = { current: 1, oldestReadable: 1 };
+/** File names inside an index directory (FORMAT.md). */
+export const MANIFEST_FILE = 'manifest.json';
+export const GRAPH_FILE = 'index.usearch';
+export const VECTORS_FILE = 'vectors.bin';
+
+/** HNSW construction and search parameters (Malkov & Yashunin 2018; USearch names). */
+export interface HnswParams {
+  /** Edges per node (M). */
+  connectivity: number;
+  /** Candidate list size while inserting (efConstruction). */
+  expansionAdd: number;
+  /** Candidate list size while searching (ef); raised per search to ≥ 8 × k (see search-plan.ts). */
+  expansionSearch: number;
+}
+
+/** A file's size and CRC-32 as recorded at build time. */
+export interface FileRecord {
+  bytes: number;
+  crc32: number;
+}
+
+/** The content of manifest.json (FORMAT.md). */
+export interface VectorIndexManifest {
+  format: typeof VECTOR_INDEX_FORMAT;
+  version: number;
+  model: { name: string; fingerprint: string };
+  dims: number;
+  metric: 'cos';
+  precision: Precision;
+  corpusFingerprint: string;
+  count: number;
+  /** The HNSW graph's parameters, or null when only the exact vectors were written (no graph yet). */
+  hnsw: HnswParams | null;
+  files: Record<string, FileRecord>;
+  createdAt: string;
+  buildMs: { vectors: number; graph: number };
+}
+
+/** What the opener expects; every given field must match the manifest. */
+export interface ManifestExpectations {
+  modelFingerprint?: string;
+  modelName?: string;
+  corpusFingerprint?: string;
+  dims?: number;
+  precision?: Precision;
+  /** The command that rebuilds this index, quoted in errors. */
+  rebuildHint: string;
+}
+
+/**
+ * Read and check `<dir>/manifest.json`.
+ * @throws IndexError when it is missing, unreadable, of another format version, or disagrees with `expect`
+ */
+export function readVectorIndexManifest(dir: string, expect: ManifestExpectations): VectorIndexManifest {
+  const path = join(dir, MANIFEST_FILE);
+  const hint = `rebuild it: ${expect.rebuildHint}`;
+  if (!existsSync(path)) throw new IndexError(`no vector index at ${dir} (${MANIFEST_FILE} missing; an interrupted build leaves none)`, { hint });
+  let manifest: VectorIndexManifest;
+  try {
+    manifest = JSON.parse(readFileSync(path, 'utf8')) as VectorIndexManifest;
+  } catch (cause) {
+    throw new IndexError(`${path} is not valid JSON`, { cause, hint });
+  }
+  if (manifest.format !== VECTOR_INDEX_FORMAT) throw new IndexError(`${path} is not a rare-mine vector index manifest`, { hint });
+  if (manifest.version > VECTOR_INDEX_VERSIONS.current) {
+    throw new IndexError(`${dir}: vector index format ${manifest.version} is newer than this rare-mine reads (${VECTOR_INDEX_VERSIONS.current})`, { hint: `upgrade rare-mine, or ${hint}` });
+  }
+  if (manifest.version < VECTOR_INDEX_VERSIONS.oldestReadable) {
+    throw new IndexError(`${dir}: vector index format ${manifest.version} is older than this rare-mine reads (oldest ${VECTOR_INDEX_VERSIONS.oldestReadable})`, { hint });
+  }
+  const mismatches: string[] = [];
+  if (expect.modelFingerprint !== undefined && manifest.model.fingerprint !== expect.modelFingerprint) {
+    mismatches.push(
+      `it was built with model ${manifest.model.name} (fingerprint ${manifest.model.fingerprint.slice(0, 12)}), this run uses ` +
+        `${expect.modelName ?? 'another model'} (fingerprint ${expect.modelFingerprint.slice(0, 12)}); a changed prefix, pooling or max length changes the fingerprint too`,
+    );
+  }
+  if (expect.corpusFingerprint !== undefined && manifest.corpusFingerprint !== expect.corpusFingerprint) {
+    mismatches.push(`it was built from another corpus (fingerprint ${manifest.corpusFingerprint.slice(0, 12)}, this corpus ${expect.corpusFingerprint.slice(0, 12)})`);
+  }
+  if (expect.dims !== undefined && manifest.dims !== expect.dims) mismatches.push(`it holds ${manifest.dims}-d vectors, the model gives ${expect.dims}`);
+  if (expect.precision !== undefined && manifest.precision !== expect.precision) mismatches.push(`it stores ${manifest.precision}, ${expect.precision} was asked for`);
+  if (mismatches.length > 0) throw new IndexError(`the vector index at ${dir} does not fit this run: ${mismatches.join('; ')}`, { hint });
+  return manifest;
+}

@@ -1,0 +1,371 @@
+/**
+ * The vector index: writer and reader of an index directory (layout in FORMAT.md beside this file) —
+ * exact float32 rows (vectors.bin), an optional USearch HNSW graph at a chosen precision (index.usearch,
+ * reopened memory-mapped with `view`), and manifest.json. This folder is the only code that imports usearch.
+ * What must hold: keys are doc ordinals; every score returned is the float32 cosine similarity of the
+ * query and the document's exact row, whichever search found the document (the graph only proposes
+ * candidates), so results are sorted by that score descending, ties by ascending ordinal.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { exactSearch, Index, MetricKind, type BatchMatches, type Matches } from 'usearch';
+import { IndexError } from '../errors.js';
+import { log } from '../log.js';
+import type { Candidate } from '../mine/retriever.js';
+import {
+  GRAPH_FILE,
+  MANIFEST_FILE,
+  readVectorIndexManifest,
+  VECTOR_INDEX_FORMAT,
+  VECTOR_INDEX_VERSIONS,
+  VECTORS_FILE,
+  type FileRecord,
+  type HnswParams,
+  type ManifestExpectations,
+  type VectorIndexManifest,
+} from './index-manifest.js';
+import { PRECISIONS, type Precision } from './precision.js';
+import { DEFAULT_HNSW_PARAMS, expansionFor, type SearchMethod } from './search-plan.js';
+import { VectorFileReader, VectorFileWriter } from './vector-file.js';
+
+/** Rows per brute-force block: 8192 × 384 floats = 12 MiB read and scanned at a time. */
+const EXACT_BLOCK_ROWS = 8192;
+/** Rows per graph insertion call when building from vectors.bin. */
+const GRAPH_BUILD_ROWS = 8192;
+
+/** Options of a new index directory. */
+export interface VectorIndexWriterOptions {
+  dims: number;
+  /** Storage precision of the graph. vectors.bin is always float32. */
+  precision: Precision;
+  /** Build the HNSW graph now (else only vectors.bin; VectorIndex.buildGraph can add it later). */
+  buildGraph: boolean;
+  /** Graph parameters; defaults in search-plan.ts. */
+  hnsw?: Partial<HnswParams>;
+  /** USearch insertion threads, ≥ 1. Default 1. */
+  threads?: number;
+}
+
+/** Model and corpus identity recorded in the manifest. */
+export interface VectorIndexIdentity {
+  model: { name: string; fingerprint: string };
+  corpusFingerprint: string;
+}
+
+function newGraph(dims: number, precision: Precision, params: HnswParams, expansionSearch = params.expansionSearch): Index {
+  return new Index({
+    dimensions: dims,
+    metric: MetricKind.Cos,
+    quantization: PRECISIONS[precision].scalarKind,
+    connectivity: params.connectivity,
+    expansion_add: params.expansionAdd,
+    expansion_search: expansionSearch,
+    multi: false,
+  });
+}
+
+function fileRecord(path: string): FileRecord {
+  const fd = openSync(path, 'r');
+  let crc = 0;
+  let bytes = 0;
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 22);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n <= 0) break;
+      crc = crc32(chunk.subarray(0, n), crc);
+      bytes += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { bytes, crc32: crc >>> 0 };
+}
+
+function writeManifest(dir: string, manifest: VectorIndexManifest): void {
+  const partial = join(dir, `${MANIFEST_FILE}.partial`);
+  writeFileSync(partial, JSON.stringify(manifest, null, 2) + '\n');
+  renameSync(partial, join(dir, MANIFEST_FILE));
+}
+
+/** One flat row-major matrix at byteOffset 0 (usearch's exactSearch ignores a view's byteOffset). */
+function flatten(rows: readonly Float32Array[], dims: number): Float32Array {
+  const flat = new Float32Array(rows.length * dims);
+  rows.forEach((row, i) => flat.set(row, i * dims));
+  return flat;
+}
+
+function ordinalKeys(first: number, count: number): BigUint64Array {
+  const keys = new BigUint64Array(count);
+  for (let i = 0; i < count; i++) keys[i] = BigInt(first + i);
+  return keys;
+}
+
+/** Cosine similarity of a and b (float64 accumulation over float32 rows). */
+export function cosineSimilarity(a: Float32Array, b: Float32Array, bOffset = 0): number {
+  let dot = 0;
+  let normA = 0;
+  let normB = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[bOffset + i];
+    dot += x * y;
+    normA += x * x;
+    normB += y * y;
+  }
+  const denominator = Math.sqrt(normA * normB);
+  return denominator === 0 ? 0 : dot / denominator;
+}
+
+function byScoreThenOrdinal(a: Candidate, b: Candidate): number {
+  return b.score - a.score || a.docOrdinal - b.docOrdinal;
+}
+
+/**
+ * Streams vectors into a new index directory. Everything is written to `<dir>.partial-<pid>` and moved
+ * onto `<dir>` by finish(), so a reader never sees a half-built index.
+ */
+export class VectorIndexWriter {
+  private readonly buildDir: string;
+  private readonly vectors: VectorFileWriter;
+  private readonly graph?: Index;
+  private readonly params: HnswParams;
+  private readonly threads: number;
+  private vectorsMs = 0;
+  private graphMs = 0;
+
+  constructor(readonly dir: string, private readonly options: VectorIndexWriterOptions) {
+    this.buildDir = `${dir}.partial-${process.pid}`;
+    rmSync(this.buildDir, { recursive: true, force: true });
+    mkdirSync(this.buildDir, { recursive: true });
+    this.params = { ...DEFAULT_HNSW_PARAMS, ...options.hnsw };
+    this.threads = options.threads ?? 1;
+    this.vectors = new VectorFileWriter(join(this.buildDir, VECTORS_FILE), options.dims);
+    if (options.buildGraph) this.graph = newGraph(options.dims, options.precision, this.params);
+  }
+
+  /** Vectors added so far; the next row gets this ordinal. */
+  get count(): number {
+    return this.vectors.count;
+  }
+
+  /** Append rows; they get the next ordinals in order. */
+  add(rows: readonly Float32Array[]): void {
+    if (rows.length === 0) return;
+    const first = this.vectors.count;
+    let started = performance.now();
+    this.vectors.append(rows);
+    this.vectorsMs += performance.now() - started;
+    if (this.graph) {
+      started = performance.now();
+      this.graph.add(ordinalKeys(first, rows.length), flatten(rows, this.options.dims), this.threads);
+      this.graphMs += performance.now() - started;
+    }
+  }
+
+  /** Write the graph and manifest and move the directory into place. */
+  finish(identity: VectorIndexIdentity): VectorIndexManifest {
+    this.vectors.finish();
+    const files: Record<string, FileRecord> = { [VECTORS_FILE]: fileRecord(join(this.buildDir, VECTORS_FILE)) };
+    if (this.graph) {
+      const started = performance.now();
+      this.graph.save(join(this.buildDir, GRAPH_FILE));
+      this.graphMs += performance.now() - started;
+      files[GRAPH_FILE] = fileRecord(join(this.buildDir, GRAPH_FILE));
+    }
+    const manifest: VectorIndexManifest = {
+      format: VECTOR_INDEX_FORMAT,
+      version: VECTOR_INDEX_VERSIONS.current,
+      model: identity.model,
+      dims: this.options.dims,
+      metric: 'cos',
+      precision: this.options.precision,
+      corpusFingerprint: identity.corpusFingerprint,
+      count: this.vectors.count,
+      hnsw: this.graph ? this.params : null,
+      files,
+      createdAt: new Date().toISOString(),
+      buildMs: { vectors: Math.round(this.vectorsMs), graph: Math.round(this.graphMs) },
+    };
+    writeManifest(this.buildDir, manifest);
+    const old = `${this.dir}.old-${process.pid}`;
+    if (existsSync(this.dir)) renameSync(this.dir, old);
+    renameSync(this.buildDir, this.dir);
+    rmSync(old, { recursive: true, force: true });
+    log().info({ dir: this.dir, count: manifest.count, precision: manifest.precision, graph: manifest.hnsw !== null, buildMs: manifest.buildMs }, 'vector index written');
+    return manifest;
+  }
+
+  /** Give up: remove the partial directory. */
+  abort(): void {
+    rmSync(this.buildDir, { recursive: true, force: true });
+  }
+}
+
+/** How to search: method, threads, oversampling. */
+export interface VectorSearchOptions {
+  /** 'exact' scans every row; 'hnsw' asks the graph (which must exist). */
+  method: SearchMethod;
+  /** USearch threads, ≥ 1. Default 1. */
+  threads?: number;
+  /** Graph candidates per wanted result, ≥ 1, rescored exactly. Default: the precision's (precision.ts). */
+  oversample?: number;
+}
+
+/** An opened, verified index directory. */
+export class VectorIndex {
+  readonly manifest: VectorIndexManifest;
+  readonly vectors: VectorFileReader;
+  private graph?: { index: Index; expansion: number };
+  private readonly rebuildHint: string;
+
+  private constructor(readonly dir: string, expect: ManifestExpectations) {
+    this.rebuildHint = expect.rebuildHint;
+    this.manifest = readVectorIndexManifest(dir, expect);
+    this.vectors = new VectorFileReader(join(dir, VECTORS_FILE), this.manifest.dims, this.manifest.count, expect.rebuildHint);
+    if (this.manifest.hnsw) this.checkFile(GRAPH_FILE);
+  }
+
+  /**
+   * Open an index directory and check it against what the caller expects.
+   * @throws IndexError when a file is missing, damaged, or the manifest disagrees (see index-manifest.ts)
+   */
+  static open(dir: string, expect: ManifestExpectations): VectorIndex {
+    return new VectorIndex(dir, expect);
+  }
+
+  get count(): number {
+    return this.manifest.count;
+  }
+
+  get dims(): number {
+    return this.manifest.dims;
+  }
+
+  get hasGraph(): boolean {
+    return this.manifest.hnsw !== null;
+  }
+
+  private checkFile(name: string): void {
+    const path = join(this.dir, name);
+    const expected = this.manifest.files[name];
+    const hint = `rebuild it: ${this.rebuildHint}`;
+    if (!existsSync(path)) throw new IndexError(`${path} is missing`, { hint });
+    if (!expected) throw new IndexError(`${join(this.dir, MANIFEST_FILE)} does not record ${name}`, { hint });
+    if (statSync(path).size !== expected.bytes) throw new IndexError(`${path} is ${statSync(path).size} bytes where the manifest says ${expected.bytes}`, { hint });
+    if (fileRecord(path).crc32 !== expected.crc32) throw new IndexError(`${path}: checksum mismatch (file is corrupted)`, { hint });
+  }
+
+  /** The graph memory-mapped with a candidate list of at least `expansion`. */
+  private graphFor(expansion: number): Index {
+    const params = this.manifest.hnsw;
+    if (!params) throw new IndexError(`${this.dir} has no HNSW graph`, { hint: 'search it exactly, or build the graph (VectorIndex.buildGraph)' });
+    if (!this.graph || this.graph.expansion !== expansion) {
+      const index = newGraph(this.dims, this.manifest.precision, params, expansion);
+      try {
+        index.view(join(this.dir, GRAPH_FILE));
+      } catch (cause) {
+        throw new IndexError(`${join(this.dir, GRAPH_FILE)} cannot be memory-mapped: ${(cause as Error).message}`, { cause, hint: `rebuild it: ${this.rebuildHint}` });
+      }
+      if (index.size() !== this.count || index.dimensions() !== this.dims) {
+        throw new IndexError(`${join(this.dir, GRAPH_FILE)} holds ${index.size()} ${index.dimensions()}-d vectors where the manifest says ${this.count} ${this.dims}-d`, {
+          hint: `rebuild it: ${this.rebuildHint}`,
+        });
+      }
+      this.graph = { index, expansion };
+    }
+    return this.graph.index;
+  }
+
+  /** Cosine similarity of `query` with each given document's exact row. */
+  scores(query: Float32Array, docOrdinals: readonly number[]): number[] {
+    return docOrdinals.map((ordinal) => cosineSimilarity(query, this.vectors.row(ordinal)));
+  }
+
+  /**
+   * Top-k documents for each query, best first (ties by ordinal), scored by exact cosine similarity.
+   * Fewer than k when the index holds fewer documents.
+   */
+  search(queries: readonly Float32Array[], k: number, options: VectorSearchOptions): Candidate[][] {
+    if (queries.length === 0) return [];
+    const wanted = Math.min(k, this.count);
+    if (wanted <= 0) return queries.map(() => []);
+    for (const query of queries) {
+      if (query.length !== this.dims) throw new IndexError(`a ${query.length}-d query for a ${this.dims}-d index`);
+    }
+    const threads = options.threads ?? 1;
+    if (options.method === 'exact') return this.searchExact(queries, wanted, threads);
+    return this.searchGraph(queries, wanted, threads, options.oversample ?? PRECISIONS[this.manifest.precision].oversample);
+  }
+
+  private searchGraph(queries: readonly Float32Array[], k: number, threads: number, oversample: number): Candidate[][] {
+    const asked = Math.min(this.count, Math.ceil(k * Math.max(1, oversample)));
+    const graph = this.graphFor(expansionFor(asked, this.manifest.hnsw ?? DEFAULT_HNSW_PARAMS));
+    const matches = graph.search(flatten(queries, this.dims), asked, threads) as Matches | BatchMatches;
+    // One query gives Matches, several give BatchMatches; read both as (keys, counts, stride).
+    const keys = matches.keys;
+    const stride = 'counts' in matches ? matches.k : asked;
+    return queries.map((query, q) => {
+      const found = 'counts' in matches ? Number(matches.counts[q]) : keys.length;
+      const candidates: Candidate[] = [];
+      for (let i = 0; i < found; i++) {
+        const docOrdinal = Number(keys[q * stride + i]);
+        candidates.push({ docOrdinal, score: cosineSimilarity(query, this.vectors.row(docOrdinal)) });
+      }
+      return candidates.sort(byScoreThenOrdinal).slice(0, k);
+    });
+  }
+
+  private searchExact(queries: readonly Float32Array[], k: number, threads: number): Candidate[][] {
+    const flatQueries = flatten(queries, this.dims);
+    const block = new Float32Array(Math.min(EXACT_BLOCK_ROWS, this.count) * this.dims);
+    const best: Candidate[][] = queries.map(() => []);
+    for (let first = 0; first < this.count; first += EXACT_BLOCK_ROWS) {
+      const rows = Math.min(EXACT_BLOCK_ROWS, this.count - first);
+      const data = this.vectors.readRows(first, rows, block);
+      const count = Math.min(k, rows);
+      const matches = exactSearch(data, flatQueries, this.dims, count, MetricKind.Cos, threads);
+      queries.forEach((query, q) => {
+        const merged = best[q];
+        for (let i = 0; i < count; i++) {
+          const local = Number(matches.keys[q * count + i]);
+          merged.push({ docOrdinal: first + local, score: cosineSimilarity(query, data, local * this.dims) });
+        }
+        merged.sort(byScoreThenOrdinal);
+        merged.length = Math.min(merged.length, k);
+      });
+    }
+    return best;
+  }
+
+  /**
+   * Build the HNSW graph from vectors.bin (for an index written without one) and record it in the manifest.
+   * @param threads USearch insertion threads, ≥ 1
+   */
+  buildGraph(threads = 1, hnsw: Partial<HnswParams> = {}): void {
+    if (this.hasGraph) return;
+    const params = { ...DEFAULT_HNSW_PARAMS, ...hnsw };
+    const started = performance.now();
+    const graph = newGraph(this.dims, this.manifest.precision, params);
+    const block = new Float32Array(Math.min(GRAPH_BUILD_ROWS, Math.max(this.count, 1)) * this.dims);
+    for (let first = 0; first < this.count; first += GRAPH_BUILD_ROWS) {
+      const rows = Math.min(GRAPH_BUILD_ROWS, this.count - first);
+      graph.add(ordinalKeys(first, rows), this.vectors.readRows(first, rows, block).slice(), threads);
+    }
+    const partial = join(this.dir, `${GRAPH_FILE}.partial`);
+    graph.save(partial);
+    renameSync(partial, join(this.dir, GRAPH_FILE));
+    const manifest = this.manifest as { -readonly [K in keyof VectorIndexManifest]: VectorIndexManifest[K] };
+    manifest.hnsw = params;
+    manifest.files = { ...manifest.files, [GRAPH_FILE]: fileRecord(join(this.dir, GRAPH_FILE)) };
+    manifest.buildMs = { ...manifest.buildMs, graph: Math.round(performance.now() - started) };
+    writeManifest(this.dir, manifest);
+    log().info({ dir: this.dir, count: this.count, ms: manifest.buildMs.graph }, 'HNSW graph built');
+  }
+
+  close(): void {
+    this.graph = undefined;
+    this.vectors.close();
+  }
+}
