@@ -8,6 +8,8 @@ import { RareMineError, UsageError } from '../errors.js';
 import { configureLogger, log, type LogFormat } from '../log.js';
 import { installSignalHandlers } from './signals.js';
 import { register as registerBm25 } from '../commands/bm25.js';
+import { register as registerDense } from '../commands/dense.js';
+import { register as registerHybrid } from '../commands/hybrid.js';
 import { register as registerEval } from '../commands/eval.js';
 import { register as registerIndex } from '../commands/index-cmd.js';
 import { register as registerMerge } from '../commands/merge.js';
@@ -30,6 +32,8 @@ program
   });
 
 registerBm25(program);
+registerDense(program);
+registerHybrid(program);
 registerIndex(program);
 registerEval(program);
 registerMerge(program);

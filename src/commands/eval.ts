@@ -17,6 +17,8 @@ import { parallelSearch } from '../bm25/parallel-search.js';
 import type { CorpusSource } from '../index/index-dir.js';
 import { openBm25, type Bm25Options } from './bm25.js';
 import { RETRIEVER_OPENERS } from './retrievers.js';
+import { addDenseOptions } from './dense.js';
+import './hybrid.js';
 
 export interface EvalOptions extends Bm25Options {
   retriever: string;
@@ -27,7 +29,7 @@ export interface EvalOptions extends Bm25Options {
   run?: string;
   indexDir?: string;
   rebuild: boolean;
-  threads: number;
+  threads?: number;
   depth: number;
   [more: string]: unknown;
 }
@@ -52,10 +54,11 @@ export async function runEval(options: EvalOptions): Promise<void> {
   let results: Candidate[][];
   let searchSeconds: number;
   const texts = judged.map((q) => q.text);
-  if (options.threads > 1 && retriever instanceof Bm25Retriever) {
-    ({ results, seconds: searchSeconds } = await parallelSearch(retriever.index.dir, options.lang, texts, options.depth, options.threads));
+  const threads = options.threads ?? 1;
+  if (threads > 1 && retriever instanceof Bm25Retriever) {
+    ({ results, seconds: searchSeconds } = await parallelSearch(retriever.index.dir, options.lang, texts, options.depth, threads));
   } else {
-    if (options.threads > 1) log().warn({ retriever: retriever.name }, '--threads applies to BM25 search; this retriever sets its own threads (see its --threads)');
+    if (threads > 1) log().warn({ retriever: retriever.name }, '--threads applies to BM25 search; this retriever sets its own threads (see its --threads)');
     const searchStarted = performance.now();
     results = await retriever.search(texts, options.depth);
     searchSeconds = (performance.now() - searchStarted) / 1000;
@@ -84,7 +87,7 @@ export async function runEval(options: EvalOptions): Promise<void> {
   else {
     process.stdout.write(
       `retriever   ${retriever.name}\nqueries     ${report.queries}\nnDCG@10     ${report['ndcg@10'].toFixed(4)}\nRecall@100  ${report['recall@100'].toFixed(4)}\n` +
-        `MRR@10      ${report['mrr@10'].toFixed(4)}\nindex       ${report.index_seconds} s\nsearch      ${report.search_seconds} s (${report.queries_per_second} queries/s, top-${options.depth}, ${options.threads} thread${options.threads > 1 ? 's' : ''})\n`,
+        `MRR@10      ${report['mrr@10'].toFixed(4)}\nindex       ${report.index_seconds} s\nsearch      ${report.search_seconds} s (${report.queries_per_second} queries/s, top-${options.depth}, ${threads} thread${threads > 1 ? 's' : ''})\n`,
     );
   }
   log().debug(report, 'eval');
@@ -113,8 +116,11 @@ export function register(program: Command): void {
     .option('--run <file>', 'also write the ranking as a TREC run file')
     .option('--index-dir <dir>', 'index dir (reused when it matches; default temporary)')
     .option('--rebuild', 'rebuild the index even when it matches', false)
-    .option('--threads <n>', 'search threads', integer('--threads', 1), 1)
     .option('--depth <n>', 'ranking depth evaluated', integer('--depth', 1), 100);
   addBm25Options(command);
+  addDenseOptions(command, { lang: false });
+  command
+    .option('--rrf-k <k>', 'hybrid: reciprocal rank fusion constant', integer('--rrf-k', 1), 60)
+    .option('--fusion-depth <n>', "hybrid: depth of each engine's ranking that is fused", integer('--fusion-depth', 1), 100);
   command.action(async (options: EvalOptions) => runEval(options));
 }

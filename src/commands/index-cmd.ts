@@ -8,6 +8,7 @@ import { addBm25Options } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { fingerprintFile, readCorpusFile } from '../corpus/corpus-source.js';
 import { openBm25, type Bm25Options } from './bm25.js';
+import { addDenseOptions, openDense, type DenseOptions } from './dense.js';
 
 export interface IndexOptions extends Bm25Options {
   corpus: string;
@@ -39,6 +40,23 @@ export async function runIndexBm25(options: IndexOptions): Promise<void> {
   await retriever.close();
 }
 
+export async function runIndexDense(options: IndexOptions & DenseOptions): Promise<void> {
+  const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
+  const policy = new RejectPolicy(options.onError, options.rejects);
+  const started = performance.now();
+  const retriever = await openDense(
+    {
+      description: options.corpus,
+      fingerprint: await fingerprintFile(options.corpus, `corpus;${keys.idKey};${keys.textKey};${keys.titleKey}`),
+      documents: () => readCorpusFile(options.corpus, keys, policy),
+    },
+    options,
+    Number.POSITIVE_INFINITY,
+  );
+  log().info({ indexDir: options.indexDir, docs: retriever.corpus.docCount, rejected: policy.rejected, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) }, 'index ready');
+  await retriever.close();
+}
+
 export function register(program: Command): void {
   const index = program.command('index').summary('build an index once, to mine many times');
   const bm25 = index
@@ -54,4 +72,17 @@ export function register(program: Command): void {
     .option('--rejects <file>', 'with --on-error skip: where bad lines go');
   addBm25Options(bm25);
   bm25.action(async (options: IndexOptions) => runIndexBm25(options));
+  const dense = index
+    .command('dense')
+    .description('Embed a corpus and build its dense (USearch) index in --index-dir, with the HNSW graph, for many mining runs.')
+    .requiredOption('--corpus <file>', 'corpus JSONL (or .json array): {"_id","title","text"}')
+    .requiredOption('--index-dir <dir>', 'where the index is written')
+    .option('--corpus-id-key <key>', 'corpus id field (falls back to "id")', '_id')
+    .option('--corpus-text-key <key>', 'corpus text field', 'text')
+    .option('--corpus-title-key <key>', 'corpus title field', 'title')
+    .option('--rebuild', 'rebuild even when it matches', false)
+    .option('--on-error <policy>', 'bad corpus line: fail or skip', 'fail')
+    .option('--rejects <file>', 'with --on-error skip: where bad lines go');
+  addDenseOptions(dense);
+  dense.action(async (options: IndexOptions & DenseOptions) => runIndexDense(options));
 }

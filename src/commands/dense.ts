@@ -1,0 +1,145 @@
+/**
+ * `rare-mine dense` (and the dense half of `index`, `eval` and `hybrid`): embed the corpus with an ONNX model,
+ * keep the vectors in a USearch index in the index dir, and mine negatives from the dense ranking.
+ * Model choice: `--model` (a directory, a hub name, or `use-lite`, the built-in offline model) or else the
+ * `--lang`/`--model-size` default (RAGatouille's table). The model that ran is always logged and recorded in the
+ * index manifest; nothing falls back to another model silently.
+ */
+import { Option, type Command } from 'commander';
+import { IndexError } from '../errors.js';
+import { log } from '../log.js';
+import { addCorpusOptions, addMiningOptions, addRecordOptions, integer } from '../cli/options.js';
+import { addFormatOptions } from '../formats/formats.js';
+import { ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
+import { withBuildLock } from '../index/build-lock.js';
+import type { DocStore } from '../corpus/doc-store.js';
+import { openEmbedder } from '../embed/open-embedder.js';
+import { CachedEmbedder } from '../embed/cached-embedder.js';
+import type { Embedder } from '../embed/embedder.js';
+import { DEFAULT_MODELS, LANGUAGES, MODEL_SIZES } from '../embed/default-models.js';
+import { POOLING_MODES, type PoolingMode } from '../embed/model-dir.js';
+import { buildDenseIndex, denseRebuildHint, openDenseIndex } from '../dense/dense-index.js';
+import { DenseRetriever } from '../dense/dense-retriever.js';
+import { PRECISION_NAMES, type Precision } from '../vector/precision.js';
+import { planSearch } from '../vector/search-plan.js';
+import { prepareUseLite, USE_LITE_MODEL_NAME } from '../models/use-lite/prepare-use-lite.js';
+import { UseLiteEncoder } from '../models/use-lite/use-lite-encoder.js';
+import { runMine, type MineCommandOptions } from './mine.js';
+import { RETRIEVER_OPENERS } from './retrievers.js';
+
+export interface DenseOptions {
+  model?: string;
+  lang: string;
+  modelSize: string;
+  queryPrefix?: string;
+  docPrefix?: string;
+  maxLength?: number;
+  pooling?: PoolingMode;
+  precision?: Precision;
+  exact: boolean;
+  threads?: number;
+  embedBatchSize?: number;
+  cache: boolean;
+  indexDir?: string;
+  rebuild: boolean;
+}
+
+const defaultsHelp = Object.entries(DEFAULT_MODELS)
+  .map(([lang, sizes]) => `${lang}: ${Object.values(sizes).join(' | ')}`)
+  .join('; ');
+
+/** Model and vector-index options, shared by dense, hybrid, index dense and eval. */
+export function addDenseOptions(command: Command, options: { lang?: boolean } = { lang: true }): Command {
+  if (options.lang) {
+    command.addOption(new Option('--lang <lang>', 'language, picks the default model when --model is not given').choices([...LANGUAGES]).default('en'));
+  }
+  return command
+    .option('--model <name>', `model directory, Hugging Face name, or "${USE_LITE_MODEL_NAME}" (built-in, offline, English). Default by --lang and --model-size (${defaultsHelp})`)
+    .addOption(new Option('--model-size <size>', 'size of the default model').choices([...MODEL_SIZES]).default('small'))
+    .option('--query-prefix <text>', "text prepended to queries (default: from the model's files, e5 \"query: \", bge's instruction)")
+    .option('--doc-prefix <text>', "text prepended to documents (default: from the model's files, e5 \"passage: \")")
+    .option('--max-length <n>', "tokens per text, special tokens included (default: the model's max_seq_length)", integer('--max-length', 2))
+    .addOption(new Option('--pooling <mode>', "pooling when the model's files don't say (or to override them)").choices([...POOLING_MODES]))
+    .addOption(new Option('--precision <kind>', 'vector storage in the ANN index (default f32; i8 above 500,000 documents)').choices([...PRECISION_NAMES]))
+    .option('--exact', 'exact (brute-force) search instead of HNSW (chosen automatically where it is faster)', false)
+    .option('--threads <n>', 'onnxruntime and USearch threads', integer('--threads', 1))
+    .option('--embed-batch-size <n>', 'texts per model run', integer('--embed-batch-size', 1), 32)
+    .option('--no-cache', 'do not read or write the embedding cache');
+}
+
+/** Open the embedder the options name; use-lite is prepared (converted) on first use. */
+export async function openDenseEmbedder(options: DenseOptions): Promise<Embedder> {
+  if (options.model === USE_LITE_MODEL_NAME) {
+    const { dir } = await prepareUseLite();
+    const encoder = await UseLiteEncoder.open(dir, { threads: options.threads ?? 1, batchSize: options.embedBatchSize });
+    log().info({ model: encoder.name, dims: encoder.dims, fingerprint: encoder.fingerprint.slice(0, 12), dir }, 'model');
+    return options.cache ? new CachedEmbedder(encoder) : encoder;
+  }
+  const { embedder, model } = await openEmbedder({
+    model: options.model,
+    lang: options.lang,
+    modelSize: options.modelSize,
+    queryPrefix: options.queryPrefix,
+    docPrefix: options.docPrefix,
+    maxLength: options.maxLength,
+    pooling: options.pooling,
+    threads: options.threads,
+    batchSize: options.embedBatchSize,
+    cache: options.cache,
+    progress: process.stderr.isTTY === true,
+  });
+  log().info({ model: model.name, source: model.source, dir: model.dir, dims: embedder.dims, fingerprint: embedder.fingerprint.slice(0, 12) }, 'model');
+  return embedder;
+}
+
+/** Open (building when missing, stale or --rebuild) the dense index of `docs` and its retriever. */
+export async function openDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, expectedQueryCount?: number): Promise<DenseRetriever> {
+  const embedder = await openDenseEmbedder(options);
+  const corpusFingerprint = docs.manifest.corpusFingerprint;
+  let index;
+  if (!options.rebuild) {
+    try {
+      index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint });
+      log().info({ dir: indexDir, model: embedder.name }, 'reusing dense index: model and corpus match');
+    } catch (error) {
+      if (!(error instanceof IndexError)) throw error;
+      log().info({ reason: error.message }, 'building dense index');
+    }
+  }
+  if (!index) {
+    const plan = planSearch({ docCount: docs.docCount, queryCount: expectedQueryCount, graphBuilt: false, forceExact: options.exact });
+    await buildDenseIndex({ corpus: docs, embedder, indexDir, precision: options.precision, corpusFingerprint, buildGraph: plan.method === 'hnsw', threads: options.threads });
+    index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint });
+  }
+  return new DenseRetriever({ corpus: docs, embedder, index, exact: options.exact, expectedQueryCount, threads: options.threads });
+}
+
+export async function openDense(source: CorpusSource | undefined, options: DenseOptions, expectedQueryCount?: number): Promise<DenseRetriever> {
+  const dir = resolveIndexDir(options.indexDir);
+  return withBuildLock(dir, async () => {
+    const docs = await ensureDocStore(dir, source, options.rebuild, denseRebuildHint(options.model ?? 'MODEL'));
+    return openDenseOver(docs, dir, options, expectedQueryCount);
+  });
+}
+
+RETRIEVER_OPENERS.dense = (source, options) => openDense(source, options as unknown as DenseOptions);
+
+export function register(program: Command): void {
+  const command = program
+    .command('dense')
+    .summary('mine hard negatives with a dense (embedding) model')
+    .description(
+      'Mine hard negatives with dense retrieval: an ONNX embedding model and a USearch index on disk (cosine). ' +
+        'Defaults as RAGatouille: --min-rank 10 --max-rank 110 --sample random (seeded by --seed). ' +
+        `Offline on any machine: --model ${USE_LITE_MODEL_NAME}.`,
+    )
+    .argument('[input]', 'input JSONL (default: stdin)');
+  addRecordOptions(command);
+  addCorpusOptions(command);
+  addDenseOptions(command);
+  addMiningOptions(command, { minRank: 10, maxRank: 110, sample: 'random' });
+  addFormatOptions(command);
+  command.action(async (input: string | undefined, options: MineCommandOptions & DenseOptions) => {
+    await runMine(input, { ...options, fill: options.fill }, (source) => openDense(source, options));
+  });
+}
