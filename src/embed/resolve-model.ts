@@ -122,6 +122,7 @@ function notFound(name: string, searched: string[], isRepoId: boolean, cause?: M
     `pass --model DIR with a directory holding config.json, tokenizer.json and onnx/model.onnx`,
     `or put that directory at $RARE_MINE_MODELS/${basename(name)}`,
     cause?.hint,
+    `or, offline and in English, use the built-in model: --model use-lite (Universal Sentence Encoder lite; weaker than ${name})`,
   ].filter((line): line is string => line !== undefined);
   return new ModelError(`model "${name}" not found; searched:\n  ${searched.join('\n  ')}`, { cause, hint: how.join('\n') });
 }
