@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { log } from '../log.js';
 import type { EmbedRole } from './embedder.js';
+import { processAlive } from '../index/build-lock.js';
 
 /** Format version of keys.bin and vectors.bin (FORMAT.md). */
 export const EMBEDDING_CACHE_VERSION = 1;
@@ -46,15 +47,6 @@ function headerProblem(bytes: Buffer, magic: string, dims: number): string | und
   const storedDims = bytes.readUInt32LE(12);
   if (storedDims !== dims) return `holds ${storedDims}-d vectors, the model gives ${dims}`;
   return undefined;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Counters of one open cache. */

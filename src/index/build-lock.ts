@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { log } from '../log.js';
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -35,7 +36,7 @@ export async function withBuildLock<T>(indexDir: string, work: () => Promise<T>)
       } catch {
         continue; // released between our open and read
       }
-      if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
         log().warn({ lock: path, pid: holder }, 'taking over a build lock left by a process that is gone');
         rmSync(path, { force: true });
         continue;
