@@ -17,8 +17,18 @@ export class Bm25Retriever implements Retriever {
     return this.index.scoreDocuments(query, docOrdinals);
   }
 
+  /**
+   * A text that IS a corpus document (same text, no title: the DataFlow case, where positives are the corpus)
+   * takes its precomputed impacts — the same score, without analyzing the text again.
+   */
   async scoreTexts(query: string, texts: readonly string[]): Promise<number[]> {
-    return texts.map((text) => this.index.scoreText(query, text));
+    return texts.map((text) => {
+      const ordinal = this.corpus.ordinalOfText(text);
+      if (ordinal !== undefined && this.corpus.title(ordinal) === '' && this.corpus.text(ordinal) === text) {
+        return this.index.scoreDocuments(query, [ordinal])[0];
+      }
+      return this.index.scoreText(query, text);
+    });
   }
 
   close(): void {

@@ -5,8 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 
+// ASCII text is already in NFKC: skip the (comparatively slow) normalisation pass for it.
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export function normalizeText(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
+  const composed = NON_ASCII.test(text) ? text.normalize('NFKC') : text;
+  return composed.toLowerCase().replace(/\s+/gu, ' ').trim();
 }
 
 /** First 8 bytes of the MD5 of the normalised text's UTF-8, as an unsigned bigint. */
