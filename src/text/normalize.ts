@@ -13,7 +13,17 @@ export function normalizeText(text: string): string {
   return composed.toLowerCase().replace(/\s+/gu, ' ').trim();
 }
 
+// The same text is hashed several times while one record is mined (exclusion, then positive scoring): keep the
+// last few hashes. A Map lookup costs one pass over the string at most; normalising and hashing cost several.
+const recent = new Map<string, bigint>();
+const RECENT_ENTRIES = 256;
+
 /** First 8 bytes of the MD5 of the normalised text's UTF-8, as an unsigned bigint. */
 export function normalizedTextHash(text: string): bigint {
-  return createHash('md5').update(normalizeText(text)).digest().readBigUInt64LE(0);
+  const known = recent.get(text);
+  if (known !== undefined) return known;
+  const hash = createHash('md5').update(normalizeText(text)).digest().readBigUInt64LE(0);
+  if (recent.size >= RECENT_ENTRIES) recent.delete(recent.keys().next().value!);
+  recent.set(text, hash);
+  return hash;
 }
