@@ -52,3 +52,18 @@ test('RRF fuses ranks: 1/(k + rank) summed over engines', async () => {
   const [top1] = await hybrid.search(['q'], 1);
   assert.deepEqual(top1.map((c) => c.docOrdinal), [0]);
 });
+
+test('weighted RRF: each contribution is scaled by its engine weight', async () => {
+  const a = engine('a', [3, 2, 1, 0, 0]);
+  const b = engine('b', [2, 0, 3, 1, 0]);
+  const hybrid = new HybridRetriever([a, b], { rrfK: 60, fusionDepth: 10, weights: [1, 0.25] });
+  const [fused] = await hybrid.search(['q'], 10);
+  const expected = new Map([
+    [0, 1 / 61 + 0.25 / 62],
+    [1, 1 / 62],
+    [2, 1 / 63 + 0.25 / 61],
+    [3, 0.25 / 63],
+  ]);
+  assert.deepEqual(fused.map((c) => c.docOrdinal), [0, 2, 1, 3]);
+  for (const c of fused) assert.ok(Math.abs(c.score - expected.get(c.docOrdinal)!) < 1e-12);
+});

@@ -18,7 +18,7 @@ import type { CorpusSource } from '../index/index-dir.js';
 import { openBm25, type Bm25Options } from './bm25.js';
 import { RETRIEVER_OPENERS } from './retrievers.js';
 import { addDenseOptions } from './dense.js';
-import './hybrid.js';
+import { parseWeights } from './hybrid.js';
 
 export interface EvalOptions extends Bm25Options {
   retriever: string;
@@ -121,6 +121,7 @@ export function register(program: Command): void {
   addDenseOptions(command, { lang: false });
   command
     .option('--rrf-k <k>', 'hybrid: reciprocal rank fusion constant', integer('--rrf-k', 1), 60)
+    .option('--rrf-weights <bm25,dense>', 'hybrid: weight of each ranking in the fusion', parseWeights, [1, 1])
     .option('--fusion-depth <n>', "hybrid: depth of each engine's ranking that is fused", integer('--fusion-depth', 1), 100);
   command.action(async (options: EvalOptions) => runEval(options));
 }

@@ -3,6 +3,7 @@
  * stage as every retriever. Both indexes live in one index dir over one doc store.
  */
 import { Option, type Command } from 'commander';
+import { UsageError } from '../errors.js';
 import { addCorpusOptions, addMiningOptions, addRecordOptions, integer, number } from '../cli/options.js';
 import { addFormatOptions } from '../formats/formats.js';
 import { ensureBm25Index, ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
@@ -18,7 +19,17 @@ import { RETRIEVER_OPENERS } from './retrievers.js';
 
 export interface HybridOptions extends DenseOptions, Bm25Options {
   rrfK: number;
+  rrfWeights: number[];
   fusionDepth: number;
+}
+
+/** "1,0.5" → [1, 0.5]: one non-negative weight for BM25, one for dense. */
+export function parseWeights(value: string): number[] {
+  const weights = value.split(',').map((part) => Number(part.trim()));
+  if (weights.length !== 2 || weights.some((w) => !Number.isFinite(w) || w < 0)) {
+    throw new UsageError(`--rrf-weights must be two non-negative numbers "BM25,DENSE" (e.g. 1,0.5), got "${value}"`);
+  }
+  return weights;
 }
 
 export async function openHybrid(source: CorpusSource | undefined, options: HybridOptions): Promise<HybridRetriever> {
@@ -28,7 +39,7 @@ export async function openHybrid(source: CorpusSource | undefined, options: Hybr
     const docs = await ensureDocStore(dir, source, options.rebuild, hint);
     const bm25 = new Bm25Retriever(await ensureBm25Index(dir, docs, options.lang, { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint), docs);
     const dense = await openDenseOver(docs, dir, options);
-    return new HybridRetriever([bm25, dense], { rrfK: options.rrfK, fusionDepth: options.fusionDepth });
+    return new HybridRetriever([bm25, dense], { rrfK: options.rrfK, weights: options.rrfWeights, fusionDepth: options.fusionDepth });
   });
 }
 
@@ -40,7 +51,8 @@ export function addHybridOptions(command: Command): Command {
     .option('--k1 <k1>', 'BM25 k1', number('--k1', 0), 0.9)
     .option('--b <b>', 'BM25 b', number('--b', 0), 0.4)
     .addOption(new Option('--bm25-variant <name>', 'BM25 scoring formula').choices(VARIANT_NAMES).default('lucene'))
-    .option('--rrf-k <k>', 'reciprocal rank fusion constant: score = Σ 1/(k + rank)', integer('--rrf-k', 1), 60)
+    .option('--rrf-k <k>', 'reciprocal rank fusion constant: score = Σ w/(k + rank)', integer('--rrf-k', 1), 60)
+    .option('--rrf-weights <bm25,dense>', 'weight of each ranking in the fusion (e.g. 1,0.5 to trust BM25 more)', parseWeights, [1, 1])
     .option('--fusion-depth <n>', "depth of each engine's ranking that is fused (at least the requested depth)", integer('--fusion-depth', 1), 100);
 }
 

@@ -1,6 +1,6 @@
 /**
  * Hybrid retrieval by reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009):
- *   RRF(d) = Σ_engines 1 / (k + rank_e(d)),  rank 1-based, k = --rrf-k (default 60).
+ *   RRF(d) = Σ_engines w_e / (k + rank_e(d)),  rank 1-based, k = --rrf-k (default 60), w_e = --rrf-weights (default 1).
  * Each engine's top-`depth` list is fused (depth = max(requested k, --fusion-depth)); a document outside an
  * engine's list gets no contribution from it. Both engines search the same doc store, so ordinals agree.
  *
@@ -14,6 +14,8 @@ import { TopK } from '../bm25/top-k.js';
 
 export interface HybridOptions {
   rrfK: number;
+  /** One weight per engine, in engine order; default all 1 (plain RRF). */
+  weights?: readonly number[];
   /** Minimum depth of each engine's list. */
   fusionDepth: number;
 }
@@ -25,8 +27,12 @@ export class HybridRetriever implements Retriever {
   readonly corpus: CorpusView;
   private readonly lists = new Map<string, { depth: number; lists: Candidate[][] }>();
 
+  private readonly weights: readonly number[];
+
   constructor(readonly engines: readonly Retriever[], readonly options: HybridOptions) {
     this.corpus = engines[0].corpus;
+    this.weights = options.weights ?? engines.map(() => 1);
+    if (this.weights.length !== engines.length) throw new Error(`hybrid: ${this.weights.length} weights for ${engines.length} engines`);
     for (const engine of engines) {
       if (engine.corpus.docCount !== this.corpus.docCount) throw new Error(`hybrid: ${engine.name} has ${engine.corpus.docCount} documents, ${engines[0].name} ${this.corpus.docCount}`);
     }
@@ -45,8 +51,8 @@ export class HybridRetriever implements Retriever {
     return queries.map((q) => this.lists.get(q)!.lists);
   }
 
-  private rrf(rank1: number): number {
-    return 1 / (this.options.rrfK + rank1);
+  private rrf(engine: number, rank1: number): number {
+    return this.weights[engine] / (this.options.rrfK + rank1);
   }
 
   async search(queries: readonly string[], k: number): Promise<Candidate[][]> {
@@ -54,7 +60,7 @@ export class HybridRetriever implements Retriever {
     const all = await this.engineLists(queries, depth);
     return all.map((lists) => {
       const fused = new Map<number, number>();
-      for (const list of lists) list.forEach((c, rank) => fused.set(c.docOrdinal, (fused.get(c.docOrdinal) ?? 0) + this.rrf(rank + 1)));
+      lists.forEach((list, e) => list.forEach((c, rank) => fused.set(c.docOrdinal, (fused.get(c.docOrdinal) ?? 0) + this.rrf(e, rank + 1))));
       const top = new TopK(Math.min(k, fused.size));
       for (const [doc, score] of fused) top.offer(doc, score);
       return top.sorted();
@@ -71,7 +77,7 @@ export class HybridRetriever implements Retriever {
       scores.forEach((score, i) => {
         let higher = 0;
         while (higher < list.length && list[higher].score > score) higher++;
-        out[i] += this.rrf(higher + 1);
+        out[i] += this.rrf(e, higher + 1);
       });
     }
     return out;
