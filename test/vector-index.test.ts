@@ -8,6 +8,7 @@ import { PRECISION_NAMES, defaultPrecision, parsePrecision, type Precision } fro
 import { planSearch, EXACT_FASTER_BELOW_DOCS, GRAPH_PAYS_OFF_ABOVE_QUERIES } from '../src/vector/search-plan.js';
 import { IndexError, UsageError } from '../src/errors.js';
 import type { Candidate } from '../src/mine/retriever.js';
+import { seededRandom } from '../src/mine/random.js';
 
 process.env.RARE_MINE_LOG_LEVEL ??= 'warn';
 const root = mkdtempSync(join(tmpdir(), 'rare-mine-vector-'));
@@ -19,16 +20,7 @@ const K = 110;
 const identity = { model: { name: 'test/model', fingerprint: 'f'.repeat(64) }, corpusFingerprint: 'c'.repeat(64) };
 const expect = { modelFingerprint: identity.model.fingerprint, corpusFingerprint: identity.corpusFingerprint, rebuildHint: 'rare-mine index dense ...' };
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = (seed: number) => seededRandom(seed, 0);
 
 function gaussian(next: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());

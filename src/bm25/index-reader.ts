@@ -4,12 +4,12 @@
  * exhaustive scorer's (test/bm25-differential.test.ts). Ties rank the lower doc ordinal first.
  * Every file is checksum-verified on open (src/storage/container.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import type { Analyzer } from '../text/analyzer.js';
 import type { Candidate } from '../mine/retriever.js';
 import { ContainerReader } from '../storage/container.js';
+import { readManifest } from '../storage/manifest.js';
 import { BM25_VERSIONS, type Bm25Manifest } from './index-writer.js';
 import { TopK } from './top-k.js';
 import { scoringVariant } from './scoring.js';
@@ -26,14 +26,7 @@ function aligned<T extends Float64Array | Float32Array | Uint32Array>(
 }
 
 export function readBm25Manifest(dir: string): Bm25Manifest | undefined {
-  const path = join(dir, 'manifest.json');
-  if (!existsSync(path)) return undefined;
-  try {
-    const manifest = JSON.parse(readFileSync(path, 'utf8')) as Bm25Manifest;
-    return manifest.format === 'rare-mine-bm25' ? manifest : undefined;
-  } catch {
-    return undefined;
-  }
+  return readManifest<Bm25Manifest>(dir, 'rare-mine-bm25');
 }
 
 export class Bm25Index {

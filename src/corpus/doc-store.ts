@@ -6,10 +6,11 @@
  * src/storage/container.ts. Invariant: ordinals are 0..docCount-1 in corpus order, and every index built in
  * the same index dir (bm25/, dense/) uses these ordinals.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import { ContainerReader, ContainerWriter } from '../storage/container.js';
+import { readManifest } from '../storage/manifest.js';
 import { normalizedTextHash } from '../text/normalize.js';
 import type { CorpusView } from '../mine/retriever.js';
 
@@ -111,14 +112,7 @@ export class DocStoreWriter {
 }
 
 export function readDocStoreManifest(dir: string): DocStoreManifest | undefined {
-  const path = join(dir, 'manifest.json');
-  if (!existsSync(path)) return undefined;
-  try {
-    const manifest = JSON.parse(readFileSync(path, 'utf8')) as DocStoreManifest;
-    return manifest.format === 'rare-mine-docs' ? manifest : undefined;
-  } catch {
-    return undefined;
-  }
+  return readManifest<DocStoreManifest>(dir, 'rare-mine-docs');
 }
 
 /** Read access to a finished doc store; texts and titles are read from disk on demand. */

@@ -13,6 +13,7 @@ import { log } from '../../log.js';
 import { readUseLiteManifest, sha256Hex, USE_LITE_MODEL_NAME, type UseLiteManifest } from './prepare-use-lite.js';
 import { USE_LITE_ONNX_IO } from './use-lite-onnx.js';
 import { UseLiteTokenizer } from './use-lite-tokenizer.js';
+import type { EncodeStats } from '../../embed/embedder.js';
 
 /** Options of {@link UseLiteEncoder.open}. */
 export interface UseLiteEncoderOptions {
@@ -24,23 +25,8 @@ export interface UseLiteEncoderOptions {
   sortByLength?: boolean;
 }
 
-/** Counters kept across calls (field names as src/embed/embedder.ts's EncodeStats). */
-export interface UseLiteEncodeStats {
-  /** Texts encoded. */
-  textsEncoded: number;
-  /** onnxruntime session runs. */
-  modelRuns: number;
-  /** Pieces fed that carry text (attention mask 1). */
-  realTokens: number;
-  /** Pieces fed including padding: batch size × longest text, summed over runs. */
-  paddedTokens: number;
-  /** Texts longer than maxTokens pieces, clipped. */
-  textsTruncated: number;
-  tokenizeMs: number;
-  modelMs: number;
-  /** Always 0: pooling happens inside the ONNX graph. */
-  poolMs: number;
-}
+/** Counters kept across calls: the embedders' EncodeStats (poolMs stays 0: pooling runs inside the ONNX graph). */
+export type UseLiteEncodeStats = EncodeStats;
 
 /**
  * A loaded USE-lite encoder. Besides `embed` it has the members of src/embed/embedder.ts's Embedder
