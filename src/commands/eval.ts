@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { addBm25Options, integer } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
-import { fingerprintFile, readCorpusFile } from '../corpus/corpus-source.js';
+import { corpusFileSource } from '../corpus/corpus-source.js';
 import { evaluate } from '../eval/metrics.js';
 import { readQrels, readQueries } from '../eval/beir.js';
 import type { Candidate, Retriever } from '../mine/retriever.js';
@@ -36,11 +36,7 @@ export interface EvalOptions extends Bm25Options {
 
 export async function runEval(options: EvalOptions): Promise<void> {
   const keys = { idKey: '_id', textKey: 'text', titleKey: 'title' };
-  const source: CorpusSource = {
-    description: options.corpus,
-    fingerprint: await fingerprintFile(options.corpus, `corpus;${keys.idKey};${keys.textKey};${keys.titleKey}`),
-    documents: () => readCorpusFile(options.corpus, keys, new RejectPolicy('fail')),
-  };
+  const source = await corpusFileSource(options.corpus, keys, new RejectPolicy('fail'));
   const queries = await readQueries(options.queries);
   const qrels = await readQrels(options.qrels);
   const judged = queries.filter((q) => qrels.has(q.id));

@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { log } from '../log.js';
 import { addBm25Options } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
-import { fingerprintFile, readCorpusFile } from '../corpus/corpus-source.js';
+import { corpusFileSource } from '../corpus/corpus-source.js';
 import { openBm25, type Bm25Options } from './bm25.js';
 import { addDenseOptions, openDense, type DenseOptions } from './dense.js';
 
@@ -26,11 +26,7 @@ export async function runIndexBm25(options: IndexOptions): Promise<void> {
   const policy = new RejectPolicy(options.onError, options.rejects);
   const started = performance.now();
   const retriever = await openBm25(
-    {
-      description: options.corpus,
-      fingerprint: await fingerprintFile(options.corpus, `corpus;${keys.idKey};${keys.textKey};${keys.titleKey}`),
-      documents: () => readCorpusFile(options.corpus, keys, policy),
-    },
+    await corpusFileSource(options.corpus, keys, policy),
     options,
   );
   log().info(
@@ -45,11 +41,7 @@ export async function runIndexDense(options: IndexOptions & DenseOptions): Promi
   const policy = new RejectPolicy(options.onError, options.rejects);
   const started = performance.now();
   const retriever = await openDense(
-    {
-      description: options.corpus,
-      fingerprint: await fingerprintFile(options.corpus, `corpus;${keys.idKey};${keys.textKey};${keys.titleKey}`),
-      documents: () => readCorpusFile(options.corpus, keys, policy),
-    },
+    await corpusFileSource(options.corpus, keys, policy),
     options,
     Number.POSITIVE_INFINITY,
   );

@@ -19,7 +19,7 @@ import type { Retriever } from '../mine/retriever.js';
 import { RecordFormatter, type FormatOptions } from '../formats/formats.js';
 import { MiningStatistics } from '../mine/statistics.js';
 import { CrossEncoder } from '../rescore/cross-encoder.js';
-import { corpusFromInput, fingerprintFile, readCorpusFile, type CorpusKeys } from '../corpus/corpus-source.js';
+import { corpusFileSource, corpusFromInput, fingerprintFile, type CorpusKeys } from '../corpus/corpus-source.js';
 import { readDocStoreManifest } from '../corpus/doc-store.js';
 import type { CorpusSource } from '../index/index-dir.js';
 import { Progress } from '../cli/progress.js';
@@ -77,14 +77,7 @@ export async function spoolStdin(): Promise<string> {
  */
 export async function resolveCorpusSource(options: CorpusOptions & { textKey: string }, inputPath: string, policy: RejectPolicy): Promise<CorpusSource | undefined> {
   const keys: CorpusKeys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
-  if (options.corpus) {
-    const path = options.corpus;
-    return {
-      description: path,
-      fingerprint: await fingerprintFile(path, `corpus;${keys.idKey};${keys.textKey};${keys.titleKey}`),
-      documents: () => readCorpusFile(path, keys, policy),
-    };
-  }
+  if (options.corpus) return corpusFileSource(options.corpus, keys, policy);
   if (options.indexDir) {
     const manifest = readDocStoreManifest(join(options.indexDir, 'docs'));
     if (manifest && !manifest.source.startsWith(INPUT_SOURCE_PREFIX)) {

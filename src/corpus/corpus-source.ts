@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { InputError } from '../errors.js';
 import { readRecords, RejectPolicy, describe, type JsonRecord } from '../io/jsonl.js';
 import type { CorpusDoc } from './doc-store.js';
+import type { CorpusSource } from '../index/index-dir.js';
 
 export interface CorpusKeys {
   /** Id field; when absent on a record, `id` is tried, then the line number names the document. */
@@ -57,6 +58,15 @@ export function corpusDocFromRecord(file: string, lineNumber: number, value: Rec
   else if (typeof rawId === 'string' || typeof rawId === 'number') id = String(rawId);
   else throw new InputError(file, lineNumber, `field "${keys.idKey}" must be a string or number, found ${describe(rawId)}`);
   return { id, title, text, lineNumber };
+}
+
+/** A corpus file as an index source: its documents and a fingerprint of its bytes and the keys read. */
+export async function corpusFileSource(path: string, keys: CorpusKeys, policy: RejectPolicy): Promise<CorpusSource> {
+  return {
+    description: path,
+    fingerprint: await fingerprintFile(path, `corpus;${keys.idKey};${keys.textKey};${keys.titleKey}`),
+    documents: () => readCorpusFile(path, keys, policy),
+  };
 }
 
 /** The documents of a corpus file: JSONL, or a JSON array when the name ends in `.json`. */

@@ -13,7 +13,7 @@ import { log } from '../../log.js';
 import { readUseLiteManifest, sha256Hex, USE_LITE_MODEL_NAME, type UseLiteManifest } from './prepare-use-lite.js';
 import { USE_LITE_ONNX_IO } from './use-lite-onnx.js';
 import { UseLiteTokenizer } from './use-lite-tokenizer.js';
-import type { EncodeStats } from '../../embed/embedder.js';
+import { emptyEncodeStats, type EncodeStats } from '../../embed/embedder.js';
 
 /** Options of {@link UseLiteEncoder.open}. */
 export interface UseLiteEncoderOptions {
@@ -43,16 +43,7 @@ export class UseLiteEncoder {
   /** sha256 of model.onnx and vocab.json together: changes whenever a vector could change. */
   readonly fingerprint: string;
   /** Counters since open. */
-  readonly stats: UseLiteEncodeStats = {
-    textsEncoded: 0,
-    modelRuns: 0,
-    realTokens: 0,
-    paddedTokens: 0,
-    textsTruncated: 0,
-    tokenizeMs: 0,
-    modelMs: 0,
-    poolMs: 0,
-  };
+  readonly stats: UseLiteEncodeStats = emptyEncodeStats();
   private readonly batchSize: number;
   private readonly sortByLength: boolean;
 
