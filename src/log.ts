@@ -6,7 +6,11 @@
 import { pino, type Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
 
-export type LogFormat = 'pretty' | 'json';
+/** `--log-format` choices. */
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+/** `--log-level` choices (pino's levels). */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 let current: Logger | undefined;
 

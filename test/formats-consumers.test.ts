@@ -11,7 +11,8 @@ import { InputError } from '../src/errors.js';
 import type { MinedRecord } from '../src/mine/miner.js';
 import type { CorpusView } from '../src/mine/retriever.js';
 import { normalizedTextHash } from '../src/text/normalize.js';
-import { addFormatOptions, FORMAT_NAMES, FORMATS, RecordFormatter, type FormatContext, type FormatName } from '../src/formats/formats.js';
+import { addFormatOptions } from '../src/cli/options.js';
+import { FORMAT_NAMES, FORMATS, RecordFormatter, type FormatContext, type FormatName } from '../src/formats/formats.js';
 import { SKIP_REASONS } from '../src/formats/output-format.js';
 import { queryIdOf } from '../src/formats/colbert.js';
 

@@ -3,10 +3,11 @@
  * that opened the index itself (src/bm25/search-worker.ts). Workers open the index before the clock starts, so
  * the reported time is search only. Results come back in query order.
  */
+import type { AnalyzerChoice } from '../text/analyzer.js';
 import { Worker } from 'node:worker_threads';
 import type { Candidate } from '../mine/retriever.js';
 
-export async function parallelSearch(dir: string, lang: string, queries: readonly string[], k: number, threads: number): Promise<{ results: Candidate[][]; seconds: number }> {
+export async function parallelSearch(dir: string, lang: string | AnalyzerChoice, queries: readonly string[], k: number, threads: number): Promise<{ results: Candidate[][]; seconds: number }> {
   const share = Math.ceil(queries.length / threads);
   const workers = Array.from({ length: threads }, (_, i) => {
     const worker = new Worker(new URL('./search-worker.js', import.meta.url), {

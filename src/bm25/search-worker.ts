@@ -3,12 +3,12 @@
  * searches its share of the queries. Results are the same as one thread's (search is exact and deterministic).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createAnalyzer } from '../text/analyzer.js';
+import { createAnalyzer, type AnalyzerChoice } from '../text/analyzer.js';
 import { Bm25Index } from './index-reader.js';
 
 interface Job {
   dir: string;
-  lang: string;
+  lang: string | AnalyzerChoice;
   queries: string[];
   k: number;
 }

@@ -3,9 +3,10 @@
  * UsageError 2, InputError 1, IndexError 3, ModelError 4, anything else 70 (with the stack under --debug).
  * Exit codes are set through process.exitCode, so pending output is flushed before the process ends.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { RareMineError, UsageError } from '../errors.js';
-import { configureLogger, log, type LogFormat } from '../log.js';
+import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log.js';
+import { checkCombinations, type CombinationView } from './options.js';
 import { installSignalHandlers } from './signals.js';
 import { register as registerBm25 } from '../commands/bm25.js';
 import { register as registerDense } from '../commands/dense.js';
@@ -21,14 +22,18 @@ program
   .name('rare-mine')
   .description('Mine hard negatives for retrieval training from JSONL (BM25 and dense), streaming, with on-disk indexes.')
   .version('0.1.0')
-  .option('--log-level <level>', 'trace, debug, info, warn, error or silent', process.env.RARE_MINE_LOG_LEVEL ?? 'info')
-  .option('--log-format <format>', 'pretty (human-readable) or json (one object per line), on stderr', process.env.RARE_MINE_LOG_FORMAT ?? 'pretty')
+  .addOption(new Option('--log-level <level>', 'how much to log on stderr: info is one line per phase, debug the details').choices(LOG_LEVELS).default(process.env.RARE_MINE_LOG_LEVEL ?? 'info', 'info, or $RARE_MINE_LOG_LEVEL'))
+  .addOption(new Option('--log-format <format>', 'pretty (human-readable lines) or json (one object per line), on stderr').choices(LOG_FORMATS).default(process.env.RARE_MINE_LOG_FORMAT ?? 'pretty', 'pretty, or $RARE_MINE_LOG_FORMAT'))
   .option('--debug', 'print stack traces of errors', false)
-  .showHelpAfterError()
   .exitOverride()
-  .hook('preAction', (command) => {
+  .hook('preAction', (command, actionCommand) => {
     const options = command.opts<{ logLevel: string; logFormat: LogFormat }>();
+    // The environment defaults are not checked by commander's choices: check them here, with the same words.
+    for (const [name, value, allowed] of [['--log-level', options.logLevel, LOG_LEVELS], ['--log-format', options.logFormat, LOG_FORMATS]] as const) {
+      if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+    }
     configureLogger({ level: options.logLevel, format: options.logFormat });
+    checkCombinations(actionCommand.opts<CombinationView>());
   });
 
 registerBm25(program);
@@ -40,6 +45,18 @@ registerMerge(program);
 registerStats(program);
 registerModels(program);
 
+/**
+ * A usage error (unknown option, typo, bad choice) prints commander's message and its "Did you mean" suggestion,
+ * then where the full help is: never the whole help, which would scroll the error away.
+ */
+function configureErrors(command: Command, path: string): void {
+  command
+    .showHelpAfterError(`(see \`${path} --help\`)`)
+    .configureOutput({ outputError: (text, write) => write(`rare-mine: ${text.replace(/^error: /, '')}`) });
+  for (const sub of command.commands) configureErrors(sub, `${path} ${sub.name()}`);
+}
+configureErrors(program, 'rare-mine');
+
 installSignalHandlers();
 
 function report(error: unknown): number {
@@ -50,6 +67,7 @@ function report(error: unknown): number {
   }
   if (error instanceof RareMineError) {
     process.stderr.write(`rare-mine: ${error.message}\n`);
+    if (error instanceof UsageError && !error.hint) process.stderr.write(`  (see \`${commandPath()} --help\`)\n`);
     if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
     if (debug) process.stderr.write(`${error.stack}\n${error.cause ? `caused by: ${(error.cause as Error).stack ?? error.cause}\n` : ''}`);
     return error.exitCode;
@@ -61,10 +79,26 @@ function report(error: unknown): number {
   return 70;
 }
 
+/** "rare-mine bm25" or "rare-mine index dense": the command the arguments name, for help pointers. */
+function commandPath(): string {
+  const words = ['rare-mine'];
+  let command: Command = program;
+  const args = process.argv.slice(2);
+  for (const [i, arg] of args.entries()) {
+    const sub = command.commands.find((c) => c.name() === arg);
+    if (!sub) {
+      if (arg.startsWith('-') || (i > 0 && /^--log-(level|format)$/.test(args[i - 1]))) continue;
+      break;
+    }
+    words.push(arg);
+    command = sub;
+  }
+  return words.join(' ');
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   const cause = error instanceof CommanderError && (error as { cause?: unknown }).cause instanceof UsageError ? (error as { cause?: unknown }).cause : error;
   process.exitCode = report(cause);
 }
-void log;

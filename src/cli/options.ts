@@ -1,79 +1,320 @@
 /**
- * Every option of the mining commands, declared once with its meaning, valid range and default; commander's
- * --help text is generated from here, and so are the typed options objects the commands receive.
+ * Every command-line option, declared once: its flags, meaning, valid range and default live in one `spec(...)`
+ * call below, and commander's --help text (grouped by topic, every default stated) and the value check are both
+ * generated from it. Commands compose the GROUPS they need; a new option goes into the group it belongs to
+ * (or a new group), never into a command. What must hold: a value outside its range, or a combination that
+ * cannot do what its help says, is a UsageError (exit 2) naming the option, the value and the valid range.
  */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { LANGUAGES } from '../text/analyzer.js';
+import { ANALYZERS, LANGUAGES as ANALYZER_LANGUAGES, STEMMER_NAMES, STOPWORD_LIST_NAMES } from '../text/analyzer.js';
 import { VARIANT_NAMES } from '../bm25/scoring.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../io/line-reader.js';
+import { DEFAULT_MODELS, LANGUAGES as MODEL_LANGUAGES, MODEL_SIZES } from '../embed/default-models.js';
+import { POOLING_MODES } from '../embed/model-dir.js';
+import { PRECISION_NAMES } from '../vector/precision.js';
+import { FORMAT_NAMES, FORMATS, DEFAULT_FORMAT } from '../formats/formats.js';
 
-export function integer(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer ≥ ${min}, got "${value}"`);
-    return n;
+/** Help headings, in the order `--help` shows them. */
+export const HEADINGS = {
+  io: 'Input and output:',
+  corpus: 'Corpus and index:',
+  bm25: 'BM25 retrieval:',
+  dense: 'Dense retrieval (model and vector index):',
+  fusion: 'Hybrid fusion:',
+  window: 'Mining window and filters:',
+  format: 'Output format:',
+  run: 'Run control:',
+  eval: 'Evaluation:',
+  stats: 'Statistics:',
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Value checks: each names the option, the value and the valid range.
+
+/** A closed range of numbers; `integer` also requires a safe integer. */
+export interface Range {
+  min: number;
+  max: number;
+  integer: boolean;
+}
+
+function rangeText(range: Range): string {
+  const kind = range.integer ? 'an integer' : 'a number';
+  if (range.max === Number.POSITIVE_INFINITY || range.max === Number.MAX_SAFE_INTEGER) {
+    return range.min === Number.NEGATIVE_INFINITY ? kind : `${kind} ≥ ${range.min}`;
+  }
+  return `${kind} in ${range.min}..${range.max}`;
+}
+
+/** Parse `value` for option `name` within `range`, or throw a UsageError saying what is allowed. */
+export function parseInRange(name: string, range: Range, value: string): number {
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  const ok = range.integer ? Number.isSafeInteger(n) : Number.isFinite(n);
+  if (!ok || n < range.min || n > range.max) {
+    const unsafe = range.integer && range.max === Number.MAX_SAFE_INTEGER && Number.isInteger(n) && !Number.isSafeInteger(n);
+    throw new UsageError(`${name} must be ${rangeText(range)}${unsafe ? ' and at most 2^53 − 1 (9007199254740991)' : ''}, got "${value}"`);
+  }
+  return n;
+}
+
+export const int = (min: number, max = Number.MAX_SAFE_INTEGER): Range => ({ min, max, integer: true });
+export const num = (min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): Range => ({ min, max, integer: false });
+
+/** A parser for commander: `integer('--depth', 1)` (kept for callers outside the groups). */
+export function integer(name: string, min: number, max?: number) {
+  return (value: string): number => parseInRange(name, int(min, max), value);
+}
+
+/** "1,0.5" → [1, 0.5]: one non-negative weight for BM25, one for dense, not both zero. */
+export function parseWeights(value: string): number[] {
+  const weights = value.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part.trim())));
+  if (weights.length !== 2 || weights.some((w) => !Number.isFinite(w) || w < 0) || weights.every((w) => w === 0)) {
+    throw new UsageError(`--rrf-weights must be two non-negative numbers "BM25,DENSE", not both 0 (e.g. 1,0.5), got "${value}"`);
+  }
+  return weights;
+}
+
+function nonEmpty(name: string) {
+  return (value: string): string => {
+    if (value.length === 0) throw new UsageError(`${name} must not be empty`);
+    return value;
   };
 }
 
-export function number(name: string, min = Number.NEGATIVE_INFINITY) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min) throw new UsageError(`${name} must be a number ≥ ${min}, got "${value}"`);
-    return n;
-  };
+// ---------------------------------------------------------------------------------------------------------------
+// Declaring an option.
+
+interface Spec {
+  /** What it does; the default and range are appended from the fields below. */
+  help: string;
+  range?: Range;
+  choices?: readonly string[];
+  default?: unknown;
+  /** How the default reads in --help when it is not a plain value (e.g. "no limit", "all cores"). */
+  defaultHelp?: string;
+  parse?: (value: string) => unknown;
+  required?: boolean;
 }
 
-/** Input/output keys and the record contract, shared by bm25, dense and hybrid. */
+/** One Option from its spec: check, choices, default and help generated together. */
+export function spec(flags: string, heading: string, s: Spec): Option {
+  const name = (flags.match(/--[\w-]+/) ?? [flags])[0];
+  const rangeHelp = s.range ? ` (${rangeText(s.range).replace(/^an? /, '')})` : '';
+  const option = new Option(flags, `${s.help}${rangeHelp}`).helpGroup(heading);
+  if (s.range) {
+    const range = s.range;
+    option.argParser((value: string) => parseInRange(name, range, value));
+  } else if (s.parse) option.argParser(s.parse);
+  else if (flags.includes('<')) option.argParser(nonEmpty(name));
+  if (s.choices) option.choices(s.choices);
+  if (s.default !== undefined) option.default(s.default, s.defaultHelp);
+  else if (flags.includes('<') && !s.required) option.description = `${option.description} (default: ${s.defaultHelp ?? 'none'})`;
+  if (s.required) option.makeOptionMandatory(true);
+  return option;
+}
+
+function add(command: Command, options: Option[]): Command {
+  for (const option of options) command.addOption(option);
+  return command;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The groups. Each add*Options declares a topic's options on a command.
+
+/** Records in and out: keys, output file, bad-input policy. Mining commands. */
 export function addRecordOptions(command: Command): Command {
-  return command
-    .option('--question-key <key>', 'field holding the query text (a non-empty string)', 'question')
-    .option('--text-key <key>', 'field holding the positive passage(s): a string or a list of strings; without --corpus, these texts form the corpus', 'text')
-    .option('--positive-ids-key <key>', 'field holding positive corpus id(s): a string or a list (excluded from negatives)')
-    .option('--output-key <key>', 'field the negatives are written to; --with-scores adds <key>_scores, --with-ids adds <key>_ids', 'hard_negatives')
-    .option('--with-scores', "also write each negative's retriever score", false)
-    .option('--with-ids', "also write each negative's corpus id", false)
-    .option('-o, --output <file>', 'write here (atomically: <file>.partial renamed on success) instead of stdout')
-    .addOption(new Option('--on-error <policy>', 'bad input line: fail (stop with file:line and exit 1) or skip (write it to --rejects, count it)').choices(['fail', 'skip']).default('fail'))
-    .option('--rejects <file>', 'with --on-error skip: where bad lines go, with their reasons (JSONL)')
-    .option('--resume', 'continue an interrupted -o run from the last complete batch of <file>.partial', false)
-    .option('--shard <I/N>', 'process only shard I of N (0-based; a contiguous byte range of the input file); join outputs with `rare-mine merge`')
-    .option('--max-line-bytes <n>', 'longest input line accepted, in bytes (memory stays bounded by it)', integer('--max-line-bytes', 1), DEFAULT_MAX_LINE_BYTES);
+  const h = HEADINGS.io;
+  return add(command, [
+    spec('--question-key <key>', h, { help: 'field holding the query text (a non-empty string)', default: 'question' }),
+    spec('--text-key <key>', h, { help: 'field holding the positive passage(s): a string or a list of strings; without --corpus, these texts form the corpus', default: 'text' }),
+    spec('--positive-ids-key <key>', h, { help: 'field holding positive corpus id(s): a string or a list (excluded from negatives)' }),
+    spec('--output-key <key>', h, { help: 'field the negatives are written to; --with-scores adds <key>_scores, --with-ids adds <key>_ids', default: 'hard_negatives' }),
+    spec('-o, --output <file>', h, { help: 'write here (atomically: <file>.partial renamed on success) instead of stdout', defaultHelp: 'stdout' }),
+    ...badInputOptions(),
+    maxLineBytesOption(),
+  ]);
 }
 
-/** The corpus and its index dir. */
-export function addCorpusOptions(command: Command): Command {
-  return command
-    .option('--corpus <file>', 'corpus JSONL (or a .json array): {"_id","title","text"}; default: the distinct --text-key texts of the input')
-    .option('--corpus-id-key <key>', 'corpus id field (falls back to "id" when "_id" is absent)', '_id')
-    .option('--corpus-text-key <key>', 'corpus text field', 'text')
-    .option('--corpus-title-key <key>', 'corpus title field (indexed together with the text; optional)', 'title')
-    .option('--index-dir <dir>', 'where indexes live; reused when corpus and settings match (default: a temporary dir)')
-    .option('--rebuild', 'rebuild the index even when it matches', false);
+/** --on-error and --rejects: every command that reads records or a corpus. */
+export function badInputOptions(what = 'input'): Option[] {
+  const h = HEADINGS.io;
+  return [
+    spec('--on-error <policy>', h, { help: `bad ${what} line: fail (stop with file:line and exit 1) or skip (write it to --rejects, count it)`, choices: ['fail', 'skip'], default: 'fail' }),
+    spec('--rejects <file>', h, { help: 'with --on-error skip: where bad lines go, with their reasons (JSONL); without it skipped lines are only counted' }),
+  ];
 }
 
-export function addBm25Options(command: Command): Command {
-  return command
-    .addOption(new Option('--lang <lang>', 'analyzer language (docs/ANALYZERS.md says what each does)').choices(LANGUAGES).default('en'))
-    .option('--k1 <k1>', 'BM25 term-frequency saturation (≥ 0)', number('--k1', 0), 0.9)
-    .option('--b <b>', 'BM25 length normalisation (0..1)', number('--b', 0), 0.4)
-    .addOption(new Option('--bm25-variant <name>', 'scoring formula (src/bm25/scoring.ts)').choices(VARIANT_NAMES).default('lucene'));
+/** --max-line-bytes: commands that read JSONL lines of any length. */
+export function maxLineBytesOption(): Option {
+  return spec('--max-line-bytes <n>', HEADINGS.io, { help: 'longest line accepted, in bytes (memory stays bounded by it)', range: int(1), default: DEFAULT_MAX_LINE_BYTES });
 }
 
-export function addMiningOptions(command: Command, defaults: { minRank: number; maxRank?: number; sample: 'top' | 'random' }): Command {
-  return command
-    .option('--num-neg <n>', 'negatives per record', integer('--num-neg', 0), 3)
-    .option('--min-rank <r>', 'first 0-based rank of the raw ranking that may be a negative (ranks count before exclusions)', integer('--min-rank', 0), defaults.minRank)
-    .option('--max-rank <r>', `ranks below this (exclusive) only${defaults.maxRank === undefined ? '; default: no limit' : ''}`, integer('--max-rank', 1), defaults.maxRank)
-    .addOption(new Option('--sample <how>', 'top: the best-ranked survivors; random: a seeded draw from the window').choices(['top', 'random']).default(defaults.sample))
-    .option('--seed <n>', 'seed for --sample random and --fill random (same seed, same output)', integer('--seed', 0), 42)
-    .addOption(new Option('--fill <how>', 'when the ranking runs out before --num-neg (BM25 ranks only documents sharing a term with the query): random = top up with a seeded draw of zero-score documents (counted in the summary); none = write fewer').choices(['none', 'random']).default('random'))
-    .option('--max-score-ratio <r>', "drop candidates scoring above r × the lowest positive's score (NV-Retriever's 0.95); negative scores handled (docs/MINING.md)", number('--max-score-ratio', 0))
-    .option('--margin <m>', "drop candidates scoring above (lowest positive's score − m)", number('--margin'))
-    .option('--min-score <s>', 'drop candidates scoring below s', number('--min-score'))
-    .option('--max-score <s>', 'drop candidates scoring above s', number('--max-score'))
-    .option('--rescore-model <dir>', 'cross-encoder (Hugging Face layout, ONNX) that re-scores candidates and positives; the score filters then apply to its scores')
-    .option('--dedup-threshold <j>', 'also drop near-duplicates (word 3-shingle Jaccard ≥ j, 0..1) of a positive or of a kept negative; exact duplicates are always dropped', number('--dedup-threshold', 0))
-    .option('--batch-size <n>', 'records searched per batch', integer('--batch-size', 1), 256)
-    .option('--stats-json <file>', 'also write the end-of-run statistics (scores, filters, rank histogram) as JSON');
+/** The corpus and its index dir. `forIndex`: the `index` subcommands, where both are required. */
+export function addCorpusOptions(command: Command, forIndex = false): Command {
+  const h = HEADINGS.corpus;
+  return add(command, [
+    forIndex
+      ? spec('--corpus <file>', h, { help: 'corpus JSONL (or a .json array): {"_id","title","text"}', required: true })
+      : spec('--corpus <file>', h, { help: 'corpus JSONL (or a .json array): {"_id","title","text"}', defaultHelp: 'the distinct --text-key texts of the input' }),
+    spec('--corpus-id-key <key>', h, { help: 'corpus id field (falls back to "id" when "_id" is absent)', default: '_id' }),
+    spec('--corpus-text-key <key>', h, { help: 'corpus text field', default: 'text' }),
+    spec('--corpus-title-key <key>', h, { help: 'corpus title field (indexed together with the text; optional)', default: 'title' }),
+    forIndex
+      ? spec('--index-dir <dir>', h, { help: 'where the index is written', required: true })
+      : spec('--index-dir <dir>', h, { help: 'where indexes live; reused when corpus and settings match', defaultHelp: 'a temporary dir' }),
+    spec('--rebuild', h, { help: 'rebuild the index even when it matches', default: false }),
+  ]);
+}
+
+const languageHelp = 'analyzer language (docs/ANALYZERS.md says what each does)';
+
+/** BM25 scoring and the analyzer. `lang: false` where --lang is declared by the dense group (hybrid, eval). */
+export function addBm25Options(command: Command, options: { lang: boolean } = { lang: true }): Command {
+  const h = HEADINGS.bm25;
+  return add(command, [
+    ...(options.lang ? [spec('--lang <lang>', h, { help: languageHelp, choices: ANALYZER_LANGUAGES, default: 'en' })] : []),
+    spec('--stemmer <name>', h, { help: "stemmer instead of --lang's (en: porter, as Lucene)", choices: STEMMER_NAMES, defaultHelp: "--lang's" }),
+    spec('--stopwords <list>', h, { help: `stopword list instead of --lang's: ${STOPWORD_LIST_NAMES.join(', ')} or a FILE with one word a line (en default: lucene, ${ANALYZERS.en.stopwords.length} words)`, defaultHelp: "--lang's" }),
+    spec('--k1 <k1>', h, { help: 'BM25 term-frequency saturation', range: num(0), default: 0.9 }),
+    spec('--b <b>', h, { help: 'BM25 length normalisation', range: num(0, 1), default: 0.4 }),
+    spec('--bm25-variant <name>', h, { help: 'scoring formula (src/bm25/scoring.ts)', choices: VARIANT_NAMES, default: 'lucene' }),
+  ]);
+}
+
+const defaultModelsHelp = Object.entries(DEFAULT_MODELS)
+  .map(([lang, sizes]) => `${lang}: ${Object.values(sizes).join(' | ')}`)
+  .join('; ');
+
+/**
+ * The embedding model and the vector index. `langHelp`: what --lang also picks (hybrid: the BM25 analyzer);
+ * `lang: false` where the BM25 group declares --lang (eval, whose analyzer languages are more).
+ */
+export function addDenseOptions(command: Command, options: { lang?: boolean; langHelp?: string } = {}): Command {
+  const h = HEADINGS.dense;
+  return add(command, [
+    ...(options.lang === false ? [] : [spec('--lang <lang>', h, { help: options.langHelp ?? 'language, picks the default model when --model is not given', choices: MODEL_LANGUAGES, default: 'en' })]),
+    spec('--model <name>', h, { help: `model directory, Hugging Face name, or "use-lite" (built-in, offline, English)`, defaultHelp: `by --lang and --model-size: ${defaultModelsHelp}` }),
+    spec('--model-size <size>', h, { help: 'size of the default model', choices: MODEL_SIZES, default: 'small' }),
+    spec('--revision <rev>', h, { help: 'hub model: branch, tag or commit to use (recorded in the index manifest)', defaultHelp: 'main' }),
+    spec('--onnx-file <path>', h, { help: 'ONNX file inside the model directory, e.g. onnx/model_quantized.onnx or onnx/model_int8.onnx (recorded in the index manifest)', defaultHelp: 'onnx/model.onnx, then model.onnx' }),
+    spec('--query-prefix <text>', h, { help: 'text prepended to queries; "" for none', parse: (v: string) => v, defaultHelp: "from the model's files (e5 \"query: \", bge's instruction)" }),
+    spec('--doc-prefix <text>', h, { help: 'text prepended to documents; "" for none', parse: (v: string) => v, defaultHelp: "from the model's files (e5 \"passage: \")" }),
+    spec('--max-length <n>', h, { help: 'tokens per text, special tokens included', range: int(2), defaultHelp: "the model's max_seq_length" }),
+    spec('--pooling <mode>', h, { help: "pooling when the model's files don't say (or to override them)", choices: POOLING_MODES, defaultHelp: "from the model's files" }),
+    spec('--precision <kind>', h, { help: 'vector storage in the vector index', choices: PRECISION_NAMES, defaultHelp: 'f32; i8 above 500,000 documents' }),
+    spec('--exact', h, { help: 'exact (brute-force) search instead of HNSW (chosen automatically below ~60k documents, where it is faster)', default: false }),
+    spec('--embed-batch-size <n>', h, { help: 'texts per model run', range: int(1), default: 32 }),
+    spec('--no-cache', h, { help: 'do not read or write the embedding cache (default: use it)' }),
+  ]);
+}
+
+/** Reciprocal rank fusion of the BM25 and dense rankings (hybrid, eval --retriever hybrid). */
+export function addFusionOptions(command: Command): Command {
+  const h = HEADINGS.fusion;
+  return add(command, [
+    spec('--rrf-k <k>', h, { help: 'reciprocal rank fusion constant: score = Σ w/(k + rank)', range: int(1), default: 60 }),
+    spec('--rrf-weights <bm25,dense>', h, { help: 'weight of each ranking in the fusion, non-negative, not both 0 (e.g. 1,0.5 to trust BM25 more)', parse: parseWeights, default: [1, 1], defaultHelp: '1,1' }),
+    spec('--fusion-depth <n>', h, { help: "depth of each engine's ranking that is fused (at least the requested depth)", range: int(1), default: 100 }),
+  ]);
+}
+
+/** The mining window, exclusions, score filters, sampling. Defaults differ by retriever (bm25: DataFlow; dense: RAGatouille). */
+export function addMiningOptions(command: Command, defaults: { minRank: number; maxRank?: number; sample: 'top' | 'random'; fillHelp: string }): Command {
+  const h = HEADINGS.window;
+  return add(command, [
+    spec('--num-neg <n>', h, { help: 'negatives per record', range: int(1), default: 3 }),
+    spec('--min-rank <r>', h, { help: 'first 0-based rank of the raw ranking that may be a negative (ranks count before exclusions)', range: int(0), default: defaults.minRank }),
+    spec('--max-rank <r>', h, { help: 'ranks below this (exclusive) only; above --min-rank', range: int(1), default: defaults.maxRank, defaultHelp: defaults.maxRank === undefined ? 'no limit (min-rank + 100 with --sample random)' : undefined }),
+    spec('--sample <how>', h, { help: 'top: the best-ranked survivors; random: a seeded draw from the window', choices: ['top', 'random'], default: defaults.sample }),
+    spec('--fill <how>', h, { help: defaults.fillHelp, choices: ['none', 'random'], default: 'random' }),
+    spec('--max-score-ratio <r>', h, { help: "drop candidates scoring above r × the lowest positive's score (NV-Retriever's 0.95); negative scores handled (docs/MINING.md)", range: num(0) }),
+    spec('--margin <m>', h, { help: "drop candidates scoring above (lowest positive's score − m)", range: num() }),
+    spec('--min-score <s>', h, { help: 'drop candidates scoring below s (at most --max-score)', range: num() }),
+    spec('--max-score <s>', h, { help: 'drop candidates scoring above s', range: num() }),
+    spec('--rescore-model <dir>', h, { help: 'cross-encoder (Hugging Face layout, ONNX) that re-scores candidates and positives; the score filters then apply to its scores' }),
+    spec('--dedup-threshold <j>', h, { help: 'also drop near-duplicates (word 3-shingle Jaccard ≥ j) of a positive or of a kept negative; exact duplicates are always dropped', range: num(0, 1) }),
+  ]);
+}
+
+/** What `--fill` does, per retriever family (BM25's ranking runs out; a dense ranking covers the corpus). */
+export const FILL_HELP = {
+  bm25: 'when the ranking runs out before --num-neg (BM25 ranks only documents sharing a term with the query): random = top up with a seeded draw of zero-score documents (counted in the summary); none = write fewer',
+  dense: 'when the window holds fewer than --num-neg survivors (a small corpus, strict filters): random = top up with a seeded draw of the remaining corpus (counted in the summary); none = write fewer',
+} as const;
+
+/** --format and the per-negative extras; their meaning per format lives in src/formats/. */
+export function addFormatOptions(command: Command): Command {
+  const h = HEADINGS.format;
+  const formatsHelp = FORMAT_NAMES.map((name) => `${name}: ${FORMATS[name].description}`).join('; ');
+  return add(command, [
+    spec('--format <name>', h, { help: `output layout (docs/FORMATS.md) — ${formatsHelp}`, choices: FORMAT_NAMES, default: DEFAULT_FORMAT }),
+    spec('--with-scores', h, { help: "also write each negative's retriever score (colbert: ColBERT v2's distillation layout)", default: false }),
+    spec('--with-ids', h, { help: "also write each negative's corpus id (record, flag, triplet, ntuple; colbert writes ids only)", default: false }),
+    spec('--with-ranks', h, { help: "also write each negative's 0-based raw rank (record: <key>_ranks, flag: neg_ranks, triplet: negative_rank, ntuple: negative_ranks; not colbert); rare-mine stats draws its rank histogram from them", default: false }),
+    spec('--query-id-key <key>', h, { help: 'colbert: record field holding the query id (string or number); with "_id", falls back to "id", then to line:N', default: '_id' }),
+  ]);
+}
+
+/** Batching, threads, seeds, resume and shards, the statistics file. `mining`: the resume/shard/seed options too. */
+export function addRunOptions(command: Command, options: { mining: boolean }): Command {
+  const h = HEADINGS.run;
+  return add(command, [
+    spec('--threads <n>', h, { help: 'threads for the ONNX model and vector search (eval: also BM25 search)', range: int(1), defaultHelp: 'all cores for an ONNX model, 1 for use-lite and BM25' }),
+    ...(options.mining
+      ? [
+          spec('--seed <n>', h, { help: 'seed for --sample random and --fill random (same seed, same output)', range: int(0), default: 42 }),
+          spec('--batch-size <n>', h, { help: 'records searched per batch', range: int(1), default: 256 }),
+          spec('--resume', h, { help: 'continue an interrupted -o run from the last complete batch of <file>.partial', default: false }),
+          spec('--shard <I/N>', h, { help: 'process only shard I of N (0-based; a contiguous byte range of the input file); join outputs with `rare-mine merge`' }),
+          spec('--stats-json <file>', h, { help: 'also write the end-of-run statistics (scores, filters, rank histogram) as JSON' }),
+        ]
+      : []),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Combinations: rules over the parsed options of a command, checked before it runs.
+
+/** The option values the rules read (every field optional: a rule applies only where its options exist). */
+export interface CombinationView {
+  minRank?: number;
+  maxRank?: number;
+  minScore?: number;
+  maxScore?: number;
+  onError?: string;
+  rejects?: string;
+  format?: string;
+  withIds?: boolean;
+  withRanks?: boolean;
+}
+
+/** Each rule returns the problem, or undefined. */
+const COMBINATION_RULES: ReadonlyArray<(o: CombinationView) => string | undefined> = [
+  (o) =>
+    o.minRank !== undefined && o.maxRank !== undefined && o.maxRank <= o.minRank
+      ? `--max-rank ${o.maxRank} must be above --min-rank ${o.minRank} (negatives come from ranks min-rank ≤ r < max-rank, which would be empty)`
+      : undefined,
+  (o) =>
+    o.minScore !== undefined && o.maxScore !== undefined && o.minScore > o.maxScore
+      ? `--min-score ${o.minScore} must be at most --max-score ${o.maxScore} (no score could pass both)`
+      : undefined,
+  (o) =>
+    o.rejects !== undefined && o.onError !== 'skip'
+      ? `--rejects ${o.rejects} needs --on-error skip (with --on-error ${o.onError ?? 'fail'} the first bad line stops the run and nothing is written there)`
+      : undefined,
+  (o) =>
+    o.format === 'colbert' && (o.withIds === true || o.withRanks === true)
+      ? o.withIds
+        ? '--with-ids does not apply to --format colbert (its triples are corpus ids already); drop it, or use --format record, flag, triplet or ntuple'
+        : '--with-ranks does not apply to --format colbert (its triples have no place for ranks); use --format record, flag, triplet or ntuple'
+      : undefined,
+];
+
+/** Throw a UsageError for the first rule the options break. */
+export function checkCombinations(options: CombinationView): void {
+  for (const rule of COMBINATION_RULES) {
+    const problem = rule(options);
+    if (problem) throw new UsageError(problem);
+  }
 }

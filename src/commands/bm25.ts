@@ -2,18 +2,27 @@
  * `rare-mine bm25`: mine negatives with BM25 over an on-disk inverted index (built, or reused when it matches).
  */
 import type { Command } from 'commander';
-import { addBm25Options, addCorpusOptions, addMiningOptions, addRecordOptions } from '../cli/options.js';
+import { addBm25Options, addCorpusOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
 import { ensureBm25Index, ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
 import { withBuildLock } from '../index/build-lock.js';
 import { runMine, type MineCommandOptions } from './mine.js';
-import { addFormatOptions } from '../formats/formats.js';
+import type { AnalyzerChoice } from '../text/analyzer.js';
 
 export interface Bm25Options {
   lang: string;
+  /** --stemmer: replaces the language's stemmer. */
+  stemmer?: string;
+  /** --stopwords: a named list or a file, replacing the language's list. */
+  stopwords?: string;
   k1: number;
   b: number;
   bm25Variant: string;
+}
+
+/** The analyzer the BM25 options name (part of the index fingerprint). */
+export function analyzerChoice(options: Bm25Options): AnalyzerChoice {
+  return { lang: options.lang, stemmer: options.stemmer, stopwords: options.stopwords };
 }
 
 export function rebuildHint(kind: string, indexDir: string | undefined): string {
@@ -26,7 +35,7 @@ export async function openBm25(source: CorpusSource | undefined, options: Bm25Op
   const dir = resolveIndexDir(options.indexDir);
   return withBuildLock(dir, async () => {
     const docs = await ensureDocStore(dir, source, options.rebuild, hint);
-    const index = await ensureBm25Index(dir, docs, options.lang, { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint);
+    const index = await ensureBm25Index(dir, docs, analyzerChoice(options), { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint);
     return new Bm25Retriever(index, docs);
   });
 }
@@ -44,8 +53,9 @@ export function register(program: Command): void {
   addRecordOptions(command);
   addCorpusOptions(command);
   addBm25Options(command);
-  addMiningOptions(command, { minRank: 0, sample: 'top' });
+  addMiningOptions(command, { minRank: 0, sample: 'top', fillHelp: FILL_HELP.bm25 });
   addFormatOptions(command);
+  addRunOptions(command, { mining: true });
   command.action(async (input: string | undefined, options: MineCommandOptions & Bm25Options) => {
     await runMine(input, options, (source) => openBm25(source, options));
   });

@@ -5,22 +5,20 @@
  * `--lang`/`--model-size` default (RAGatouille's table). The model that ran is always logged and recorded in the
  * index manifest; nothing falls back to another model silently.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { IndexError } from '../errors.js';
 import { log } from '../log.js';
-import { addCorpusOptions, addMiningOptions, addRecordOptions, integer } from '../cli/options.js';
-import { addFormatOptions } from '../formats/formats.js';
+import { addCorpusOptions, addDenseOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
 import { ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
 import { withBuildLock } from '../index/build-lock.js';
 import type { DocStore } from '../corpus/doc-store.js';
 import { openEmbedder } from '../embed/open-embedder.js';
 import { CachedEmbedder } from '../embed/cached-embedder.js';
 import type { Embedder } from '../embed/embedder.js';
-import { DEFAULT_MODELS, LANGUAGES, MODEL_SIZES } from '../embed/default-models.js';
-import { POOLING_MODES, type PoolingMode } from '../embed/model-dir.js';
+import type { PoolingMode } from '../embed/model-dir.js';
 import { buildDenseIndex, denseRebuildHint, openDenseIndex } from '../dense/dense-index.js';
 import { DenseRetriever } from '../dense/dense-retriever.js';
-import { PRECISION_NAMES, type Precision } from '../vector/precision.js';
+import type { Precision } from '../vector/precision.js';
 import { planSearch } from '../vector/search-plan.js';
 import { prepareUseLite, USE_LITE_MODEL_NAME } from '../models/use-lite/prepare-use-lite.js';
 import { UseLiteEncoder } from '../models/use-lite/use-lite-encoder.js';
@@ -31,6 +29,10 @@ export interface DenseOptions {
   model?: string;
   lang: string;
   modelSize: string;
+  /** --revision: hub branch, tag or commit. */
+  revision?: string;
+  /** --onnx-file: the ONNX file inside the model directory. */
+  onnxFile?: string;
   queryPrefix?: string;
   docPrefix?: string;
   maxLength?: number;
@@ -42,29 +44,6 @@ export interface DenseOptions {
   cache: boolean;
   indexDir?: string;
   rebuild: boolean;
-}
-
-const defaultsHelp = Object.entries(DEFAULT_MODELS)
-  .map(([lang, sizes]) => `${lang}: ${Object.values(sizes).join(' | ')}`)
-  .join('; ');
-
-/** Model and vector-index options, shared by dense, hybrid, index dense and eval. */
-export function addDenseOptions(command: Command, options: { lang?: boolean } = { lang: true }): Command {
-  if (options.lang) {
-    command.addOption(new Option('--lang <lang>', 'language, picks the default model when --model is not given').choices([...LANGUAGES]).default('en'));
-  }
-  return command
-    .option('--model <name>', `model directory, Hugging Face name, or "${USE_LITE_MODEL_NAME}" (built-in, offline, English). Default by --lang and --model-size (${defaultsHelp})`)
-    .addOption(new Option('--model-size <size>', 'size of the default model').choices([...MODEL_SIZES]).default('small'))
-    .option('--query-prefix <text>', "text prepended to queries (default: from the model's files, e5 \"query: \", bge's instruction)")
-    .option('--doc-prefix <text>', "text prepended to documents (default: from the model's files, e5 \"passage: \")")
-    .option('--max-length <n>', "tokens per text, special tokens included (default: the model's max_seq_length)", integer('--max-length', 2))
-    .addOption(new Option('--pooling <mode>', "pooling when the model's files don't say (or to override them)").choices([...POOLING_MODES]))
-    .addOption(new Option('--precision <kind>', 'vector storage in the ANN index (default f32; i8 above 500,000 documents)').choices([...PRECISION_NAMES]))
-    .option('--exact', 'exact (brute-force) search instead of HNSW (chosen automatically where it is faster)', false)
-    .option('--threads <n>', 'onnxruntime and USearch threads', integer('--threads', 1))
-    .option('--embed-batch-size <n>', 'texts per model run', integer('--embed-batch-size', 1), 32)
-    .option('--no-cache', 'do not read or write the embedding cache');
 }
 
 /** Open the embedder the options name; use-lite is prepared (converted) on first use. */
@@ -83,6 +62,8 @@ export async function openDenseEmbedder(options: DenseOptions): Promise<Embedder
     docPrefix: options.docPrefix,
     maxLength: options.maxLength,
     pooling: options.pooling,
+    revision: options.revision,
+    onnxFile: options.onnxFile,
     threads: options.threads,
     batchSize: options.embedBatchSize,
     cache: options.cache,
@@ -137,8 +118,9 @@ export function register(program: Command): void {
   addRecordOptions(command);
   addCorpusOptions(command);
   addDenseOptions(command);
-  addMiningOptions(command, { minRank: 10, maxRank: 110, sample: 'random' });
+  addMiningOptions(command, { minRank: 10, maxRank: 110, sample: 'random', fillHelp: FILL_HELP.dense });
   addFormatOptions(command);
+  addRunOptions(command, { mining: true });
   command.action(async (input: string | undefined, options: MineCommandOptions & DenseOptions) => {
     await runMine(input, { ...options, fill: options.fill }, (source) => openDense(source, options));
   });

@@ -3,10 +3,10 @@
  * definitions) and its speed: index build seconds, search seconds and queries/s for top-100.
  */
 import { writeFileSync } from 'node:fs';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { log } from '../log.js';
-import { addBm25Options, integer } from '../cli/options.js';
+import { addBm25Options, addDenseOptions, addFusionOptions, addRunOptions, HEADINGS, int, spec } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
 import { evaluate } from '../eval/metrics.js';
@@ -15,10 +15,8 @@ import type { Candidate, Retriever } from '../mine/retriever.js';
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
 import { parallelSearch } from '../bm25/parallel-search.js';
 import type { CorpusSource } from '../index/index-dir.js';
-import { openBm25, type Bm25Options } from './bm25.js';
+import { analyzerChoice, openBm25, type Bm25Options } from './bm25.js';
 import { RETRIEVER_OPENERS } from './retrievers.js';
-import { addDenseOptions } from './dense.js';
-import { parseWeights } from './hybrid.js';
 
 export interface EvalOptions extends Bm25Options {
   retriever: string;
@@ -52,7 +50,7 @@ export async function runEval(options: EvalOptions): Promise<void> {
   const texts = judged.map((q) => q.text);
   const threads = options.threads ?? 1;
   if (threads > 1 && retriever instanceof Bm25Retriever) {
-    ({ results, seconds: searchSeconds } = await parallelSearch(retriever.index.dir, options.lang, texts, options.depth, threads));
+    ({ results, seconds: searchSeconds } = await parallelSearch(retriever.index.dir, analyzerChoice(options), texts, options.depth, threads));
   } else {
     if (threads > 1) log().warn({ retriever: retriever.name }, '--threads applies to BM25 search; this retriever sets its own threads (see its --threads)');
     const searchStarted = performance.now();
@@ -103,21 +101,24 @@ export function register(program: Command): void {
   const command = program
     .command('eval')
     .summary('retrieval quality and speed on BEIR files')
-    .description('Evaluate a retriever on BEIR files: prints nDCG@10, Recall@100, MRR@10 (trec_eval definitions) and index/search time.')
-    .addOption(new Option('--retriever <name>', 'bm25, dense or hybrid').default('bm25'))
-    .requiredOption('--corpus <file>', 'BEIR corpus.jsonl')
-    .requiredOption('--queries <file>', 'BEIR queries JSONL ({"_id","text"})')
-    .requiredOption('--qrels <file>', 'BEIR qrels TSV with header (query-id, corpus-id, score)')
-    .option('--json', 'print one JSON object: ndcg@10, recall@100, mrr@10, queries, index_seconds, search_seconds, queries_per_second', false)
-    .option('--run <file>', 'also write the ranking as a TREC run file')
-    .option('--index-dir <dir>', 'index dir (reused when it matches; default temporary)')
-    .option('--rebuild', 'rebuild the index even when it matches', false)
-    .option('--depth <n>', 'ranking depth evaluated', integer('--depth', 1), 100);
+    .description('Evaluate a retriever on BEIR files: prints nDCG@10, Recall@100, MRR@10 (trec_eval definitions) and index/search time.');
+  const h = HEADINGS.eval;
+  for (const option of [
+    spec('--retriever <name>', h, { help: 'which retriever to evaluate', choices: ['bm25', 'dense', 'hybrid'], default: 'bm25' }),
+    spec('--corpus <file>', h, { help: 'BEIR corpus.jsonl', required: true }),
+    spec('--queries <file>', h, { help: 'BEIR queries JSONL ({"_id","text"})', required: true }),
+    spec('--qrels <file>', h, { help: 'BEIR qrels TSV with header (query-id, corpus-id, score)', required: true }),
+    spec('--json', h, { help: 'print one JSON object: ndcg@10, recall@100, mrr@10, queries, index_seconds, search_seconds, queries_per_second', default: false }),
+    spec('--run <file>', h, { help: 'also write the ranking as a TREC run file' }),
+    spec('--depth <n>', h, { help: 'ranking depth evaluated', range: int(1), default: 100 }),
+    spec('--index-dir <dir>', HEADINGS.corpus, { help: 'index dir (reused when it matches)', defaultHelp: 'a temporary dir' }),
+    spec('--rebuild', HEADINGS.corpus, { help: 'rebuild the index even when it matches', default: false }),
+  ]) {
+    command.addOption(option);
+  }
   addBm25Options(command);
   addDenseOptions(command, { lang: false });
-  command
-    .option('--rrf-k <k>', 'hybrid: reciprocal rank fusion constant', integer('--rrf-k', 1), 60)
-    .option('--rrf-weights <bm25,dense>', 'hybrid: weight of each ranking in the fusion', parseWeights, [1, 1])
-    .option('--fusion-depth <n>', "hybrid: depth of each engine's ranking that is fused", integer('--fusion-depth', 1), 100);
+  addFusionOptions(command);
+  addRunOptions(command, { mining: false });
   command.action(async (options: EvalOptions) => runEval(options));
 }

@@ -2,13 +2,13 @@
  * `rare-mine index bm25`: build (or confirm) the doc store and BM25 index of a corpus once, so that many mining
  * runs and shards can read it.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { log } from '../log.js';
-import { addBm25Options } from '../cli/options.js';
+import { addBm25Options, addCorpusOptions, addDenseOptions, addRunOptions, badInputOptions } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
 import { openBm25, type Bm25Options } from './bm25.js';
-import { addDenseOptions, openDense, type DenseOptions } from './dense.js';
+import { openDense, type DenseOptions } from './dense.js';
 
 export interface IndexOptions extends Bm25Options {
   corpus: string;
@@ -51,15 +51,9 @@ export async function runIndexDense(options: IndexOptions & DenseOptions): Promi
 
 /** The corpus and index-dir options of every `index` subcommand. */
 function addIndexCorpusOptions(command: Command): Command {
-  return command
-    .requiredOption('--corpus <file>', 'corpus JSONL (or .json array): {"_id","title","text"}')
-    .requiredOption('--index-dir <dir>', 'where the index is written')
-    .option('--corpus-id-key <key>', 'corpus id field (falls back to "id")', '_id')
-    .option('--corpus-text-key <key>', 'corpus text field', 'text')
-    .option('--corpus-title-key <key>', 'corpus title field', 'title')
-    .option('--rebuild', 'rebuild even when it matches', false)
-    .addOption(new Option('--on-error <policy>', 'bad corpus line: fail or skip').choices(['fail', 'skip']).default('fail'))
-    .option('--rejects <file>', 'with --on-error skip: where bad lines go');
+  addCorpusOptions(command, true);
+  for (const option of badInputOptions('corpus')) command.addOption(option);
+  return command;
 }
 
 export function register(program: Command): void {
@@ -72,8 +66,12 @@ export function register(program: Command): void {
   bm25.action(async (options: IndexOptions) => runIndexBm25(options));
   const dense = index
     .command('dense')
-    .description('Embed a corpus and build its dense (USearch) index in --index-dir, with the HNSW graph, for many mining runs.');
+    .description(
+      'Embed a corpus and build its dense (USearch) vector index in --index-dir for many mining runs. From 60,000 ' +
+        'documents up the HNSW graph is built too; below that (or with --exact) exact search is faster and no graph is written.',
+    );
   addIndexCorpusOptions(dense);
   addDenseOptions(dense);
+  addRunOptions(dense, { mining: false });
   dense.action(async (options: IndexOptions & DenseOptions) => runIndexDense(options));
 }

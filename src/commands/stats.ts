@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { InputError } from '../errors.js';
-import { integer } from '../cli/options.js';
+import { integer, maxLineBytesOption } from '../cli/options.js';
 import { describe, readRecords, RejectPolicy, type JsonRecord } from '../io/jsonl.js';
 import { inputName } from '../io/line-reader.js';
 import { FLAG_FIELDS } from '../formats/flag.js';
@@ -115,6 +115,9 @@ export async function runStats(path: string | undefined, options: StatsOptions):
   const report = statistics.toJSON();
   if (options.statsJson) writeFileSync(options.statsJson, JSON.stringify(report, null, 2) + '\n');
   const text = options.json ? JSON.stringify(report, null, 2) + '\n' : statistics.toTable();
+  if (report.scores.negative.count === 0 && report.negatives > 0 && !options.json) {
+    process.stderr.write('rare-mine: no scores: the output has no negative scores, so the score table is empty (mine with --with-scores to record them)\n');
+  }
   if (report.rank_histogram === null && !options.json) {
     process.stderr.write('rare-mine: no rank histogram: the output has no negative ranks (mine with --with-ranks to record them)\n');
   }
@@ -151,7 +154,7 @@ export function register(program: Command): void {
     .option('--num-neg <n>', 'the --num-neg it was mined with, to count short records (default: the most negatives any record has)', integer('--num-neg', 0))
     .option('--json', 'print the report as JSON (the --stats-json layout) instead of the table', false)
     .option('--stats-json <file>', 'also write the JSON report to this file')
-    .option('--max-line-bytes <n>', 'longest line accepted', integer('--max-line-bytes', 1), 64 * 1024 * 1024)
+    .addOption(maxLineBytesOption())
     .action(async (output: string | undefined, options: StatsOptions) => {
       await runStats(output, options);
     });

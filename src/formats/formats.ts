@@ -1,10 +1,9 @@
 /**
- * The table of output formats and everything generated from it: the `--format` choices and their help text, the
- * format-related options, and the RecordFormatter the mining command writes through. What must hold: a format
+ * The table of output formats and everything generated from it: the `--format` choices and their help text (declared
+ * in src/cli/options.ts from this table), and the RecordFormatter the mining command writes through. What must hold: a format
  * exists exactly when it has a row in FORMATS — choices, help, docs/FORMATS.md's list and the tests all follow
  * the table — and every record a formatter sees is either written as lines or counted under a SkipReason.
  */
-import { Option, type Command } from 'commander';
 import type { MinedRecord } from '../mine/miner.js';
 import { colbertFormat } from './colbert.js';
 import { flagFormat } from './flag.js';
@@ -37,19 +36,6 @@ export interface FormatOptions {
   queryIdKey: string;
   /** --with-ranks: write each negative's raw rank. */
   withRanks: boolean;
-}
-
-/**
- * Declare --format (choices and help generated from FORMATS), --query-id-key and --with-ranks on a mining command.
- * --with-scores and --with-ids are declared with the record options (src/cli/options.ts); this module gives them
- * their meaning per format.
- */
-export function addFormatOptions(command: Command): Command {
-  const help = FORMAT_NAMES.map((name) => `${name}: ${FORMATS[name].description}`).join('; ');
-  return command
-    .addOption(new Option('--format <name>', `output layout (docs/FORMATS.md) — ${help}`).choices(FORMAT_NAMES).default(DEFAULT_FORMAT))
-    .option('--query-id-key <key>', 'colbert: record field holding the query id (string or number); with "_id", falls back to "id", then to line:N', '_id')
-    .option('--with-ranks', "also write each negative's 0-based raw rank (record: <key>_ranks, flag: neg_ranks, triplet: negative_rank, ntuple: negative_ranks); rare-mine stats draws its rank histogram from them", false);
 }
 
 /** Counts of what a RecordFormatter wrote and skipped, for the end-of-run summary. */

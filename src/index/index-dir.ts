@@ -15,7 +15,7 @@ import { log } from '../log.js';
 import { DocStore, DocStoreWriter, readDocStoreManifest, replaceDir, type CorpusDoc } from '../corpus/doc-store.js';
 import { Bm25Index, readBm25Manifest } from '../bm25/index-reader.js';
 import { Bm25IndexWriter, type Bm25Manifest, type Bm25Settings } from '../bm25/index-writer.js';
-import { createAnalyzer } from '../text/analyzer.js';
+import { createAnalyzer, type AnalyzerChoice } from '../text/analyzer.js';
 import { Progress } from '../cli/progress.js';
 
 export interface CorpusSource {
@@ -82,7 +82,7 @@ export async function ensureDocStore(indexDir: string, source: CorpusSource | un
 }
 
 /** Open the BM25 index over `docs`, building it when missing, stale (corpus, analyzer, k1, b, variant) or `rebuild`. */
-export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: string, settings: Bm25Settings, rebuild: boolean, rebuildHint: string): Promise<Bm25Index> {
+export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: string | AnalyzerChoice, settings: Bm25Settings, rebuild: boolean, rebuildHint: string): Promise<Bm25Index> {
   const dir = join(indexDir, 'bm25');
   const analyzer = createAnalyzer(lang);
   const manifest = readBm25Manifest(dir);
@@ -105,7 +105,7 @@ export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: st
       : manifest.corpusFingerprint !== fingerprint
         ? 'corpus changed'
         : `settings changed (was ${manifest.analyzer}, k1=${manifest.k1}, b=${manifest.b}, ${manifest.variant})`;
-  log().info({ dir, reason, lang, ...settings }, 'building BM25 index');
+  log().info({ dir, reason, analyzer: analyzer.fingerprint, ...settings }, 'building BM25 index');
   const built = buildBm25(dir, docs, lang, settings, fingerprint);
   log().info({ terms: built.termCount, postings: built.postingCount, averageDocLength: Number(built.averageDocLength.toFixed(2)) }, 'BM25 index built');
   // A fresh analyzer: the build's term cache (the whole corpus vocabulary) is not kept alive while mining.
@@ -113,7 +113,7 @@ export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: st
 }
 
 /** Build in its own frame so the writer's buffers are garbage before the reader opens. */
-function buildBm25(dir: string, docs: DocStore, lang: string, settings: Bm25Settings, fingerprint: string): Bm25Manifest {
+function buildBm25(dir: string, docs: DocStore, lang: string | AnalyzerChoice, settings: Bm25Settings, fingerprint: string): Bm25Manifest {
   const aside = building(dir);
   rmSync(aside, { recursive: true, force: true });
   const writer = new Bm25IndexWriter(aside, createAnalyzer(lang), settings);
