@@ -1,7 +1,8 @@
 /**
- * The process-wide pino logger. Logs go to stderr, never stdout (stdout carries data). Human-readable
- * when stderr is a terminal, one JSON object per line when --log-format json is asked or stderr is not a TTY
- * and RARE_MINE_LOG_FORMAT=json. Level from --log-level / RARE_MINE_LOG_LEVEL (default info).
+ * The process-wide pino logger. Logs go to stderr, never stdout (stdout carries data). `--log-format pretty`
+ * (default) writes ONE line per entry: the message and its plain fields (key=value), nested objects only at
+ * debug level, or the rendering a module registered for that message (prettyAs); `--log-format json` writes the
+ * whole object, one per line, the same whatever the level. Level from --log-level / RARE_MINE_LOG_LEVEL (default info).
  */
 import { pino, type Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
@@ -19,6 +20,35 @@ export interface LoggerOptions {
   format?: LogFormat;
 }
 
+type Fields = Record<string, unknown>;
+
+/** Human renderings of particular messages in pretty mode, by message (the JSON object is the same either way). */
+const PRETTY_RENDERERS = new Map<string, (fields: Fields) => string>();
+
+/** Render log entries with message `msg` as `render(fields)` in pretty mode (e.g. the end-of-run summary in words). */
+export function prettyAs(msg: string, render: (fields: Fields) => string): void {
+  PRETTY_RENDERERS.set(msg, render);
+}
+
+const PINO_KEYS = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
+
+/** One line: the message, then its scalar fields; nested objects only when `nested` (debug). */
+export function prettyMessage(fields: Fields, nested: boolean): string {
+  const msg = String(fields.msg ?? '');
+  const render = PRETTY_RENDERERS.get(msg);
+  if (render) return render(fields);
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    if (PINO_KEYS.has(key) || value === undefined) continue;
+    if (value !== null && typeof value === 'object') {
+      if (nested) parts.push(`${key}=${JSON.stringify(value)}`);
+      continue;
+    }
+    parts.push(`${key}=${typeof value === 'string' && /[\s"]/.test(value) ? JSON.stringify(value) : String(value)}`);
+  }
+  return parts.length === 0 ? msg : `${msg} (${parts.join(', ')})`;
+}
+
 /** Build (or rebuild) the logger. Called once by the CLI after flags are parsed. */
 export function configureLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.RARE_MINE_LOG_LEVEL ?? 'info';
@@ -26,12 +56,15 @@ export function configureLogger(options: LoggerOptions = {}): Logger {
   if (format === 'json') {
     current = pino({ level, base: undefined }, pino.destination({ fd: 2, sync: true }));
   } else {
+    const nested = level === 'debug' || level === 'trace';
     const stream = pinoPretty({
       destination: 2,
       sync: true,
       colorize: process.stderr.isTTY === true,
       ignore: 'pid,hostname',
       translateTime: 'HH:MM:ss',
+      hideObject: true,
+      messageFormat: (entry) => prettyMessage(entry as Fields, nested),
     });
     current = pino({ level, base: undefined }, stream);
   }

@@ -1,38 +1,147 @@
 /**
- * The one progress bar: on stderr, only when stderr is a terminal (never in pipes, CI or log files), redrawn at
- * most 10 times a second. Without a total it shows a count and a rate.
+ * The one progress line of every long phase (reading a corpus, indexing, embedding, mining, downloading): a
+ * percentage, a bar and an ETA when the total is known (documents of a corpus, bytes of an input file or a
+ * download), a count and a rate otherwise. What must hold: it is drawn on stderr only when stderr is a terminal
+ * and RARE_MINE_NO_PROGRESS is unset (never in pipes, CI or log files), at most ten times a second, and the
+ * line is erased when the phase ends, so logs and the statistics table are never interleaved with it.
  */
+
+/** How the progressed quantity is shown: a count of things, or bytes (shown in MB). */
+export type ProgressUnit = 'items' | 'bytes';
+
+/** A snapshot of a phase, enough to draw its line. */
+export interface ProgressState {
+  /** Units done so far (items, or bytes). */
+  done: number;
+  /** Units in all, when known. */
+  total?: number;
+  unit: ProgressUnit;
+  /** What an item is called ("records", "documents"); the count shown next to the bytes when the unit is bytes. */
+  itemLabel: string;
+  /** Items done, when the unit is bytes and items are counted too (records of an input file). */
+  items?: number;
+  elapsedSeconds: number;
+}
+
+/** Whether progress is drawn for `stream` under `env`: a terminal, and RARE_MINE_NO_PROGRESS not set. */
+export function progressWanted(stream: { isTTY?: boolean } = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && (env.RARE_MINE_NO_PROGRESS === undefined || env.RARE_MINE_NO_PROGRESS === '' || env.RARE_MINE_NO_PROGRESS === '0');
+}
+
+const count = (n: number) => Math.round(n).toLocaleString('en-US');
+const megabytes = (n: number) => (n / 1e6).toFixed(1);
+
+/** 75 → "1:15", 3725 → "1:02:05". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** The text of a progress line (without the carriage return), a pure function of the state. */
+export function formatProgress(label: string, state: ProgressState): string {
+  const { done, total, unit, itemLabel, elapsedSeconds } = state;
+  const perSecond = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
+  const items = unit === 'bytes' ? state.items : done;
+  const itemRate = items !== undefined && elapsedSeconds > 0 ? items / elapsedSeconds : undefined;
+  const rate = unit === 'bytes' ? `${megabytes(perSecond)} MB/s` : `${count(perSecond)} ${itemLabel}/s`;
+  const itemsText = items === undefined ? '' : `${count(items)} ${itemLabel}`;
+  if (total === undefined || total <= 0) {
+    const amount = unit === 'bytes' ? `${megabytes(done)} MB${itemsText ? ` · ${itemsText}` : ''}` : itemsText;
+    const itemsRate = unit === 'bytes' && itemRate !== undefined ? ` · ${count(itemRate)} ${itemLabel}/s` : '';
+    return `${label} ${amount} · ${rate}${itemsRate} · ${formatDuration(elapsedSeconds)}`;
+  }
+  const fraction = Math.min(1, Math.max(0, done / total));
+  const width = 20;
+  const filled = Math.round(fraction * width);
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+  const amount = unit === 'bytes' ? `${megabytes(done)}/${megabytes(total)} MB${itemsText ? ` · ${itemsText}` : ''}` : `${count(done)}/${count(total)} ${itemLabel}`;
+  const eta = done > 0 && elapsedSeconds > 0 ? `ETA ${formatDuration(((total - done) * elapsedSeconds) / done)}` : 'ETA –';
+  const itemsRate = unit === 'bytes' && itemRate !== undefined ? ` · ${count(itemRate)} ${itemLabel}/s` : '';
+  return `${label} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${amount} · ${rate}${itemsRate} · ${eta}`;
+}
+
+/** Where a Progress draws; process.stderr unless a test gives its own. */
+export interface ProgressStream {
+  isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+export interface ProgressOptions {
+  /** Units in all, when known. */
+  total?: number;
+  /** Default items. */
+  unit?: ProgressUnit;
+  /** What an item is called. Default "items". */
+  itemLabel?: string;
+  stream?: ProgressStream;
+  env?: NodeJS.ProcessEnv;
+  /** Draw or not, overriding progressWanted (a caller that was told explicitly). */
+  enabled?: boolean;
+  /** Milliseconds clock; default performance.now. */
+  now?: () => number;
+}
+
+/** A phase's progress line; `tick` (items) or `update` (absolute units, e.g. bytes read) as the work goes. */
 export class Progress {
-  private count = 0;
-  private lastDraw = 0;
-  private readonly started = Date.now();
-  private readonly enabled = process.stderr.isTTY === true && process.env.RARE_MINE_NO_PROGRESS === undefined;
+  private doneUnits = 0;
+  private items: number | undefined;
+  private lastDraw = Number.NEGATIVE_INFINITY;
+  private drawn = false;
+  private readonly started: number;
+  private readonly enabled: boolean;
+  private readonly stream: ProgressStream;
+  private readonly now: () => number;
+  private readonly unit: ProgressUnit;
+  private readonly itemLabel: string;
+  private total?: number;
 
-  constructor(readonly label: string, readonly total?: number) {}
+  constructor(readonly label: string, options: ProgressOptions = {}) {
+    this.stream = options.stream ?? process.stderr;
+    this.now = options.now ?? (() => performance.now());
+    this.enabled = options.enabled ?? progressWanted(this.stream, options.env);
+    this.started = this.now();
+    this.unit = options.unit ?? 'items';
+    this.itemLabel = options.itemLabel ?? 'items';
+    this.total = options.total;
+  }
 
+  /** `amount` more items done (for a bytes phase: items counted beside the bytes). */
   tick(amount = 1): void {
-    this.count += amount;
+    if (this.unit === 'items') this.doneUnits += amount;
+    else this.items = (this.items ?? 0) + amount;
+    this.maybeDraw();
+  }
+
+  /** Set the units done so far (bytes read, bytes downloaded). */
+  update(done: number): void {
+    this.doneUnits = done;
+    this.maybeDraw();
+  }
+
+  /** Learn the total once it is known (e.g. after a download's first response). */
+  setTotal(total: number | undefined): void {
+    this.total = total;
+  }
+
+  private maybeDraw(): void {
     if (!this.enabled) return;
-    const now = Date.now();
+    const now = this.now();
     if (now - this.lastDraw < 100) return;
     this.lastDraw = now;
-    this.draw(now);
+    this.drawn = true;
+    this.stream.write(`\r${formatProgress(this.label, this.state(now))}\x1b[K`);
   }
 
-  private draw(now: number): void {
-    const seconds = (now - this.started) / 1000;
-    const rate = seconds > 0 ? Math.round(this.count / seconds) : 0;
-    let line = `${this.label}: ${this.count.toLocaleString('en-US')}`;
-    if (this.total && this.total > 0) {
-      const fraction = Math.min(1, this.count / this.total);
-      const width = 24;
-      const filled = Math.round(fraction * width);
-      line = `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0)}% ${this.count.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')}`;
-    }
-    process.stderr.write(`\r${line} (${rate.toLocaleString('en-US')}/s)\x1b[K`);
+  private state(now: number): ProgressState {
+    return { done: this.doneUnits, total: this.total, unit: this.unit, itemLabel: this.itemLabel, items: this.items, elapsedSeconds: (now - this.started) / 1000 };
   }
 
+  /** End the phase: erase the line (the phase's log line says how it went). */
   done(): void {
-    if (this.enabled && this.lastDraw > 0) process.stderr.write('\r\x1b[K');
+    if (this.enabled && this.drawn) this.stream.write('\r\x1b[K');
+    this.drawn = false;
   }
 }

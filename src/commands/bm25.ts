@@ -7,7 +7,7 @@ import { Bm25Retriever } from '../bm25/bm25-retriever.js';
 import { ensureBm25Index, ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
 import { withBuildLock } from '../index/build-lock.js';
 import { runMine, type MineCommandOptions } from './mine.js';
-import type { AnalyzerChoice } from '../text/analyzer.js';
+import { createAnalyzer, type AnalyzerChoice } from '../text/analyzer.js';
 
 export interface Bm25Options {
   lang: string;
@@ -32,6 +32,7 @@ export function rebuildHint(kind: string, indexDir: string | undefined): string 
 /** Open (building as needed) the doc store and BM25 index for a corpus source. */
 export async function openBm25(source: CorpusSource | undefined, options: Bm25Options & { indexDir?: string; rebuild: boolean }): Promise<Bm25Retriever> {
   const hint = rebuildHint('bm25', options.indexDir);
+  createAnalyzer(analyzerChoice(options)); // fail fast: a bad --stopwords FILE before the doc store is built
   const dir = resolveIndexDir(options.indexDir);
   return withBuildLock(dir, async () => {
     const docs = await ensureDocStore(dir, source, options.rebuild, hint);

@@ -67,27 +67,27 @@ export async function openDenseEmbedder(options: DenseOptions): Promise<Embedder
     threads: options.threads,
     batchSize: options.embedBatchSize,
     cache: options.cache,
-    progress: process.stderr.isTTY === true,
   });
   log().info({ model: model.name, source: model.source, dir: model.dir, dims: embedder.dims, fingerprint: embedder.fingerprint.slice(0, 12) }, 'model');
   return embedder;
 }
 
 /** Open (building when missing, stale or --rebuild) the dense index of `docs` and its retriever. */
-export async function openDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, expectedQueryCount?: number): Promise<DenseRetriever> {
-  const embedder = await openDenseEmbedder(options);
+export async function openDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, embedder: Embedder, expectedQueryCount?: number): Promise<DenseRetriever> {
   const corpusFingerprint = docs.manifest.corpusFingerprint;
   let index;
+  let reason = '--rebuild';
   if (!options.rebuild) {
     try {
       index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint });
       log().info({ dir: indexDir, model: embedder.name }, 'reusing dense index: model and corpus match');
     } catch (error) {
       if (!(error instanceof IndexError)) throw error;
-      log().info({ reason: error.message }, 'building dense index');
+      reason = error.message;
     }
   }
   if (!index) {
+    log().info({ model: embedder.name, docs: docs.docCount, reason }, 'building dense index');
     const plan = planSearch({ docCount: docs.docCount, queryCount: expectedQueryCount, graphBuilt: false, forceExact: options.exact });
     await buildDenseIndex({ corpus: docs, embedder, indexDir, precision: options.precision, corpusFingerprint, buildGraph: plan.method === 'hnsw', threads: options.threads });
     index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint });
@@ -96,10 +96,12 @@ export async function openDenseOver(docs: DocStore, indexDir: string, options: D
 }
 
 export async function openDense(source: CorpusSource | undefined, options: DenseOptions, expectedQueryCount?: number): Promise<DenseRetriever> {
+  // Fail fast: the model is resolved (and downloaded) before the doc store is built.
+  const embedder = await openDenseEmbedder(options);
   const dir = resolveIndexDir(options.indexDir);
   return withBuildLock(dir, async () => {
     const docs = await ensureDocStore(dir, source, options.rebuild, denseRebuildHint(options.model ?? 'MODEL'));
-    return openDenseOver(docs, dir, options, expectedQueryCount);
+    return openDenseOver(docs, dir, options, embedder, expectedQueryCount);
   });
 }
 

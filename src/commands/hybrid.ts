@@ -8,7 +8,8 @@ import { ensureBm25Index, ensureDocStore, resolveIndexDir, type CorpusSource } f
 import { withBuildLock } from '../index/build-lock.js';
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
 import { HybridRetriever } from '../hybrid/hybrid-retriever.js';
-import { openDenseOver, type DenseOptions } from './dense.js';
+import { openDenseEmbedder, openDenseOver, type DenseOptions } from './dense.js';
+import { createAnalyzer } from '../text/analyzer.js';
 import { analyzerChoice, rebuildHint, type Bm25Options } from './bm25.js';
 import { runMine, type MineCommandOptions } from './mine.js';
 import { RETRIEVER_OPENERS } from './retrievers.js';
@@ -20,12 +21,15 @@ export interface HybridOptions extends DenseOptions, Bm25Options {
 }
 
 export async function openHybrid(source: CorpusSource | undefined, options: HybridOptions): Promise<HybridRetriever> {
+  // Fail fast: the model is resolved and the analyzer checked before the doc store is built.
+  const embedder = await openDenseEmbedder(options);
+  createAnalyzer(analyzerChoice(options));
   const dir = resolveIndexDir(options.indexDir);
   return withBuildLock(dir, async () => {
     const hint = rebuildHint('bm25', options.indexDir);
     const docs = await ensureDocStore(dir, source, options.rebuild, hint);
     const bm25 = new Bm25Retriever(await ensureBm25Index(dir, docs, analyzerChoice(options), { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint), docs);
-    const dense = await openDenseOver(docs, dir, options);
+    const dense = await openDenseOver(docs, dir, options, embedder);
     return new HybridRetriever([bm25, dense], { rrfK: options.rrfK, weights: options.rrfWeights, fusionDepth: options.fusionDepth });
   });
 }

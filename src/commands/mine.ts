@@ -5,10 +5,10 @@
  */
 import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { InputError, UsageError } from '../errors.js';
-import { log } from '../log.js';
+import { log, prettyAs } from '../log.js';
 import { readRecords, RejectPolicy, type OnError } from '../io/jsonl.js';
 import { inputName } from '../io/line-reader.js';
 import { OutputSink, partialPath } from '../io/output.js';
@@ -103,6 +103,7 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   const shard = options.shard ? parseShard(options.shard) : undefined;
   if (shard && fromStdin) throw new UsageError('--shard needs an input file (shards read byte ranges of it), not stdin');
   if (options.resume && (!options.output || fromStdin)) throw new UsageError('--resume needs an input file and -o FILE (it continues FILE.partial)');
+  checkPathsBeforeWork(fromStdin ? undefined : inputPath, options);
 
   // Where to start: a shard's byte range, moved forward by a resumed checkpoint.
   let range: { startByte: number; endByte?: number; startLine: number } = { startByte: 0, startLine: 1 };
@@ -130,11 +131,18 @@ export async function runMine(inputPath: string | undefined, options: MineComman
     readPath = await spoolStdin();
     log().debug({ spool: readPath }, 'stdin spooled to a temporary file (it is also the corpus)');
   }
+  // Fail fast: the re-scoring model is opened before any index is built.
+  const rescorer = options.rescoreModel ? await CrossEncoder.open(options.rescoreModel, { threads: options.threads }) : undefined;
   const source = await resolveCorpusSource(options, readPath ?? '-', policy);
-  const retriever = await openRetriever(source);
+  let retriever: Retriever;
+  try {
+    retriever = await openRetriever(source);
+  } catch (error) {
+    await rescorer?.close();
+    throw error;
+  }
   times.index_seconds = (Date.now() - started) / 1000;
 
-  const rescorer = options.rescoreModel ? await CrossEncoder.open(options.rescoreModel, { threads: options.threads }) : undefined;
   const miner = new Miner(retriever, { ...options, onUnknownPositiveId: options.onError === 'skip' ? 'warn' : 'fail' }, displayName, rescorer);
   const formatter = new RecordFormatter(options.format, {
     corpus: retriever.corpus,
@@ -155,7 +163,10 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   setActiveOutput(sink);
   const miningStarted = Date.now();
   let written = resumed?.recordsOut ?? 0;
-  const progress = new Progress('mining');
+  // Bytes of the input file (or shard) when there is one: a percentage and an ETA; records and a rate otherwise.
+  const totalBytes = readPath !== undefined && readPath !== '-' ? (range.endByte ?? statSync(readPath).size) - range.startByte : undefined;
+  const progress = new Progress('mining', totalBytes === undefined ? { itemLabel: 'records' } : { unit: 'bytes', total: totalBytes, itemLabel: 'records' });
+  let lastEndByte = range.startByte;
   const rejectsBytes = () => (options.rejects && existsSync(options.rejects) ? statSync(options.rejects).size : 0);
   try {
     let batch: ParsedRecord[] = [];
@@ -181,6 +192,7 @@ export async function runMine(inputPath: string | undefined, options: MineComman
           written++;
         }
         progress.tick(mined.length);
+        if (totalBytes !== undefined) progress.update(lastEndByte - range.startByte);
       }
       if (journal) {
         await sink.settled();
@@ -206,6 +218,7 @@ export async function runMine(inputPath: string | undefined, options: MineComman
         continue;
       }
       batch.push(parsed);
+      lastEndByte = record.endOffset;
       if (batch.length >= options.batchSize) {
         resumePoint = { inputByte: record.endOffset, inputLine: record.lineNumber + 1 };
         await flush();
@@ -236,35 +249,69 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   }
   times.mine_seconds = (Date.now() - miningStarted) / 1000;
   const c = miner.counters;
-  if (log().isLevelEnabled('info')) process.stderr.write(statistics.toTable());
+  if (log().isLevelEnabled('info')) {
+    process.stderr.write(statistics.toTable());
+    if (resumed) process.stderr.write(`(this table covers the ${(written - resumed.recordsOut).toLocaleString('en-US')} records mined in this run, not the ${resumed.recordsOut.toLocaleString('en-US')} resumed)\n`);
+  }
   if (options.statsJson) writeFileSync(options.statsJson, JSON.stringify(statistics.toJSON(), null, 2) + '\n');
   for (const message of formatter.warnings()) log().warn(message);
-  log().info(
-    {
-      records_in: written + policy.rejected,
-      records_out: written,
-      format: options.format,
-      lines_out: formatter.tally.lines,
-      rejected: policy.rejected,
-      blank_lines: policy.blankLines,
-      ...(resumed ? { resumed_after_records: resumed.recordsOut } : {}),
-      ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}),
-      negatives_per_record: c.records === 0 ? 0 : Number((c.negatives / c.records).toFixed(3)),
-      short_records: c.short,
-      filled_records: c.filledRecords,
-      filled_negatives: c.filledNegatives,
-      records_without_positives: c.withoutPositives,
-      unknown_positive_ids: c.unknownPositiveIds,
-      excluded: c.excluded,
-      ...Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Number(v.toFixed(3))])),
-      total_seconds: Number(((Date.now() - started) / 1000).toFixed(3)),
-    },
-    'summary',
-  );
-  if (c.unknownPositiveIds > 0) log().warn({ unknown_positive_ids: c.unknownPositiveIds }, 'some positive ids are not in the corpus (records were mined without them)');
+  const summary = {
+    records_in: written + policy.rejected,
+    records_out: written,
+    ...(resumed ? { records_resumed: resumed.recordsOut, records_mined_now: written - resumed.recordsOut } : {}),
+    format: options.format,
+    lines_out: formatter.tally.lines,
+    rejected: policy.rejected,
+    blank_lines: policy.blankLines,
+    ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}),
+    negatives_per_record: c.records === 0 ? 0 : Number((c.negatives / c.records).toFixed(3)),
+    short_records: c.short,
+    filled_records: c.filledRecords,
+    filled_negatives: c.filledNegatives,
+    records_without_positives: c.withoutPositives,
+    unknown_positive_ids: c.unknownPositiveIds,
+    excluded: c.excluded,
+    ...Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Number(v.toFixed(3))])),
+    total_seconds: Number(((Date.now() - started) / 1000).toFixed(3)),
+  };
+  log().info(summary, 'summary');
+  if (c.unknownPositiveIds > 0) log().warn({ unknown_positive_ids: c.unknownPositiveIds }, `${c.unknownPositiveIds} positive ids are not in the corpus (records were mined without them)`);
   if (recordsSeen(written, policy) === 0) log().warn({ input: displayName }, 'the input holds no records');
   if (c.short > 0) {
-    log().warn({ short_records: c.short, asked: options.numNeg }, 'some records got fewer negatives than asked: widen --max-rank, lower --min-rank, loosen the score filters, or use a larger corpus');
+    log().warn({ short_records: c.short, asked: options.numNeg }, `${c.short} records got fewer than ${options.numNeg} negatives: widen --max-rank, lower --min-rank, loosen the score filters, or use a larger corpus`);
+  }
+}
+
+/** The summary in words, for the one line a human reads (the JSON log object keeps every field for machines). */
+export function summaryLine(s: Record<string, unknown>): string {
+  const n = (value: unknown) => (typeof value === 'number' ? value : 0).toLocaleString('en-US');
+  const seconds = (value: unknown) => (typeof value === 'number' ? value : 0).toFixed(1);
+  const parts = [
+    `${n(s.records_in)} records in, ${n(s.records_out)} out`,
+    s.records_resumed !== undefined ? `the output holds ${n(s.records_out)}: ${n(s.records_resumed)} resumed from the partial output + ${n(s.records_mined_now)} mined now` : undefined,
+    s.format === 'record' ? undefined : `${n(s.lines_out)} ${String(s.format)} lines`,
+    s.rejected !== 0 ? `${n(s.rejected)} rejected` : undefined,
+    s.blank_lines !== 0 ? `${n(s.blank_lines)} blank lines` : undefined,
+    s.shard !== undefined ? `shard ${String(s.shard)}` : undefined,
+    `${seconds(s.total_seconds)} s (index ${seconds(s.index_seconds)} s, mining ${seconds(s.mine_seconds)} s)`,
+  ].filter((part): part is string => part !== undefined);
+  return `summary: ${parts.join('; ')}`;
+}
+prettyAs('summary', summaryLine);
+
+/** Fail fast: every path the run will read, and the folders it will write into, exist before any long work. */
+function checkPathsBeforeWork(inputPath: string | undefined, options: MineCommandOptions): void {
+  const readable: Array<[string | undefined, string]> = [
+    [inputPath, 'input'],
+    [options.corpus, '--corpus'],
+    [options.rescoreModel, '--rescore-model'],
+  ];
+  for (const [path, what] of readable) {
+    if (path !== undefined && !existsSync(path)) throw new InputError(path, undefined, `no such file or directory (${what})`);
+  }
+  if (inputPath !== undefined && statSync(inputPath).isDirectory()) throw new InputError(inputPath, undefined, 'is a directory, not a JSONL file (input)');
+  for (const [path, what] of [[options.output, '-o'], [options.rejects, '--rejects'], [options.statsJson, '--stats-json']] as const) {
+    if (path !== undefined && !existsSync(dirname(resolve(path)))) throw new UsageError(`${what} ${path}: the folder ${dirname(resolve(path))} does not exist`);
   }
 }
 

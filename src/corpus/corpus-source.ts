@@ -130,7 +130,9 @@ export async function* corpusFromInput(
   policy: RejectPolicy,
 ): AsyncGenerator<NumberedDoc> {
   const seen = new Set<string>();
-  for await (const record of readRecords(inputPath, { policy: new QuietPolicy(policy) })) {
+  const quiet = new QuietPolicy(policy);
+  for await (const record of readRecords(inputPath, { policy: quiet })) {
+    if (quiet.stopped) return;
     const texts = positiveTexts(record, textKey);
     for (const text of texts) {
       if (text.trim().length === 0) continue;
@@ -142,13 +144,19 @@ export async function* corpusFromInput(
   }
 }
 
-/** Bad lines in the input are reported when the input is mined, not a second time while the corpus is gathered. */
+/**
+ * Bad lines in the input are reported when the input is mined, not a second time while the corpus is gathered.
+ * Under --on-error fail the gathering stops at the first unreadable line, so that the mining pass, which also
+ * checks each record's fields, reports whichever bad line comes first (an invalid line 4 before a malformed line 5).
+ */
 class QuietPolicy extends RejectPolicy {
+  stopped = false;
   constructor(private readonly outer: RejectPolicy) {
     super('skip');
   }
   override reject(error: InputError, raw: string | undefined): void {
-    if (this.outer.onError === 'fail') throw error;
+    if (this.outer.onError === 'fail') this.stopped = true;
+    void error;
     void raw;
   }
 }

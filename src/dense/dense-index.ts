@@ -6,6 +6,7 @@
  * the title is empty); memory stays flat in the corpus size while embedding (documents go through in
  * blocks; only the graph grows, by design).
  */
+import { Progress } from '../cli/progress.js';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -88,7 +89,8 @@ export async function buildDenseIndex(options: BuildDenseIndexOptions): Promise<
   const corpusHash = createHash('sha256');
   const started = performance.now();
   let lastLog = started;
-  log().info({ model: embedder.name, docs: corpus.docCount, precision, dir }, 'building dense index');
+  log().debug({ model: embedder.name, docs: corpus.docCount, precision, dir }, 'dense index: embedding the corpus');
+  const progress = new Progress('embedding', { total: corpus.docCount, itemLabel: 'documents' });
   try {
     for (let first = 0; first < corpus.docCount; first += EMBED_BLOCK_DOCS) {
       const last = Math.min(first + EMBED_BLOCK_DOCS, corpus.docCount);
@@ -101,18 +103,21 @@ export async function buildDenseIndex(options: BuildDenseIndexOptions): Promise<
       }
       const rows = await embedder.embedDocuments(texts);
       writer.add(rows);
+      progress.tick(rows.length);
       const now = performance.now();
       if (now - lastLog > 10_000 || last === corpus.docCount) {
         lastLog = now;
-        log().info({ docs: last, of: corpus.docCount, docsPerSecond: Math.round(last / ((now - started) / 1000)) }, 'embedding documents');
+        log().debug({ docs: last, of: corpus.docCount, docsPerSecond: Math.round(last / ((now - started) / 1000)) }, 'embedding documents');
       }
     }
+    progress.done();
     const manifest = writer.finish({
       model: { name: embedder.name, fingerprint: embedder.fingerprint },
       corpusFingerprint: options.corpusFingerprint ?? corpusHash.digest('hex'),
     });
     return { dir, manifest };
   } catch (error) {
+    progress.done();
     writer.abort();
     throw error;
   }

@@ -56,7 +56,7 @@ export class DenseRetriever implements Retriever {
       options.forceGraph && !options.exact
         ? { method: 'hnsw', reason: 'graph forced' }
         : planSearch({ docCount: this.index.count, queryCount: options.expectedQueryCount, graphBuilt: this.index.hasGraph, forceExact: options.exact });
-    log().info({ model: this.embedder.name, docs: this.index.count, precision: this.index.manifest.precision, method: this.plan.method, why: this.plan.reason }, 'dense search');
+    log().debug({ model: this.embedder.name, docs: this.index.count, precision: this.index.manifest.precision, method: this.plan.method, why: this.plan.reason }, 'dense search');
     if (this.plan.method === 'hnsw' && !this.index.hasGraph) this.index.buildGraph(this.threads);
   }
 

@@ -12,6 +12,7 @@
  * matches); every file of one download comes from the same commit; an interrupted transfer is continued
  * from where it stopped, within a run (retries) and across runs (the .incomplete file).
  */
+import { Progress, progressWanted } from '../cli/progress.js';
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -50,7 +51,7 @@ export interface HubDownloadOptions {
   attempts?: number;
   /** Wait before the first retry, doubled on each further one, in ms. Default 1000. */
   retryDelayMs?: number;
-  /** Draw a progress bar on stderr. Default: when stderr is a terminal. */
+  /** Draw a progress line on stderr. Default: when stderr is a terminal and RARE_MINE_NO_PROGRESS is unset. */
   progress?: boolean;
 }
 
@@ -105,30 +106,6 @@ class HubHttpError extends Error {
   }
 }
 
-/** Progress on stderr for one file, redrawn at most ten times a second; silent when not wanted. */
-class DownloadProgress {
-  private lastDraw = 0;
-  private readonly started = performance.now();
-  constructor(private readonly enabled: boolean, private readonly label: string, private readonly totalBytes: number | undefined, private readonly startBytes: number) {}
-  update(bytes: number, force = false): void {
-    if (!this.enabled) return;
-    const now = performance.now();
-    if (!force && now - this.lastDraw < 100) return;
-    this.lastDraw = now;
-    const mb = (n: number) => (n / 1e6).toFixed(1);
-    const rate = (bytes - this.startBytes) / 1e6 / Math.max((now - this.started) / 1000, 1e-3);
-    const width = 30;
-    const fraction = this.totalBytes ? Math.min(1, bytes / this.totalBytes) : 0;
-    const bar = this.totalBytes ? `[${'#'.repeat(Math.round(fraction * width)).padEnd(width, '.')}] ${(fraction * 100).toFixed(0).padStart(3)}% ` : '';
-    process.stderr.write(`\r${this.label} ${bar}${mb(bytes)}${this.totalBytes ? `/${mb(this.totalBytes)}` : ''} MB ${rate.toFixed(1)} MB/s\u001b[K`);
-  }
-  done(bytes: number): void {
-    if (!this.enabled) return;
-    this.update(bytes, true);
-    process.stderr.write('\n');
-  }
-}
-
 /** Downloads one repo into the hub cache (see the module header for the layout and guarantees). */
 export class HubDownloader {
   readonly endpoint: string;
@@ -144,7 +121,7 @@ export class HubDownloader {
     this.token = options.token ?? process.env.HF_TOKEN;
     this.attempts = options.attempts ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? 1000;
-    this.progress = options.progress ?? process.stderr.isTTY === true;
+    this.progress = options.progress ?? progressWanted();
   }
 
   private get repoDir(): string {
@@ -312,7 +289,8 @@ export class HubDownloader {
     const resume = response.status === 206 && have > 0;
     const fd = openSync(partial, resume ? 'a' : 'w');
     let bytes = resume ? have : 0;
-    const progress = new DownloadProgress(this.progress, file, remote.size, bytes);
+    const progress = new Progress(`downloading ${file}`, { unit: 'bytes', total: remote.size, enabled: this.progress });
+    progress.update(bytes);
     try {
       if (!response.body) throw new Error('empty response body');
       for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
@@ -323,7 +301,7 @@ export class HubDownloader {
     } finally {
       closeSync(fd);
     }
-    progress.done(bytes);
+    progress.done();
     if (remote.size !== undefined && bytes < remote.size) throw new Error(`connection closed after ${bytes} of ${remote.size} bytes`);
   }
 }

@@ -70,7 +70,7 @@ export class OnnxEmbedder implements Embedder {
   static open(dir: string, options: OnnxEmbedderOptions = {}): OnnxEmbedder {
     const config = readModelDir(dir, options, options.name);
     const embedder = new OnnxEmbedder(config, options);
-    log().info(
+    log().debug(
       {
         model: config.name,
         dir,

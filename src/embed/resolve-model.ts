@@ -63,7 +63,7 @@ export async function resolveModel(nameOrPath: string, options: ResolveModelOpti
   const env = options.env ?? process.env;
   const searched: string[] = [];
   const found = (model: ResolvedModel): ResolvedModel => {
-    log().info({ model: model.name, source: model.source, dir: model.dir, ...(model.commit ? { commit: model.commit.slice(0, 12) } : {}) }, 'model resolved');
+    log().debug({ model: model.name, source: model.source, dir: model.dir, ...(model.commit ? { commit: model.commit.slice(0, 12) } : {}) }, 'model resolved');
     return model;
   };
 

@@ -70,7 +70,7 @@ export async function ensureDocStore(indexDir: string, source: CorpusSource | un
   const aside = building(dir);
   rmSync(aside, { recursive: true, force: true });
   const writer = new DocStoreWriter(aside);
-  const progress = new Progress('reading corpus', source.approximateDocs);
+  const progress = new Progress('reading corpus', { total: source.approximateDocs, itemLabel: 'documents' });
   for await (const doc of source.documents()) {
     writer.add(doc);
     progress.tick();
@@ -117,7 +117,7 @@ function buildBm25(dir: string, docs: DocStore, lang: string | AnalyzerChoice, s
   const aside = building(dir);
   rmSync(aside, { recursive: true, force: true });
   const writer = new Bm25IndexWriter(aside, createAnalyzer(lang), settings);
-  const progress = new Progress('indexing BM25', docs.docCount);
+  const progress = new Progress('indexing BM25', { total: docs.docCount, itemLabel: 'documents' });
   for (let ordinal = 0; ordinal < docs.docCount; ordinal++) {
     writer.add(docs.title(ordinal), docs.text(ordinal));
     progress.tick();

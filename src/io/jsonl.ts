@@ -82,9 +82,14 @@ export async function* readRecords(path: string | undefined, options: ReadRecord
 }
 
 /** A required non-empty string field. */
-export function requireString(file: string, record: JsonRecord, key: string): string {
+export function requireString(file: string, record: JsonRecord, key: string, option?: string): string {
   const value = record.value[key];
-  if (value === undefined) throw new InputError(file, record.lineNumber, `missing field "${key}"`);
+  if (value === undefined) {
+    // Name the option that chose the key, and the keys there are: a wrong --question-key is the usual cause.
+    const keys = Object.keys(record.value);
+    const present = keys.length === 0 ? 'the record has no fields' : `the record has ${keys.slice(0, 20).map((k) => JSON.stringify(k)).join(', ')}${keys.length > 20 ? `, … (${keys.length} in all)` : ''}`;
+    throw new InputError(file, record.lineNumber, option ? `missing field "${key}" (${option}); ${present}` : `missing field "${key}"; ${present}`, option ? { hint: `pass ${option} KEY naming the field that holds it` } : undefined);
+  }
   if (typeof value !== 'string') throw new InputError(file, record.lineNumber, `field "${key}" must be a string, found ${describe(value)}`);
   if (value.trim().length === 0) throw new InputError(file, record.lineNumber, `field "${key}" is empty`);
   return value;

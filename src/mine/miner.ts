@@ -130,7 +130,7 @@ export class Miner {
   /** Validate a record's fields; throws InputError naming the line. */
   parse(record: JsonRecord): ParsedRecord {
     const { questionKey, textKey, positiveIdsKey } = this.options;
-    const query = requireString(this.inputName, record, questionKey);
+    const query = requireString(this.inputName, record, questionKey, '--question-key');
     const positives = optionalStrings(this.inputName, record, textKey);
     const ids = positiveIdsKey ? optionalStrings(this.inputName, record, positiveIdsKey) : [];
     const positiveOrdinals: number[] = [];

@@ -193,7 +193,7 @@ export class VectorIndexWriter {
     if (existsSync(this.dir)) renameSync(this.dir, old);
     renameSync(this.buildDir, this.dir);
     rmSync(old, { recursive: true, force: true });
-    log().info({ dir: this.dir, count: manifest.count, precision: manifest.precision, graph: manifest.hnsw !== null, buildMs: manifest.buildMs }, 'vector index written');
+    log().debug({ dir: this.dir, count: manifest.count, precision: manifest.precision, graph: manifest.hnsw !== null, buildMs: manifest.buildMs }, 'vector index written');
     return manifest;
   }
 
@@ -361,7 +361,7 @@ export class VectorIndex {
     manifest.files = { ...manifest.files, [GRAPH_FILE]: fileRecord(join(this.dir, GRAPH_FILE)) };
     manifest.buildMs = { ...manifest.buildMs, graph: Math.round(performance.now() - started) };
     writeManifest(this.dir, manifest);
-    log().info({ dir: this.dir, count: this.count, ms: manifest.buildMs.graph }, 'HNSW graph built');
+    log().debug({ dir: this.dir, count: this.count, ms: manifest.buildMs.graph }, 'HNSW graph built');
   }
 
   close(): void {

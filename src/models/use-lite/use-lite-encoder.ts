@@ -92,7 +92,7 @@ export class UseLiteEncoder {
     } catch (cause) {
       throw new ModelError(`onnxruntime cannot load ${join(dir, manifest.model.file)}`, { cause, hint: prepareHint });
     }
-    log().info(
+    log().debug(
       { model: 'use-lite', dir, source: `${manifest.source.package}@${manifest.source.version}`, dims: manifest.dims, maxTokens: manifest.maxTokens, threads },
       'use-lite: model loaded',
     );
