@@ -36,7 +36,7 @@ const PINO_KEYS = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
 export function prettyMessage(fields: Fields, nested: boolean): string {
   const msg = String(fields.msg ?? '');
   const render = PRETTY_RENDERERS.get(msg);
-  if (render) return render(fields);
+  if (render && !nested) return render(fields);
   const parts: string[] = [];
   for (const [key, value] of Object.entries(fields)) {
     if (PINO_KEYS.has(key) || value === undefined) continue;
@@ -46,7 +46,8 @@ export function prettyMessage(fields: Fields, nested: boolean): string {
     }
     parts.push(`${key}=${typeof value === 'string' && /[\s"]/.test(value) ? JSON.stringify(value) : String(value)}`);
   }
-  return parts.length === 0 ? msg : `${msg} (${parts.join(', ')})`;
+  const head = render ? render(fields) : msg;
+  return parts.length === 0 ? head : `${head} (${parts.join(', ')})`;
 }
 
 /** Build (or rebuild) the logger. Called once by the CLI after flags are parsed. */

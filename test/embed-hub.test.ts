@@ -214,7 +214,9 @@ test('a model that cannot be had: the error lists every place searched and how t
       assert.match(error.message, new RegExp(`${hub.endpoint}/test-org/missing`));
       assert.match(error.message, /not found on/);
       assert.match(error.hint ?? '', /--model DIR/);
-      assert.match(error.hint ?? '', /huggingface-cli download test-org\/missing/);
+      assert.match(error.hint ?? '', /`hf download test-org\/missing --include/);
+      assert.doesNotMatch(error.hint ?? '', /huggingface-cli/, 'huggingface-cli is deprecated');
+      assert.match(error.hint ?? '', /`optimum-cli export onnx --model test-org\/missing DIR`/);
       return true;
     });
     await assert.rejects(resolveModel(NO_ONNX_REPO, { env, progress: false }), (error: unknown) => {

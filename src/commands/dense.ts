@@ -6,7 +6,8 @@
  * index manifest; nothing falls back to another model silently.
  */
 import type { Command } from 'commander';
-import { IndexError } from '../errors.js';
+import { IndexError, UsageError } from '../errors.js';
+import type { ModelIdentity } from '../vector/index-manifest.js';
 import { log } from '../log.js';
 import { addCorpusOptions, addDenseOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
 import { ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
@@ -46,13 +47,22 @@ export interface DenseOptions {
   rebuild: boolean;
 }
 
+/** An opened embedder and where its files came from (recorded in the index manifest). */
+export interface DenseModel {
+  embedder: Embedder;
+  source: Omit<ModelIdentity, 'name' | 'fingerprint'>;
+}
+
 /** Open the embedder the options name; use-lite is prepared (converted) on first use. */
-export async function openDenseEmbedder(options: DenseOptions): Promise<Embedder> {
+export async function openDenseEmbedder(options: DenseOptions): Promise<DenseModel> {
   if (options.model === USE_LITE_MODEL_NAME) {
+    if (options.revision !== undefined || options.onnxFile !== undefined) {
+      throw new UsageError(`--revision and --onnx-file apply to hub models and model directories, not to the built-in ${USE_LITE_MODEL_NAME}`);
+    }
     const { dir } = await prepareUseLite();
     const encoder = await UseLiteEncoder.open(dir, { threads: options.threads ?? 1, batchSize: options.embedBatchSize });
     log().info({ model: encoder.name, dims: encoder.dims, fingerprint: encoder.fingerprint.slice(0, 12), dir }, 'model');
-    return options.cache ? new CachedEmbedder(encoder) : encoder;
+    return { embedder: options.cache ? new CachedEmbedder(encoder) : encoder, source: {} };
   }
   const { embedder, model } = await openEmbedder({
     model: options.model,
@@ -68,12 +78,14 @@ export async function openDenseEmbedder(options: DenseOptions): Promise<Embedder
     batchSize: options.embedBatchSize,
     cache: options.cache,
   });
-  log().info({ model: model.name, source: model.source, dir: model.dir, dims: embedder.dims, fingerprint: embedder.fingerprint.slice(0, 12) }, 'model');
-  return embedder;
+  const source = { revision: options.revision, commit: model.commit, onnxFile: options.onnxFile };
+  log().info({ model: model.name, source: model.source, dir: model.dir, dims: embedder.dims, fingerprint: embedder.fingerprint.slice(0, 12), ...source }, 'model');
+  return { embedder, source };
 }
 
 /** Open (building when missing, stale or --rebuild) the dense index of `docs` and its retriever. */
-export async function openDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, embedder: Embedder, expectedQueryCount?: number): Promise<DenseRetriever> {
+export async function openDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, model: DenseModel, expectedQueryCount?: number): Promise<DenseRetriever> {
+  const { embedder } = model;
   const corpusFingerprint = docs.manifest.corpusFingerprint;
   let index;
   let reason = '--rebuild';
@@ -89,7 +101,7 @@ export async function openDenseOver(docs: DocStore, indexDir: string, options: D
   if (!index) {
     log().info({ model: embedder.name, docs: docs.docCount, reason }, 'building dense index');
     const plan = planSearch({ docCount: docs.docCount, queryCount: expectedQueryCount, graphBuilt: false, forceExact: options.exact });
-    await buildDenseIndex({ corpus: docs, embedder, indexDir, precision: options.precision, corpusFingerprint, buildGraph: plan.method === 'hnsw', threads: options.threads });
+    await buildDenseIndex({ corpus: docs, embedder, indexDir, precision: options.precision, corpusFingerprint, buildGraph: plan.method === 'hnsw', threads: options.threads, modelSource: model.source });
     index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint });
   }
   return new DenseRetriever({ corpus: docs, embedder, index, exact: options.exact, expectedQueryCount, threads: options.threads });
@@ -97,11 +109,11 @@ export async function openDenseOver(docs: DocStore, indexDir: string, options: D
 
 export async function openDense(source: CorpusSource | undefined, options: DenseOptions, expectedQueryCount?: number): Promise<DenseRetriever> {
   // Fail fast: the model is resolved (and downloaded) before the doc store is built.
-  const embedder = await openDenseEmbedder(options);
+  const model = await openDenseEmbedder(options);
   const dir = resolveIndexDir(options.indexDir);
   return withBuildLock(dir, async () => {
     const docs = await ensureDocStore(dir, source, options.rebuild, denseRebuildHint(options.model ?? 'MODEL'));
-    return openDenseOver(docs, dir, options, embedder, expectedQueryCount);
+    return openDenseOver(docs, dir, options, model, expectedQueryCount);
   });
 }
 

@@ -22,14 +22,14 @@ export interface HybridOptions extends DenseOptions, Bm25Options {
 
 export async function openHybrid(source: CorpusSource | undefined, options: HybridOptions): Promise<HybridRetriever> {
   // Fail fast: the model is resolved and the analyzer checked before the doc store is built.
-  const embedder = await openDenseEmbedder(options);
+  const model = await openDenseEmbedder(options);
   createAnalyzer(analyzerChoice(options));
   const dir = resolveIndexDir(options.indexDir);
   return withBuildLock(dir, async () => {
     const hint = rebuildHint('bm25', options.indexDir);
     const docs = await ensureDocStore(dir, source, options.rebuild, hint);
     const bm25 = new Bm25Retriever(await ensureBm25Index(dir, docs, analyzerChoice(options), { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint), docs);
-    const dense = await openDenseOver(docs, dir, options, embedder);
+    const dense = await openDenseOver(docs, dir, options, model);
     return new HybridRetriever([bm25, dense], { rrfK: options.rrfK, weights: options.rrfWeights, fusionDepth: options.fusionDepth });
   });
 }

@@ -14,7 +14,7 @@ import type { Embedder } from '../embed/embedder.js';
 import { IndexError } from '../errors.js';
 import { log } from '../log.js';
 import type { CorpusView } from '../mine/retriever.js';
-import type { HnswParams, VectorIndexManifest } from '../vector/index-manifest.js';
+import type { HnswParams, ModelIdentity, VectorIndexManifest } from '../vector/index-manifest.js';
 import { defaultPrecision, PRECISION_NAMES, type Precision } from '../vector/precision.js';
 import { VectorIndex, VectorIndexWriter } from '../vector/vector-index.js';
 
@@ -41,12 +41,18 @@ export interface BuildDenseIndexOptions {
   hnsw?: Partial<HnswParams>;
   /** USearch insertion threads, ≥ 1. Default 1. */
   threads?: number;
+  /** Where the model's files came from (--revision, hub commit, --onnx-file), recorded in the manifest. */
+  modelSource?: Omit<ModelIdentity, 'name' | 'fingerprint'>;
 }
 
 /** Where the index went and its manifest. */
 export interface BuiltDenseIndex {
   dir: string;
   manifest: VectorIndexManifest;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** A file-name-safe short name of a model: the last path part of "org/name" or of a directory. */
@@ -112,7 +118,7 @@ export async function buildDenseIndex(options: BuildDenseIndexOptions): Promise<
     }
     progress.done();
     const manifest = writer.finish({
-      model: { name: embedder.name, fingerprint: embedder.fingerprint },
+      model: { name: embedder.name, fingerprint: embedder.fingerprint, ...definedOnly(options.modelSource ?? {}) },
       corpusFingerprint: options.corpusFingerprint ?? corpusHash.digest('hex'),
     });
     return { dir, manifest };

@@ -118,7 +118,8 @@ export async function resolveModel(nameOrPath: string, options: ResolveModelOpti
 function notFound(name: string, searched: string[], isRepoId: boolean, cause?: ModelError): ModelError {
   const how = [
     isRepoId ? `with network access rare-mine downloads it into the hub cache (HF_ENDPOINT for a mirror, HF_TOKEN for gated repos)` : undefined,
-    isRepoId ? `fetch it yourself: \`huggingface-cli download ${name} --include "onnx/*" "*.json"\`` : undefined,
+    isRepoId ? `fetch it yourself: \`hf download ${name} --include "onnx/*" "*.json" --local-dir DIR\`, then --model DIR` : undefined,
+    isRepoId ? `a repository without ONNX weights (PyTorch only): \`optimum-cli export onnx --model ${name} DIR\`, then --model DIR` : undefined,
     `pass --model DIR with a directory holding config.json, tokenizer.json and onnx/model.onnx`,
     `or put that directory at $RARE_MINE_MODELS/${basename(name)}`,
     cause?.hint,

@@ -37,10 +37,22 @@ export interface FileRecord {
 }
 
 /** The content of manifest.json (FORMAT.md). */
+/** The model a vector index was built with: name and fingerprint, and where its files came from when known. */
+export interface ModelIdentity {
+  name: string;
+  fingerprint: string;
+  /** `--revision` asked for (hub models). */
+  revision?: string;
+  /** The hub commit the files came from. */
+  commit?: string;
+  /** `--onnx-file` asked for. */
+  onnxFile?: string;
+}
+
 export interface VectorIndexManifest {
   format: typeof VECTOR_INDEX_FORMAT;
   version: number;
-  model: { name: string; fingerprint: string };
+  model: ModelIdentity;
   dims: number;
   metric: 'cos';
   precision: Precision;

@@ -23,6 +23,7 @@ import {
   type FileRecord,
   type HnswParams,
   type ManifestExpectations,
+  type ModelIdentity,
   type VectorIndexManifest,
 } from './index-manifest.js';
 import { PRECISIONS, type Precision } from './precision.js';
@@ -49,7 +50,7 @@ export interface VectorIndexWriterOptions {
 
 /** Model and corpus identity recorded in the manifest. */
 export interface VectorIndexIdentity {
-  model: { name: string; fingerprint: string };
+  model: ModelIdentity;
   corpusFingerprint: string;
 }
 
