@@ -78,6 +78,10 @@ export async function openDenseEmbedder(options: DenseOptions): Promise<DenseMod
     batchSize: options.embedBatchSize,
     cache: options.cache,
   });
+  if (options.revision !== undefined && (model.source === 'path' || model.source === 'models dir')) {
+    await embedder.close();
+    throw new UsageError(`--revision ${options.revision} applies to hub models; ${model.dir} is a local directory (${model.source}), whose files are used as they are`);
+  }
   const source = { revision: options.revision, commit: model.commit, onnxFile: options.onnxFile };
   log().info({ model: model.name, source: model.source, dir: model.dir, dims: embedder.dims, fingerprint: embedder.fingerprint.slice(0, 12), ...source }, 'model');
   return { embedder, source };

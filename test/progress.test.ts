@@ -1,0 +1,70 @@
+/**
+ * The one progress line: percentage, bar and ETA when the total is known, count and rate otherwise; drawn only on a
+ * terminal and never under RARE_MINE_NO_PROGRESS; every long phase (corpus reading, indexing, embedding, mining,
+ * downloading) draws through it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatDuration, formatProgress, Progress, progressWanted } from '../src/cli/progress.js';
+import { repoRoot } from './helpers/shared-data.js';
+
+test('with a total: percentage, bar, amount, rate and ETA', () => {
+  const line = formatProgress('embedding', { done: 250, total: 1000, unit: 'items', itemLabel: 'documents', elapsedSeconds: 10 });
+  assert.equal(line, 'embedding [#####...............]  25% 250/1,000 documents · 25 documents/s · ETA 0:30');
+  const bytes = formatProgress('mining', { done: 30e6, total: 120e6, unit: 'bytes', itemLabel: 'records', items: 4000, elapsedSeconds: 20 });
+  assert.equal(bytes, 'mining [#####...............]  25% 30.0/120.0 MB · 4,000 records · 1.5 MB/s · 200 records/s · ETA 1:00');
+});
+
+test('without a total: count and rate, no percentage', () => {
+  const line = formatProgress('mining', { done: 5000, unit: 'items', itemLabel: 'records', elapsedSeconds: 4 });
+  assert.equal(line, 'mining 5,000 records · 1,250 records/s · 0:04');
+  assert.equal(formatDuration(3725), '1:02:05');
+});
+
+test('drawn only on a terminal and never under RARE_MINE_NO_PROGRESS; erased at the end', () => {
+  assert.equal(progressWanted({ isTTY: true }, {}), true);
+  assert.equal(progressWanted({ isTTY: false }, {}), false);
+  assert.equal(progressWanted({ isTTY: true }, { RARE_MINE_NO_PROGRESS: '1' }), false);
+  let clock = 0;
+  const writes: string[] = [];
+  const stream = { isTTY: true, write: (text: string) => writes.push(text) };
+  const progress = new Progress('indexing BM25', { total: 10, itemLabel: 'documents', stream, env: {}, now: () => clock });
+  for (let i = 0; i < 10; i++) {
+    clock += 50;
+    progress.tick();
+  }
+  progress.done();
+  assert.ok(writes.length >= 4 && writes.length <= 7, `redrawn at most ten times a second: ${writes.length}`);
+  assert.match(writes[writes.length - 2], /^\rindexing BM25 \[#+\.*\] +\d+% \d+\/10 documents/);
+  assert.equal(writes[writes.length - 1], '\r\x1b[K');
+  const silent: string[] = [];
+  const quiet = new Progress('mining', { stream: { isTTY: true, write: (t: string) => silent.push(t) }, env: { RARE_MINE_NO_PROGRESS: '1' }, now: () => (clock += 1000) });
+  quiet.tick(5);
+  quiet.done();
+  assert.deepEqual(silent, []);
+});
+
+test('one implementation: every long phase draws through src/cli/progress.ts, none draws its own', () => {
+  const users = new Map<string, string>();
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.ts')) users.set(path.slice(repoRoot.length + 1), readFileSync(path, 'utf8'));
+    }
+  };
+  walk(join(repoRoot, 'src'));
+  const drawing = [...users].filter(([path, text]) => path !== join('src', 'cli', 'progress.ts') && /\\r[^\n]*\\x1b\[K|\\u001b\[K/.test(text));
+  assert.deepEqual(drawing.map(([path]) => path), [], 'no other file draws a progress line');
+  for (const [file, label] of [
+    ['src/index/index-dir.ts', "'reading corpus'"],
+    ['src/index/index-dir.ts', "'indexing BM25'"],
+    ['src/dense/dense-index.ts', "'embedding'"],
+    ['src/commands/mine.ts', "'mining'"],
+    ['src/embed/hub-download.ts', '`downloading'],
+  ]) {
+    assert.ok(users.get(file)?.includes(`new Progress(${label}`), `${file} draws ${label} through Progress`);
+  }
+});
