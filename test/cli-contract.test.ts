@@ -233,7 +233,7 @@ test('fail fast: a missing input or model is reported before any index is built'
   writeFileSync(corpus, readFileSync(fixture, 'utf8').trimEnd().split('\n').map((l, i) => JSON.stringify({ _id: `d${i}`, text: JSON.parse(l).text })).join('\n') + '\n');
   const missingInput = runCli(['bm25', '--corpus', corpus, '--index-dir', join(dir, 'idx1'), join(dir, 'nope.jsonl')]);
   assert.equal(missingInput.status, 1, missingInput.stderr);
-  assert.match(missingInput.stderr, /nope\.jsonl: no such file/);
+  assert.match(missingInput.stderr, /nope\.jsonl: cannot open: no such file/);
   assert.ok(!existsSync(join(dir, 'idx1', 'docs')), 'no doc store built for a run that cannot start');
   const missingModel = runCli(['dense', '--model', join(dir, 'no-model'), '--corpus', corpus, '--index-dir', join(dir, 'idx2'), fixture], { env: { RARE_MINE_MODELS: join(dir, 'models') } });
   assert.equal(missingModel.status, 4, missingModel.stderr);

@@ -275,8 +275,8 @@ test('--format choices and help come from the FORMATS table', async () => {
     return command;
   };
   const ok = make();
-  await ok.parseAsync(['--format', 'colbert', '--with-ranks'], { from: 'user' });
-  assert.deepEqual(ok.opts(), { format: 'colbert', queryIdKey: '_id', withRanks: true });
+  await ok.parseAsync(['--format', 'flag', '--with-ranks'], { from: 'user' });
+  assert.deepEqual(ok.opts(), { format: 'flag', queryIdKey: '_id', withRanks: true, withScores: false, withIds: false });
   assert.equal(make().parse([], { from: 'user' }).opts().format, 'record', 'record is the default');
   const bad = make();
   await assert.rejects(bad.parseAsync(['--format', 'csv'], { from: 'user' }), (error: unknown) => {

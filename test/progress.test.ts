@@ -15,6 +15,8 @@ test('with a total: percentage, bar, amount, rate and ETA', () => {
   assert.equal(line, 'embedding [#####...............]  25% 250/1,000 documents · 25 documents/s · ETA 0:30');
   const bytes = formatProgress('mining', { done: 30e6, total: 120e6, unit: 'bytes', itemLabel: 'records', items: 4000, elapsedSeconds: 20 });
   assert.equal(bytes, 'mining [#####...............]  25% 30.0/120.0 MB · 4,000 records · 1.5 MB/s · 200 records/s · ETA 1:00');
+  const small = formatProgress('mining', { done: 61_000, total: 122_000, unit: 'bytes', itemLabel: 'records', items: 400, elapsedSeconds: 1 });
+  assert.match(small, /50% 61\.0\/122\.0 kB · 400 records · 61\.0 kB\/s/);
 });
 
 test('without a total: count and rate, no percentage', () => {

@@ -29,7 +29,11 @@ export function progressWanted(stream: { isTTY?: boolean } = process.stderr, env
 }
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
-const megabytes = (n: number) => (n / 1e6).toFixed(1);
+
+/** Bytes in the unit that suits `scale` (the total, or the amount when there is none): kB, MB or GB. */
+function byteUnit(scale: number): { name: string; size: number } {
+  return scale >= 1e9 ? { name: 'GB', size: 1e9 } : scale >= 1e6 ? { name: 'MB', size: 1e6 } : { name: 'kB', size: 1e3 };
+}
 
 /** 75 → "1:15", 3725 → "1:02:05". */
 export function formatDuration(seconds: number): string {
@@ -46,10 +50,12 @@ export function formatProgress(label: string, state: ProgressState): string {
   const perSecond = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
   const items = unit === 'bytes' ? state.items : done;
   const itemRate = items !== undefined && elapsedSeconds > 0 ? items / elapsedSeconds : undefined;
-  const rate = unit === 'bytes' ? `${megabytes(perSecond)} MB/s` : `${count(perSecond)} ${itemLabel}/s`;
+  const bytes = byteUnit(total !== undefined && total > 0 ? total : done);
+  const inUnit = (n: number) => (n / bytes.size).toFixed(1);
+  const rate = unit === 'bytes' ? `${inUnit(perSecond)} ${bytes.name}/s` : `${count(perSecond)} ${itemLabel}/s`;
   const itemsText = items === undefined ? '' : `${count(items)} ${itemLabel}`;
   if (total === undefined || total <= 0) {
-    const amount = unit === 'bytes' ? `${megabytes(done)} MB${itemsText ? ` · ${itemsText}` : ''}` : itemsText;
+    const amount = unit === 'bytes' ? `${inUnit(done)} ${bytes.name}${itemsText ? ` · ${itemsText}` : ''}` : itemsText;
     const itemsRate = unit === 'bytes' && itemRate !== undefined ? ` · ${count(itemRate)} ${itemLabel}/s` : '';
     return `${label} ${amount} · ${rate}${itemsRate} · ${formatDuration(elapsedSeconds)}`;
   }
@@ -57,7 +63,7 @@ export function formatProgress(label: string, state: ProgressState): string {
   const width = 20;
   const filled = Math.round(fraction * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-  const amount = unit === 'bytes' ? `${megabytes(done)}/${megabytes(total)} MB${itemsText ? ` · ${itemsText}` : ''}` : `${count(done)}/${count(total)} ${itemLabel}`;
+  const amount = unit === 'bytes' ? `${inUnit(done)}/${inUnit(total)} ${bytes.name}${itemsText ? ` · ${itemsText}` : ''}` : `${count(done)}/${count(total)} ${itemLabel}`;
   const eta = done > 0 && elapsedSeconds > 0 ? `ETA ${formatDuration(((total - done) * elapsedSeconds) / done)}` : 'ETA –';
   const itemsRate = unit === 'bytes' && itemRate !== undefined ? ` · ${count(itemRate)} ${itemLabel}/s` : '';
   return `${label} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${amount} · ${rate}${itemsRate} · ${eta}`;

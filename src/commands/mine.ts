@@ -307,7 +307,7 @@ function checkPathsBeforeWork(inputPath: string | undefined, options: MineComman
     [options.rescoreModel, '--rescore-model'],
   ];
   for (const [path, what] of readable) {
-    if (path !== undefined && !existsSync(path)) throw new InputError(path, undefined, `no such file or directory (${what})`);
+    if (path !== undefined && !existsSync(path)) throw new InputError(path, undefined, `cannot open: no such file or directory (${what})`);
   }
   if (inputPath !== undefined && statSync(inputPath).isDirectory()) throw new InputError(inputPath, undefined, 'is a directory, not a JSONL file (input)');
   for (const [path, what] of [[options.output, '-o'], [options.rejects, '--rejects'], [options.statsJson, '--stats-json']] as const) {
