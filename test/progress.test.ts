@@ -9,6 +9,11 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration, formatProgress, Progress, progressWanted } from '../src/cli/progress.js';
 import { repoRoot } from './helpers/shared-data.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { writeTinyBertModelDir } from '../src/onnx/tiny-models.js';
+import { OnnxEmbedder } from '../src/embed/onnx-embedder.js';
+import { CachedEmbedder } from '../src/embed/cached-embedder.js';
 
 test('with a total: percentage, bar, amount, rate and ETA', () => {
   const line = formatProgress('embedding', { done: 250, total: 1000, unit: 'items', itemLabel: 'documents', elapsedSeconds: 10 });
@@ -69,4 +74,19 @@ test('one implementation: every long phase draws through src/cli/progress.ts, no
   ]) {
     assert.ok(users.get(file)?.includes(`new Progress(${label}`), `${file} draws ${label} through Progress`);
   }
+});
+
+test('embedding moves the progress line per model batch, and cached texts count at once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rare-mine-embed-progress-'));
+  const modelDir = join(dir, 'model');
+  await writeTinyBertModelDir(modelDir, { seed: 3 });
+  const texts = Array.from({ length: 10 }, (_, i) => `document number ${i} about topic ${i % 3}`);
+  const steps: number[] = [];
+  const cached = new CachedEmbedder(OnnxEmbedder.open(modelDir, { threads: 1, batchSize: 4 }), { cacheDir: join(dir, 'cache') });
+  await cached.embedDocuments([...texts, texts[0]], (done) => steps.push(done));
+  assert.deepEqual(steps, [0, 4, 4, 2, 1], 'nothing cached, three model batches, then the repeated text');
+  const again: number[] = [];
+  await cached.embedDocuments(texts, (done) => again.push(done));
+  assert.deepEqual(again, [10], 'every text cached: done at once');
+  await cached.close();
 });

@@ -114,10 +114,11 @@ export class Progress {
     this.total = options.total;
   }
 
-  /** `amount` more items done (for a bytes phase: items counted beside the bytes). */
-  tick(amount = 1): void {
+  /** `amount` more items done (for a bytes phase: items counted beside the bytes, and `bytesDone` when known). */
+  tick(amount = 1, bytesDone?: number): void {
     if (this.unit === 'items') this.doneUnits += amount;
     else this.items = (this.items ?? 0) + amount;
+    if (bytesDone !== undefined) this.doneUnits = bytesDone;
     this.maybeDraw();
   }
 

@@ -191,8 +191,7 @@ export async function runMine(inputPath: string | undefined, options: MineComman
           }
           written++;
         }
-        progress.tick(mined.length);
-        if (totalBytes !== undefined) progress.update(lastEndByte - range.startByte);
+        progress.tick(mined.length, totalBytes === undefined ? undefined : lastEndByte - range.startByte);
       }
       if (journal) {
         await sink.settled();

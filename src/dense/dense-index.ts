@@ -107,9 +107,8 @@ export async function buildDenseIndex(options: BuildDenseIndexOptions): Promise<
         corpusHash.update(title).update('\u0000').update(text).update('\n');
         texts.push(documentEmbeddingText(title, text));
       }
-      const rows = await embedder.embedDocuments(texts);
+      const rows = await embedder.embedDocuments(texts, (done) => progress.tick(done));
       writer.add(rows);
-      progress.tick(rows.length);
       const now = performance.now();
       if (now - lastLog > 10_000 || last === corpus.docCount) {
         lastLog = now;

@@ -6,7 +6,7 @@
  */
 import { log } from '../log.js';
 import { embeddingCacheDir } from './cache-paths.js';
-import type { EmbedRole, Embedder } from './embedder.js';
+import type { EmbedProgress, EmbedRole, Embedder } from './embedder.js';
 import { EmbeddingCache, textKey } from './embedding-cache.js';
 
 /** Options of the caching wrapper. */
@@ -33,11 +33,11 @@ export class CachedEmbedder implements Embedder {
     return this.embed(texts, 'query');
   }
 
-  embedDocuments(texts: readonly string[]): Promise<Float32Array[]> {
-    return this.embed(texts, 'document');
+  embedDocuments(texts: readonly string[], onProgress?: EmbedProgress): Promise<Float32Array[]> {
+    return this.embed(texts, 'document', onProgress);
   }
 
-  private async embed(texts: readonly string[], role: EmbedRole): Promise<Float32Array[]> {
+  private async embed(texts: readonly string[], role: EmbedRole, onProgress?: EmbedProgress): Promise<Float32Array[]> {
     const rows: (Float32Array | undefined)[] = new Array(texts.length);
     const keys = texts.map((text) => textKey(role, text));
     /** Distinct missing texts, by lookup key, with every input position that wants them. */
@@ -54,10 +54,14 @@ export class CachedEmbedder implements Embedder {
       if (entry) entry.positions.push(i);
       else missing.set(lookup, { text: texts[i], key: keys[i], positions: [i] });
     }
+    let waiting = 0;
+    for (const entry of missing.values()) waiting += entry.positions.length;
+    onProgress?.(texts.length - waiting); // the cached ones, at once
     if (missing.size > 0) {
       const entries = [...missing.values()];
       const texts = entries.map((entry) => entry.text);
-      const vectors = role === 'query' ? await this.inner.embedQueries(texts) : await this.inner.embedDocuments(texts);
+      const vectors = role === 'query' ? await this.inner.embedQueries(texts) : await this.inner.embedDocuments(texts, onProgress);
+      onProgress?.(waiting - entries.length); // repeated texts, embedded once
       this.cache.putMany(
         entries.map((entry) => entry.key),
         vectors,

@@ -12,6 +12,9 @@
 export type EmbedRole = 'query' | 'document';
 
 /** A text encoder: queries and documents in, L2-normalised rows out (see the module header). */
+/** Told how many more texts are done. */
+export type EmbedProgress = (textsDone: number) => void;
+
 export interface Embedder {
   /** The model's name as the user gave it or as it was resolved ("BAAI/bge-small-en-v1.5", "use-lite"). */
   readonly name: string;
@@ -21,8 +24,11 @@ export interface Embedder {
   readonly fingerprint: string;
   /** One L2-normalised row per query text, in input order. */
   embedQueries(texts: readonly string[]): Promise<Float32Array[]>;
-  /** One L2-normalised row per document text, in input order. */
-  embedDocuments(texts: readonly string[]): Promise<Float32Array[]>;
+  /**
+   * One L2-normalised row per document text, in input order. `onProgress(n)` is told of every n texts done
+   * (a model batch, or cached texts), so a progress line can move within a long call.
+   */
+  embedDocuments(texts: readonly string[], onProgress?: EmbedProgress): Promise<Float32Array[]>;
   /** Release the model session and open files. */
   close(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
 import { log } from '../log.js';
-import { emptyEncodeStats, type EmbedRole, type Embedder, type EncodeStats } from './embedder.js';
+import { emptyEncodeStats, type EmbedProgress, type EmbedRole, type Embedder, type EncodeStats } from './embedder.js';
 import { modelFingerprint } from './fingerprint.js';
 import { readModelDir, type ModelDirConfig, type ModelSettingsOverrides } from './model-dir.js';
 import { ModelTokenizer, type PaddedBatch } from './model-tokenizer.js';
@@ -91,8 +91,8 @@ export class OnnxEmbedder implements Embedder {
     return this.embed(texts, 'query');
   }
 
-  embedDocuments(texts: readonly string[]): Promise<Float32Array[]> {
-    return this.embed(texts, 'document');
+  embedDocuments(texts: readonly string[], onProgress?: EmbedProgress): Promise<Float32Array[]> {
+    return this.embed(texts, 'document', onProgress);
   }
 
   /** Token ids of each text in a role, prefix included, truncated: exactly what the model is fed. */
@@ -109,7 +109,7 @@ export class OnnxEmbedder implements Embedder {
   }
 
   /** Embed texts in a role; one L2-normalised row per text, in input order. */
-  async embed(texts: readonly string[], role: EmbedRole): Promise<Float32Array[]> {
+  async embed(texts: readonly string[], role: EmbedRole, onProgress?: EmbedProgress): Promise<Float32Array[]> {
     const rows = texts.map(() => new Float32Array(this.dims));
     if (texts.length === 0) return rows;
     const session = await this.openSession();
@@ -120,6 +120,7 @@ export class OnnxEmbedder implements Embedder {
       const members = order.slice(start, start + this.batchSize);
       const batch = this.tokenizer.pad(members.map((index) => sequences[index]));
       await this.runBatch(session, batch, members.map((index) => rows[index]));
+      onProgress?.(members.length);
     }
     this.stats.textsEncoded += texts.length;
     return rows;

@@ -13,7 +13,7 @@ import { log } from '../../log.js';
 import { readUseLiteManifest, sha256Hex, USE_LITE_MODEL_NAME, type UseLiteManifest } from './prepare-use-lite.js';
 import { USE_LITE_ONNX_IO } from './use-lite-onnx.js';
 import { UseLiteTokenizer } from './use-lite-tokenizer.js';
-import { emptyEncodeStats, type EncodeStats } from '../../embed/embedder.js';
+import { emptyEncodeStats, type EmbedProgress, type EncodeStats } from '../../embed/embedder.js';
 
 /** Options of {@link UseLiteEncoder.open}. */
 export interface UseLiteEncoderOptions {
@@ -109,7 +109,7 @@ export class UseLiteEncoder {
    * An empty text (no pieces; the source package throws on it) gets the vector of an all-padding input:
    * tanh of the output bias, normalised — the same for every empty text.
    */
-  async embed(texts: readonly string[]): Promise<Float32Array[]> {
+  async embed(texts: readonly string[], onProgress?: EmbedProgress): Promise<Float32Array[]> {
     const tokenizeStarted = performance.now();
     const pieces = texts.map((text) => {
       const ids = this.tokenizer.encode(text);
@@ -148,6 +148,7 @@ export class UseLiteEncoder {
       batch.forEach((index, row) => {
         rows[index] = data.slice(row * this.dims, (row + 1) * this.dims);
       });
+      onProgress?.(batch.length);
     }
     return rows;
   }
@@ -158,8 +159,8 @@ export class UseLiteEncoder {
   }
 
   /** Document vectors: the same as {@link embed} (the model has no document prompt). */
-  embedDocuments(texts: readonly string[]): Promise<Float32Array[]> {
-    return this.embed(texts);
+  embedDocuments(texts: readonly string[], onProgress?: EmbedProgress): Promise<Float32Array[]> {
+    return this.embed(texts, onProgress);
   }
 
   /** Release the onnxruntime session. */
