@@ -298,12 +298,11 @@ export function summaryLine(s: Record<string, unknown>): string {
 }
 prettyAs('summary', summaryLine);
 
-/** Fail fast: every path the run will read, and the folders it will write into, exist before any long work. */
+/** Fail fast: the input and corpus exist, and the folders the run writes into, before any long work (models are opened first by their own code). */
 function checkPathsBeforeWork(inputPath: string | undefined, options: MineCommandOptions): void {
   const readable: Array<[string | undefined, string]> = [
     [inputPath, 'input'],
     [options.corpus, '--corpus'],
-    [options.rescoreModel, '--rescore-model'],
   ];
   for (const [path, what] of readable) {
     if (path !== undefined && !existsSync(path)) throw new InputError(path, undefined, `cannot open: no such file or directory (${what})`);
