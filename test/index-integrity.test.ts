@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, truncateSync, statSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, truncateSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
@@ -13,12 +13,20 @@ import { cliPath, repoRoot } from './helpers/shared-data.js';
 
 const fixture = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
 
+let pristine: { indexDir: string; reference: string } | undefined;
+
+/** A fresh copy of one index built through the CLI (built once: each case damages its own copy). */
 function builtIndex(): { dir: string; indexDir: string; reference: string } {
+  if (!pristine) {
+    const indexDir = join(mkdtempSync(join(tmpdir(), 'rare-mine-integrity-pristine-')), 'idx');
+    const run = runCli(['bm25', '--index-dir', indexDir, fixture]);
+    assert.equal(run.status, 0, run.stderr);
+    pristine = { indexDir, reference: run.stdout };
+  }
   const dir = mkdtempSync(join(tmpdir(), 'rare-mine-integrity-'));
   const indexDir = join(dir, 'idx');
-  const run = runCli(['bm25', '--index-dir', indexDir, fixture]);
-  assert.equal(run.status, 0, run.stderr);
-  return { dir, indexDir, reference: run.stdout };
+  cpSync(pristine.indexDir, indexDir, { recursive: true });
+  return { dir, indexDir, reference: pristine.reference };
 }
 
 const damages: Array<[string, (path: string) => void, RegExp]> = [

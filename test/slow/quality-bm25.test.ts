@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
-import { sharedData } from './helpers/shared-data.js';
+import { runCli } from '../helpers/cli.js';
+import { sharedData } from '../helpers/shared-data.js';
 
 function readRun(path: string): Map<string, string[]> {
   const run = new Map<string, string[]>();
