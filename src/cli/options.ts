@@ -182,9 +182,9 @@ export function addBm25Options(command: Command, options: { lang: boolean } = { 
   ]);
 }
 
-const defaultModelsHelp = Object.entries(DEFAULT_MODELS)
-  .map(([lang, sizes]) => `${lang}: ${Object.values(sizes).join(' | ')}`)
-  .join('; ');
+const defaultModelsHelp = `by --lang and --model-size; small: ${Object.entries(DEFAULT_MODELS)
+  .map(([lang, sizes]) => `${lang} ${sizes.small}`)
+  .join(', ')} (docs/DENSE.md lists every size)`;
 
 /**
  * The embedding model and the vector index. `langHelp`: what --lang also picks (hybrid: the BM25 analyzer);
@@ -194,7 +194,7 @@ export function addDenseOptions(command: Command, options: { lang?: boolean; lan
   const h = HEADINGS.dense;
   return add(command, [
     ...(options.lang === false ? [] : [spec('--lang <lang>', h, { help: options.langHelp ?? 'language, picks the default model when --model is not given', choices: MODEL_LANGUAGES, default: 'en' })]),
-    spec('--model <name>', h, { help: `model directory, Hugging Face name, or "use-lite" (built-in, offline, English)`, defaultHelp: `by --lang and --model-size: ${defaultModelsHelp}` }),
+    spec('--model <name>', h, { help: `model directory, Hugging Face name, or "use-lite" (built-in, offline, English)`, defaultHelp: defaultModelsHelp }),
     spec('--model-size <size>', h, { help: 'size of the default model', choices: MODEL_SIZES, default: 'small' }),
     spec('--revision <rev>', h, { help: 'hub model: branch, tag or commit to use (recorded in the index manifest)', defaultHelp: 'main' }),
     spec('--onnx-file <path>', h, { help: 'ONNX file inside the model directory, e.g. onnx/model_quantized.onnx or onnx/model_int8.onnx (recorded in the index manifest)', defaultHelp: 'onnx/model.onnx, then model.onnx' }),
