@@ -14,6 +14,7 @@ import { DEFAULT_MODELS, LANGUAGES as MODEL_LANGUAGES, MODEL_SIZES } from '../em
 import { POOLING_MODES } from '../embed/model-dir.js';
 import { PRECISION_NAMES } from '../vector/precision.js';
 import { FORMAT_NAMES, FORMATS, DEFAULT_FORMAT } from '../formats/formats.js';
+import { IF_KEY_EXISTS } from '../formats/record.js';
 
 /** Help headings, in the order `--help` shows them. */
 export const HEADINGS = {
@@ -130,6 +131,7 @@ export function addRecordOptions(command: Command): Command {
     spec('--text-key <key>', h, { help: 'field holding the positive passage(s): a string or a list of strings; without --corpus, these texts form the corpus', default: 'text' }),
     spec('--positive-ids-key <key>', h, { help: 'field holding positive corpus id(s): a string or a list (excluded from negatives)' }),
     spec('--output-key <key>', h, { help: 'field the negatives are written to; --with-scores adds <key>_scores, --with-ids adds <key>_ids', default: 'hard_negatives' }),
+    spec('--if-key-exists <what>', h, { help: 'record format, when an input record already has a key this run writes (e.g. bm25 | dense): fail (stop, or reject under --on-error skip) or replace its value in place', choices: IF_KEY_EXISTS, default: 'fail' }),
     spec('-o, --output <file>', h, { help: 'write here (atomically: <file>.partial renamed on success) instead of stdout', defaultHelp: 'stdout' }),
     ...badInputOptions(),
     maxLineBytesOption(),
