@@ -9,6 +9,7 @@ import { log } from '../log.js';
 import { addBm25Options, addDenseOptions, addFusionOptions, addRunOptions, HEADINGS, int, spec } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
+import { checkPaths, indexDirWrites } from '../io/path-safety.js';
 import { evaluate } from '../eval/metrics.js';
 import { readQrels, readQueries } from '../eval/beir.js';
 import type { Candidate, Retriever } from '../mine/retriever.js';
@@ -33,6 +34,14 @@ export interface EvalOptions extends Bm25Options {
 }
 
 export async function runEval(options: EvalOptions): Promise<void> {
+  checkPaths({
+    reads: [
+      { option: '--corpus', path: options.corpus },
+      { option: '--queries', path: options.queries },
+      { option: '--qrels', path: options.qrels },
+    ],
+    writes: [{ option: '--run', path: options.run }, ...indexDirWrites(options.indexDir)],
+  });
   const keys = { idKey: '_id', textKey: 'text', titleKey: 'title' };
   const source = await corpusFileSource(options.corpus, keys, new RejectPolicy('fail'));
   const queries = await readQueries(options.queries);
@@ -69,7 +78,7 @@ export async function runEval(options: EvalOptions): Promise<void> {
   for (const judgedDocs of qrels.values()) for (const id of judgedDocs.keys()) if (retriever.corpus.ordinalOfId(id) === undefined) unknown++;
   if (unknown > 0) log().warn({ judgments: unknown }, 'some qrels name documents that are not in the corpus (they count as relevant but can never be retrieved)');
   await retriever.close();
-  if (options.run) writeFileSync(options.run, runLines.join('\n') + '\n');
+  if (options.run) writeFileSync(options.run, runLines.join('\n') + '\n'); // checked writable by checkPaths
   const scores = evaluate(rankings, qrels);
   const report = {
     ...scores,

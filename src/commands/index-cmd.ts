@@ -7,6 +7,7 @@ import { log } from '../log.js';
 import { addBm25Options, addCorpusOptions, addDenseOptions, addRunOptions, badInputOptions } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
+import { checkPaths, indexDirWrites } from '../io/path-safety.js';
 import { openBm25, type Bm25Options } from './bm25.js';
 import { openDense, type DenseOptions } from './dense.js';
 
@@ -21,7 +22,16 @@ export interface IndexOptions extends Bm25Options {
   rejects?: string;
 }
 
+/** The corpus is read; the rejects file and the index dir's parts are written. */
+function checkIndexPaths(options: IndexOptions): void {
+  checkPaths({
+    reads: [{ option: '--corpus', path: options.corpus }],
+    writes: [{ option: '--rejects', path: options.rejects }, ...indexDirWrites(options.indexDir)],
+  });
+}
+
 export async function runIndexBm25(options: IndexOptions): Promise<void> {
+  checkIndexPaths(options);
   const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
   const policy = new RejectPolicy(options.onError, options.rejects);
   const started = performance.now();
@@ -37,6 +47,7 @@ export async function runIndexBm25(options: IndexOptions): Promise<void> {
 }
 
 export async function runIndexDense(options: IndexOptions & DenseOptions): Promise<void> {
+  checkIndexPaths(options);
   const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
   const policy = new RejectPolicy(options.onError, options.rejects);
   const started = performance.now();

@@ -12,6 +12,7 @@ import { InputError } from '../errors.js';
 import { integer, maxLineBytesOption } from '../cli/options.js';
 import { describe, readRecords, RejectPolicy, type JsonRecord } from '../io/jsonl.js';
 import { inputName } from '../io/line-reader.js';
+import { checkPaths } from '../io/path-safety.js';
 import { FLAG_FIELDS } from '../formats/flag.js';
 import { recordFields } from '../formats/record-format.js';
 import { MiningStatistics, type RecordObservation } from '../mine/statistics.js';
@@ -111,6 +112,7 @@ export async function summarizeOutput(path: string | undefined, options: Omit<St
 
 /** The command body: print the table (or the JSON report) to stdout. */
 export async function runStats(path: string | undefined, options: StatsOptions): Promise<void> {
+  checkPaths({ reads: [{ option: 'input', path }], writes: [{ option: '--stats-json', path: options.statsJson }] });
   const statistics = await summarizeOutput(path, options);
   const report = statistics.toJSON();
   if (options.statsJson) writeFileSync(options.statsJson, JSON.stringify(report, null, 2) + '\n');

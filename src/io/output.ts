@@ -108,7 +108,10 @@ export class OutputSink {
     this.bytesWritten += Buffer.byteLength(text);
     let ok: boolean;
     if (this.file) {
-      this.lastWrite = new Promise((resolve) => (ok = this.stream.write(text, () => resolve())));
+      this.lastWrite = new Promise((resolve) => (ok = this.stream.write(text, (error) => {
+        if (error) this.failure ??= named(error, this.path!);
+        resolve();
+      })));
     } else ok = this.stream.write(text);
     if (ok!) return undefined;
     return new Promise((resolve) => {
@@ -130,6 +133,12 @@ export class OutputSink {
       await new Promise<void>((resolve) => (process.stdout.write('', () => resolve())));
       // stdout's write callback does not report errors: a full disk (`> /dev/full`) shows as an 'error' event.
       await new Promise<void>((resolve) => setImmediate(resolve));
+      return;
+    }
+    if (this.file!.destroyed) {
+      // Failed already; the 'error' event may not have been emitted yet, but `errored` holds the error.
+      const errored = this.file!.errored;
+      if (errored) this.failure ??= named(errored, this.path!);
       return;
     }
     await new Promise<void>((resolve, reject) => {

@@ -71,12 +71,13 @@ function inside(child: string, tree: string): boolean {
   return child === tree || child.startsWith(tree.endsWith(sep) ? tree : tree + sep);
 }
 
-/** Whether writing `write` can change or destroy `other` (read or written elsewhere). */
-function overlaps(write: Identified, other: Identified): boolean {
-  if (write.inode !== undefined && write.inode === other.inode) return write.kind !== 'dir' || other.kind === 'dir';
-  if (write.kind === 'tree') return inside(other.canonical, write.canonical);
-  if (other.kind === 'tree') return inside(write.canonical, other.canonical);
-  return write.canonical === other.canonical;
+/** How writing `write` would change or destroy `other` (read or written elsewhere), or undefined when it cannot. */
+function overlap(write: Identified, other: Identified): string | undefined {
+  if (write.inode !== undefined && write.inode === other.inode) return write.kind !== 'dir' || other.kind === 'dir' ? 'is the same file as' : undefined;
+  if (write.canonical === other.canonical) return 'is the same file as';
+  if (write.kind === 'tree' && inside(other.canonical, write.canonical)) return 'is a directory rare-mine replaces, and holds';
+  if (other.kind === 'tree' && inside(write.canonical, other.canonical)) return 'is inside';
+  return undefined;
 }
 
 /** A file that will be created or replaced: its parent must be a directory, and it must not be one. */
@@ -118,8 +119,9 @@ export function checkPaths(plan: PathPlan): void {
   }
   for (const write of writes) {
     for (const read of reads) {
-      if (overlaps(write, read)) {
-        throw new UsageError(`${write.option} ${write.path} is the same file as ${read.option} ${read.path} (or inside it): writing it would destroy what is read`, {
+      const how = overlap(write, read);
+      if (how) {
+        throw new UsageError(`${write.option} ${write.path} ${how} ${read.option} ${read.path}: writing it would destroy what is read`, {
           hint: `give ${write.option} another path`,
         });
       }
@@ -129,7 +131,8 @@ export function checkPaths(plan: PathPlan): void {
     for (let j = i + 1; j < writes.length; j++) {
       const [a, b] = [writes[i], writes[j]];
       if (a.option === b.option && a.path !== b.path) continue; // a file and its own derived sibling
-      if (overlaps(a, b) || overlaps(b, a)) {
+      const how = overlap(a, b) ?? overlap(b, a);
+      if (how) {
         throw new UsageError(`${a.option} ${a.path} and ${b.option} ${b.path} name the same file (or one is inside the other): one would overwrite the other`, {
           hint: `give ${b.option} another path`,
         });
@@ -138,12 +141,14 @@ export function checkPaths(plan: PathPlan): void {
   }
 }
 
-/** The parts of an index dir a command may write: the dir itself, and each part replaced whole. */
+/**
+ * The parts of an index dir a command may write: the dir itself, and each part replaced whole. (Its build lock is
+ * created exclusively, so it can never overwrite anything: it needs no check.)
+ */
 export function indexDirWrites(indexDir: string | undefined): PathUse[] {
   if (indexDir === undefined) return [];
   return [
     { option: '--index-dir', path: indexDir, kind: 'dir' },
     ...['docs', 'bm25', 'dense'].map((part): PathUse => ({ option: '--index-dir', path: join(indexDir, part), kind: 'tree' })),
-    { option: '--index-dir', path: join(indexDir, '.build.lock') },
   ];
 }
