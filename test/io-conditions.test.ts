@@ -3,7 +3,7 @@
  * problems. Pipes and FIFOs are read by plain runs (spooled when the input is also the corpus), refused with
  * --shard/--resume (exit 2); the partial output is created exclusively (a planted OUT.partial symlink is never
  * followed); a FIFO or device named by -o is written directly, never replaced; a full disk, a missing directory, a
- * directory or an empty path is exit 1 with one line naming the path and the cause, never "internal error".
+ * directory or a file where a directory goes is exit 1 with one line naming the path and the cause, never "internal error".
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

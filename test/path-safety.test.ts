@@ -86,7 +86,7 @@ test('every command refuses to write over what it reads (exit 2) and leaves the 
   writeFileSync(queries, '{"_id":"1","text":"alpha"}\n');
   const cases: Array<[string[], string, RegExp]> = [
     [['bm25', '--on-error', 'skip', '--rejects', input, input], input, /--rejects .* is the same file as input/],
-    [['index', 'bm25', '--corpus', corpus, '--index-dir', join(dir, 'ix'), '--rejects', corpus], corpus, /--rejects .* is the same file as --corpus/],
+    [['index', 'bm25', '--corpus', corpus, '--index-dir', join(dir, 'ix'), '--on-error', 'skip', '--rejects', corpus], corpus, /--rejects .* is the same file as --corpus/],
     [['eval', '--corpus', corpus, '--queries', queries, '--qrels', qrels, '--run', qrels], qrels, /--run .* is the same file as --qrels/],
     [['stats', '--stats-json', input, input], input, /--stats-json .* is the same file as input/],
   ];
