@@ -6,13 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { repoRoot } from './helpers/shared-data.js';
 import { HEADINGS } from '../src/cli/options.js';
-import { Journal, journalPath } from '../src/io/journal.js';
+import { Journal, journalPath, startCheckpoint } from '../src/io/journal.js';
+import type { RunFingerprint } from '../src/io/run-fingerprint.js';
 
 const fixture = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
 const tmp = () => mkdtempSync(join(tmpdir(), 'rare-mine-contract-'));
@@ -186,21 +188,33 @@ test('default stderr: one line per log entry and the statistics table; details a
 test('after --resume the summary reports the whole output and how much was resumed', () => {
   const dir = tmp();
   const out = join(dir, 'out.jsonl');
-  const whole = runCli(['bm25', '--batch-size', '10', fixture, '-o', join(dir, 'whole.jsonl')]);
+  // --shard 0/1 (the whole file) so that the complete run's sidecar gives the run fingerprint a journal must carry.
+  const args = ['bm25', '--batch-size', '10', '--shard', '0/1', fixture];
+  const whole = runCli([...args, '-o', join(dir, 'whole.jsonl')]);
   assert.equal(whole.status, 0, whole.stderr);
-  // A partial output of the first 10 records, and the checkpoint a run writes after its first batch.
+  const { fingerprint } = JSON.parse(readFileSync(join(dir, 'whole.jsonl.shard.json'), 'utf8')) as { fingerprint: RunFingerprint };
+  // A partial output of the first 10 records, and the journal a run writes after its first batch.
   const inputLines = readFileSync(fixture, 'utf8').split('\n');
   const outputLines = readFileSync(join(dir, 'whole.jsonl'), 'utf8').split('\n');
   const partialText = outputLines.slice(0, 10).join('\n') + '\n';
-  writeFileSync(`${out}.partial`, partialText);
-  new Journal(journalPath(`${out}.partial`)).record({
-    inputByte: Buffer.byteLength(inputLines.slice(0, 10).join('\n') + '\n'),
-    inputLine: 11,
-    outputBytes: Buffer.byteLength(partialText),
-    rejectsBytes: 0,
-    recordsOut: 10,
-  });
-  const resumed = runCli(['bm25', '--batch-size', '10', '--resume', fixture, '-o', out]);
+  const interrupted = () => {
+    writeFileSync(`${out}.partial`, partialText);
+    new Journal(journalPath(`${out}.partial`)).begin(fingerprint, [
+      startCheckpoint(0, 1),
+      {
+        inputByte: Buffer.byteLength(inputLines.slice(0, 10).join('\n') + '\n'),
+        inputLine: 11,
+        outputBytes: Buffer.byteLength(partialText),
+        outputLines: 10,
+        outputSha256: createHash('sha256').update(partialText).digest('hex'),
+        rejectsBytes: 0,
+        recordsOut: 10,
+        rejected: 0,
+      },
+    ]);
+  };
+  interrupted();
+  const resumed = runCli([...args, '--resume', '-o', out]);
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.equal(readFileSync(out, 'utf8'), readFileSync(join(dir, 'whole.jsonl'), 'utf8'));
   const summary = resumed.logs().find((l) => l.msg === 'summary');
@@ -208,9 +222,8 @@ test('after --resume the summary reports the whole output and how much was resum
   assert.equal(summary.records_in, 40);
   assert.equal(summary.records_resumed, 10);
   assert.equal(summary.records_mined_now, 30);
-  writeFileSync(`${out}.partial`, partialText);
-  new Journal(journalPath(`${out}.partial`)).record({ inputByte: Buffer.byteLength(inputLines.slice(0, 10).join('\n') + '\n'), inputLine: 11, outputBytes: Buffer.byteLength(partialText), rejectsBytes: 0, recordsOut: 10 });
-  const words = runCli(['bm25', '--batch-size', '10', '--resume', fixture, '-o', out], { env: { RARE_MINE_LOG_FORMAT: 'pretty' } });
+  interrupted();
+  const words = runCli([...args, '--resume', '-o', out], { env: { RARE_MINE_LOG_FORMAT: 'pretty' } });
   assert.match(words.stderr, /the output holds 40: 10 resumed from the partial output \+ 30 mined now/);
   assert.match(words.stderr, /this table covers the 30 records mined in this run, not the 10 resumed/);
 });

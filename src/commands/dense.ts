@@ -11,7 +11,7 @@ import type { ModelIdentity } from '../vector/index-manifest.js';
 import { log } from '../log.js';
 import { addCorpusOptions, addDenseOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
 import { ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
-import { withBuildLock } from '../index/build-lock.js';
+import { requireBuildLock, withBuildLock } from '../index/build-lock.js';
 import type { DocStore } from '../corpus/doc-store.js';
 import { openEmbedder } from '../embed/open-embedder.js';
 import { CachedEmbedder } from '../embed/cached-embedder.js';
@@ -103,6 +103,7 @@ export async function openDenseOver(docs: DocStore, indexDir: string, options: D
     }
   }
   if (!index) {
+    requireBuildLock(`dense: ${reason}`);
     log().info({ model: embedder.name, docs: docs.docCount, reason }, 'building dense index');
     const plan = planSearch({ docCount: docs.docCount, queryCount: expectedQueryCount, graphBuilt: false, forceExact: options.exact });
     await buildDenseIndex({ corpus: docs, embedder, indexDir, precision: options.precision, corpusFingerprint, buildGraph: plan.method === 'hnsw', threads: options.threads, modelSource: model.source });

@@ -1,53 +1,117 @@
 /**
  * `rare-mine merge`: reassemble the outputs of `--shard I/N` runs into one file in input order. Each shard output
- * has a sidecar `<file>.shard.json` ({shard, of, input, inputBytes, records}); merge checks that every shard
- * 0..N-1 of the same input is present exactly once, then concatenates them in shard order (atomically with -o).
+ * has a sidecar `<file>.shard.json` (src/io/shards.ts) written by its run. Before writing a byte, merge checks that
+ * every sidecar names the same run (fingerprint: input, options, index build, version), that each shard 0..N-1 is
+ * there exactly once and their input ranges tile the whole input, and that each file still has the size, line
+ * count and SHA-256 its run wrote. Anything else is refused, naming the shard and the reason. Then it concatenates
+ * them in shard order (atomically with -o).
  */
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { directOutput, OutputSink, partialPath } from '../io/output.js';
 import { checkPaths } from '../io/path-safety.js';
-import { shardMetaPath } from './mine.js';
-
-interface ShardMeta {
-  shard: number;
-  of: number;
-  input: string;
-  inputBytes: number;
-  records: number;
-}
+import { SHARD_SIDECAR_VERSION, shardSidecarPath, type ShardSidecar } from '../io/shards.js';
+import { fingerprintDifferences } from '../io/run-fingerprint.js';
 
 export interface MergeOptions {
   output?: string;
 }
 
+interface ShardFile {
+  file: string;
+  sidecar: ShardSidecar;
+  /** "part-3.jsonl (shard 3/8)" for messages. */
+  name: string;
+}
+
+function readSidecar(file: string): ShardFile {
+  const path = shardSidecarPath(file);
+  if (!existsSync(path)) throw new UsageError(`${file}: no ${path}; is it the complete output of a --shard run with -o?`);
+  let sidecar: ShardSidecar;
+  try {
+    sidecar = JSON.parse(readFileSync(path, 'utf8')) as ShardSidecar;
+  } catch (cause) {
+    throw new InputError(path, undefined, 'the shard sidecar is not valid JSON', { cause, hint: `run shard again with --resume to rewrite it` });
+  }
+  if (sidecar.format !== 'rare-mine-shard' || sidecar.version !== SHARD_SIDECAR_VERSION) {
+    throw new UsageError(`${path}: a shard sidecar of format ${sidecar.format ?? 'unknown'} version ${sidecar.version ?? 'unknown'}; this rare-mine merges version ${SHARD_SIDECAR_VERSION}`, {
+      hint: 'mine every shard again with this rare-mine',
+    });
+  }
+  return { file, sidecar, name: `${file} (shard ${sidecar.shard}/${sidecar.of})` };
+}
+
+/** Every shard of one run, each once, input ranges end to end. */
+function checkShardSet(shards: ShardFile[]): ShardFile[] {
+  const first = shards[0];
+  for (const shard of shards) {
+    if (shard.sidecar.run !== first.sidecar.run || shard.sidecar.of !== first.sidecar.of) {
+      const differences = fingerprintDifferences(first.sidecar.fingerprint, shard.sidecar.fingerprint, ['rareMine', 'command', 'input', 'options', 'index'], [`in ${first.file}`, `in ${shard.file}`]);
+      const why = differences.length > 0 ? differences.join('; ') : `split in ${shard.sidecar.of}, not ${first.sidecar.of}`;
+      throw new UsageError(`${shard.name} belongs to another run than ${first.name}: ${why}`);
+    }
+  }
+  const count = first.sidecar.of;
+  const byShard = new Map<number, ShardFile>();
+  for (const shard of shards) {
+    const twin = byShard.get(shard.sidecar.shard);
+    if (twin) throw new UsageError(`shard ${shard.sidecar.shard}/${count} given twice: ${twin.file} and ${shard.file}`);
+    byShard.set(shard.sidecar.shard, shard);
+  }
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byShard.has(i));
+  if (missing.length > 0) throw new UsageError(`missing shard(s) ${missing.join(', ')} of ${count}`);
+  const ordered = Array.from({ length: count }, (_, i) => byShard.get(i)!);
+  let expectedStart = 0;
+  for (const shard of ordered) {
+    if (shard.sidecar.range.startByte !== expectedStart) {
+      throw new UsageError(`${shard.name} covers input bytes from ${shard.sidecar.range.startByte}, but the shard before it ends at ${expectedStart}`);
+    }
+    expectedStart = shard.sidecar.range.endByte;
+  }
+  if (expectedStart !== first.sidecar.fingerprint.input.bytes) {
+    throw new UsageError(`the shards cover input bytes 0..${expectedStart}, but ${first.sidecar.fingerprint.input.path} has ${first.sidecar.fingerprint.input.bytes}`);
+  }
+  return ordered;
+}
+
+/** The file holds exactly what its run wrote: size, then SHA-256 and newline count. */
+async function checkShardContent(shard: ShardFile): Promise<void> {
+  const { sidecar } = shard;
+  const size = statSync(shard.file).size;
+  if (size !== sidecar.bytes) {
+    throw new InputError(shard.file, undefined, `shard ${sidecar.shard}/${sidecar.of} holds ${size} bytes, but its run wrote ${sidecar.bytes} (${size < sidecar.bytes ? 'cut short' : 'appended to'} since)`, {
+      hint: `mine that shard again (delete ${shard.file} first)`,
+    });
+  }
+  const hash = createHash('sha256');
+  let lines = 0;
+  for await (const chunk of createReadStream(shard.file, { highWaterMark: 1 << 20 })) {
+    const bytes = chunk as Buffer;
+    hash.update(bytes);
+    for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) lines++;
+  }
+  if (hash.digest('hex') !== sidecar.sha256 || lines !== sidecar.lines) {
+    throw new InputError(shard.file, undefined, `shard ${sidecar.shard}/${sidecar.of} is not what its run wrote (SHA-256 differs; ${lines} lines, ${sidecar.lines} written)`, {
+      hint: `mine that shard again (delete ${shard.file} first)`,
+    });
+  }
+}
+
 export async function runMerge(files: string[], options: MergeOptions): Promise<void> {
   const output = options.output;
   checkPaths({
-    reads: files.flatMap((file) => [{ option: 'input', path: file }, { option: 'input', path: shardMetaPath(file) }]),
+    reads: files.map((file) => ({ option: 'input', path: file })),
     writes: [{ option: '-o', path: output, siblings: output === undefined || output === '-' || directOutput(output) ? [] : [partialPath(output)] }],
   });
-  const metas = files.map((file) => {
-    const path = shardMetaPath(file);
-    if (!existsSync(path)) throw new UsageError(`${file}: no ${path}; is it the complete output of a --shard run with -o?`);
-    return { file, meta: JSON.parse(readFileSync(path, 'utf8')) as ShardMeta };
-  });
-  const count = metas[0].meta.of;
-  for (const { file, meta } of metas) {
-    if (meta.of !== count || meta.input !== metas[0].meta.input || meta.inputBytes !== metas[0].meta.inputBytes) {
-      throw new UsageError(`${file}: shard ${meta.shard}/${meta.of} of ${meta.input} does not belong with shard ${metas[0].meta.shard}/${count} of ${metas[0].meta.input}`);
-    }
-  }
-  const byShard = new Map(metas.map((m) => [m.meta.shard, m]));
-  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byShard.has(i));
-  if (missing.length > 0) throw new UsageError(`missing shard(s) ${missing.join(', ')} of ${count}`);
-  if (byShard.size !== metas.length) throw new UsageError('a shard was given twice');
+  const ordered = checkShardSet(files.map(readSidecar));
+  for (const shard of ordered) await checkShardContent(shard);
   const sink = new OutputSink(options.output);
   try {
-    for (let i = 0; i < count; i++) {
-      for await (const chunk of createReadStream(byShard.get(i)!.file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    for (const shard of ordered) {
+      for await (const chunk of createReadStream(shard.file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
         const wait = sink.write(chunk as string);
         if (wait) await wait;
         if (sink.closed) break;
@@ -59,13 +123,14 @@ export async function runMerge(files: string[], options: MergeOptions): Promise<
     await sink.abort();
     throw error;
   }
-  log().info({ shards: count, records: metas.reduce((n, m) => n + m.meta.records, 0), output: options.output ?? '<stdout>' }, 'merged');
+  const total = (key: 'records' | 'rejected' | 'lines') => ordered.reduce((n, shard) => n + shard.sidecar[key], 0);
+  log().info({ shards: ordered.length, records: total('records'), rejected: total('rejected'), lines: total('lines'), output: options.output ?? '<stdout>' }, 'merged');
 }
 
 export function register(program: Command): void {
   program
     .command('merge')
-    .description('Concatenate the outputs of `--shard I/N` runs (each with its .shard.json sidecar) in input order.')
+    .description('Concatenate the outputs of `--shard I/N` runs in input order, after checking each against its .shard.json sidecar (same run, every shard once, size and SHA-256 as written).')
     .argument('<files...>', 'shard output files, in any order')
     .option('-o, --output <file>', 'write here atomically instead of stdout')
     .action(async (files: string[], options: MergeOptions) => runMerge(files, options));

@@ -3,16 +3,18 @@
  * stream the input in batches through the Miner, write every record in input order, print the summary.
  * Invariant: records in = records written + records rejected (under --on-error skip), always.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileErrorFrom, FileError, InputError, UsageError } from '../errors.js';
 import { log, prettyAs } from '../log.js';
 import { readRecords, RejectPolicy, type OnError } from '../io/jsonl.js';
 import { inputName, isSeekable, spoolInput } from '../io/line-reader.js';
 import { assertRegularPartial, directOutput, OutputSink, partialPath } from '../io/output.js';
 import { checkPaths, indexDirWrites } from '../io/path-safety.js';
-import { Journal, journalPath, truncateTo, type Checkpoint } from '../io/journal.js';
-import { parseShard, shardRange } from '../io/shards.js';
+import { Journal, journalPath, refuseOtherRun, resumeFrom, startCheckpoint, type Recovery } from '../io/journal.js';
+import { parseShard, shardRange, shardSidecarPath, writeShardSidecar } from '../io/shards.js';
+import { inputIdentity, outputOptions, rareMineVersion, type RunFingerprint } from '../io/run-fingerprint.js';
+import { describeHolder, LeaseLock } from '../io/lease-lock.js';
 import { Miner, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
 import type { Retriever } from '../mine/retriever.js';
 import { RecordFormatter, type FormatOptions } from '../formats/formats.js';
@@ -20,7 +22,7 @@ import type { IfKeyExists } from '../formats/record.js';
 import { MiningStatistics } from '../mine/statistics.js';
 import { CrossEncoder } from '../rescore/cross-encoder.js';
 import { corpusFileSource, corpusFromInput, fingerprintFile, type CorpusKeys } from '../corpus/corpus-source.js';
-import { readDocStoreManifest } from '../corpus/doc-store.js';
+import { DocStore, readDocStoreManifest } from '../corpus/doc-store.js';
 import type { CorpusSource } from '../index/index-dir.js';
 import { Progress } from '../cli/progress.js';
 import { setActiveOutput } from '../cli/signals.js';
@@ -88,8 +90,42 @@ export async function resolveCorpusSource(options: CorpusOptions & { textKey: st
 
 export type RetrieverFactory = (source: CorpusSource | undefined) => Promise<Retriever>;
 
-/** Run a mining command end to end. */
+/**
+ * One writer per output: `<output>.lock` (a lease lock, src/io/lease-lock.ts) while the run lasts. A second run on
+ * the same -o refuses at once (two writers would mix their bytes); a lock whose holder is gone is taken over.
+ */
+function lockOutput(output: string): LeaseLock | undefined {
+  // A missing folder is reported by the path checks (exit 1); a FIFO or device is written directly, unlocked.
+  if (!existsSync(dirname(resolve(output))) || directOutput(output)) return undefined;
+  let lock: ReturnType<typeof LeaseLock.tryAcquire>;
+  try {
+    lock = LeaseLock.tryAcquire(`${output}.lock`, `writing ${output}`);
+  } catch (error) {
+    throw new UsageError(`-o ${output}: cannot create ${output}.lock (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  }
+  if (lock instanceof LeaseLock) return lock;
+  throw new UsageError(`${output} is being written by another rare-mine run (${describeHolder(lock)})`, {
+    hint: `two runs on one output would mix their bytes: let that run finish, or write elsewhere. A lock whose holder is gone goes stale after RARE_MINE_LOCK_LEASE_SECONDS (default 60) or at once on the holder's host.`,
+  });
+}
+
+/** The identity of the index build the retriever reads: what its doc store manifest records. */
+function indexIdentity(retriever: Retriever): Record<string, unknown> {
+  const corpus = retriever.corpus;
+  return corpus instanceof DocStore ? { corpusFingerprint: corpus.manifest.corpusFingerprint, docs: corpus.docCount } : { docs: corpus.docCount };
+}
+
+/** Run a mining command end to end (holding the output's writer lock with -o FILE). */
 export async function runMine(inputPath: string | undefined, options: MineCommandOptions, openRetriever: RetrieverFactory): Promise<void> {
+  const writerLock = options.output && options.output !== '-' ? lockOutput(options.output) : undefined;
+  try {
+    await mineLocked(inputPath, options, openRetriever);
+  } finally {
+    writerLock?.release();
+  }
+}
+
+async function mineLocked(inputPath: string | undefined, options: MineCommandOptions, openRetriever: RetrieverFactory): Promise<void> {
   const started = Date.now();
   const times: Record<string, number> = {};
   const displayName = inputName(inputPath);
@@ -117,7 +153,7 @@ export async function runMine(inputPath: string | undefined, options: MineComman
       {
         option: '-o',
         path: options.output,
-        siblings: options.output === undefined || direct ? [] : [partialPath(options.output), journalPath(partialPath(options.output)), shardMetaPath(options.output)],
+        siblings: options.output === undefined || direct ? [] : [partialPath(options.output), journalPath(partialPath(options.output)), shardSidecarPath(options.output), `${options.output}.lock`],
       },
       { option: '--rejects', path: options.rejects },
       { option: '--stats-json', path: options.statsJson },
@@ -128,25 +164,24 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   // Where to start: a shard's byte range, moved forward by a resumed checkpoint.
   let range: { startByte: number; endByte?: number; startLine: number } = { startByte: 0, startLine: 1 };
   if (shard) range = shardRange(inputPath!, shard);
+  const start = startCheckpoint(range.startByte, range.startLine);
   const partial = options.output ? partialPath(options.output) : undefined;
-  const journal = partial ? new Journal(journalPath(partial)) : undefined;
-  let resumed: Checkpoint | undefined;
-  if (options.resume && journal) {
-    assertRegularPartial(partial!);
-    resumed = journal.last();
-    if (resumed && existsSync(partial!)) {
-      truncateTo(partial!, resumed.outputBytes);
-      if (options.rejects) truncateTo(options.rejects, resumed.rejectsBytes);
-      range = { ...range, startByte: resumed.inputByte, startLine: resumed.inputLine };
-      log().info({ partial, inputLine: resumed.inputLine, recordsAlreadyOut: resumed.recordsOut }, 'resuming an interrupted run');
-    } else {
-      resumed = undefined;
-      log().info({ output: options.output }, 'nothing to resume: starting from the beginning');
-    }
-  }
-  journal?.remove();
+  if (options.resume && partial) assertRegularPartial(partial);
+  const journal = partial && options.output !== '-' ? new Journal(journalPath(partial)) : undefined;
+  const previous = options.resume && journal && existsSync(partial!) ? journal.read() : undefined;
+  if (options.resume && !previous) log().info({ output: options.output }, 'nothing to resume: starting from the beginning');
+  const fingerprint: RunFingerprint = {
+    rareMine: rareMineVersion(),
+    command: '',
+    input: fromStdin ? { path: '<stdin>', bytes: -1, headTailSha256: '' } : inputIdentity(inputPath!),
+    options: outputOptions(options),
+    index: {},
+    shard: shard ? `${shard.index}/${shard.count}` : null,
+  };
+  // Refuse another run's partial before opening (or building) anything.
+  if (previous) refuseOtherRun(partial!, previous, fingerprint, ['rareMine', 'input', 'options', 'shard']);
 
-  const policy = new RejectPolicy(options.onError, options.rejects, { append: resumed !== undefined });
+  const policy = new RejectPolicy(options.onError, options.rejects, { append: previous !== undefined });
   let readPath = inputPath;
   if ((fromStdin || !seekable) && !options.corpus) {
     readPath = await spoolInput(inputPath);
@@ -163,6 +198,15 @@ export async function runMine(inputPath: string | undefined, options: MineComman
     throw error;
   }
   times.index_seconds = (Date.now() - started) / 1000;
+  fingerprint.command = retriever.name;
+  fingerprint.index = indexIdentity(retriever);
+  let resumed: Recovery | undefined;
+  if (previous) {
+    refuseOtherRun(partial!, previous, fingerprint, ['command', 'index']);
+    resumed = resumeFrom(partial!, previous, start, options.rejects);
+    if (resumed) range = { ...range, startByte: resumed.checkpoint.inputByte, startLine: resumed.checkpoint.inputLine };
+  }
+  journal?.begin(fingerprint, resumed ? [start, resumed.checkpoint] : [start]);
 
   const miner = new Miner(retriever, { ...options, onUnknownPositiveId: options.onError === 'skip' ? 'warn' : 'fail' }, displayName, rescorer);
   const formatter = new RecordFormatter(options.format, {
@@ -181,10 +225,16 @@ export async function runMine(inputPath: string | undefined, options: MineComman
     }),
   });
   const statistics = new MiningStatistics({ numNeg: options.numNeg, minRank: options.minRank, maxRank: options.maxRank, suggestFill: retriever.name === 'bm25' && options.fill === 'none' });
-  const sink = new OutputSink(options.output, { append: resumed !== undefined, startBytes: resumed?.outputBytes });
+  const sink = new OutputSink(options.output, {
+    append: resumed !== undefined,
+    startBytes: resumed?.checkpoint.outputBytes,
+    startLines: resumed?.checkpoint.outputLines,
+    hash: resumed?.hash,
+  });
   setActiveOutput(sink);
   const miningStarted = Date.now();
-  let written = resumed?.recordsOut ?? 0;
+  let written = resumed?.checkpoint.recordsOut ?? 0;
+  const rejectedBefore = resumed?.checkpoint.rejected ?? 0;
   // Bytes of the input file (or shard) when there is one: a percentage and an ETA; records and a rate otherwise.
   const totalBytes = readPath !== undefined && readPath !== '-' ? (range.endByte ?? statSync(readPath).size) - range.startByte : undefined;
   const progress = new Progress('mining', totalBytes === undefined ? { itemLabel: 'records' } : { unit: 'bytes', total: totalBytes, itemLabel: 'records' });
@@ -217,7 +267,15 @@ export async function runMine(inputPath: string | undefined, options: MineComman
       }
       if (journal) {
         await sink.settled();
-        journal.record({ ...resumePoint, outputBytes: sink.bytesWritten, rejectsBytes: rejectsBytes(), recordsOut: written });
+        journal.record({
+          ...resumePoint,
+          outputBytes: sink.bytesWritten,
+          outputLines: sink.linesWritten,
+          outputSha256: sink.sha256()!,
+          rejectsBytes: rejectsBytes(),
+          recordsOut: written,
+          rejected: rejectedBefore + policy.rejected,
+        });
       }
     };
     const records = readRecords(readPath, {
@@ -253,11 +311,21 @@ export async function runMine(inputPath: string | undefined, options: MineComman
       await sink.abort();
       return;
     }
+    if (shard && options.output) {
+      // Written before the rename: a final output never lacks its sidecar (merge checks size and checksum).
+      writeShardSidecar(options.output, {
+        fingerprint,
+        shard,
+        range: { startByte: start.inputByte, endByte: range.endByte!, startLine: start.inputLine },
+        bytes: sink.bytesWritten,
+        lines: sink.linesWritten,
+        sha256: sink.sha256()!,
+        records: written,
+        rejected: rejectedBefore + policy.rejected,
+      });
+    } else if (options.output && options.output !== '-') rmSync(shardSidecarPath(options.output), { force: true });
     await sink.commit();
     journal?.remove();
-    if (shard && options.output) {
-      writeFileSync(shardMetaPath(options.output), JSON.stringify({ shard: shard.index, of: shard.count, input: inputPath, inputBytes: statSync(inputPath!).size, records: written }) + '\n');
-    }
   } catch (error) {
     progress.done();
     await sink.abort();
@@ -272,14 +340,14 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   const c = miner.counters;
   if (log().isLevelEnabled('info')) {
     process.stderr.write(statistics.toTable());
-    if (resumed) process.stderr.write(`(this table covers the ${(written - resumed.recordsOut).toLocaleString('en-US')} records mined in this run, not the ${resumed.recordsOut.toLocaleString('en-US')} resumed)\n`);
+    if (resumed) process.stderr.write(`(this table covers the ${(written - resumed.checkpoint.recordsOut).toLocaleString('en-US')} records mined in this run, not the ${resumed.checkpoint.recordsOut.toLocaleString('en-US')} resumed)\n`);
   }
   if (options.statsJson) writeStatsAfterOutput(options.statsJson, statistics, options.output, written);
   for (const message of formatter.warnings()) log().warn(message);
   const summary = {
     records_in: written + policy.rejected,
     records_out: written,
-    ...(resumed ? { records_resumed: resumed.recordsOut, records_mined_now: written - resumed.recordsOut } : {}),
+    ...(resumed ? { records_resumed: resumed.checkpoint.recordsOut, records_mined_now: written - resumed.checkpoint.recordsOut } : {}),
     format: options.format,
     lines_out: formatter.tally.lines,
     rejected: policy.rejected,
@@ -351,9 +419,4 @@ function writeStatsAfterOutput(path: string, statistics: MiningStatistics, outpu
 
 function recordsSeen(written: number, policy: RejectPolicy): number {
   return written + policy.rejected;
-}
-
-/** Sidecar written next to a shard's output, read by `rare-mine merge`. */
-export function shardMetaPath(output: string): string {
-  return `${output}.shard.json`;
 }

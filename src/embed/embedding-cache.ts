@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { log } from '../log.js';
 import type { EmbedRole } from './embedder.js';
-import { processAlive } from '../index/build-lock.js';
+import { processAlive } from '../io/lease-lock.js';
 
 /** Format version of keys.bin and vectors.bin (FORMAT.md). */
 export const EMBEDDING_CACHE_VERSION = 1;

@@ -8,10 +8,11 @@
  * renamed into place, so a reader never sees a half-built part and two builders never corrupt each other.
  * Without --index-dir a temporary dir is used and removed at exit.
  */
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { log } from '../log.js';
+import { ownedTempDir } from '../io/temp-dirs.js';
+import { requireBuildLock } from './build-lock.js';
 import { DocStore, DocStoreWriter, readDocStoreManifest, replaceDir, type CorpusDoc } from '../corpus/doc-store.js';
 import { Bm25Index, readBm25Manifest } from '../bm25/index-reader.js';
 import { Bm25IndexWriter, type Bm25Manifest, type Bm25Settings } from '../bm25/index-writer.js';
@@ -28,20 +29,16 @@ export interface CorpusSource {
   approximateDocs?: number;
 }
 
-const tempDirs: string[] = [];
-process.on('exit', () => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** The index dir to use: the given one (created) or a fresh temporary one removed at exit. */
+/**
+ * The index dir to use: the given one (created) or a fresh temporary one removed at exit (and by a later run
+ * when a kill prevented that: src/io/temp-dirs.ts).
+ */
 export function resolveIndexDir(indexDir: string | undefined): string {
   if (indexDir) {
     mkdirSync(indexDir, { recursive: true });
     return indexDir;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'rare-mine-index-'));
-  tempDirs.push(dir);
-  return dir;
+  return ownedTempDir('rare-mine-index-');
 }
 
 export interface PhaseTimes {
@@ -66,6 +63,7 @@ export async function ensureDocStore(indexDir: string, source: CorpusSource | un
     return new DocStore(dir, rebuildHint);
   }
   const reason = rebuild ? '--rebuild' : manifest ? 'corpus changed (fingerprint differs)' : 'none built yet';
+  requireBuildLock(`${dir}: ${reason}`);
   log().info({ dir, reason, corpus: source.description }, 'building doc store');
   const aside = building(dir);
   rmSync(aside, { recursive: true, force: true });
@@ -105,6 +103,7 @@ export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: st
       : manifest.corpusFingerprint !== fingerprint
         ? 'corpus changed'
         : `settings changed (was ${manifest.analyzer}, k1=${manifest.k1}, b=${manifest.b}, ${manifest.variant})`;
+  requireBuildLock(`${dir}: ${reason}`);
   log().info({ dir, reason, analyzer: analyzer.fingerprint, ...settings }, 'building BM25 index');
   const built = buildBm25(dir, docs, lang, settings, fingerprint);
   log().info({ terms: built.termCount, postings: built.postingCount, averageDocLength: Number(built.averageDocLength.toFixed(2)) }, 'BM25 index built');

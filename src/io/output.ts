@@ -10,7 +10,10 @@
  * (--resume and --shard refuse such a target: see directOutput()).
  * A closed stdout (`rare-mine ... | head`) is not an error: writes become no-ops and `closed` turns true.
  * Write errors (disk full, ...) are thrown with the target's name attached (src/errors.ts fileErrorFrom).
+ * A file target also counts its lines and hashes its bytes (SHA-256) as they are written, for the resume journal
+ * and the shard sidecar that `rare-mine merge` verifies.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { constants, createWriteStream, lstatSync, openSync, renameSync, rmSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { FileError } from '../errors.js';
@@ -62,10 +65,18 @@ export class OutputSink {
   private failure?: Error;
   /** Bytes in the output so far (including a resumed partial's). */
   bytesWritten: number;
+  /** Newlines in the output so far (including a resumed partial's). */
+  linesWritten: number;
+  /** SHA-256 of the output so far (file targets only). */
+  private readonly hash?: Hash;
 
-  /** `path` undefined or "-" means stdout. `append` continues an existing partial (for --resume). */
-  constructor(readonly path: string | undefined, options: { append?: boolean; startBytes?: number } = {}) {
+  /**
+   * `path` undefined or "-" means stdout. `append` continues an existing partial (for --resume) whose first
+   * `startBytes` bytes (holding `startLines` lines) were hashed into `hash`.
+   */
+  constructor(readonly path: string | undefined, options: { append?: boolean; startBytes?: number; startLines?: number; hash?: Hash } = {}) {
     this.bytesWritten = options.startBytes ?? 0;
+    this.linesWritten = options.startLines ?? 0;
     if (path === undefined || path === '-') {
       this.stream = process.stdout;
       process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -78,6 +89,7 @@ export class OutputSink {
       this.file.on('error', (error) => (this.failure = named(error, path)));
       this.stream = this.file;
     } else {
+      this.hash = options.hash ?? createHash('sha256');
       const partial = partialPath(path);
       let fd: number;
       if (options.append) {
@@ -96,6 +108,11 @@ export class OutputSink {
 
   private lastWrite: Promise<void> = Promise.resolve();
 
+  /** SHA-256 (hex) of the bytes written so far; undefined for stdout. */
+  sha256(): string | undefined {
+    return this.hash?.copy().digest('hex');
+  }
+
   /** Resolves when every byte written so far has been handed to the OS (for resume checkpoints). */
   settled(): Promise<void> {
     return this.lastWrite;
@@ -106,6 +123,10 @@ export class OutputSink {
     if (this.failure) throw this.failure;
     if (this.closed) return undefined;
     this.bytesWritten += Buffer.byteLength(text);
+    if (this.hash) {
+      this.hash.update(text);
+      for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) this.linesWritten++;
+    }
     let ok: boolean;
     if (this.file) {
       this.lastWrite = new Promise((resolve) => (ok = this.stream.write(text, (error) => {

@@ -2,10 +2,12 @@
  * `--shard I/N`: shard I of N (0-based) takes a contiguous byte range of the input, cut at line starts, so the
  * shards' outputs concatenated in shard order (`rare-mine merge`) equal one run over the whole input, byte for
  * byte. Line numbers stay those of the whole file (the range's first line number is counted), so errors,
- * rejects and seeded sampling are the same as in a single run.
+ * rejects and seeded sampling are the same as in a single run. Each shard's output gets a sidecar saying which
+ * run and shard wrote it and what it wrote (size, lines, SHA-256), so `merge` can refuse anything else.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { runDigest, type RunFingerprint } from './run-fingerprint.js';
 
 export interface Shard {
   index: number;
@@ -72,4 +74,41 @@ export function shardRange(path: string, shard: Shard): ShardRange {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Format of the sidecar `<output>.shard.json` a `--shard` run writes beside its output (read by `rare-mine merge`). */
+export const SHARD_SIDECAR_VERSION = 2;
+
+export interface ShardSidecar {
+  format: 'rare-mine-shard';
+  version: number;
+  shard: number;
+  of: number;
+  /** Everything but the shard is the same for every shard of one run (src/io/run-fingerprint.ts). */
+  fingerprint: RunFingerprint;
+  /** runDigest(fingerprint): compared across shards. */
+  run: string;
+  /** The input bytes this shard covered: shard I ends where shard I+1 starts. */
+  range: ShardRange & { endByte: number };
+  /** Size, newline count and SHA-256 of the output as the run wrote it. */
+  bytes: number;
+  lines: number;
+  sha256: string;
+  records: number;
+  rejected: number;
+}
+
+export function shardSidecarPath(output: string): string {
+  return `${output}.shard.json`;
+}
+
+export function writeShardSidecar(
+  output: string,
+  written: Pick<ShardSidecar, 'fingerprint' | 'range' | 'bytes' | 'lines' | 'sha256' | 'records' | 'rejected'> & { shard: Shard },
+): void {
+  const { shard, ...rest } = written;
+  const sidecar: ShardSidecar = { format: 'rare-mine-shard', version: SHARD_SIDECAR_VERSION, shard: shard.index, of: shard.count, run: runDigest(written.fingerprint), ...rest };
+  const aside = `${shardSidecarPath(output)}.new`;
+  writeFileSync(aside, JSON.stringify(sidecar, null, 2) + '\n');
+  renameSync(aside, shardSidecarPath(output));
 }
