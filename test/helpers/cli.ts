@@ -12,12 +12,14 @@ export interface CliResult {
   logs(): any[];
 }
 
-export function runCli(args: string[], options: { input?: string | Buffer; env?: Record<string, string>; cwd?: string } = {}): CliResult {
+/** `timeoutMs`: kill the run after this long (a run that would hang then fails its test instead of the suite). */
+export function runCli(args: string[], options: { input?: string | Buffer; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): CliResult {
   const result = spawnSync(process.execPath, [cliPath, ...args], {
     input: options.input,
     cwd: options.cwd,
     env: { ...process.env, RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_NO_PROGRESS: '1', ...options.env },
     maxBuffer: 1 << 30,
+    timeout: options.timeoutMs,
     encoding: 'utf8',
   });
   const stdout = result.stdout ?? '';
