@@ -20,8 +20,8 @@ STATE=/var/tmp/rare-mine-slurm-ci
 COPIES=${RECORDS_COPIES:-600}
 START=$(date +%s)
 FAILED=0
-pass() { printf 'PASS: %s\n' "$*"; }
-fail() { FAILED=$((FAILED + 1)); printf 'FAIL: %s\n' "$*"; }
+pass() { printf '%s PASS: %s\n' "$(date +%T)" "$*"; }
+fail() { FAILED=$((FAILED + 1)); printf '%s FAIL: %s\n' "$(date +%T)" "$*"; }
 
 # --- 1. packages -------------------------------------------------------------------------------------------
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null || ! command -v parallel >/dev/null; then
@@ -87,6 +87,7 @@ JobCompType=jobcomp/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
+SchedulerParameters=sched_interval=2,bf_interval=2
 MpiDefault=none
 ReturnToService=2
 SlurmdParameters=config_overrides
@@ -136,12 +137,12 @@ echo "submitted job array $jobid: $(grep -c '^#SBATCH' mine.sbatch) #SBATCH line
 victim=3
 requeued=
 for _ in $(seq 1200); do
-  if [ -f "out/part-$victim.jsonl.partial.journal" ] && [ "$(wc -l <"out/part-$victim.jsonl.partial.journal")" -ge 4 ]; then
+  if [ -f "out/part-$victim.jsonl.partial.journal" ] && [ "$(wc -l <"out/part-$victim.jsonl.partial.journal")" -ge 3 ]; then
     scontrol requeue "${jobid}_$victim" && requeued=1
     break
   fi
   [ -f "out/part-$victim.jsonl" ] && break
-  sleep 0.05
+  sleep 0.02
 done
 if [ -n "$requeued" ]; then
   pass "requeued task $victim while it was running ($(($(wc -l <"out/part-$victim.jsonl.partial.journal") - 2)) checkpoints written)"
@@ -169,13 +170,13 @@ PARALLEL_START=$(date +%s)
 (eval "$parallel_line") >parallel-1.log 2>&1 &
 killed=
 for _ in $(seq 1200); do
-  if [ -f part-2.jsonl.partial.journal ] && [ "$(wc -l <part-2.jsonl.partial.journal)" -ge 4 ] && [ -f part-2.jsonl.lock ]; then
+  if [ -f part-2.jsonl.partial.journal ] && [ "$(wc -l <part-2.jsonl.partial.journal)" -ge 3 ] && [ -f part-2.jsonl.lock ]; then
     pid=$(node -e 'console.log(JSON.parse(require("fs").readFileSync("part-2.jsonl.lock","utf8")).pid)')
     kill -9 "$pid" && killed=1
     break
   fi
   [ -f part-2.jsonl ] && break
-  sleep 0.05
+  sleep 0.02
 done
 wait || true
 if [ -n "$killed" ] && [ ! -f part-2.jsonl ]; then pass 'SIGKILLed shard 2 of the GNU parallel run mid-way'; else fail 'shard 2 finished before it could be killed'; fi

@@ -27,8 +27,9 @@ function buildIndex(indexDir: string, env: Record<string, string> = LEASE) {
   return runCli(['index', 'bm25', '--corpus', corpus, '--corpus-id-key', 'question', '--index-dir', indexDir], { env, timeoutMs: TIMEOUT_MS });
 }
 
+/** Set a file's mtime two days back (older than any lease, and than the day an unowned temp dir is kept). */
 function longAgo(path: string): void {
-  const then = new Date(Date.now() - 3600_000);
+  const then = new Date(Date.now() - 2 * 86_400_000);
   utimesSync(path, then, then);
 }
 
@@ -133,14 +134,16 @@ test('leftovers of interrupted builds are removed by the next builder; temporary
   assert.equal(buildIndex(indexDir).status, 0);
   assert.deepEqual(readdirSync(indexDir).sort(), ['bm25', 'docs']);
 
-  // TMPDIR of the run: one dir whose owner's heartbeat is old, one with no owner lock (older than the lease), and
-  // one whose owner (this test process) is alive.
+  // TMPDIR of the run: one dir whose owner's heartbeat is old, one with no owner lock and two days old, one with no
+  // owner lock made just now (a rare-mine before owner locks may still be using it), and one whose owner (this
+  // test process) is alive.
   const temp = join(dir, 'tmp');
   mkdirSync(join(temp, 'rare-mine-index-gone1'), { recursive: true });
   writeFileSync(join(temp, 'rare-mine-index-gone1', '.owner.lock'), JSON.stringify({ host: 'elsewhere', pid: 4, purpose: 'x', acquiredAt: 'then', token: 't' }));
   longAgo(join(temp, 'rare-mine-index-gone1', '.owner.lock'));
   mkdirSync(join(temp, 'rare-mine-index-gone2', 'docs.building-5'), { recursive: true });
   longAgo(join(temp, 'rare-mine-index-gone2'));
+  mkdirSync(join(temp, 'rare-mine-index-recent'));
   mkdirSync(join(temp, 'rare-mine-index-live'));
   process.env.RARE_MINE_LOCK_LEASE_SECONDS = '1';
   const owner = LeaseLock.tryAcquire(join(temp, 'rare-mine-index-live', '.owner.lock'), 'owning');
@@ -148,7 +151,7 @@ test('leftovers of interrupted builds are removed by the next builder; temporary
   try {
     const run = runCli(['bm25', '--num-neg', '1', corpus], { env: { ...LEASE, TMPDIR: temp }, timeoutMs: TIMEOUT_MS });
     assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(readdirSync(temp).sort(), ['rare-mine-index-live'], 'the orphans are gone, the live one and the run’s own (removed at exit) are not left');
+    assert.deepEqual(readdirSync(temp).sort(), ['rare-mine-index-live', 'rare-mine-index-recent'], 'the orphans are gone; the run’s own was removed at exit');
   } finally {
     owner.release();
   }

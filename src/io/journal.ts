@@ -168,6 +168,7 @@ export function resumeFrom(partial: string, previous: JournalContents, start: Ch
   }
   if (recovery.checkpoint.outputBytes === 0 && recovery.checkpoint.recordsOut === 0 && recovery.checkpoint.rejectsBytes === 0) {
     log().info({ partial }, 'nothing to resume: starting from the beginning');
+    if (rejectsPath) truncateTo(rejectsPath, 0);
     return undefined;
   }
   truncateTo(partial, recovery.checkpoint.outputBytes);

@@ -15,7 +15,13 @@ export const OWNER_LOCK = '.owner.lock';
 const owned: { dir: string; lock: LeaseLock }[] = [];
 let exitHookInstalled = false;
 
-/** Remove `<tmp>/<prefix>*` dirs whose owner is gone: stale owner lock, or none and older than the lease. */
+/**
+ * A dir without an owner lock was made by a rare-mine before owner locks (or the lock was never written): whether
+ * its run still lives cannot be known, so it is removed only when this old.
+ */
+export const UNOWNED_TEMP_DIR_MAX_AGE_MS = 24 * 3600 * 1000;
+
+/** Remove `<tmp>/<prefix>*` dirs whose owner is gone: a stale owner lock, or none and a day old. */
 export function sweepTempDirs(prefix: string, root = tmpdir()): void {
   let names: string[];
   try {
@@ -28,9 +34,9 @@ export function sweepTempDirs(prefix: string, root = tmpdir()): void {
     const dir = join(root, name);
     try {
       const state = inspectLock(join(dir, OWNER_LOCK), lease);
-      const orphan = state.kind === 'stale' || (state.kind === 'free' && Date.now() - statSync(dir).mtimeMs > lease);
+      const orphan = state.kind === 'stale' || (state.kind === 'free' && Date.now() - statSync(dir).mtimeMs > UNOWNED_TEMP_DIR_MAX_AGE_MS);
       if (!orphan) continue;
-      log().info({ dir, reason: state.kind === 'stale' ? state.reason : 'no owner lock' }, 'removing a temporary dir left by a run that is gone');
+      log().info({ dir, reason: state.kind === 'stale' ? state.reason : 'no owner lock, a day old' }, 'removing a temporary dir left by a run that is gone');
       rmSync(dir, { recursive: true, force: true });
     } catch (error) {
       log().debug({ dir, error: (error as Error).message }, 'could not inspect a temporary dir; left alone');

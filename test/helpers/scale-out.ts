@@ -1,6 +1,7 @@
 /** Inputs and interrupted runs for the scale-out tests: a bigger input made from the fixture, a run killed mid-way. */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, repoRoot } from './shared-data.js';
 
@@ -44,4 +45,9 @@ export async function killMidway(args: string[], out: string, checkpoints = 3): 
     });
   });
   await new Promise((resolve) => child.on('exit', resolve));
+}
+
+/** A fresh dir under the system temp dir. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `rare-mine-${prefix}-`));
 }
