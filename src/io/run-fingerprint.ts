@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { InputError } from '../errors.js';
 
 /** Options that never change the bytes written (paths of side files, resources, logging, resume itself). */
 export const NOT_OUTPUT_OPTIONS: Record<string, string> = {
@@ -61,8 +62,14 @@ export function rareMineVersion(): string {
   return cachedVersion;
 }
 
+/** @throws InputError when the input cannot be opened (as reading it would) */
 export function inputIdentity(path: string): InputIdentity {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (cause) {
+    throw new InputError(path, undefined, `cannot open: ${(cause as Error).message}`, { cause });
+  }
   try {
     const bytes = fstatSync(fd).size;
     const hash = createHash('sha256');

@@ -6,7 +6,7 @@
  * run and shard wrote it and what it wrote (size, lines, SHA-256), so `merge` can refuse anything else.
  */
 import { closeSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { runDigest, type RunFingerprint } from './run-fingerprint.js';
 
 export interface Shard {
@@ -64,8 +64,14 @@ function countLines(fd: number, end: number): number {
   return lines;
 }
 
+/** @throws InputError when the input cannot be opened */
 export function shardRange(path: string, shard: Shard): ShardRange {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (cause) {
+    throw new InputError(path, undefined, `cannot open: ${(cause as Error).message}`, { cause });
+  }
   try {
     const size = fstatSync(fd).size;
     const startByte = lineStartAtOrAfter(fd, Math.floor((size * shard.index) / shard.count), size);
