@@ -13,6 +13,7 @@ import { Bm25IndexWriter } from '../src/bm25/index-writer.js';
 import { Bm25Index } from '../src/bm25/index-reader.js';
 import { luceneQuantizedLength } from '../src/bm25/scoring.js';
 import { NaiveBm25 } from './helpers/naive-bm25.js';
+import { newBuildId } from '../src/storage/manifest.js';
 
 const analyzer = createAnalyzer('en');
 
@@ -20,7 +21,7 @@ function buildIndex(texts: string[], variant: 'lucene' | 'robertson', k1 = 0.9, 
   const dir = mkdtempSync(join(tmpdir(), 'rare-mine-diff-'));
   const writer = new Bm25IndexWriter(dir, analyzer, { k1, b, variant });
   for (const text of texts) writer.add('', text);
-  writer.finish('test');
+  writer.finish('test', newBuildId());
   return { index: new Bm25Index(dir, analyzer, 'test'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

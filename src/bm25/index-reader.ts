@@ -9,7 +9,7 @@ import { IndexError } from '../errors.js';
 import type { Analyzer } from '../text/analyzer.js';
 import type { Candidate } from '../mine/retriever.js';
 import { ContainerReader } from '../storage/container.js';
-import { readManifest } from '../storage/manifest.js';
+import { readPartManifest } from '../storage/manifest.js';
 import { BM25_VERSIONS, type Bm25Manifest } from './index-writer.js';
 import { TopK } from './top-k.js';
 import { scoringVariant } from './scoring.js';
@@ -25,8 +25,12 @@ function aligned<T extends Float64Array | Float32Array | Uint32Array>(
   return out;
 }
 
-export function readBm25Manifest(dir: string): Bm25Manifest | undefined {
-  return readManifest<Bm25Manifest>(dir, 'rare-mine-bm25');
+/**
+ * The verified manifest of the BM25 index at `dir`; undefined when `dir` does not exist.
+ * @throws IndexError when `dir` exists and its manifest is missing, damaged or of an older storage version
+ */
+export function readBm25Manifest(dir: string, rebuildHint: string): Bm25Manifest | undefined {
+  return readPartManifest<Bm25Manifest>(dir, 'rare-mine-bm25', rebuildHint);
 }
 
 export class Bm25Index {
@@ -41,8 +45,9 @@ export class Bm25Index {
   private readonly accumulator: Float64Array;
   private readonly touched: Uint32Array;
 
-  constructor(readonly dir: string, readonly analyzer: Analyzer, rebuildHint: string) {
-    const manifest = readBm25Manifest(dir);
+  /** Open and verify; when `docsBuildId` is given, the index must have been built over that doc store build. */
+  constructor(readonly dir: string, readonly analyzer: Analyzer, rebuildHint: string, docsBuildId?: string) {
+    const manifest = readBm25Manifest(dir, rebuildHint);
     if (!manifest) throw new IndexError(`${dir}: no BM25 manifest`, { hint: `build it: ${rebuildHint}` });
     if (manifest.version > BM25_VERSIONS.current || manifest.version < BM25_VERSIONS.oldestReadable) {
       throw new IndexError(`${dir}: BM25 index format ${manifest.version} is not readable by this rare-mine (reads ${BM25_VERSIONS.oldestReadable}..${BM25_VERSIONS.current})`, { hint: `rebuild: ${rebuildHint} --rebuild` });
@@ -50,10 +55,13 @@ export class Bm25Index {
     if (manifest.analyzer !== analyzer.fingerprint) {
       throw new IndexError(`${dir}: index was built with analyzer "${manifest.analyzer}", not "${analyzer.fingerprint}"`, { hint: `rebuild: ${rebuildHint} --rebuild` });
     }
+    if (docsBuildId !== undefined && manifest.docsBuildId !== docsBuildId) {
+      throw new IndexError(`${dir}: index was built over another doc store (build ${manifest.docsBuildId}, docs/ is build ${docsBuildId})`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+    }
     this.manifest = manifest;
     this.docCount = manifest.docCount;
 
-    const termsFile = new ContainerReader(join(dir, 'terms.bin'), 'TERM', BM25_VERSIONS, rebuildHint);
+    const termsFile = new ContainerReader(join(dir, 'terms.bin'), 'TERM', BM25_VERSIONS, rebuildHint, manifest.buildId);
     const terms = termsFile.readAll();
     termsFile.close();
     const termCount = terms.readUInt32LE(0);
@@ -68,7 +76,7 @@ export class Bm25Index {
     const blob = terms.subarray(at);
     for (let t = 0; t < termCount; t++) this.termIds.set(blob.toString('utf8', termOffsets[t], termOffsets[t + 1]), t);
 
-    const postingsFile = new ContainerReader(join(dir, 'postings.bin'), 'POST', BM25_VERSIONS, rebuildHint);
+    const postingsFile = new ContainerReader(join(dir, 'postings.bin'), 'POST', BM25_VERSIONS, rebuildHint, manifest.buildId);
     const postingCount = postingsFile.payloadBytes / 8;
     if (postingCount !== manifest.postingCount || this.starts[termCount] !== postingCount) {
       throw new IndexError(`${dir}: postings.bin holds ${postingCount} postings, manifest says ${manifest.postingCount}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
@@ -79,7 +87,7 @@ export class Bm25Index {
     postingsFile.read(postingCount * 4, postingCount * 4, Buffer.from(this.impacts.buffer));
     postingsFile.close();
 
-    const lengthsFile = new ContainerReader(join(dir, 'lengths.bin'), 'DLEN', BM25_VERSIONS, rebuildHint);
+    const lengthsFile = new ContainerReader(join(dir, 'lengths.bin'), 'DLEN', BM25_VERSIONS, rebuildHint, manifest.buildId);
     this.docLengths = new Uint32Array(this.docCount);
     lengthsFile.read(0, this.docCount * 4, Buffer.from(this.docLengths.buffer));
     lengthsFile.close();

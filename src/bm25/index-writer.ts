@@ -4,10 +4,11 @@
  * precomputed impact = the variant's term score. Byte layout: FORMAT.md beside this file.
  * Invariant: the impacts written are exactly what the naive scorer computes, rounded to float32.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Analyzer } from '../text/analyzer.js';
 import { ContainerWriter } from '../storage/container.js';
+import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import { ChunkedUint32 } from './growable.js';
 import { scoringVariant, type Bm25Params } from './scoring.js';
 
@@ -20,6 +21,10 @@ export interface Bm25Settings extends Bm25Params {
 export interface Bm25Manifest {
   format: 'rare-mine-bm25';
   version: number;
+  /** Identity of this build, also in the header of terms.bin, postings.bin and lengths.bin. */
+  buildId: string;
+  /** The build id of the doc store (docs/) whose ordinals this index uses. */
+  docsBuildId: string;
   k1: number;
   b: number;
   variant: string;
@@ -45,6 +50,7 @@ export class Bm25IndexWriter {
   private readonly postingTf = new ChunkedUint32();
   private readonly docLengths = new ChunkedUint32();
   private totalLength = 0;
+  private readonly buildId = newBuildId();
 
   constructor(readonly dir: string, readonly analyzer: Analyzer, readonly settings: Bm25Settings) {
     scoringVariant(settings.variant);
@@ -87,7 +93,7 @@ export class Bm25IndexWriter {
   }
 
   /** Lay out and write terms.bin, postings.bin, lengths.bin and manifest.json. */
-  finish(corpusFingerprint: string): Bm25Manifest {
+  finish(corpusFingerprint: string, docsBuildId: string): Bm25Manifest {
     const variant = scoringVariant(this.settings.variant);
     const docCount = this.docCount;
     const termCount = this.terms.length;
@@ -130,7 +136,7 @@ export class Bm25IndexWriter {
       }
     });
 
-    const postings = new ContainerWriter(join(this.dir, 'postings.bin'), 'POST', BM25_VERSIONS.current);
+    const postings = new ContainerWriter(join(this.dir, 'postings.bin'), 'POST', BM25_VERSIONS.current, this.buildId);
     postings.write(new Uint8Array(docs.buffer));
     postings.write(new Uint8Array(impacts.buffer));
     postings.finish();
@@ -143,7 +149,7 @@ export class Bm25IndexWriter {
       byteAt += Buffer.byteLength(this.terms[t], 'utf8');
     }
     termOffsets[termCount] = byteAt;
-    const termsFile = new ContainerWriter(join(this.dir, 'terms.bin'), 'TERM', BM25_VERSIONS.current);
+    const termsFile = new ContainerWriter(join(this.dir, 'terms.bin'), 'TERM', BM25_VERSIONS.current, this.buildId);
     const head = Buffer.alloc(8);
     head.writeUInt32LE(termCount, 0);
     termsFile.write(head);
@@ -154,13 +160,15 @@ export class Bm25IndexWriter {
     termsFile.write(termBlob);
     termsFile.finish();
 
-    const lengthsFile = new ContainerWriter(join(this.dir, 'lengths.bin'), 'DLEN', BM25_VERSIONS.current);
+    const lengthsFile = new ContainerWriter(join(this.dir, 'lengths.bin'), 'DLEN', BM25_VERSIONS.current, this.buildId);
     lengthsFile.write(new Uint8Array(lengths.buffer));
     lengthsFile.finish();
 
     const manifest: Bm25Manifest = {
       format: 'rare-mine-bm25',
       version: BM25_VERSIONS.current,
+      buildId: this.buildId,
+      docsBuildId,
       k1: this.settings.k1,
       b: this.settings.b,
       variant: this.settings.variant,
@@ -172,7 +180,6 @@ export class Bm25IndexWriter {
       corpusFingerprint,
       createdAt: new Date().toISOString(),
     };
-    writeFileSync(join(this.dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-    return manifest;
+    return writePartManifest(this.dir, manifest);
   }
 }

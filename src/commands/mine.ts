@@ -7,7 +7,7 @@ import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { InputError, UsageError } from '../errors.js';
+import { IndexError, InputError, UsageError } from '../errors.js';
 import { log, prettyAs } from '../log.js';
 import { readRecords, RejectPolicy, type OnError } from '../io/jsonl.js';
 import { inputName } from '../io/line-reader.js';
@@ -79,7 +79,16 @@ export async function resolveCorpusSource(options: CorpusOptions & { textKey: st
   const keys: CorpusKeys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
   if (options.corpus) return corpusFileSource(options.corpus, keys, policy);
   if (options.indexDir) {
-    const manifest = readDocStoreManifest(join(options.indexDir, 'docs'));
+    // A damaged doc store is an IndexError (exit 3), not "none": it must not be replaced by the input's texts
+    // unless --rebuild says so.
+    const hint = `rare-mine index bm25 --corpus CORPUS --index-dir ${options.indexDir}`;
+    let manifest;
+    try {
+      manifest = readDocStoreManifest(join(options.indexDir, 'docs'), hint);
+    } catch (error) {
+      if (!(options.rebuild && error instanceof IndexError)) throw error;
+      log().warn({ reason: error.message }, '--rebuild: replacing a damaged doc store with the input texts');
+    }
     if (manifest && !manifest.source.startsWith(INPUT_SOURCE_PREFIX)) {
       log().info({ corpus: manifest.source, docs: manifest.docCount }, 'no --corpus: using the corpus already indexed in --index-dir');
       return undefined;

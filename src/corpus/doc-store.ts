@@ -6,11 +6,11 @@
  * src/storage/container.ts. Invariant: ordinals are 0..docCount-1 in corpus order, and every index built in
  * the same index dir (bm25/, dense/) uses these ordinals.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import { ContainerReader, ContainerWriter } from '../storage/container.js';
-import { readManifest } from '../storage/manifest.js';
+import { newBuildId, readPartManifest, writePartManifest } from '../storage/manifest.js';
 import { normalizedTextHash } from '../text/normalize.js';
 import type { CorpusView } from '../mine/retriever.js';
 
@@ -25,6 +25,8 @@ export interface CorpusDoc {
 export interface DocStoreManifest {
   format: 'rare-mine-docs';
   version: number;
+  /** Identity of this build, also in the header of texts.bin, titles.bin and table.bin. */
+  buildId: string;
   docCount: number;
   /** Fingerprint of the corpus source and the keys used to read it (see corpus-source.ts). */
   corpusFingerprint: string;
@@ -58,11 +60,12 @@ export class DocStoreWriter {
   private readonly titleOffsets = new GrowableBigUint64();
   private readonly hashes = new GrowableBigUint64();
   private readonly ids: string[] = [];
+  private readonly buildId = newBuildId();
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
-    this.texts = new ContainerWriter(join(dir, 'texts.bin'), 'DTXT', DOC_STORE_VERSIONS.current);
-    this.titles = new ContainerWriter(join(dir, 'titles.bin'), 'DTTL', DOC_STORE_VERSIONS.current);
+    this.texts = new ContainerWriter(join(dir, 'texts.bin'), 'DTXT', DOC_STORE_VERSIONS.current, this.buildId);
+    this.titles = new ContainerWriter(join(dir, 'titles.bin'), 'DTTL', DOC_STORE_VERSIONS.current, this.buildId);
     this.textOffsets.push(0n);
     this.titleOffsets.push(0n);
   }
@@ -85,7 +88,7 @@ export class DocStoreWriter {
   finish(manifest: Pick<DocStoreManifest, 'corpusFingerprint' | 'source'>): DocStoreManifest {
     this.texts.finish();
     this.titles.finish();
-    const table = new ContainerWriter(join(this.dir, 'table.bin'), 'DTBL', DOC_STORE_VERSIONS.current);
+    const table = new ContainerWriter(join(this.dir, 'table.bin'), 'DTBL', DOC_STORE_VERSIONS.current, this.buildId);
     const head = Buffer.alloc(8);
     head.writeUInt32LE(this.docCount, 0);
     table.write(head);
@@ -100,19 +103,23 @@ export class DocStoreWriter {
     const full: DocStoreManifest = {
       format: 'rare-mine-docs',
       version: DOC_STORE_VERSIONS.current,
+      buildId: this.buildId,
       docCount: this.docCount,
       corpusFingerprint: manifest.corpusFingerprint,
       source: manifest.source,
       textBytes: this.texts.payloadBytes,
       createdAt: new Date().toISOString(),
     };
-    writeFileSync(join(this.dir, 'manifest.json'), JSON.stringify(full, null, 2) + '\n');
-    return full;
+    return writePartManifest(this.dir, full);
   }
 }
 
-export function readDocStoreManifest(dir: string): DocStoreManifest | undefined {
-  return readManifest<DocStoreManifest>(dir, 'rare-mine-docs');
+/**
+ * The verified manifest of the doc store at `dir`; undefined when `dir` does not exist.
+ * @throws IndexError when `dir` exists and its manifest is missing, damaged or of an older storage version
+ */
+export function readDocStoreManifest(dir: string, rebuildHint: string): DocStoreManifest | undefined {
+  return readPartManifest<DocStoreManifest>(dir, 'rare-mine-docs', rebuildHint);
 }
 
 /** Read access to a finished doc store; texts and titles are read from disk on demand. */
@@ -129,15 +136,15 @@ export class DocStore implements CorpusView {
   private idMap?: Map<string, number>;
 
   constructor(readonly dir: string, rebuildHint: string) {
-    const manifest = readDocStoreManifest(dir);
-    if (!manifest) throw new IndexError(`${dir}: no doc store manifest`, { hint: `rebuild the index: ${rebuildHint}` });
+    const manifest = readDocStoreManifest(dir, rebuildHint);
+    if (!manifest) throw new IndexError(`${dir}: no doc store`, { hint: `build the index: ${rebuildHint}` });
     if (manifest.version > DOC_STORE_VERSIONS.current || manifest.version < DOC_STORE_VERSIONS.oldestReadable) {
       throw new IndexError(`${dir}: doc store format ${manifest.version} is not readable by this rare-mine`, { hint: `rebuild: ${rebuildHint} --rebuild` });
     }
     this.manifest = manifest;
-    this.texts = new ContainerReader(join(dir, 'texts.bin'), 'DTXT', DOC_STORE_VERSIONS, rebuildHint);
-    this.titles = new ContainerReader(join(dir, 'titles.bin'), 'DTTL', DOC_STORE_VERSIONS, rebuildHint);
-    const tableReader = new ContainerReader(join(dir, 'table.bin'), 'DTBL', DOC_STORE_VERSIONS, rebuildHint);
+    this.texts = new ContainerReader(join(dir, 'texts.bin'), 'DTXT', DOC_STORE_VERSIONS, rebuildHint, manifest.buildId);
+    this.titles = new ContainerReader(join(dir, 'titles.bin'), 'DTTL', DOC_STORE_VERSIONS, rebuildHint, manifest.buildId);
+    const tableReader = new ContainerReader(join(dir, 'table.bin'), 'DTBL', DOC_STORE_VERSIONS, rebuildHint, manifest.buildId);
     const table = tableReader.readAll();
     tableReader.close();
     const n = table.readUInt32LE(0);
