@@ -229,6 +229,9 @@ export class VectorIndex {
     if (this.manifest.hnsw) this.checkFile(GRAPH_FILE);
   }
 
+  /** The graph file's identity when it was checked; a file changed since is checked again before `view`. */
+  private checkedGraph?: { ino: number; size: number; mtimeMs: number };
+
   /**
    * Open an index directory and check it against what the caller expects.
    * @throws IndexError when a file is missing, damaged, or the manifest disagrees (see index-manifest.ts)
@@ -266,6 +269,7 @@ export class VectorIndex {
     if (name === GRAPH_FILE && this.manifest.hnsw) {
       const problem = usearchFileProblem(path, { count: this.count, dims: this.dims, precision: this.manifest.precision, connectivity: this.manifest.hnsw.connectivity });
       if (problem) throw new IndexError(`${path}: ${problem}`, { hint });
+      this.checkedGraph = { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs };
     }
   }
 
@@ -274,6 +278,9 @@ export class VectorIndex {
     const params = this.manifest.hnsw;
     if (!params) throw new IndexError(`${this.dir} has no HNSW graph`, { hint: 'search it exactly, or build the graph (VectorIndex.buildGraph)' });
     if (!this.graph || this.graph.expansion !== expansion) {
+      const now = statSync(join(this.dir, GRAPH_FILE), { throwIfNoEntry: false });
+      const seen = this.checkedGraph;
+      if (!now || !seen || now.ino !== seen.ino || now.size !== seen.size || now.mtimeMs !== seen.mtimeMs) this.checkFile(GRAPH_FILE);
       const index = newGraph(this.dims, this.manifest.precision, params, expansion);
       try {
         index.view(join(this.dir, GRAPH_FILE));
