@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { HubDownloader, MAX_FILE_BYTES, maxFileBytes, repoCacheDir } from '../src/embed/hub-download.js';
+import { HubDownloader, repoCacheDir } from '../src/embed/hub-download.js';
+import { MODEL_FILE_BOUNDS, modelFileBound } from '../src/embed/model-files.js';
 import { ModelError } from '../src/errors.js';
 
 process.env.RARE_MINE_LOG_LEVEL ??= 'error';
@@ -332,8 +333,8 @@ test('endless bodies and lying sizes: the download stops at its bound, fails, an
       assert.deepEqual(written.filter((f) => f !== gitSha(FILES.get('config.json')!) && f !== gitSha(FILES.get('tokenizer.json')!)), [], `${name}: no blob nor partial left`);
       assertConfined(box);
     }
-    assert.throws(() => maxFileBytes('weights.bin'), /not a file rare-mine downloads/);
-    assert.deepEqual(MAX_FILE_BYTES.map((row) => row.suffix), ['.json', '.onnx', '.onnx_data']);
+    assert.throws(() => modelFileBound('weights.bin'), /not a model file rare-mine reads/);
+    assert.deepEqual(MODEL_FILE_BOUNDS.map((row) => row.suffix), ['.json', '.onnx', '.onnx_data']);
   } finally {
     await hub.close();
     await cdn.close();

@@ -15,7 +15,7 @@
  * 40 hex digits, blob names 40 or 64), file paths come from the fixed lists below, and every path is checked
  * to resolve inside the cache (symlinks included) before anything is written; redirects are followed by hand
  * and the token is sent only to the endpoint's own origin; a body is cut off, and the download fails, at the
- * announced size or at the file's bound (MAX_FILE_BYTES) when none is announced.
+ * announced size or at the file's bound (MODEL_FILE_BOUNDS, model-files.ts) when none is announced.
  */
 import { Progress, progressWanted } from '../cli/progress.js';
 import { createHash } from 'node:crypto';
@@ -25,6 +25,7 @@ import { ModelError } from '../errors.js';
 import { log } from '../log.js';
 import { huggingFaceEndpoint, huggingFaceHubCache } from './cache-paths.js';
 import { findOnnxFile } from './model-dir.js';
+import { MODEL_FILE_BOUNDS, modelFileBound } from './model-files.js';
 
 /** The files of a model repo rare-mine fetches. The first ONNX candidate the hub has is taken. */
 export const HUB_ONNX_CANDIDATES = ['onnx/model.onnx', 'model.onnx'] as const;
@@ -39,24 +40,6 @@ export const HUB_OPTIONAL_FILES = [
   'sentence_bert_config.json',
   'config_sentence_transformers.json',
 ] as const;
-
-/**
- * The most bytes rare-mine downloads for a file when the hub announces no size (and the most it accepts when
- * it announces more): JSON files are small; an ONNX graph cannot pass protobuf's 2 GiB; external weights
- * (`*.onnx_data`) are the model's size. A body that runs past its bound is cut off and the download fails.
- */
-export const MAX_FILE_BYTES: ReadonlyArray<{ suffix: string; bytes: number }> = [
-  { suffix: '.json', bytes: 256 * 2 ** 20 },
-  { suffix: '.onnx', bytes: 2 * 2 ** 30 },
-  { suffix: '.onnx_data', bytes: 64 * 2 ** 30 },
-];
-
-/** The bound of a repo file by its suffix (MAX_FILE_BYTES). */
-export function maxFileBytes(file: string): number {
-  const row = MAX_FILE_BYTES.find((candidate) => file.endsWith(candidate.suffix));
-  if (!row) throw new ModelError(`${file}: not a file rare-mine downloads (only ${MAX_FILE_BYTES.map((r) => `*${r.suffix}`).join(', ')})`);
-  return row.bytes;
-}
 
 /** Most redirects followed for one request. */
 const MAX_REDIRECTS = 10;
@@ -79,7 +62,7 @@ export interface HubDownloadOptions {
   retryDelayMs?: number;
   /** Draw a progress line on stderr. Default: when stderr is a terminal and RARE_MINE_NO_PROGRESS is unset. */
   progress?: boolean;
-  /** Bound of one file in bytes, below MAX_FILE_BYTES (for tests and small machines). Default: MAX_FILE_BYTES. */
+  /** Bound of one file in bytes, below MODEL_FILE_BOUNDS (for tests and small machines). Default: MODEL_FILE_BOUNDS. */
   maxFileBytes?: number;
 }
 
@@ -400,7 +383,7 @@ export class HubDownloader {
    * download fails (a ModelError, not retried).
    */
   private async transferFrom(remote: RemoteFile, file: string, partial: string, have: number): Promise<void> {
-    const bound = Math.min(maxFileBytes(file), this.options.maxFileBytes ?? Number.POSITIVE_INFINITY);
+    const bound = Math.min(modelFileBound(file), this.options.maxFileBytes ?? Number.POSITIVE_INFINITY);
     if (remote.size !== undefined && remote.size > bound) {
       throw new ModelError(`${file}: the hub announced ${remote.size} bytes, more than the ${bound} bytes rare-mine downloads for a *${extensionOf(file)} file`);
     }
@@ -460,7 +443,7 @@ export class HubDownloader {
 
 /** The bound-table suffix of a file name, for messages. */
 function extensionOf(file: string): string {
-  return MAX_FILE_BYTES.find((row) => file.endsWith(row.suffix))?.suffix.slice(1) ?? '';
+  return MODEL_FILE_BOUNDS.find((row) => file.endsWith(row.suffix))?.suffix.slice(1) ?? '';
 }
 
 /** An error's message with its network cause ("fetch failed (ECONNREFUSED)"). */
