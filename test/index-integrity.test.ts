@@ -118,16 +118,27 @@ function assertRefused(indexDir: string, args: string[], message: RegExp): void 
   assert.deepEqual(readFileSync(join(indexDir, 'docs', 'texts.bin')), texts, 'the doc store is not replaced');
 }
 
-/** A corpus file with ids (so the index dir holds a corpus index, not DataFlow input texts) and an index of it. */
-function corpusIndex(): { dir: string; indexDir: string; corpus: string } {
+const builtCorpusIndexes: Array<{ dir: string; indexDir: string; corpus: string }> = [];
+
+/**
+ * A corpus file with ids (so the index dir holds a corpus index, not DataFlow input texts) and an index of it: a
+ * fresh copy of one of two builds (`build` 0 or 1: same corpus, different build ids), built once per file.
+ */
+function corpusIndex(build = 0): { dir: string; indexDir: string; corpus: string } {
+  while (builtCorpusIndexes.length <= build) {
+    const dir = mkdtempSync(join(tmpdir(), 'rare-mine-identity-'));
+    const corpus = join(dir, 'corpus.jsonl');
+    writeFileSync(corpus, readFileSync(fixture, 'utf8').trimEnd().split('\n').map((l, i) => JSON.stringify({ _id: `d${i}`, text: JSON.parse(l).text })).join('\n') + '\n');
+    const indexDir = join(dir, 'idx');
+    const built = runCli(['index', 'bm25', '--corpus', corpus, '--index-dir', indexDir]);
+    assert.equal(built.status, 0, built.stderr);
+    assert.ok(built.logs().some((l) => l.msg === 'creating a new index dir (it did not exist)'), 'a new index dir is logged as such');
+    builtCorpusIndexes.push({ dir, indexDir, corpus });
+  }
+  const { indexDir, corpus } = builtCorpusIndexes[build];
   const dir = mkdtempSync(join(tmpdir(), 'rare-mine-identity-'));
-  const corpus = join(dir, 'corpus.jsonl');
-  writeFileSync(corpus, readFileSync(fixture, 'utf8').trimEnd().split('\n').map((l, i) => JSON.stringify({ _id: `d${i}`, text: JSON.parse(l).text })).join('\n') + '\n');
-  const indexDir = join(dir, 'idx');
-  const built = runCli(['index', 'bm25', '--corpus', corpus, '--index-dir', indexDir]);
-  assert.equal(built.status, 0, built.stderr);
-  assert.ok(built.logs().some((l) => l.msg === 'creating a new index dir (it did not exist)'), 'a new index dir is logged as such');
-  return { dir, indexDir, corpus };
+  cpSync(indexDir, join(dir, 'idx'), { recursive: true });
+  return { dir, indexDir: join(dir, 'idx'), corpus };
 }
 
 const manifestDamages: Array<[string, (path: string) => void, RegExp]> = [
@@ -140,15 +151,19 @@ const manifestDamages: Array<[string, (path: string) => void, RegExp]> = [
 ];
 
 for (const part of ['docs', 'bm25']) {
-  for (const [name, damage, message] of manifestDamages) {
-    if (part === 'docs' && name.includes('averageDocLength')) continue;
-    test(`${part}/manifest.json ${name}: DataFlow mining and --corpus mining are refused (exit 3), nothing replaced`, () => {
-      const { indexDir, corpus } = corpusIndex();
-      damage(join(indexDir, part, 'manifest.json'));
+  test(`${part}/manifest.json deleted, garbled, emptied, not an object or edited: mining is refused (exit 3), nothing replaced`, () => {
+    const { indexDir, corpus } = corpusIndex();
+    const manifestPath = join(indexDir, part, 'manifest.json');
+    const original = readFileSync(manifestPath);
+    manifestDamages.forEach(([name, damage, message], i) => {
+      if (part === 'docs' && name.includes('averageDocLength')) return;
+      writeFileSync(manifestPath, original);
+      damage(manifestPath);
       assertRefused(indexDir, [fixture], message);
-      assertRefused(indexDir, ['--corpus', corpus, fixture], message);
+      // With --corpus (the same corpus) too: a damaged part is never taken for "not built".
+      if (i === 0) assertRefused(indexDir, ['--corpus', corpus, fixture], message);
     });
-  }
+  });
 }
 
 test('--rebuild replaces a damaged index and gives the same results as a fresh one', () => {
@@ -193,8 +208,8 @@ test('an index of another corpus is never replaced without --rebuild (--corpus, 
 // ---- Item: manifests are checksummed; every file carries its build's identity; old storage versions are refused.
 
 test('a file copied in from another build of the same corpus (valid CRC) is refused: docs/texts.bin, docs/table.bin, bm25/postings.bin', () => {
-  const first = corpusIndex();
-  const second = corpusIndex();
+  const first = corpusIndex(0);
+  const second = corpusIndex(1);
   for (const file of ['docs/texts.bin', 'docs/table.bin', 'bm25/postings.bin', 'bm25/lengths.bin']) {
     const target = join(first.indexDir, file);
     const saved = readFileSync(target);
@@ -210,8 +225,8 @@ test('a file copied in from another build of the same corpus (valid CRC) is refu
 });
 
 test('a bm25/ part copied from another index dir (same corpus) is rebuilt over this doc store, and the log says why', () => {
-  const first = corpusIndex();
-  const second = corpusIndex();
+  const first = corpusIndex(0);
+  const second = corpusIndex(1);
   rmSync(join(first.indexDir, 'bm25'), { recursive: true });
   cpSync(join(second.indexDir, 'bm25'), join(first.indexDir, 'bm25'), { recursive: true });
   const run = runCli(['bm25', '--index-dir', first.indexDir, fixture]);
