@@ -124,15 +124,20 @@ test('CLI: SIGTERM while a large model file is being hashed ends the run at once
   // onnxruntime sees it.
   truncateSync(join(dir, 'onnx', 'model.onnx'), 2 * 2 ** 30 - 1);
   const child = spawn(process.execPath, [cliPath, 'dense', '--model', dir, fixture], {
-    env: { ...process.env, RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_NO_PROGRESS: '1', RARE_MINE_LOG_LEVEL: 'info', RARE_MINE_CACHE_DIR: join(root, 'large-cache') },
+    // "model resolved" (debug) is logged just before the model is read and hashed.
+    env: { ...process.env, RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_NO_PROGRESS: '1', RARE_MINE_LOG_LEVEL: 'debug', RARE_MINE_CACHE_DIR: join(root, 'large-cache') },
   });
   let stderr = '';
-  const started = await new Promise<number>((resolve) => child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-    if (stderr.includes('"model resolved"')) resolve(performance.now());
-  }));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, s) => resolve({ code, signal: s })));
+  const started = await Promise.race([
+    new Promise<number>((resolve) => child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (stderr.includes('"model resolved"')) resolve(performance.now());
+    })),
+    exited.then((how) => assert.fail(`the run ended (${JSON.stringify(how)}) before the model was loaded:\n${stderr}`)),
+  ]);
   child.kill('SIGTERM');
-  const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, s) => resolve({ code, signal: s })));
+  const ended = await exited;
   // Killed by the signal inside the loading step, or by the handler when the signal came just before it: both
   // are what the shell shows as 143.
   assert.ok(ended.signal === 'SIGTERM' || ended.code === 143, `${JSON.stringify(ended)}\n${stderr}`);
