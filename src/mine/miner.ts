@@ -72,8 +72,25 @@ export interface MinedRecord {
   positiveScores: number[];
   /** Chosen negatives in rank order (filled ones last). */
   negatives: MinedNegative[];
-  /** Candidates inside the window removed, by reason. */
+  /** Candidates inside the window removed, by reason (ranked candidates and --fill draws alike). */
   excluded: Record<ExclusionReason, number>;
+  /** Where the other candidates went (the report's funnel); absent for records not built by the Miner. */
+  funnel?: CandidateFunnel;
+}
+
+/**
+ * The candidates of one record that `excluded` does not account for. What must hold, per record:
+ * ranked + fillDrawn = outsideWindow + Σ excluded + notSelected + negatives.length.
+ */
+export interface CandidateFunnel {
+  /** Candidates the retriever ranked for the record (the final search depth; fewer when the ranking ran out). */
+  ranked: number;
+  /** Ranked candidates outside the window (rank < --min-rank, or at or past the window's end). */
+  outsideWindow: number;
+  /** Distinct documents drawn by --fill random from outside the ranking (before exclusions and filters). */
+  fillDrawn: number;
+  /** Survivors not chosen, or never reached: past the first --num-neg with --sample top, not drawn with random. */
+  notSelected: number;
 }
 
 export type ExclusionReason = 'positive' | 'query' | 'duplicate' | 'near_duplicate' | FilterName;
@@ -205,7 +222,8 @@ export class Miner {
 
     // Steps 2-3: window and exclusions.
     let window: MinedNegative[] = [];
-    for (let rank = minRank; rank < Math.min(limit, ranked.length); rank++) {
+    const windowEndRank = Math.min(limit, ranked.length);
+    for (let rank = minRank; rank < windowEndRank; rank++) {
       const { docOrdinal, score } = ranked[rank];
       const hash = corpus.normalizedTextHash(docOrdinal);
       if (positiveOrdinals.has(docOrdinal) || parsed.excludedHashes.has(hash)) excluded.positive++;
@@ -218,7 +236,8 @@ export class Miner {
       window = window.map((c, i) => ({ ...c, score: scores[i] }));
     }
     const reference = positiveScores.length > 0 ? Math.min(...positiveScores) : undefined;
-    const kept = this.survivors(parsed, window, reference, excluded, sample === 'top' ? numNeg : Number.POSITIVE_INFINITY, []);
+    const examined = { count: 0 };
+    const kept = this.survivors(parsed, window, reference, excluded, sample === 'top' ? numNeg : Number.POSITIVE_INFINITY, [], examined);
     let negatives = kept;
     if (sample === 'random' && kept.length > numNeg) {
       const random = seededRandom(seed, parsed.record.lineNumber);
@@ -237,11 +256,28 @@ export class Miner {
       positiveScores,
       negatives,
       excluded,
+      funnel: {
+        ranked: ranked.length,
+        outsideWindow: ranked.length - Math.max(0, windowEndRank - minRank),
+        fillDrawn: 0,
+        notSelected: window.length - examined.count + kept.length - negatives.length,
+      },
     };
   }
 
-  /** Steps 5-6 over `candidates` in order, keeping at most `want`, after those already `kept`. */
-  private survivors(parsed: ParsedRecord, candidates: MinedNegative[], reference: number | undefined, excluded: Record<ExclusionReason, number>, want: number, kept: MinedNegative[]): MinedNegative[] {
+  /**
+   * Steps 5-6 over `candidates` in order, keeping at most `want`, after those already `kept`; `examined.count` is how
+   * many candidates it looked at before it had enough (the rest were never reached).
+   */
+  private survivors(
+    parsed: ParsedRecord,
+    candidates: MinedNegative[],
+    reference: number | undefined,
+    excluded: Record<ExclusionReason, number>,
+    want: number,
+    kept: MinedNegative[],
+    examined: { count: number },
+  ): MinedNegative[] {
     const corpus = this.retriever.corpus;
     const out: MinedNegative[] = [];
     const keptHashes = new Set<bigint>(kept.map((c) => corpus.normalizedTextHash(c.docOrdinal)));
@@ -254,6 +290,7 @@ export class Miner {
     }
     for (const candidate of candidates) {
       if (out.length >= want) break;
+      examined.count++;
       const filter = rejectingFilter(candidate.score, reference, this.options);
       if (filter) {
         excluded[filter]++;
@@ -293,7 +330,14 @@ export class Miner {
       if (inRanking.has(docOrdinal) || seen.has(docOrdinal)) continue;
       seen.add(docOrdinal);
       const hash = corpus.normalizedTextHash(docOrdinal);
-      if (positiveOrdinals.has(docOrdinal) || parsed.excludedHashes.has(hash) || hash === parsed.queryHash) continue;
+      if (positiveOrdinals.has(docOrdinal) || parsed.excludedHashes.has(hash)) {
+        mined.excluded.positive++;
+        continue;
+      }
+      if (hash === parsed.queryHash) {
+        mined.excluded.query++;
+        continue;
+      }
       draws.push({ docOrdinal, score: 0, rank: -1, filled: true });
     }
     let candidates = draws;
@@ -302,8 +346,13 @@ export class Miner {
       candidates = candidates.map((c, i) => ({ ...c, score: scores[i] }));
     }
     const reference = positiveScores.length > 0 ? Math.min(...positiveScores) : undefined;
-    const extra = this.survivors(parsed, candidates, reference, mined.excluded, need, mined.negatives);
+    const examined = { count: 0 };
+    const extra = this.survivors(parsed, candidates, reference, mined.excluded, need, mined.negatives, examined);
     mined.negatives.push(...extra);
+    if (mined.funnel) {
+      mined.funnel.fillDrawn = seen.size;
+      mined.funnel.notSelected += candidates.length - examined.count;
+    }
   }
 
   private count(mined: MinedRecord): void {
