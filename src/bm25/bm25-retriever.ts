@@ -2,7 +2,7 @@
  * The BM25 engine behind the Retriever interface: an inverted index plus the doc store it was built over.
  */
 import type { DocStore } from '../corpus/doc-store.js';
-import type { Candidate, Retriever } from '../mine/retriever.js';
+import type { Candidate, Retriever, RetrieverDescription } from '../mine/retriever.js';
 import type { Bm25Index } from './index-reader.js';
 
 export class Bm25Retriever implements Retriever {
@@ -29,6 +29,11 @@ export class Bm25Retriever implements Retriever {
       }
       return this.index.scoreText(query, text);
     });
+  }
+
+  describe(): RetrieverDescription {
+    const m = this.index.manifest;
+    return { analyzer: m.analyzer, k1: m.k1, b: m.b, variant: m.variant, terms: m.termCount, corpus_fingerprint: m.corpusFingerprint, index_created_at: m.createdAt };
   }
 
   close(): void {

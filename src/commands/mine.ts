@@ -17,7 +17,8 @@ import { Miner, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
 import type { Retriever } from '../mine/retriever.js';
 import { RecordFormatter, type FormatOptions } from '../formats/formats.js';
 import type { IfKeyExists } from '../formats/record.js';
-import { MiningStatistics } from '../mine/statistics.js';
+import { MiningStatistics, type StatisticsReport } from '../mine/statistics.js';
+import { rareMineVersion, scalarOptions, type RunInfo } from '../mine/run-info.js';
 import { CrossEncoder } from '../rescore/cross-encoder.js';
 import { corpusFileSource, corpusFromInput, fingerprintFile, type CorpusKeys } from '../corpus/corpus-source.js';
 import { readDocStoreManifest } from '../corpus/doc-store.js';
@@ -91,6 +92,7 @@ export type RetrieverFactory = (source: CorpusSource | undefined) => Promise<Ret
 /** Run a mining command end to end. */
 export async function runMine(inputPath: string | undefined, options: MineCommandOptions, openRetriever: RetrieverFactory): Promise<void> {
   const started = Date.now();
+  const startedAt = new Date(started).toISOString();
   const times: Record<string, number> = {};
   const displayName = inputName(inputPath);
   const fromStdin = inputPath === undefined || inputPath === '-';
@@ -162,6 +164,7 @@ export async function runMine(inputPath: string | undefined, options: MineComman
     await rescorer?.close();
     throw error;
   }
+  const corpusSource = source?.description ?? readDocStoreManifest(join(options.indexDir ?? '', 'docs'))?.source ?? 'the corpus in --index-dir';
   times.index_seconds = (Date.now() - started) / 1000;
 
   const miner = new Miner(retriever, { ...options, onUnknownPositiveId: options.onError === 'skip' ? 'warn' : 'fail' }, displayName, rescorer);
@@ -274,7 +277,22 @@ export async function runMine(inputPath: string | undefined, options: MineComman
     process.stderr.write(statistics.toTable());
     if (resumed) process.stderr.write(`(this table covers the ${(written - resumed.recordsOut).toLocaleString('en-US')} records mined in this run, not the ${resumed.recordsOut.toLocaleString('en-US')} resumed)\n`);
   }
-  if (options.statsJson) writeStatsAfterOutput(options.statsJson, statistics, options.output, written);
+  if (options.statsJson) {
+    const run: RunInfo = {
+      command: process.argv.slice(2),
+      version: rareMineVersion(),
+      started_at: startedAt,
+      retriever: retriever.name,
+      retriever_settings: retriever.describe(),
+      input: displayName,
+      output: options.output ?? null,
+      corpus: { source: corpusSource, documents: retriever.corpus.docCount },
+      index_dir: options.indexDir ?? null,
+      options: scalarOptions(options),
+      timings: { ...Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Number(v.toFixed(3))])), total_seconds: Number(((Date.now() - started) / 1000).toFixed(3)) },
+    };
+    writeStatsAfterOutput(options.statsJson, { ...statistics.toJSON(), run }, options.output, written);
+  }
   for (const message of formatter.warnings()) log().warn(message);
   const summary = {
     records_in: written + policy.rejected,
@@ -336,9 +354,9 @@ function checkPathsBeforeWork(inputPath: string | undefined, options: MineComman
  * --stats-json is written after the output was committed: a failure here must say that the output is complete,
  * so a finished run is not mistaken for a lost one (exit 1 all the same: something asked for was not written).
  */
-function writeStatsAfterOutput(path: string, statistics: MiningStatistics, output: string | undefined, written: number): void {
+function writeStatsAfterOutput(path: string, report: StatisticsReport & { run: RunInfo }, output: string | undefined, written: number): void {
   try {
-    writeFileSync(path, JSON.stringify(statistics.toJSON(), null, 2) + '\n');
+    writeFileSync(path, JSON.stringify(report, null, 2) + '\n');
   } catch (error) {
     const fileError = fileErrorFrom(error, path);
     if (!fileError) throw error;

@@ -9,7 +9,7 @@
  * For a document beyond the list this is the rank just past it — an upper bound on its RRF contribution, which
  * makes the ratio filters conservative (they may remove more candidates, never fewer).
  */
-import type { Candidate, CorpusView, Retriever } from '../mine/retriever.js';
+import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../mine/retriever.js';
 import { TopK } from '../bm25/top-k.js';
 
 export interface HybridOptions {
@@ -89,6 +89,12 @@ export class HybridRetriever implements Retriever {
 
   async scoreTexts(query: string, texts: readonly string[]): Promise<number[]> {
     return this.fusedScores(query, (engine) => engine.scoreTexts(query, texts), texts.length);
+  }
+
+  /** Each engine's description, its keys prefixed by the engine's name, and the fusion settings. */
+  describe(): RetrieverDescription {
+    const parts = this.engines.flatMap((engine) => Object.entries(engine.describe()).map(([key, value]) => [`${engine.name}.${key}`, value] as const));
+    return { rrf_k: this.options.rrfK, rrf_weights: this.weights.join(','), fusion_depth: this.options.fusionDepth, ...Object.fromEntries(parts) };
   }
 
   async close(): Promise<void> {

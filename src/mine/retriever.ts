@@ -39,5 +39,13 @@ export interface Retriever {
    * text that is not in the corpus still gets a score, for positive-aware false-negative filters).
    */
   scoreTexts(query: string, texts: readonly string[]): Promise<number[]>;
+  /**
+   * What identifies the engine's results beyond the corpus: analyzer and BM25 parameters, model name and
+   * fingerprint, precision, fusion weights. Recorded in the run section of --stats-json (and the report).
+   */
+  describe(): RetrieverDescription;
   close(): Promise<void> | void;
 }
+
+/** Flat name → value pairs (JSON scalars), for run records. */
+export type RetrieverDescription = Readonly<Record<string, string | number>>;
