@@ -70,17 +70,23 @@ export class QuantileReservoir {
     }
   }
 
+  /** The values held, sorted ascending (every value added while `exact`; else the uniform sample). */
+  sortedSample(): Float64Array {
+    if (!this.sorted) this.sorted = this.values.slice(0, this.size).sort();
+    return this.sorted;
+  }
+
   /**
    * The q-quantile (0 ≤ q ≤ 1) of the sample by linear interpolation between order statistics (Hyndman & Fan type 7,
    * the default of numpy, torch.quantile and R); undefined when empty.
    */
   quantile(q: number): number | undefined {
     if (this.size === 0) return undefined;
-    if (!this.sorted) this.sorted = this.values.slice(0, this.size).sort();
+    const sorted = this.sortedSample();
     const h = (this.size - 1) * Math.min(1, Math.max(0, q));
     const lo = Math.floor(h);
     const hi = Math.min(lo + 1, this.size - 1);
-    return this.sorted[lo] + (h - lo) * (this.sorted[hi] - this.sorted[lo]);
+    return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
   }
 }
 
