@@ -31,6 +31,8 @@ export interface ReportOptions extends OutputReadOptions {
   queriesKey?: string;
   questionKey: string;
   textKey: string;
+  /** record layout: the field holding positive ids (default: the run's --positive-ids-key, from --stats-json). */
+  positiveIdsKey?: string;
   numNeg?: number;
   seed: number;
   reviewRows: number;
@@ -70,9 +72,11 @@ export async function buildReport(path: string | undefined, options: ReportOptio
   const runNumNeg = runStats?.run?.options.numNeg;
   const numNeg = options.numNeg ?? (typeof runNumNeg === 'number' ? runNumNeg : undefined);
   const qrels = options.qrels ? { judgments: await readQrels(options.qrels), queriesKey: options.queriesKey ?? DEFAULT_QUERIES_KEY, file: options.qrels } : undefined;
+  const runIdsKey = runStats?.run?.options.positiveIdsKey;
   const collector = new ReportCollector({
     questionKey: options.questionKey,
     textKey: options.textKey,
+    positiveIdsKey: options.positiveIdsKey ?? (typeof runIdsKey === 'string' ? runIdsKey : undefined),
     numNeg,
     seed: options.seed,
     reviewRows: options.reviewRows,
@@ -142,6 +146,7 @@ export function register(program: Command): void {
     .option('--output-key <key>', 'record layout: the field holding the negatives (the --output-key it was mined with)', 'hard_negatives')
     .option('--question-key <key>', 'record layout: the field holding the query text (the --question-key it was mined with)', 'question')
     .option('--text-key <key>', 'record layout: the field holding the positive text(s) (the --text-key it was mined with)', 'text')
+    .option('--positive-ids-key <key>', "record layout: the field holding positive corpus ids, to name a positive given by id (default: the run's, from --stats-json)")
     .option('--num-neg <n>', "the --num-neg it was mined with, to count short records (default: the run's, from --stats-json; else the most negatives any record has)", integer('--num-neg', 0))
     .option('--seed <n>', 'seed of the record sample (same seed, same report)', integer('--seed', 0), 42)
     .option('--review-rows <n>', 'rows in the likeliest-false-negatives table (1..1000)', boundedInteger('--review-rows', 1, 1000), 30)

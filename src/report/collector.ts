@@ -22,6 +22,8 @@ export interface CollectorSettings {
   /** record layout: the query and positive-text fields (the mining run's --question-key and --text-key). */
   questionKey: string;
   textKey: string;
+  /** record layout: the field holding positive corpus ids (the run's --positive-ids-key), to name them. */
+  positiveIdsKey?: string;
   /** --num-neg, for short records (default: the most negatives any record has, as `rare-mine stats`). */
   numNeg?: number;
   /** Seed of the record sample. */
@@ -44,8 +46,10 @@ export interface ShownText {
 export interface ReviewRow {
   line: number;
   query: ShownText;
-  /** The record's lowest-scoring positive (the filters' reference); undefined when it was given by id only. */
+  /** The record's lowest-scoring positive (the filters' reference); undefined when it was given by id. */
   positive?: ShownText;
+  /** Its corpus id when it was given by id (and --positive-ids-key is known). */
+  positiveId?: string;
   positiveScore: number;
   negative: ShownText;
   negativeScore: number;
@@ -184,14 +188,16 @@ export class ReportCollector {
     return relevant;
   }
 
-  private texts(line: OutputLine): { query: string; positives: unknown[]; negatives: unknown[]; ids: unknown[] } {
+  private texts(line: OutputLine): { query: string; positives: unknown[]; positiveIds: unknown[]; negatives: unknown[]; ids: unknown[] } {
     const value = line.record.value;
     const query = line.layout === 'flag' ? value[FLAG_FIELDS.query] : value[this.settings.questionKey];
     const positivesValue = line.layout === 'flag' ? value[FLAG_FIELDS.positives] : value[this.settings.textKey];
     const positives = Array.isArray(positivesValue) ? positivesValue : positivesValue === undefined || positivesValue === null ? [] : [positivesValue];
     const negatives = value[line.fields.negatives] as unknown[];
     const ids = Array.isArray(value[line.fields.negativeIds]) ? (value[line.fields.negativeIds] as unknown[]) : [];
-    return { query: query === undefined ? '' : textOf(query), positives, negatives, ids };
+    const idsValue = line.layout === 'record' && this.settings.positiveIdsKey ? value[this.settings.positiveIdsKey] : undefined;
+    const positiveIds = Array.isArray(idsValue) ? idsValue : idsValue === undefined || idsValue === null ? [] : [idsValue];
+    return { query: query === undefined ? '' : textOf(query), positives, positiveIds, negatives, ids };
   }
 
   /** Keep the reviewRows negatives with the smallest positive − negative difference (ties: earlier line first). */
@@ -212,6 +218,7 @@ export class ReportCollector {
         line: line.record.lineNumber,
         query: shown(texts.query),
         positive: lowest < texts.positives.length ? shown(textOf(texts.positives[lowest])) : undefined,
+        positiveId: lowest >= texts.positives.length && texts.positiveIds[lowest - texts.positives.length] !== undefined ? textOf(texts.positiveIds[lowest - texts.positives.length]) : undefined,
         positiveScore: positiveScores[lowest],
         negative: shown(textOf(texts.negatives[i])),
         negativeScore,

@@ -38,11 +38,11 @@ h1{font-size:24px;margin:6px 0 4px}h2{font-size:19px;margin:30px 0 8px;padding-t
 .lead{color:#46505c;margin:0 0 10px}nav a{margin-right:14px;color:#2458a6;text-decoration:none}
 table{border-collapse:collapse;margin:6px 0 10px}th,td{border:1px solid #d5dbe2;padding:4px 8px;vertical-align:top;text-align:left}
 th{background:#f2f5f8;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-table.review td{font-size:13px}table.review td.text{min-width:220px;max-width:360px}
+table.review td{font-size:13px}table.review td.text{min-width:200px;max-width:320px}
 .missing{background:#fff6e0;border-left:4px solid #e0a800;padding:6px 10px;margin:8px 0}
 .note{background:#eef4fb;border-left:4px solid #5b8fd6;padding:6px 10px;margin:8px 0}
 .cut{color:#7a8591}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;word-break:break-all}
-.plots{display:flex;flex-wrap:wrap;gap:12px}.plots figure{flex:1 1 340px;max-width:580px}figure{margin:6px 0;border:1px solid #e3e7ec;padding:6px;max-width:700px}figcaption{font-size:13px;color:#46505c}
+.plots{display:flex;flex-wrap:wrap;gap:12px}.plots figure{flex:1 1 440px;max-width:570px}figure{margin:6px 0;border:1px solid #e3e7ec;padding:6px;max-width:700px}figcaption{font-size:13px;color:#46505c}
 svg.plot{width:100%;height:auto;font:11px system-ui,sans-serif;fill:#46505c}svg .grid{stroke:#e8ecf0}svg .axis{stroke:#6d7784}
 svg .bar{fill:#4a7fc1}svg .bar-pos{fill:#3f9a63}svg .bar-neg{fill:#c2614a}svg .bar-diff{fill:#8a62b8}svg .bar-highlight{fill:#d9453b}
 svg .marker{stroke:#d9453b;stroke-dasharray:4 3}svg .marker-text{fill:#d9453b}svg .axis-title{font-size:12px;fill:#1d232b}
@@ -52,9 +52,15 @@ svg .marker{stroke:#d9453b;stroke-dasharray:4 3}svg .marker-text{fill:#d9453b}sv
 .tag{display:inline-block;font-size:12px;color:#46505c;background:#f2f5f8;border-radius:3px;padding:0 5px;margin-right:4px}
 `;
 
-function text(shown: ShownText | undefined): string {
+/** Review-table cells are cut shorter than the sample's texts, so a row stays readable beside its neighbours. */
+const REVIEW_CELL_CHARS = 300;
+
+/** A text as HTML, cut further to `limit` characters when given. */
+function text(shown: ShownText | undefined, limit?: number): string {
   if (!shown) return '<span class="cut">(given by id: its text is not in the output)</span>';
-  return esc(shown.text) + (shown.cut ? '<span class="cut"> … (cut)</span>' : '');
+  const cut = limit !== undefined && shown.text.length > limit;
+  const body = cut ? shown.text.slice(0, /[\ud800-\udbff]/.test(shown.text[limit - 1]) ? limit - 1 : limit) : shown.text;
+  return esc(body) + (cut || shown.cut ? '<span class="cut"> … (cut)</span>' : '');
 }
 
 function missing(message: string): string {
@@ -187,7 +193,7 @@ function funnelSection(input: ReportInput, report: StatisticsReport): string {
     out.push(
       table(
         ['step', 'removed', 'left', 'of the candidates', ''],
-        stages.map((s, i) => [esc(s.label), i === 0 ? '' : `−${count(s.removed)}`, count(s.left), percent(s.left, total), `<span class="fbar" style="width:${total === 0 ? 0 : Math.max(1, Math.round((240 * s.left) / total))}px"></span>`]),
+        stages.map((s, i) => [esc(s.label), i === 0 ? '' : s.removed === 0 ? '0' : `−${count(s.removed)}`, count(s.left), percent(s.left, total), `<span class="fbar" style="width:${total === 0 ? 0 : Math.max(1, Math.round((240 * s.left) / total))}px"></span>`]),
         { numeric: [1, 2, 3] },
       ),
     );
@@ -204,7 +210,7 @@ function funnelSection(input: ReportInput, report: StatisticsReport): string {
   const sr = report.short_records;
   const asked = sr.asked === null ? '' : `${sr.asked} ${sr.asked_inferred ? '(the most any record has; pass --num-neg to say what was asked)' : 'asked'}`;
   out.push('<h3>Records short of negatives</h3>');
-  if (sr.count === 0) out.push(`<p>None: every record has ${asked || 'its'} negatives.</p>`);
+  if (sr.count === 0) out.push(`<p>None: every record has ${sr.asked === null ? 'its' : `the ${sr.asked}`} negatives${sr.asked_inferred ? ' (the most any record has)' : ' asked'}.</p>`);
   else {
     const loosen = run?.short_records?.loosen && run.short_records.loosen.length > 0 ? run.short_records.loosen : sr.loosen;
     out.push(`<p>${count(sr.count)} of ${count(report.records)} records (${percent(sr.count, report.records)}) have fewer than ${asked} negatives. To find more: ${esc(loosen.join('; '))}.</p>`);
@@ -213,7 +219,7 @@ function funnelSection(input: ReportInput, report: StatisticsReport): string {
     if (cuts.length > 0) out.push(table(['removed candidates in', 'short records'], cuts.map(([reason, n]) => [esc(EXCLUSIONS[reason]?.removed ?? reason), count(n)]), { numeric: [1] }));
   }
   const byCount = Object.entries(report.records_by_negative_count);
-  if (byCount.length > 0) {
+  if (byCount.length > 1) {
     out.push(`<figure>${barChartSvg({ bars: byCount.map(([k, v]) => ({ label: k, value: v, title: `${k} negatives: ${count(v)} records` })), xLabel: 'negatives in the record', yLabel: 'records', label: 'records by number of negatives' })}<figcaption>Records by the number of negatives they got.</figcaption></figure>`);
   }
   out.push('</section>');
@@ -256,14 +262,14 @@ function reviewSection(input: ReportInput): string {
   if (review.length === 0) {
     out.push(missing('Not shown: ranking negatives by how close they score to their positive needs positive and negative scores (mine with <code>--with-scores</code>).'));
   } else {
-    out.push(`<p class="lead">The ${count(review.length)} negatives (of ${count(reviewCandidates)}) with the smallest difference lowest positive score − negative score: those scoring closest to, or above, their positive are the likeliest to be unlabelled positives. Texts are cut at 600 characters.</p>`);
+    out.push(`<p class="lead">The ${count(review.length)} negatives (of ${count(reviewCandidates)}) with the smallest difference lowest positive score − negative score: those scoring closest to, or above, their positive are the likeliest to be unlabelled positives. Texts are cut at ${REVIEW_CELL_CHARS} characters here, at 600 in the sample below.</p>`);
     const head = ['#', 'line', 'query', 'positive', 'negative', 'pos.', 'neg.', 'diff.', 'rank', ...(falseNegatives ? ['qrels'] : [])];
     const rows = review.map((r, i) => [
       String(i + 1),
       String(r.line),
-      text(r.query),
-      text(r.positive),
-      text(r.negative) + (r.id === undefined ? '' : ` <span class="tag">${esc(r.id)}</span>`),
+      text(r.query, REVIEW_CELL_CHARS),
+      r.positive || r.positiveId === undefined ? text(r.positive, REVIEW_CELL_CHARS) : `<span class="cut">given by id:</span> <span class="tag">${esc(r.positiveId)}</span>`,
+      text(r.negative, REVIEW_CELL_CHARS) + (r.id === undefined ? '' : ` <span class="tag">${esc(r.id)}</span>`),
       score(r.positiveScore),
       score(r.negativeScore),
       score(r.difference),

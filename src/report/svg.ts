@@ -44,60 +44,72 @@ export interface Bar {
   title?: string;
 }
 
-const WIDTH = 640;
-const HEIGHT = 250;
-const MARGIN = { left: 64, right: 16, top: 14, bottom: 46 };
-const PLOT_W = WIDTH - MARGIN.left - MARGIN.right;
-const PLOT_H = HEIGHT - MARGIN.top - MARGIN.bottom;
+/** Bar charts: wide; histograms: two fit side by side in the report's width. */
+const BAR_CHART = { width: 640, height: 250 };
+const HISTOGRAM = { width: 480, height: 250 };
+const MARGIN = { left: 64, right: 16, top: 24, bottom: 46 };
 
-function open(label: string): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="${escapeXml(label)}" class="plot">`;
+/** A plot's size and its drawing area. */
+interface Layout {
+  width: number;
+  height: number;
+  plotW: number;
+  plotH: number;
+}
+
+function layout(size: { width: number; height: number }): Layout {
+  return { ...size, plotW: size.width - MARGIN.left - MARGIN.right, plotH: size.height - MARGIN.top - MARGIN.bottom };
+}
+
+function open(label: string, l: Layout): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${l.width} ${l.height}" width="${l.width}" height="${l.height}" role="img" aria-label="${escapeXml(label)}" class="plot">`;
 }
 
 /** The y axis (0..max, gridlines) and the axis titles. */
-function frame(maxValue: number, xLabel: string, yLabel: string): string {
+function frame(l: Layout, maxValue: number, xLabel: string, yLabel: string): string {
   const parts: string[] = [];
   const top = maxValue > 0 ? maxValue : 1;
   for (const tick of niceTicks(0, top, 4)) {
-    const y = MARGIN.top + PLOT_H - (tick / top) * PLOT_H;
-    parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + PLOT_W}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" class="grid"/>`);
+    const y = MARGIN.top + l.plotH - (tick / top) * l.plotH;
+    parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + l.plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" class="grid"/>`);
     parts.push(`<text x="${MARGIN.left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${escapeXml(formatNumber(tick))}</text>`);
   }
-  parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + PLOT_W}" y1="${MARGIN.top + PLOT_H}" y2="${MARGIN.top + PLOT_H}" class="axis"/>`);
-  parts.push(`<text x="${MARGIN.left + PLOT_W / 2}" y="${HEIGHT - 6}" text-anchor="middle" class="axis-title">${escapeXml(xLabel)}</text>`);
-  parts.push(`<text x="14" y="${MARGIN.top + PLOT_H / 2}" text-anchor="middle" transform="rotate(-90 14 ${MARGIN.top + PLOT_H / 2})" class="axis-title">${escapeXml(yLabel)}</text>`);
+  parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + l.plotW}" y1="${MARGIN.top + l.plotH}" y2="${MARGIN.top + l.plotH}" class="axis"/>`);
+  parts.push(`<text x="${MARGIN.left + l.plotW / 2}" y="${l.height - 6}" text-anchor="middle" class="axis-title">${escapeXml(xLabel)}</text>`);
+  parts.push(`<text x="14" y="${MARGIN.top + l.plotH / 2}" text-anchor="middle" transform="rotate(-90 14 ${MARGIN.top + l.plotH / 2})" class="axis-title">${escapeXml(yLabel)}</text>`);
   return parts.join('');
 }
 
 /** A histogram over a numeric x axis; `marker` draws a labelled vertical line (e.g. at difference 0). */
 export function histogramSvg(options: { bins: readonly HistogramBin[]; xLabel: string; yLabel: string; label: string; marker?: { at: number; text: string }; barClass?: string }): string {
   const { bins } = options;
+  const l = layout(HISTOGRAM);
   const lo = bins[0].from;
   const hi = bins[bins.length - 1].to;
   const span = hi > lo ? hi - lo : 1;
-  const x = (v: number) => MARGIN.left + ((v - lo) / span) * PLOT_W;
+  const x = (v: number) => MARGIN.left + ((v - lo) / span) * l.plotW;
   const maxCount = Math.max(...bins.map((b) => b.count));
-  const parts = [open(options.label), frame(maxCount, options.xLabel, options.yLabel)];
+  const parts = [open(options.label, l), frame(l, maxCount, options.xLabel, options.yLabel)];
   for (const bin of bins) {
     if (bin.count <= 0) continue;
-    const h = maxCount > 0 ? (bin.count / maxCount) * PLOT_H : 0;
-    const left = hi > lo ? x(bin.from) : MARGIN.left + PLOT_W / 2 - 4;
+    const h = maxCount > 0 ? (bin.count / maxCount) * l.plotH : 0;
+    const left = hi > lo ? x(bin.from) : MARGIN.left + l.plotW / 2 - 4;
     const width = hi > lo ? Math.max(1, x(bin.to) - x(bin.from) - 1) : 8;
     const tip = `${formatNumber(bin.from)} to ${formatNumber(bin.to)}: ${formatNumber(Math.round(bin.count * 10) / 10)}`;
     parts.push(
-      `<rect x="${left.toFixed(1)}" y="${(MARGIN.top + PLOT_H - h).toFixed(1)}" width="${width.toFixed(1)}" height="${h.toFixed(1)}" class="${options.barClass ?? 'bar'}"><title>${escapeXml(tip)}</title></rect>`,
+      `<rect x="${left.toFixed(1)}" y="${(MARGIN.top + l.plotH - h).toFixed(1)}" width="${width.toFixed(1)}" height="${h.toFixed(1)}" class="${options.barClass ?? 'bar'}"><title>${escapeXml(tip)}</title></rect>`,
     );
   }
   for (const tick of hi > lo ? niceTicks(lo, hi, 6) : [lo]) {
-    const at = hi > lo ? x(tick) : MARGIN.left + PLOT_W / 2;
-    parts.push(`<line x1="${at.toFixed(1)}" x2="${at.toFixed(1)}" y1="${MARGIN.top + PLOT_H}" y2="${MARGIN.top + PLOT_H + 4}" class="axis"/>`);
-    parts.push(`<text x="${at.toFixed(1)}" y="${MARGIN.top + PLOT_H + 16}" text-anchor="middle">${escapeXml(formatNumber(tick))}</text>`);
+    const at = hi > lo ? x(tick) : MARGIN.left + l.plotW / 2;
+    parts.push(`<line x1="${at.toFixed(1)}" x2="${at.toFixed(1)}" y1="${MARGIN.top + l.plotH}" y2="${MARGIN.top + l.plotH + 4}" class="axis"/>`);
+    parts.push(`<text x="${at.toFixed(1)}" y="${MARGIN.top + l.plotH + 16}" text-anchor="middle">${escapeXml(formatNumber(tick))}</text>`);
   }
   const marker = options.marker;
   if (marker && hi > lo && marker.at >= lo && marker.at <= hi) {
     const at = x(marker.at).toFixed(1);
-    parts.push(`<line x1="${at}" x2="${at}" y1="${MARGIN.top}" y2="${MARGIN.top + PLOT_H}" class="marker"/>`);
-    parts.push(`<text x="${(Number(at) + 4).toFixed(1)}" y="${MARGIN.top + 10}" class="marker-text">${escapeXml(marker.text)}</text>`);
+    parts.push(`<line x1="${at}" x2="${at}" y1="${MARGIN.top}" y2="${MARGIN.top + l.plotH}" class="marker"/>`);
+    parts.push(`<text x="${at}" y="${MARGIN.top - 8}" text-anchor="middle" class="marker-text">${escapeXml(marker.text)}</text>`);
   }
   parts.push('</svg>');
   return parts.join('');
@@ -106,26 +118,27 @@ export function histogramSvg(options: { bins: readonly HistogramBin[]; xLabel: s
 /** A vertical bar chart over named buckets (ranks, negatives per record); bars may carry a highlighted part. */
 export function barChartSvg(options: { bars: readonly Bar[]; xLabel: string; yLabel: string; label: string; highlight?: readonly number[]; highlightTitle?: string }): string {
   const { bars } = options;
+  const l = layout(BAR_CHART);
   const maxValue = Math.max(0, ...bars.map((b) => b.value));
-  const parts = [open(options.label), frame(maxValue, options.xLabel, options.yLabel)];
-  const slot = PLOT_W / Math.max(1, bars.length);
+  const parts = [open(options.label, l), frame(l, maxValue, options.xLabel, options.yLabel)];
+  const slot = l.plotW / Math.max(1, bars.length);
   const width = Math.max(2, slot * 0.78);
   const fontSize = slot < 34 ? 9 : 11;
   bars.forEach((bar, i) => {
-    const h = maxValue > 0 ? (bar.value / maxValue) * PLOT_H : 0;
+    const h = maxValue > 0 ? (bar.value / maxValue) * l.plotH : 0;
     const left = MARGIN.left + i * slot + (slot - width) / 2;
     parts.push(
-      `<rect x="${left.toFixed(1)}" y="${(MARGIN.top + PLOT_H - h).toFixed(1)}" width="${width.toFixed(1)}" height="${h.toFixed(1)}" class="bar"><title>${escapeXml(bar.title ?? `${bar.label}: ${formatNumber(bar.value)}`)}</title></rect>`,
+      `<rect x="${left.toFixed(1)}" y="${(MARGIN.top + l.plotH - h).toFixed(1)}" width="${width.toFixed(1)}" height="${h.toFixed(1)}" class="bar"><title>${escapeXml(bar.title ?? `${bar.label}: ${formatNumber(bar.value)}`)}</title></rect>`,
     );
     const part = options.highlight?.[i];
     if (part !== undefined && part > 0 && maxValue > 0) {
-      const hh = (part / maxValue) * PLOT_H;
+      const hh = (part / maxValue) * l.plotH;
       parts.push(
-        `<rect x="${left.toFixed(1)}" y="${(MARGIN.top + PLOT_H - hh).toFixed(1)}" width="${width.toFixed(1)}" height="${hh.toFixed(1)}" class="bar-highlight"><title>${escapeXml(`${bar.label}: ${formatNumber(part)} ${options.highlightTitle ?? ''}`.trim())}</title></rect>`,
+        `<rect x="${left.toFixed(1)}" y="${(MARGIN.top + l.plotH - hh).toFixed(1)}" width="${width.toFixed(1)}" height="${hh.toFixed(1)}" class="bar-highlight"><title>${escapeXml(`${bar.label}: ${formatNumber(part)} ${options.highlightTitle ?? ''}`.trim())}</title></rect>`,
       );
     }
     const cx = (left + width / 2).toFixed(1);
-    parts.push(`<text x="${cx}" y="${MARGIN.top + PLOT_H + 14}" text-anchor="middle" font-size="${fontSize}">${escapeXml(bar.label)}</text>`);
+    parts.push(`<text x="${cx}" y="${MARGIN.top + l.plotH + 14}" text-anchor="middle" font-size="${fontSize}">${escapeXml(bar.label)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
