@@ -321,7 +321,9 @@ export function renderReport(input: ReportInput): string {
     has(input.data.falseNegatives !== null, 'qrels') +
     '</p>';
   const notes = input.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('');
-  const json = JSON.stringify({ statistics: report, run: input.runStats?.report.run ?? null, false_negatives: input.data.falseNegatives }).replace(/</g, '\\u003c').replace(/&/g, '\\u0026');
+  const run = input.runStats?.report;
+  const funnel = run?.funnel && run.removed ? funnelStages({ funnel: run.funnel, removed: run.removed }) : null;
+  const json = JSON.stringify({ statistics: report, run: run?.run ?? null, funnel, false_negatives: input.data.falseNegatives }).replace(/</g, '\\u003c').replace(/&/g, '\\u0026');
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8"/><meta name="viewport" content="width=device-width, initial-scale=1"/>',
