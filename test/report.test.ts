@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { checkWellFormed, tableRows } from './helpers/html-check.js';
-import { repoRoot } from './helpers/shared-data.js';
+import { cliPath, repoRoot } from './helpers/shared-data.js';
+import { spawnSync } from 'node:child_process';
 import { ReportCollector } from '../src/report/collector.js';
 import { renderReport } from '../src/report/html.js';
 import { readOutputLines, summarizeOutput } from '../src/commands/stats.js';
@@ -74,7 +75,7 @@ test('record output with --stats-json: well-formed, offline, figures equal rare-
   assert.equal(status, 0, stderr);
   const check = checkWellFormed(html);
   assert.deepEqual(check.errors, []);
-  assert.ok((check.elements.get('svg') ?? 0) >= 5, 'three score histograms, the rank histogram, negatives per record');
+  assert.equal(check.elements.get('svg'), 4, 'three score histograms and the rank histogram (every record has 3 negatives: no chart of one bar)');
   assertOffline(html);
 
   const stats = runCli(['stats', '--json', '--num-neg', '3', full.out]);
@@ -201,6 +202,10 @@ test('errors: --queries-key without --qrels and out-of-range counts are usage er
   const bad = runCli(['report', full.out, '--stats-json', badJson]);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /bad\.json: expected the statistics object a mining run writes with --stats-json, found a list/);
+  // A reader that goes away (`rare-mine report OUT | head -c 100`) is not an error.
+  const piped = spawnSync('bash', ['-c', `"${process.execPath}" "${cliPath}" report "${full.out}" | head -c 100 >/dev/null; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', env: { ...process.env, RARE_MINE_LOG_LEVEL: 'warn' } });
+  assert.equal(piped.status, 0, piped.stderr);
+  assert.equal(piped.stderr, '');
   const partial = join(work, 'never.html');
   assert.equal(runCli(['report', join(work, 'missing.jsonl'), '-o', partial]).status, 1);
   assert.ok(!existsSync(partial) && !existsSync(`${partial}.partial`), 'no HTML file after a failure');

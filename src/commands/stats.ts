@@ -150,10 +150,9 @@ export async function runStats(path: string | undefined, options: StatsOptions):
 export function writeStdout(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const closedPipe = (error: NodeJS.ErrnoException | null | undefined) => !error || error.code === 'EPIPE';
-    const onError = (error: NodeJS.ErrnoException) => (closedPipe(error) ? resolve() : reject(error));
-    process.stdout.once('error', onError);
+    // Stays attached: with a large text the socket reports the closed pipe again after the write's callback.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => (closedPipe(error) ? resolve() : reject(error)));
     process.stdout.write(text, (error) => {
-      process.stdout.off('error', onError);
       if (closedPipe(error)) resolve();
       else reject(error);
     });
