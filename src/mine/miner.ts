@@ -236,8 +236,7 @@ export class Miner {
       window = window.map((c, i) => ({ ...c, score: scores[i] }));
     }
     const reference = positiveScores.length > 0 ? Math.min(...positiveScores) : undefined;
-    const examined = { count: 0 };
-    const kept = this.survivors(parsed, window, reference, excluded, sample === 'top' ? numNeg : Number.POSITIVE_INFINITY, [], examined);
+    const { kept, examined } = this.survivors(parsed, window, reference, excluded, sample === 'top' ? numNeg : Number.POSITIVE_INFINITY, []);
     let negatives = kept;
     if (sample === 'random' && kept.length > numNeg) {
       const random = seededRandom(seed, parsed.record.lineNumber);
@@ -260,26 +259,19 @@ export class Miner {
         ranked: ranked.length,
         outsideWindow: ranked.length - Math.max(0, windowEndRank - minRank),
         fillDrawn: 0,
-        notSelected: window.length - examined.count + kept.length - negatives.length,
+        notSelected: window.length - examined + kept.length - negatives.length,
       },
     };
   }
 
   /**
-   * Steps 5-6 over `candidates` in order, keeping at most `want`, after those already `kept`; `examined.count` is how
-   * many candidates it looked at before it had enough (the rest were never reached).
+   * Steps 5-6 over `candidates` in order, keeping at most `want`, after those already `kept`; `examined` is how many
+   * candidates it looked at before it had enough (the rest were never reached).
    */
-  private survivors(
-    parsed: ParsedRecord,
-    candidates: MinedNegative[],
-    reference: number | undefined,
-    excluded: Record<ExclusionReason, number>,
-    want: number,
-    kept: MinedNegative[],
-    examined: { count: number },
-  ): MinedNegative[] {
+  private survivors(parsed: ParsedRecord, candidates: MinedNegative[], reference: number | undefined, excluded: Record<ExclusionReason, number>, want: number, kept: MinedNegative[]): { kept: MinedNegative[]; examined: number } {
     const corpus = this.retriever.corpus;
     const out: MinedNegative[] = [];
+    let examined = 0;
     const keptHashes = new Set<bigint>(kept.map((c) => corpus.normalizedTextHash(c.docOrdinal)));
     const threshold = this.options.dedupThreshold;
     const nearSets: Set<string>[] = [];
@@ -290,7 +282,7 @@ export class Miner {
     }
     for (const candidate of candidates) {
       if (out.length >= want) break;
-      examined.count++;
+      examined++;
       const filter = rejectingFilter(candidate.score, reference, this.options);
       if (filter) {
         excluded[filter]++;
@@ -312,7 +304,7 @@ export class Miner {
       keptHashes.add(hash);
       out.push(candidate);
     }
-    return out;
+    return { kept: out, examined };
   }
 
   /** Step 8: top up from a seeded draw of documents outside the ranking (they score 0 for the retriever). */
@@ -346,12 +338,11 @@ export class Miner {
       candidates = candidates.map((c, i) => ({ ...c, score: scores[i] }));
     }
     const reference = positiveScores.length > 0 ? Math.min(...positiveScores) : undefined;
-    const examined = { count: 0 };
-    const extra = this.survivors(parsed, candidates, reference, mined.excluded, need, mined.negatives, examined);
+    const { kept: extra, examined } = this.survivors(parsed, candidates, reference, mined.excluded, need, mined.negatives);
     mined.negatives.push(...extra);
     if (mined.funnel) {
       mined.funnel.fillDrawn = seen.size;
-      mined.funnel.notSelected += candidates.length - examined.count;
+      mined.funnel.notSelected += candidates.length - examined;
     }
   }
 
