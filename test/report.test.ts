@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { InputError } from '../src/errors.js';
+import { InputError, UsageError } from '../src/errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { ReportCollector } from '../src/report/collector.js';
 import { renderReport } from '../src/report/html.js';
 import { readOutputLines, summarizeOutput } from '../src/commands/stats.js';
-import { buildReport, type ReportOptions } from '../src/commands/report.js';
+import { buildReport, runReport, type ReportOptions } from '../src/commands/report.js';
 
 const work = mkdtempSync(join(tmpdir(), 'rare-mine-report-'));
 const fixture = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
@@ -68,9 +68,22 @@ function assertOffline(html: string): void {
 
 const full = mine('full', ['--with-scores', '--with-ranks', '--with-ids']);
 const flag = mine('flag', ['--format', 'flag', '--with-scores', '--with-ranks', '--with-ids']);
-const bare = mine('bare', []);
+// The same records as mined without --with-scores, --with-ranks, --with-ids (those fields are only appended).
+const bare = { out: join(work, 'bare.jsonl') };
+writeFileSync(
+  bare.out,
+  readFileSync(full.out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const value = JSON.parse(line);
+      for (const key of ['hard_negatives_scores', 'hard_negatives_ranks', 'hard_negatives_ids', 'hard_negatives_positive_scores']) delete value[key];
+      return JSON.stringify(value);
+    })
+    .join('\n') + '\n',
+);
 
-test('record output with --stats-json: well-formed, offline, figures equal rare-mine stats, funnel adds up', () => {
+test('record output with --stats-json: well-formed, offline, figures equal rare-mine stats, funnel adds up', async () => {
   const { html, status, stderr } = reportCli([full.out, '--stats-json', full.stats]);
   assert.equal(status, 0, stderr);
   const check = checkWellFormed(html);
@@ -78,13 +91,12 @@ test('record output with --stats-json: well-formed, offline, figures equal rare-
   assert.equal(check.elements.get('svg'), 4, 'three score histograms and the rank histogram (every record has 3 negatives: no chart of one bar)');
   assertOffline(html);
 
-  const stats = runCli(['stats', '--json', '--num-neg', '3', full.out]);
-  assert.equal(stats.status, 0, stats.stderr);
-  const fromStats = JSON.parse(stats.stdout);
-  assert.deepEqual({ ...embedded(html).statistics, funnel: null }, fromStats, 'the embedded statistics are rare-mine stats --json');
+  const statistics = await summarizeOutput(full.out, { format: 'auto', outputKey: 'hard_negatives', numNeg: 3, maxLineBytes: 1 << 24 });
+  const fromStats = statistics.toJSON();
+  assert.deepEqual(embedded(html).statistics, fromStats, 'the embedded statistics are rare-mine stats --json');
 
-  // The table a reader sees holds the numbers of the stats table, row by row.
-  const table = runCli(['stats', '--num-neg', '3', full.out]).stdout.split('\n').slice(1, 9).map((l) => l.trim().split(/\s+/));
+  // The table a reader sees holds the numbers of the stats table (what `rare-mine stats` prints), row by row.
+  const table = statistics.toTable().split('\n').slice(1, 9).map((l) => l.trim().split(/\s+/));
   assert.deepEqual(tableRows(html, 'id="scores"', '<table class="stats">'), table);
 
   // The funnel: each step's "left" is the previous minus its "removed"; it starts at ranked + fill draws and ends at the negatives.
@@ -187,28 +199,30 @@ test('--qrels: the false-negative rate equals a count over the output, overall a
   assert.match(html, /<span class="yes">relevant<\/span>|judged relevant<\/span>/);
 });
 
-test('errors: --queries-key without --qrels and out-of-range counts are usage errors; missing ids and a bad --stats-json are input errors', () => {
-  assert.equal(runCli(['report', full.out, '--queries-key', 'qid']).status, 2);
-  assert.equal(runCli(['report', full.out, '--review-rows', '0']).status, 2);
-  assert.equal(runCli(['report', full.out, '--samples', '1001']).status, 2);
+test('errors: out-of-range counts and --queries-key without --qrels are usage errors; missing ids, a bad --stats-json, a missing file are input errors', async () => {
+  const outOfRange = runCli(['report', full.out, '--review-rows', '0']);
+  assert.equal(outOfRange.status, 2);
+  assert.match(outOfRange.stderr, /--review-rows must be an integer ≥ 1/);
+  const isError = (type: typeof UsageError | typeof InputError, message: RegExp, hint?: RegExp) => (error: Error) => {
+    assert.ok(error instanceof type, String(error));
+    assert.match(error.message, message);
+    if (hint) assert.match((error as InputError).hint ?? '', hint);
+    return true;
+  };
+  await assert.rejects(report(full.out, { queriesKey: 'qid' }), isError(UsageError, /--queries-key names the query-id field for --qrels/));
   const qrels = join(work, 'q.tsv');
   writeFileSync(qrels, 'query-id\tcorpus-id\tscore\nq0\tx\t1\n');
-  const noIds = runCli(['report', bare.out, '--qrels', qrels]);
-  assert.equal(noIds.status, 1);
-  assert.match(noIds.stderr, /bare\.jsonl:1: --qrels needs the corpus id of each negative in field "hard_negatives_ids"/);
-  assert.match(noIds.stderr, /hint: mine with --with-ids/);
+  await assert.rejects(report(bare.out, { qrels }), isError(InputError, /bare\.jsonl:1: --qrels needs the corpus id of each negative in field "hard_negatives_ids"/, /mine with --with-ids/));
   const badJson = join(work, 'bad.json');
   writeFileSync(badJson, '[1,2]');
-  const bad = runCli(['report', full.out, '--stats-json', badJson]);
-  assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /bad\.json: expected the statistics object a mining run writes with --stats-json, found a list/);
+  await assert.rejects(report(full.out, { statsJson: badJson }), isError(InputError, /bad\.json: expected the statistics object a mining run writes with --stats-json, found a list/));
+  const partial = join(work, 'never.html');
+  await assert.rejects(runReport(join(work, 'missing.jsonl'), { ...DEFAULTS, output: partial }), isError(InputError, /missing\.jsonl: cannot (open|read)/));
+  assert.ok(!existsSync(partial) && !existsSync(`${partial}.partial`), 'no HTML file after a failure');
   // A reader that goes away (`rare-mine report OUT | head -c 100`) is not an error.
   const piped = spawnSync('bash', ['-c', `"${process.execPath}" "${cliPath}" report "${full.out}" | head -c 100 >/dev/null; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', env: { ...process.env, RARE_MINE_LOG_LEVEL: 'warn' } });
   assert.equal(piped.status, 0, piped.stderr);
   assert.equal(piped.stderr, '');
-  const partial = join(work, 'never.html');
-  assert.equal(runCli(['report', join(work, 'missing.jsonl'), '-o', partial]).status, 1);
-  assert.ok(!existsSync(partial) && !existsSync(`${partial}.partial`), 'no HTML file after a failure');
 });
 
 test('memory and size stay bounded: 5,000 records make a report about as big as 200 do', async () => {

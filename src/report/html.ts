@@ -67,13 +67,13 @@ function missing(message: string): string {
   return `<p class="missing">${message}</p>`;
 }
 
-/** A table of HTML cells; `numeric` columns are right-aligned, `text` columns get room for passages. */
+/** A table of HTML cells (no header row when every heading is empty); `numeric` columns are right-aligned, `text` columns get room for passages. */
 function table(head: readonly string[], rows: readonly (readonly string[])[], options: { numeric?: readonly number[]; text?: readonly number[]; className?: string } = {}): string {
   const numeric = new Set(options.numeric ?? []);
   const texts = new Set(options.text ?? []);
   const cell = (tag: 'th' | 'td', value: string, i: number) => `<${tag}${numeric.has(i) ? ' class="num"' : texts.has(i) && tag === 'td' ? ' class="text"' : ''}>${value}</${tag}>`;
   return (
-    `<table${options.className ? ` class="${options.className}"` : ''}><thead><tr>${head.map((h, i) => cell('th', h, i)).join('')}</tr></thead>` +
+    `<table${options.className ? ` class="${options.className}"` : ''}>${head.some((h) => h.length > 0) ? `<thead><tr>${head.map((h, i) => cell('th', h, i)).join('')}</tr></thead>` : ''}` +
     `<tbody>${rows.map((row) => `<tr>${row.map((v, i) => cell('td', v, i)).join('')}</tr>`).join('')}</tbody></table>`
   );
 }
