@@ -261,6 +261,9 @@ test('a positive given by id is named by its id (--positive-ids-key, or the run\
   const rows = tableRows(html, 'id="review"');
   // Differences: q2 1−4 = −3 (its lowest positive is the id d4, after the text), q1 2−3 = −1 and 2−1 = 1 (lowest: d9).
   assert.deepEqual(rows.map((r) => [r[1], r[3], r[7]]), [['2', 'given by id: d4', '-3.0000'], ['1', 'given by id: d9', '-1.0000'], ['1', 'given by id: d9', '1.0000']]);
+  // The sample lists them too, with their scores (texts first, then ids: q2's text positive scored 6, d4 1).
+  assert.match(html, /<li><span class="cut">given by id:<\/span> <span class="tag">d7<\/span><span class="tag">score 5\.0000<\/span><\/li>/);
+  assert.match(html, /<li>a text positive <span class="tag">score 6\.0000<\/span><\/li><li><span class="cut">given by id:<\/span> <span class="tag">d4<\/span><span class="tag">score 1\.0000<\/span><\/li>/);
   const unnamed = tableRows(await report(path), 'id="review"');
   assert.equal(unnamed[0][3], '(given by id: its text is not in the output)');
 });

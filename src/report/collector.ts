@@ -65,7 +65,8 @@ export interface ReviewRow {
 export interface SampledRecord {
   line: number;
   query: ShownText;
-  positives: { text: ShownText; score?: number }[];
+  /** Positives by text, then by id (text undefined; named when --positive-ids-key is known), as their scores are. */
+  positives: { text?: ShownText; id?: string; score?: number }[];
   negatives: { text: ShownText; score?: number; rank?: number; id?: string; judgedRelevant?: boolean }[];
   /** Negatives and positives not listed (past MAX_LISTED_PER_RECORD). */
   unlisted: number;
@@ -238,12 +239,16 @@ export class ReportCollector {
   private sampledRecord(line: OutputLine, relevant: ReadonlySet<string> | undefined): SampledRecord {
     const texts = this.texts(line);
     const { positiveScores, negativeScores, negativeRanks } = line.observation;
-    const positives = texts.positives.slice(0, MAX_LISTED_PER_RECORD).map((p, i) => ({ text: shown(textOf(p)), score: positiveScores[i] }));
+    const allPositives: SampledRecord['positives'] = [
+      ...texts.positives.map((p, i) => ({ text: shown(textOf(p)), score: positiveScores[i] })),
+      ...texts.positiveIds.map((id, j) => ({ id: textOf(id), score: positiveScores[texts.positives.length + j] })),
+    ];
+    const positives = allPositives.slice(0, MAX_LISTED_PER_RECORD);
     const negatives = texts.negatives.slice(0, MAX_LISTED_PER_RECORD).map((n, i) => {
       const id = texts.ids[i] === undefined ? undefined : textOf(texts.ids[i]);
       return { text: shown(textOf(n)), score: negativeScores[i], rank: negativeRanks[i], id, judgedRelevant: relevant && id !== undefined ? relevant.has(id) : undefined };
     });
-    const unlisted = texts.positives.length - positives.length + texts.negatives.length - negatives.length;
+    const unlisted = allPositives.length - positives.length + texts.negatives.length - negatives.length;
     return { line: line.record.lineNumber, query: shown(texts.query), positives, negatives, unlisted };
   }
 

@@ -284,11 +284,11 @@ function reviewSection(input: ReportInput): string {
   else {
     out.push(`<p class="lead">${count(sample.length)} records drawn uniformly (reservoir sampling, seed ${input.seed}: the same file gives the same sample), in file order.</p>`);
     for (const record of sample) {
-      const item = (t: ShownText, tags: string[]) => `<li>${text(t)} ${tags.filter((s) => s.length > 0).join('')}</li>`;
+      const item = (t: ShownText | undefined, tags: string[]) => `<li>${text(t)} ${tags.filter((s) => s.length > 0).join('')}</li>`;
       const tag = (s: string) => `<span class="tag">${s}</span>`;
       out.push(
         `<div class="record"><div><span class="tag">line ${record.line}</span><strong>${text(record.query)}</strong></div>` +
-          `<div>positives:</div><ol>${record.positives.map((p) => item(p.text, [p.score === undefined ? '' : tag(`score ${score(p.score)}`)])).join('') || '<li class="cut">(none by text)</li>'}</ol>` +
+          `<div>positives:</div><ol>${record.positives.map((p) => (p.text || p.id === undefined ? item(p.text, [p.score === undefined ? '' : tag(`score ${score(p.score)}`)]) : `<li><span class="cut">given by id:</span> ${tag(esc(p.id))}${p.score === undefined ? '' : tag(`score ${score(p.score)}`)}</li>`)).join('') || '<li class="cut">(none in the output: positives given by id are named with --positive-ids-key)</li>'}</ol>` +
           `<div>negatives:</div><ol>${
             record.negatives
               .map((n) =>
