@@ -10,7 +10,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { InputError, UsageError } from '../errors.js';
 import { log } from '../log.js';
-import { integer } from '../cli/options.js';
+import { integer, maxLineBytesOption, parseInRange } from '../cli/options.js';
 import { inputName } from '../io/line-reader.js';
 import { describe } from '../io/jsonl.js';
 import { readQrels } from '../eval/beir.js';
@@ -149,19 +149,10 @@ export function register(program: Command): void {
     .option('--positive-ids-key <key>', "record layout: the field holding positive corpus ids, to name a positive given by id (default: the run's, from --stats-json)")
     .option('--num-neg <n>', "the --num-neg it was mined with, to count short records (default: the run's, from --stats-json; else the most negatives any record has)", integer('--num-neg', 0))
     .option('--seed <n>', 'seed of the record sample (same seed, same report)', integer('--seed', 0), 42)
-    .option('--review-rows <n>', 'rows in the likeliest-false-negatives table (1..1000)', boundedInteger('--review-rows', 1, 1000), 30)
-    .option('--samples <n>', 'records in the seeded sample (0..1000)', boundedInteger('--samples', 0, 1000), 8)
-    .option('--max-line-bytes <n>', 'longest line accepted', integer('--max-line-bytes', 1), 64 * 1024 * 1024)
+    .option('--review-rows <n>', 'rows in the likeliest-false-negatives table (1..1000)', (v: string) => parseInRange('--review-rows', { min: 1, max: 1000, integer: true }, v), 30)
+    .option('--samples <n>', 'records in the seeded sample (0..1000)', (v: string) => parseInRange('--samples', { min: 0, max: 1000, integer: true }, v), 8)
+    .addOption(maxLineBytesOption())
     .action(async (output: string | undefined, options: ReportOptions) => {
       await runReport(output, options);
     });
-}
-
-function boundedInteger(name: string, min: number, max: number) {
-  const atLeast = integer(name, min);
-  return (value: string): number => {
-    const n = atLeast(value);
-    if (n > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
-    return n;
-  };
 }
