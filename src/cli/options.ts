@@ -282,7 +282,7 @@ export function addRunOptions(command: Command, options: { mining: boolean }): C
     spec('--threads <n>', h, {
       help: 'threads: BM25 searches on this many worker threads over one shared copy of the index; the ONNX model and vector search use this many, one stage at a time. Output is byte-identical for every value',
       range: int(1),
-      defaultHelp: options.mining ? 'all cores (1 for use-lite)' : 'all cores for an ONNX model, 1 for use-lite and BM25',
+      defaultHelp: 'all cores when mining (use-lite: 1); eval and index: all cores for an ONNX model, 1 for use-lite and BM25',
     }),
     ...(options.mining
       ? [
