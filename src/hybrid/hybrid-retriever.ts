@@ -42,7 +42,9 @@ export class HybridRetriever implements Retriever {
   private async engineLists(queries: readonly string[], depth: number): Promise<Candidate[][][]> {
     const missing = queries.filter((q) => (this.lists.get(q)?.depth ?? -1) < depth);
     if (missing.length > 0) {
-      const perEngine = await Promise.all(this.engines.map((engine) => engine.search(missing, depth)));
+      // One engine at a time: each already uses the --threads cores (BM25's pool, onnxruntime and USearch).
+      const perEngine: Candidate[][][] = [];
+      for (const engine of this.engines) perEngine.push(await engine.search(missing, depth));
       missing.forEach((query, i) => {
         if (this.lists.size >= MEMO_ENTRIES) this.lists.delete(this.lists.keys().next().value!);
         this.lists.set(query, { depth, lists: perEngine.map((lists) => lists[i]) });

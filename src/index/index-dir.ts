@@ -82,7 +82,17 @@ export async function ensureDocStore(indexDir: string, source: CorpusSource | un
 }
 
 /** Open the BM25 index over `docs`, building it when missing, stale (corpus, analyzer, k1, b, variant) or `rebuild`. */
-export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: string | AnalyzerChoice, settings: Bm25Settings, rebuild: boolean, rebuildHint: string): Promise<Bm25Index> {
+export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: string | AnalyzerChoice, settings: Bm25Settings, rebuild: boolean, rebuildHint: string, memoryBudget?: number): Promise<Bm25Index> {
+  ensureBm25IndexFiles(indexDir, docs, lang, settings, rebuild, memoryBudget);
+  // A fresh analyzer: a build's term cache (the whole corpus vocabulary) is not kept alive while mining.
+  return Bm25Index.open(join(indexDir, 'bm25'), createAnalyzer(lang), rebuildHint);
+}
+
+/**
+ * Build the BM25 index files when missing, stale or `rebuild`, without loading the index (so `index bm25`
+ * stays within --memory-budget); returns its manifest.
+ */
+export function ensureBm25IndexFiles(indexDir: string, docs: DocStore, lang: string | AnalyzerChoice, settings: Bm25Settings, rebuild: boolean, memoryBudget?: number): Bm25Manifest {
   const dir = join(indexDir, 'bm25');
   const analyzer = createAnalyzer(lang);
   const manifest = readBm25Manifest(dir);
@@ -96,7 +106,7 @@ export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: st
     manifest.variant === settings.variant;
   if (matches && !rebuild) {
     log().info({ dir, terms: manifest.termCount, postings: manifest.postingCount }, 'reusing BM25 index: corpus and settings match');
-    return new Bm25Index(dir, analyzer, rebuildHint);
+    return manifest;
   }
   const reason = rebuild
     ? '--rebuild'
@@ -106,26 +116,25 @@ export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: st
         ? 'corpus changed'
         : `settings changed (was ${manifest.analyzer}, k1=${manifest.k1}, b=${manifest.b}, ${manifest.variant})`;
   log().info({ dir, reason, analyzer: analyzer.fingerprint, ...settings }, 'building BM25 index');
-  const built = buildBm25(dir, docs, lang, settings, fingerprint);
-  log().info({ terms: built.termCount, postings: built.postingCount, averageDocLength: Number(built.averageDocLength.toFixed(2)) }, 'BM25 index built');
-  // A fresh analyzer: the build's term cache (the whole corpus vocabulary) is not kept alive while mining.
-  return new Bm25Index(dir, createAnalyzer(lang), rebuildHint);
+  const { manifest: built, runs } = buildBm25(dir, docs, lang, settings, fingerprint, memoryBudget);
+  log().info({ terms: built.termCount, postings: built.postingCount, averageDocLength: Number(built.averageDocLength.toFixed(2)), runs, memoryBudget }, 'BM25 index built');
+  return built;
 }
 
 /** Build in its own frame so the writer's buffers are garbage before the reader opens. */
-function buildBm25(dir: string, docs: DocStore, lang: string | AnalyzerChoice, settings: Bm25Settings, fingerprint: string): Bm25Manifest {
+function buildBm25(dir: string, docs: DocStore, lang: string | AnalyzerChoice, settings: Bm25Settings, fingerprint: string, memoryBudget?: number): { manifest: Bm25Manifest; runs: number } {
   const aside = building(dir);
   rmSync(aside, { recursive: true, force: true });
-  const writer = new Bm25IndexWriter(aside, createAnalyzer(lang), settings);
+  const writer = new Bm25IndexWriter(aside, createAnalyzer(lang), settings, memoryBudget);
   const progress = new Progress('indexing BM25', { total: docs.docCount, itemLabel: 'documents' });
   for (let ordinal = 0; ordinal < docs.docCount; ordinal++) {
     writer.add(docs.title(ordinal), docs.text(ordinal));
     progress.tick();
   }
   progress.done();
-  const built = writer.finish(fingerprint);
+  const manifest = writer.finish(fingerprint);
   replaceDir(dir, aside);
-  return built;
+  return { manifest, runs: writer.runCount };
 }
 
 export function indexDirExists(dir: string): boolean {

@@ -28,6 +28,9 @@ import { seededRandom } from './random.js';
 import { rejectingFilter, type FilterName, type ScoreFilterOptions } from './filters.js';
 import { jaccard, shingles } from './near-duplicates.js';
 
+/** Pieces a batch's off-thread search is asked for in (see Retriever.searchesOffThread). */
+const SEARCH_PIECES = 8;
+
 export interface MiningOptions extends ScoreFilterOptions {
   questionKey: string;
   textKey: string;
@@ -180,11 +183,20 @@ export class Miner {
     const positiveScores = await Promise.all(batch.map((parsed) => this.scorePositives(parsed)));
     let pending = batch.map((_, i) => i);
     for (;;) {
-      const candidates = await this.retriever.search(pending.map((i) => batch[i].query), depth);
+      // Off-thread search: all pieces are asked for at once; piece p is selected while p + 1.. are searched.
+      const pieceSize = this.retriever.searchesOffThread ? Math.max(16, Math.ceil(pending.length / SEARCH_PIECES)) : pending.length;
+      const pieces: Array<Promise<Candidate[][]>> = [];
+      for (let from = 0; from < pending.length; from += pieceSize) {
+        const piece = this.retriever.search(pending.slice(from, from + pieceSize).map((i) => batch[i].query), depth);
+        piece.catch(() => undefined); // awaited (and thrown) in order below; not an unhandled rejection meanwhile
+        pieces.push(piece);
+      }
       const retry: number[] = [];
+      let candidates: Candidate[][] = [];
       for (let j = 0; j < pending.length; j++) {
+        if (j % pieceSize === 0) candidates = await pieces[j / pieceSize];
         const i = pending[j];
-        const ranked = candidates[j];
+        const ranked = candidates[j % pieceSize];
         const exhausted = ranked.length < depth || depth >= limit;
         const mined = await this.select(batch[i], ranked, positiveScores[i], limit);
         if (mined.negatives.length < numNeg && !exhausted) retry.push(i);
