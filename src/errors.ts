@@ -48,3 +48,57 @@ export class StaleIndexError extends IndexError {}
 export class ModelError extends RareMineError {
   readonly exitCode = 4;
 }
+
+/**
+ * A file or directory rare-mine cannot read or write for an ordinary reason (missing directory, a directory where a
+ * file is wanted, disk full, permission): the user's or the machine's condition, not a bug. Exit 1. Raw errno
+ * errors (ENOENT, ENOSPC, ...) that reach src/cli/main.ts are reported the same way.
+ */
+export class FileError extends RareMineError {
+  readonly exitCode = 1;
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    super(`${path === '' ? "''" : path}: ${reason}`, options);
+  }
+}
+
+/** What each system error code means, in words; an errno error with one of these codes is the user's or the machine's condition. */
+const SYSTEM_ERROR_CAUSES: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a component of the path is not a directory',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  EROFS: 'read-only file system',
+  EEXIST: 'already exists',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  EIO: 'input/output error',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  EBUSY: 'device or resource busy',
+  ENXIO: 'no such device or address',
+  ESPIPE: 'cannot seek (a pipe or FIFO)',
+  EXDEV: 'cannot move across file systems',
+};
+
+/**
+ * A system error (Node's errno errors: `code`, `path`, `dest`) with a code of SYSTEM_ERROR_CAUSES as a FileError
+ * naming the path and the cause; undefined for anything else (a bug). `fallbackPath` names the file when the error
+ * carries none (a write to stdout, a stream write).
+ */
+export function fileErrorFrom(error: unknown, fallbackPath?: string): FileError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const system = error as NodeJS.ErrnoException & { dest?: string };
+  const cause = system.code === undefined ? undefined : SYSTEM_ERROR_CAUSES[system.code];
+  if (cause === undefined) return undefined;
+  const path = system.path ?? fallbackPath ?? '<unknown file>';
+  const where = system.dest === undefined ? path : `${path} -> ${system.dest}`;
+  return new FileError(where, `${cause} (${system.code}${system.syscall ? ` in ${system.syscall}` : ''})`, { cause: error });
+}

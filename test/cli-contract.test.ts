@@ -239,6 +239,6 @@ test('fail fast: a missing input or model is reported before any index is built'
   assert.equal(missingModel.status, 4, missingModel.stderr);
   assert.ok(!existsSync(join(dir, 'idx2', 'docs')), 'the model is resolved before the doc store is built');
   const noFolder = runCli(['bm25', fixture, '-o', join(dir, 'no', 'such', 'out.jsonl')]);
-  assert.equal(noFolder.status, 2);
-  assert.match(noFolder.stderr, /-o .*does not exist/);
+  assert.equal(noFolder.status, 1, 'a missing directory is the user\'s condition, a file problem: exit 1 (issue 9, item 15)');
+  assert.match(noFolder.stderr, /-o: directory .*does not exist \(ENOENT\)/);
 });

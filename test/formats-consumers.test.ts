@@ -50,6 +50,7 @@ function context(overrides: Partial<FormatContext> = {}): FormatContext {
     corpus,
     inputName: 'in.jsonl',
     outputKey: 'hard_negatives',
+    ifKeyExists: 'fail',
     withScores: false,
     withIds: false,
     withRanks: false,

@@ -61,6 +61,7 @@ function context(overrides: Partial<FormatContext> = {}): FormatContext {
     corpus,
     inputName: 'in.jsonl',
     outputKey: 'hard_negatives',
+    ifKeyExists: 'fail',
     withScores: true,
     withIds: false,
     withRanks: true,

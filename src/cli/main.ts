@@ -1,10 +1,12 @@
 /**
  * The command table and the ONE place that turns errors into messages and exit codes:
- * UsageError 2, InputError 1, IndexError 3, ModelError 4, anything else 70 (with the stack under --debug).
+ * UsageError 2, InputError and FileError 1, IndexError 3, ModelError 4, anything else 70 (with the stack under
+ * --debug). A system error that escaped as such (ENOENT, ENOSPC, EISDIR, ... — src/errors.ts fileErrorFrom) is the
+ * user's or the machine's condition, not a bug: one line naming the path and the cause, exit 1.
  * Exit codes are set through process.exitCode, so pending output is flushed before the process ends.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { RareMineError, UsageError } from '../errors.js';
+import { fileErrorFrom, RareMineError, UsageError } from '../errors.js';
 import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log.js';
 import { checkCombinations, type CombinationView } from './options.js';
 import { installSignalHandlers } from './signals.js';
@@ -15,6 +17,7 @@ import { register as registerEval } from '../commands/eval.js';
 import { register as registerIndex } from '../commands/index-cmd.js';
 import { register as registerMerge } from '../commands/merge.js';
 import { register as registerStats } from '../commands/stats.js';
+import { register as registerReport } from '../commands/report.js';
 import { register as registerModels } from '../commands/models.js';
 
 const program = new Command();
@@ -43,6 +46,7 @@ registerIndex(program);
 registerEval(program);
 registerMerge(program);
 registerStats(program);
+registerReport(program);
 registerModels(program);
 
 /**
@@ -59,7 +63,8 @@ configureErrors(program, 'rare-mine');
 
 installSignalHandlers();
 
-function report(error: unknown): number {
+function report(thrown: unknown): number {
+  const error = thrown instanceof RareMineError ? thrown : (fileErrorFrom(thrown) ?? thrown);
   const debug = program.opts<{ debug?: boolean }>().debug === true || process.env.RARE_MINE_DEBUG === '1';
   if (error instanceof CommanderError) {
     // commander printed its own message already (help, version, or a usage problem).

@@ -9,13 +9,12 @@ import { log } from '../log.js';
 import { addBm25Options, addDenseOptions, addFusionOptions, addRunOptions, HEADINGS, int, spec } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
+import { checkPaths, indexDirWrites } from '../io/path-safety.js';
 import { evaluate } from '../eval/metrics.js';
 import { readQrels, readQueries } from '../eval/beir.js';
 import type { Candidate, Retriever } from '../mine/retriever.js';
-import { Bm25Retriever } from '../bm25/bm25-retriever.js';
-import { parallelSearch } from '../bm25/parallel-search.js';
 import type { CorpusSource } from '../index/index-dir.js';
-import { analyzerChoice, openBm25, type Bm25Options } from './bm25.js';
+import { openBm25, type Bm25Options } from './bm25.js';
 import { RETRIEVER_OPENERS } from './retrievers.js';
 
 export interface EvalOptions extends Bm25Options {
@@ -33,6 +32,14 @@ export interface EvalOptions extends Bm25Options {
 }
 
 export async function runEval(options: EvalOptions): Promise<void> {
+  checkPaths({
+    reads: [
+      { option: '--corpus', path: options.corpus },
+      { option: '--queries', path: options.queries },
+      { option: '--qrels', path: options.qrels },
+    ],
+    writes: [{ option: '--run', path: options.run }, ...indexDirWrites(options.indexDir)],
+  });
   const keys = { idKey: '_id', textKey: 'text', titleKey: 'title' };
   const source = await corpusFileSource(options.corpus, keys, new RejectPolicy('fail'));
   const queries = await readQueries(options.queries);
@@ -42,21 +49,17 @@ export async function runEval(options: EvalOptions): Promise<void> {
 
   const indexStarted = performance.now();
   const retriever: Retriever =
-    options.retriever === 'bm25' ? await openBm25(source, options) : await openOther(options.retriever, source, options);
+    options.retriever === 'bm25' ? await openBm25(source, options, options.threads ?? 1) : await openOther(options.retriever, source, options);
   const indexSeconds = (performance.now() - indexStarted) / 1000;
 
   let results: Candidate[][];
   let searchSeconds: number;
   const texts = judged.map((q) => q.text);
   const threads = options.threads ?? 1;
-  if (threads > 1 && retriever instanceof Bm25Retriever) {
-    ({ results, seconds: searchSeconds } = await parallelSearch(retriever.index.dir, analyzerChoice(options), texts, options.depth, threads));
-  } else {
-    if (threads > 1) log().warn({ retriever: retriever.name }, '--threads applies to BM25 search; this retriever sets its own threads (see its --threads)');
-    const searchStarted = performance.now();
-    results = await retriever.search(texts, options.depth);
-    searchSeconds = (performance.now() - searchStarted) / 1000;
-  }
+  // Search threads (BM25's pool, the model's and USearch's threads) started while the retriever opened.
+  const searchStarted = performance.now();
+  results = await retriever.search(texts, options.depth);
+  searchSeconds = (performance.now() - searchStarted) / 1000;
 
   const rankings = new Map<string, string[]>();
   const runLines: string[] = [];
@@ -69,7 +72,7 @@ export async function runEval(options: EvalOptions): Promise<void> {
   for (const judgedDocs of qrels.values()) for (const id of judgedDocs.keys()) if (retriever.corpus.ordinalOfId(id) === undefined) unknown++;
   if (unknown > 0) log().warn({ judgments: unknown }, 'some qrels name documents that are not in the corpus (they count as relevant but can never be retrieved)');
   await retriever.close();
-  if (options.run) writeFileSync(options.run, runLines.join('\n') + '\n');
+  if (options.run) writeFileSync(options.run, runLines.join('\n') + '\n'); // checked writable by checkPaths
   const scores = evaluate(rankings, qrels);
   const report = {
     ...scores,

@@ -7,7 +7,8 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { log } from '../log.js';
-import { OutputSink } from '../io/output.js';
+import { directOutput, OutputSink, partialPath } from '../io/output.js';
+import { checkPaths } from '../io/path-safety.js';
 import { shardMetaPath } from './mine.js';
 
 interface ShardMeta {
@@ -23,6 +24,11 @@ export interface MergeOptions {
 }
 
 export async function runMerge(files: string[], options: MergeOptions): Promise<void> {
+  const output = options.output;
+  checkPaths({
+    reads: files.flatMap((file) => [{ option: 'input', path: file }, { option: 'input', path: shardMetaPath(file) }]),
+    writes: [{ option: '-o', path: output, siblings: output === undefined || output === '-' || directOutput(output) ? [] : [partialPath(output)] }],
+  });
   const metas = files.map((file) => {
     const path = shardMetaPath(file);
     if (!existsSync(path)) throw new UsageError(`${file}: no ${path}; is it the complete output of a --shard run with -o?`);

@@ -3,21 +3,22 @@
  * stream the input in batches through the Miner, write every record in input order, print the summary.
  * Invariant: records in = records written + records rejected (under --on-error skip), always.
  */
-import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { IndexError, InputError, UsageError } from '../errors.js';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileErrorFrom, FileError, IndexError, InputError, UsageError } from '../errors.js';
 import { log, prettyAs } from '../log.js';
 import { readRecords, RejectPolicy, type OnError } from '../io/jsonl.js';
-import { inputName } from '../io/line-reader.js';
-import { OutputSink, partialPath } from '../io/output.js';
+import { inputName, isSeekable, spoolInput } from '../io/line-reader.js';
+import { assertRegularPartial, directOutput, OutputSink, partialPath } from '../io/output.js';
+import { checkPaths, indexDirWrites } from '../io/path-safety.js';
 import { Journal, journalPath, truncateTo, type Checkpoint } from '../io/journal.js';
 import { parseShard, shardRange } from '../io/shards.js';
 import { Miner, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
 import type { Retriever } from '../mine/retriever.js';
 import { RecordFormatter, type FormatOptions } from '../formats/formats.js';
-import { MiningStatistics } from '../mine/statistics.js';
+import type { IfKeyExists } from '../formats/record.js';
+import { MiningStatistics, type StatisticsReport } from '../mine/statistics.js';
+import { rareMineVersion, scalarOptions, type RunInfo } from '../mine/run-info.js';
 import { CrossEncoder } from '../rescore/cross-encoder.js';
 import { corpusFileSource, corpusFromInput, fingerprintFile, type CorpusKeys } from '../corpus/corpus-source.js';
 import { readDocStoreManifest } from '../corpus/doc-store.js';
@@ -30,6 +31,7 @@ export interface RecordOptions {
   textKey: string;
   positiveIdsKey?: string;
   outputKey: string;
+  ifKeyExists: IfKeyExists;
   withScores: boolean;
   withIds: boolean;
   output?: string;
@@ -52,6 +54,7 @@ export interface MineCommandOptions extends RecordOptions, CorpusOptions, Format
   statsJson?: string;
   /** Cross-encoder model dir for re-scoring. */
   rescoreModel?: string;
+  /** Search threads (BM25's worker pool; the dense model's and USearch's threads); 1 = all in this thread. */
   threads?: number;
   batchSize: number;
   /** "I/N": process only shard I of N (0-based) of the input file. */
@@ -61,21 +64,14 @@ export interface MineCommandOptions extends RecordOptions, CorpusOptions, Format
 }
 
 const INPUT_SOURCE_PREFIX = 'input texts of ';
-
-/** Copy stdin to a temporary file (the input must be read twice when it is also the corpus). */
-export async function spoolStdin(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'rare-mine-stdin-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'stdin.jsonl');
-  await pipeline(process.stdin, createWriteStream(path));
-  return path;
-}
+/** In the input-corpus fingerprint: v2 names each text of a list of positives `line:N:i` (v1 gave them all `line:N`). */
+const INPUT_CORPUS_VERSION = 'input-v2';
 
 /**
  * The corpus to index: --corpus; else, when --index-dir already holds a doc store built from a corpus file,
  * that index as it is; else (DataFlow style) the distinct positive texts of the input.
  */
-export async function resolveCorpusSource(options: CorpusOptions & { textKey: string }, inputPath: string, policy: RejectPolicy): Promise<CorpusSource | undefined> {
+export async function resolveCorpusSource(options: CorpusOptions & { textKey: string }, inputPath: string, policy: RejectPolicy, displayName = inputPath): Promise<CorpusSource | undefined> {
   const keys: CorpusKeys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
   if (options.corpus) return corpusFileSource(options.corpus, keys, policy);
   if (options.indexDir) {
@@ -95,9 +91,9 @@ export async function resolveCorpusSource(options: CorpusOptions & { textKey: st
     }
   }
   return {
-    description: `${INPUT_SOURCE_PREFIX}${inputPath}`,
-    fingerprint: await fingerprintFile(inputPath, `input;${options.textKey}`),
-    documents: () => corpusFromInput(inputPath, options.textKey, policy),
+    description: `${INPUT_SOURCE_PREFIX}${displayName}`,
+    fingerprint: await fingerprintFile(inputPath, `${INPUT_CORPUS_VERSION};${options.textKey}`),
+    documents: () => corpusFromInput(inputPath, options.textKey, policy, displayName),
   };
 }
 
@@ -106,13 +102,40 @@ export type RetrieverFactory = (source: CorpusSource | undefined) => Promise<Ret
 /** Run a mining command end to end. */
 export async function runMine(inputPath: string | undefined, options: MineCommandOptions, openRetriever: RetrieverFactory): Promise<void> {
   const started = Date.now();
+  const startedAt = new Date(started).toISOString();
   const times: Record<string, number> = {};
   const displayName = inputName(inputPath);
   const fromStdin = inputPath === undefined || inputPath === '-';
   const shard = options.shard ? parseShard(options.shard) : undefined;
   if (shard && fromStdin) throw new UsageError('--shard needs an input file (shards read byte ranges of it), not stdin');
   if (options.resume && (!options.output || fromStdin)) throw new UsageError('--resume needs an input file and -o FILE (it continues FILE.partial)');
+  const seekable = fromStdin || isSeekable(inputPath!);
+  if ((shard || options.resume) && !seekable) {
+    throw new UsageError(`${shard ? '--shard' : '--resume'} needs a regular input file (it ${shard ? 'reads a byte range of it' : 'continues at a byte offset of it'}); ${inputPath} is a pipe, FIFO or device`, {
+      hint: 'write the input to a file first (e.g. zcat in.jsonl.gz > in.jsonl)',
+    });
+  }
+  const direct = options.output !== undefined && options.output !== '-' && directOutput(options.output);
+  if ((shard || options.resume) && direct) {
+    throw new UsageError(`${shard ? '--shard' : '--resume'} needs -o to be a regular file (it keeps a partial file and a sidecar beside it); ${options.output} is a FIFO or device`);
+  }
   checkPathsBeforeWork(fromStdin ? undefined : inputPath, options);
+  checkPaths({
+    reads: [
+      { option: 'input', path: fromStdin ? undefined : inputPath },
+      { option: '--corpus', path: options.corpus },
+    ],
+    writes: [
+      {
+        option: '-o',
+        path: options.output,
+        siblings: options.output === undefined || direct ? [] : [partialPath(options.output), journalPath(partialPath(options.output)), shardMetaPath(options.output)],
+      },
+      { option: '--rejects', path: options.rejects },
+      { option: '--stats-json', path: options.statsJson },
+      ...indexDirWrites(options.indexDir),
+    ],
+  });
 
   // Where to start: a shard's byte range, moved forward by a resumed checkpoint.
   let range: { startByte: number; endByte?: number; startLine: number } = { startByte: 0, startLine: 1 };
@@ -121,6 +144,7 @@ export async function runMine(inputPath: string | undefined, options: MineComman
   const journal = partial ? new Journal(journalPath(partial)) : undefined;
   let resumed: Checkpoint | undefined;
   if (options.resume && journal) {
+    assertRegularPartial(partial!);
     resumed = journal.last();
     if (resumed && existsSync(partial!)) {
       truncateTo(partial!, resumed.outputBytes);
@@ -136,13 +160,13 @@ export async function runMine(inputPath: string | undefined, options: MineComman
 
   const policy = new RejectPolicy(options.onError, options.rejects, { append: resumed !== undefined });
   let readPath = inputPath;
-  if (fromStdin && !options.corpus) {
-    readPath = await spoolStdin();
-    log().debug({ spool: readPath }, 'stdin spooled to a temporary file (it is also the corpus)');
+  if ((fromStdin || !seekable) && !options.corpus) {
+    readPath = await spoolInput(inputPath);
+    log().debug({ input: displayName, spool: readPath }, 'input spooled to a temporary file (it is also the corpus, and is read twice)');
   }
   // Fail fast: the re-scoring model is opened before any index is built.
   const rescorer = options.rescoreModel ? await CrossEncoder.open(options.rescoreModel, { threads: options.threads }) : undefined;
-  const source = await resolveCorpusSource(options, readPath ?? '-', policy);
+  const source = await resolveCorpusSource(options, readPath ?? '-', policy, displayName);
   let retriever: Retriever;
   try {
     retriever = await openRetriever(source);
@@ -150,6 +174,10 @@ export async function runMine(inputPath: string | undefined, options: MineComman
     await rescorer?.close();
     throw error;
   }
+  const corpusSource =
+    source?.description ??
+    (options.indexDir ? readDocStoreManifest(join(options.indexDir, 'docs'), `rare-mine index bm25 --corpus CORPUS --index-dir ${options.indexDir}`)?.source : undefined) ??
+    'the corpus in --index-dir';
   times.index_seconds = (Date.now() - started) / 1000;
 
   const miner = new Miner(retriever, { ...options, onUnknownPositiveId: options.onError === 'skip' ? 'warn' : 'fail' }, displayName, rescorer);
@@ -157,6 +185,7 @@ export async function runMine(inputPath: string | undefined, options: MineComman
     corpus: retriever.corpus,
     inputName: displayName,
     outputKey: options.outputKey,
+    ifKeyExists: options.ifKeyExists,
     withScores: options.withScores,
     withIds: options.withIds,
     withRanks: options.withRanks,
@@ -261,7 +290,22 @@ export async function runMine(inputPath: string | undefined, options: MineComman
     process.stderr.write(statistics.toTable());
     if (resumed) process.stderr.write(`(this table covers the ${(written - resumed.recordsOut).toLocaleString('en-US')} records mined in this run, not the ${resumed.recordsOut.toLocaleString('en-US')} resumed)\n`);
   }
-  if (options.statsJson) writeFileSync(options.statsJson, JSON.stringify(statistics.toJSON(), null, 2) + '\n');
+  if (options.statsJson) {
+    const run: RunInfo = {
+      command: process.argv.slice(2),
+      version: rareMineVersion(),
+      started_at: startedAt,
+      retriever: retriever.name,
+      retriever_settings: retriever.describe(),
+      input: displayName,
+      output: options.output ?? null,
+      corpus: { source: corpusSource, documents: retriever.corpus.docCount },
+      index_dir: options.indexDir ?? null,
+      options: scalarOptions(options),
+      timings: { ...Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Number(v.toFixed(3))])), total_seconds: Number(((Date.now() - started) / 1000).toFixed(3)) },
+    };
+    writeStatsAfterOutput(options.statsJson, { ...statistics.toJSON(), run }, options.output, written);
+  }
   for (const message of formatter.warnings()) log().warn(message);
   const summary = {
     records_in: written + policy.rejected,
@@ -307,7 +351,7 @@ export function summaryLine(s: Record<string, unknown>): string {
 }
 prettyAs('summary', summaryLine);
 
-/** Fail fast: the input and corpus exist, and the folders the run writes into, before any long work (models are opened first by their own code). */
+/** Fail fast: the input and corpus exist (the paths written are checked by checkPaths, src/io/path-safety.ts), before any long work (models are opened first by their own code). */
 function checkPathsBeforeWork(inputPath: string | undefined, options: MineCommandOptions): void {
   const readable: Array<[string | undefined, string]> = [
     [inputPath, 'input'],
@@ -317,8 +361,22 @@ function checkPathsBeforeWork(inputPath: string | undefined, options: MineComman
     if (path !== undefined && !existsSync(path)) throw new InputError(path, undefined, `cannot open: no such file or directory (${what})`);
   }
   if (inputPath !== undefined && statSync(inputPath).isDirectory()) throw new InputError(inputPath, undefined, 'is a directory, not a JSONL file (input)');
-  for (const [path, what] of [[options.output, '-o'], [options.rejects, '--rejects'], [options.statsJson, '--stats-json']] as const) {
-    if (path !== undefined && !existsSync(dirname(resolve(path)))) throw new UsageError(`${what} ${path}: the folder ${dirname(resolve(path))} does not exist`);
+}
+
+/**
+ * --stats-json is written after the output was committed: a failure here must say that the output is complete,
+ * so a finished run is not mistaken for a lost one (exit 1 all the same: something asked for was not written).
+ */
+function writeStatsAfterOutput(path: string, report: StatisticsReport & { run: RunInfo }, output: string | undefined, written: number): void {
+  try {
+    writeFileSync(path, JSON.stringify(report, null, 2) + '\n');
+  } catch (error) {
+    const fileError = fileErrorFrom(error, path);
+    if (!fileError) throw error;
+    throw new FileError(fileError.path, `cannot write --stats-json: ${fileError.reason}`, {
+      cause: error,
+      hint: `the output ${output === undefined || output === '-' ? '(stdout)' : output} is complete (${written} records); only the statistics file is missing`,
+    });
   }
 }
 

@@ -1,13 +1,21 @@
 /**
  * Where a corpus comes from and how its records are read: a corpus JSONL (`--corpus`; BEIR layout
- * `{"_id","title","text"}`), a JSON array file read incrementally with stream-json, or — DataFlow style —
- * the distinct texts of the input records themselves. Every source has a fingerprint (SHA-256 of its bytes
- * and of the settings that change what is read) so an index built from it is reused only when it matches.
+ * `{"_id","title","text"}`), a JSON array file read element by element (src/io/json-array-reader.ts), or —
+ * DataFlow style — the distinct texts of the input records themselves. Every source has a fingerprint (SHA-256
+ * of its bytes and of the settings that change what is read) so an index built from it is reused only when it
+ * matches. What must hold: both file readers apply one text policy (invalid UTF-8 and lone surrogate escapes are
+ * InputErrors naming file and line; src/io/jsonl.ts wellFormedText) and ids are exact (a numeric id is the digits
+ * as written, src/io/json-members.ts); a corpus that is a pipe or FIFO is spooled to a temporary file first, since
+ * it is read twice (fingerprint, then documents).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { InputError } from '../errors.js';
-import { readRecords, RejectPolicy, describe, type JsonRecord } from '../io/jsonl.js';
+import { readRecords, RejectPolicy, describe, isWellFormedText, parseRecordLine, wellFormedText, } from '../io/jsonl.js';
+import { readJsonArray } from '../io/json-array-reader.js';
+import { exactIdText } from '../io/json-members.js';
+import { DEFAULT_MAX_LINE_BYTES, isSeekable, spoolInput } from '../io/line-reader.js';
+import { log } from '../log.js';
 import type { CorpusDoc } from './doc-store.js';
 import type { CorpusSource } from '../index/index-dir.js';
 
@@ -43,62 +51,70 @@ function textField(file: string, lineNumber: number, value: Record<string, unkno
     return '';
   }
   if (typeof field !== 'string') throw new InputError(file, lineNumber, `field "${key}" must be a string, found ${describe(field)}`);
-  return field;
+  return wellFormedText(file, lineNumber, key, field);
 }
 
-/** One corpus record → a document, or an InputError. */
-export function corpusDocFromRecord(file: string, lineNumber: number, value: Record<string, unknown>, keys: CorpusKeys): NumberedDoc {
+/** One corpus record (parsed `value` of the text `raw`) → a document, or an InputError. */
+export function corpusDocFromRecord(file: string, lineNumber: number, value: Record<string, unknown>, keys: CorpusKeys, raw: string): NumberedDoc {
   const text = textField(file, lineNumber, value, keys.textKey, true);
   const title = textField(file, lineNumber, value, keys.titleKey, false);
   if (text.trim().length === 0 && title.trim().length === 0) throw new InputError(file, lineNumber, `field "${keys.textKey}" is empty`);
-  let rawId = value[keys.idKey];
-  if ((rawId === undefined || rawId === null) && keys.idKey === '_id') rawId = value.id;
+  let idKey = keys.idKey;
+  let rawId = value[idKey];
+  if ((rawId === undefined || rawId === null) && idKey === '_id') rawId = value[(idKey = 'id')];
   let id: string;
   if (rawId === undefined || rawId === null) id = `line:${lineNumber}`;
-  else if (typeof rawId === 'string' || typeof rawId === 'number') id = String(rawId);
+  else if (typeof rawId === 'string' || typeof rawId === 'number') id = exactIdText(raw, idKey, rawId);
   else throw new InputError(file, lineNumber, `field "${keys.idKey}" must be a string or number, found ${describe(rawId)}`);
   return { id, title, text, lineNumber };
 }
 
 /** A corpus file as an index source: its documents and a fingerprint of its bytes and the keys read. */
 export async function corpusFileSource(path: string, keys: CorpusKeys, policy: RejectPolicy): Promise<CorpusSource> {
+  let readPath = path;
+  if (!isSeekable(path)) {
+    readPath = await spoolInput(path);
+    log().debug({ corpus: path, spool: readPath }, 'corpus spooled to a temporary file (it is read twice)');
+  }
   return {
     description: path,
-    fingerprint: await fingerprintFile(path, `corpus;${keys.idKey};${keys.textKey};${keys.titleKey}`),
-    documents: () => readCorpusFile(path, keys, policy),
+    fingerprint: await fingerprintFile(readPath, `${CORPUS_READER_VERSION};${keys.idKey};${keys.textKey};${keys.titleKey}`),
+    documents: () => readCorpusFile(readPath, keys, policy, path),
   };
 }
 
+/** In the corpus fingerprint: v2 keeps numeric ids as written and refuses lone surrogates (v1 rounded and replaced). */
+const CORPUS_READER_VERSION = 'corpus-v2';
+
 /** The documents of a corpus file: JSONL, or a JSON array when the name ends in `.json`. */
-export async function* readCorpusFile(path: string, keys: CorpusKeys, policy: RejectPolicy): AsyncGenerator<NumberedDoc> {
+export async function* readCorpusFile(path: string, keys: CorpusKeys, policy: RejectPolicy, displayName = path): AsyncGenerator<NumberedDoc> {
+  const file = displayName;
   const seen = new Set<string>();
   const check = (doc: NumberedDoc): boolean => {
     if (seen.has(doc.id)) {
-      policy.reject(new InputError(path, doc.lineNumber, `duplicate corpus id "${doc.id}"`, { hint: 'corpus ids must be unique' }), undefined);
+      policy.reject(new InputError(file, doc.lineNumber, `duplicate corpus id "${doc.id}"`, { hint: 'corpus ids must be unique' }), undefined);
       return false;
     }
     seen.add(doc.id);
     return true;
   };
-  if (path.endsWith('.json')) {
-    for await (const { index, value } of readJsonArray(path)) {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        policy.reject(new InputError(path, index + 1, `array element ${index} is ${describe(value)}, expected an object`), undefined);
-        continue;
-      }
+  if (displayName.endsWith('.json')) {
+    for await (const element of readJsonArray(path, { maxElementBytes: DEFAULT_MAX_LINE_BYTES, displayName: file })) {
+      const line = { lineNumber: element.lineNumber, byteOffset: element.byteOffset, endOffset: element.byteOffset, text: element.text };
       try {
-        const doc = corpusDocFromRecord(path, index + 1, value as Record<string, unknown>, keys);
+        const value = parseRecordLine(file, line, `array element ${element.index}`);
+        const doc = corpusDocFromRecord(file, element.lineNumber, value, keys, element.text);
         if (check(doc)) yield doc;
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
-        policy.reject(error, JSON.stringify(value));
+        policy.reject(error, element.text);
       }
     }
     return;
   }
-  for await (const record of readRecords(path, { policy })) {
+  for await (const record of readRecords(path, { policy, displayName: file })) {
     try {
-      const doc = corpusDocFromRecord(path, record.lineNumber, record.value, keys);
+      const doc = corpusDocFromRecord(file, record.lineNumber, record.value, keys, record.raw);
       if (check(doc)) yield doc;
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
@@ -107,39 +123,32 @@ export async function* readCorpusFile(path: string, keys: CorpusKeys, policy: Re
   }
 }
 
-/** Elements of a top-level JSON array, streamed (stream-json), numbered from 0. */
-async function* readJsonArray(path: string): AsyncGenerator<{ index: number; value: unknown }> {
-  const { default: streamArray } = await import('stream-json/streamers/stream-array.js');
-  const { default: parser } = await import('stream-json/parser.js');
-  const source = createReadStream(path);
-  const pipeline = source.pipe(parser.asStream()).pipe(streamArray.asStream());
-  try {
-    for await (const item of pipeline as AsyncIterable<{ key: number; value: unknown }>) yield { index: item.key, value: item.value };
-  } catch (cause) {
-    throw new InputError(path, undefined, `malformed JSON array: ${(cause as Error).message}`, { cause });
-  }
-}
-
 /**
  * DataFlow style: the corpus is the distinct positive texts of the input records, in order of first
- * appearance; a text's id is the line of its first appearance ("line:12"). Exact-text duplicates collapse.
+ * appearance. A text's id names the place of its first appearance: `line:N` for a string positive on line N,
+ * `line:N:i` for the i-th (0-based) text of a list of positives, so every id names one text. Exact-text
+ * duplicates collapse; texts that are not well-formed Unicode are left out (the record is reported when mined).
  */
 export async function* corpusFromInput(
   inputPath: string,
   textKey: string,
   policy: RejectPolicy,
+  displayName = inputPath,
 ): AsyncGenerator<NumberedDoc> {
   const seen = new Set<string>();
   const quiet = new QuietPolicy(policy);
-  for await (const record of readRecords(inputPath, { policy: quiet })) {
+  for await (const record of readRecords(inputPath, { policy: quiet, displayName })) {
     if (quiet.stopped) return;
-    const texts = positiveTexts(record, textKey);
-    for (const text of texts) {
-      if (text.trim().length === 0) continue;
+    const value = record.value[textKey];
+    const texts = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+    for (let i = 0; i < texts.length; i++) {
+      const text: unknown = texts[i];
+      if (typeof text !== 'string' || text.trim().length === 0 || !isWellFormedText(text)) continue;
       const key = createHash('sha1').update(text).digest('base64');
       if (seen.has(key)) continue;
       seen.add(key);
-      yield { id: `line:${record.lineNumber}`, title: '', text, lineNumber: record.lineNumber };
+      const id = typeof value === 'string' ? `line:${record.lineNumber}` : `line:${record.lineNumber}:${i}`;
+      yield { id, title: '', text, lineNumber: record.lineNumber };
     }
   }
 }
@@ -161,9 +170,3 @@ class QuietPolicy extends RejectPolicy {
   }
 }
 
-function positiveTexts(record: JsonRecord, key: string): string[] {
-  const value = record.value[key];
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
-  return [];
-}

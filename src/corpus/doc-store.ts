@@ -2,11 +2,13 @@
  * The doc store: every corpus document's id, title and text, on disk, addressed by doc ordinal.
  * Negatives' texts are read from disk by byte offset when written out, so a corpus of millions of passages
  * never lives in memory as JS strings; only the offset table (24 bytes a document) and the ids are loaded.
+ * The writer streams: texts and titles go straight to their files and the table's columns to temporary files
+ * that are copied into table.bin at the end, so building the store takes constant memory at any corpus size.
  * Writer, reader and byte layout (FORMAT.md in src/bm25/) follow the container convention of
  * src/storage/container.ts. Invariant: ordinals are 0..docCount-1 in corpus order, and every index built in
  * the same index dir (bm25/, dense/) uses these ordinals.
  */
-import { mkdirSync, renameSync, rmSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import { ContainerReader, ContainerWriter } from '../storage/container.js';
@@ -35,54 +37,107 @@ export interface DocStoreManifest {
   createdAt: string;
 }
 
-/** Growable typed arrays without quadratic copying. */
-class GrowableBigUint64 {
-  private data = new BigUint64Array(1024);
-  length = 0;
-  push(value: bigint): void {
-    if (this.length === this.data.length) {
-      const next = new BigUint64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = value;
+/**
+ * A column of the table written while documents stream in: fixed-size values appended to a temporary file
+ * through a small buffer, copied into table.bin at the end, so the writer's memory does not grow with the corpus.
+ */
+class SpillColumn {
+  private readonly fd: number;
+  private readonly buffer = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
+  private written = 0;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w+');
   }
-  view(): BigUint64Array {
-    return this.data.subarray(0, this.length);
+
+  private flush(): void {
+    writeSync(this.fd, this.buffer, 0, this.used, this.written);
+    this.written += this.used;
+    this.used = 0;
+  }
+
+  private room(bytes: number): void {
+    if (this.used + bytes > this.buffer.length) this.flush();
+  }
+
+  pushU64(value: bigint): void {
+    this.room(8);
+    this.used = this.buffer.writeBigUInt64LE(value, this.used);
+  }
+
+  pushU32(value: number): void {
+    this.room(4);
+    this.used = this.buffer.writeUInt32LE(value, this.used);
+  }
+
+  pushString(text: string): number {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > this.buffer.length) {
+      this.flush();
+      writeSync(this.fd, Buffer.from(text, 'utf8'), 0, bytes, this.written);
+      this.written += bytes;
+      return bytes;
+    }
+    this.room(bytes);
+    this.used += this.buffer.write(text, this.used, 'utf8');
+    return bytes;
+  }
+
+  /** Append the whole column to `out` and delete the temporary file. */
+  copyInto(out: ContainerWriter): void {
+    this.flush();
+    for (let at = 0; at < this.written; ) {
+      const n = readSync(this.fd, this.buffer, 0, Math.min(this.buffer.length, this.written - at), at);
+      out.write(this.buffer.subarray(0, n));
+      at += n;
+    }
+    closeSync(this.fd);
+    rmSync(this.path, { force: true });
   }
 }
 
-/** Streams documents into `<dir>` (texts.bin, titles.bin, table.bin, manifest.json). */
+/** Streams documents into `<dir>` (texts.bin, titles.bin, table.bin, manifest.json) in constant memory. */
 export class DocStoreWriter {
   private readonly texts: ContainerWriter;
   private readonly titles: ContainerWriter;
-  private readonly textOffsets = new GrowableBigUint64();
-  private readonly titleOffsets = new GrowableBigUint64();
-  private readonly hashes = new GrowableBigUint64();
-  private readonly ids: string[] = [];
+  private readonly textOffsets: SpillColumn;
+  private readonly titleOffsets: SpillColumn;
+  private readonly hashes: SpillColumn;
+  private readonly idOffsets: SpillColumn;
+  private readonly ids: SpillColumn;
+  private count = 0;
+  private idBytes = 0;
   private readonly buildId = newBuildId();
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
     this.texts = new ContainerWriter(join(dir, 'texts.bin'), 'DTXT', DOC_STORE_VERSIONS.current, this.buildId);
     this.titles = new ContainerWriter(join(dir, 'titles.bin'), 'DTTL', DOC_STORE_VERSIONS.current, this.buildId);
-    this.textOffsets.push(0n);
-    this.titleOffsets.push(0n);
+    this.textOffsets = new SpillColumn(join(dir, 'text-offsets.tmp'));
+    this.titleOffsets = new SpillColumn(join(dir, 'title-offsets.tmp'));
+    this.hashes = new SpillColumn(join(dir, 'hashes.tmp'));
+    this.idOffsets = new SpillColumn(join(dir, 'id-offsets.tmp'));
+    this.ids = new SpillColumn(join(dir, 'ids.tmp'));
+    this.textOffsets.pushU64(0n);
+    this.titleOffsets.pushU64(0n);
+    this.idOffsets.pushU32(0);
   }
 
   get docCount(): number {
-    return this.hashes.length;
+    return this.count;
   }
 
   /** Append one document; returns its ordinal. */
   add(doc: CorpusDoc): number {
     this.texts.writeString(doc.text);
     this.titles.writeString(doc.title);
-    this.textOffsets.push(BigInt(this.texts.payloadBytes));
-    this.titleOffsets.push(BigInt(this.titles.payloadBytes));
-    this.hashes.push(normalizedTextHash(doc.text));
-    this.ids.push(doc.id);
-    return this.hashes.length - 1;
+    this.textOffsets.pushU64(BigInt(this.texts.payloadBytes));
+    this.titleOffsets.pushU64(BigInt(this.titles.payloadBytes));
+    this.hashes.pushU64(normalizedTextHash(doc.text));
+    this.idBytes += this.ids.pushString(doc.id);
+    this.idOffsets.pushU32(this.idBytes);
+    return this.count++;
   }
 
   finish(manifest: Pick<DocStoreManifest, 'corpusFingerprint' | 'source'>): DocStoreManifest {
@@ -92,13 +147,7 @@ export class DocStoreWriter {
     const head = Buffer.alloc(8);
     head.writeUInt32LE(this.docCount, 0);
     table.write(head);
-    table.write(new Uint8Array(this.textOffsets.view().buffer, 0, this.textOffsets.length * 8));
-    table.write(new Uint8Array(this.titleOffsets.view().buffer, 0, this.titleOffsets.length * 8));
-    table.write(new Uint8Array(this.hashes.view().buffer, 0, this.hashes.length * 8));
-    const idOffsets = new Uint32Array(this.ids.length + 1);
-    for (let i = 0; i < this.ids.length; i++) idOffsets[i + 1] = idOffsets[i] + Buffer.byteLength(this.ids[i], 'utf8');
-    table.write(new Uint8Array(idOffsets.buffer));
-    for (const id of this.ids) table.writeString(id);
+    for (const column of [this.textOffsets, this.titleOffsets, this.hashes, this.idOffsets, this.ids]) column.copyInto(table);
     table.finish();
     const full: DocStoreManifest = {
       format: 'rare-mine-docs',

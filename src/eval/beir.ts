@@ -5,6 +5,7 @@
 import { InputError } from '../errors.js';
 import { readLines } from '../io/line-reader.js';
 import { readRecords, RejectPolicy, requireString } from '../io/jsonl.js';
+import { exactIdText } from '../io/json-members.js';
 import type { Qrels } from './metrics.js';
 
 export interface Query {
@@ -15,9 +16,10 @@ export interface Query {
 export async function readQueries(path: string): Promise<Query[]> {
   const queries: Query[] = [];
   for await (const record of readRecords(path, { policy: new RejectPolicy('fail') })) {
-    const rawId = record.value._id ?? record.value.id;
+    const key = record.value._id !== undefined && record.value._id !== null ? '_id' : 'id';
+    const rawId = record.value[key];
     if (typeof rawId !== 'string' && typeof rawId !== 'number') throw new InputError(path, record.lineNumber, 'missing field "_id"');
-    queries.push({ id: String(rawId), text: requireString(path, record, 'text') });
+    queries.push({ id: exactIdText(record.raw, key, rawId), text: requireString(path, record, 'text') });
   }
   return queries;
 }

@@ -8,19 +8,21 @@
  */
 import { InputError } from '../errors.js';
 import { describe, type JsonRecord } from '../io/jsonl.js';
+import { exactIdText } from '../io/json-members.js';
 import type { MinedRecord } from '../mine/miner.js';
 import { examplePositives, requiredScore } from './example-positives.js';
 import type { FormatContext, FormattedRecord, OutputFormat } from './output-format.js';
 
 /**
- * The query id of a record: the `queryIdKey` field (string or number); with the default key "_id", "id" when
+ * The query id of a record: the `queryIdKey` field (a string, or a number as the digits the input wrote); with the default key "_id", "id" when
  * "_id" is absent; `line:N` when the record has neither. Any other type is an InputError naming the line.
  */
 export function queryIdOf(record: JsonRecord, queryIdKey: string, inputName: string): string {
-  let raw = record.value[queryIdKey];
-  if ((raw === undefined || raw === null) && queryIdKey === '_id') raw = record.value.id;
+  let key = queryIdKey;
+  let raw = record.value[key];
+  if ((raw === undefined || raw === null) && key === '_id') raw = record.value[(key = 'id')];
   if (raw === undefined || raw === null) return `line:${record.lineNumber}`;
-  if (typeof raw === 'string' || typeof raw === 'number') return String(raw);
+  if (typeof raw === 'string' || typeof raw === 'number') return exactIdText(record.raw, key, raw);
   throw new InputError(inputName, record.lineNumber, `field "${queryIdKey}" (the query id) must be a string or number, found ${describe(raw)}`);
 }
 

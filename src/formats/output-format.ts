@@ -6,6 +6,7 @@
  */
 import type { MinedRecord } from '../mine/miner.js';
 import type { CorpusView } from '../mine/retriever.js';
+import type { IfKeyExists } from './record.js';
 
 /** What a format needs besides the mined record; built once per run by the mining command. */
 export interface FormatContext {
@@ -18,6 +19,8 @@ export interface FormatContext {
    * from it: `<key>_scores`, `<key>_ids`, `<key>_ranks`, `<key>_positive_scores`.
    */
   readonly outputKey: string;
+  /** --if-key-exists (record format only): a record that already has a key the format writes is refused, or its value replaced. */
+  readonly ifKeyExists: IfKeyExists;
   /** --with-scores: add the retriever's score of every negative and positive (field names per format, docs/FORMATS.md). */
   readonly withScores: boolean;
   /** --with-ids: add corpus ids (record, flag, triplet, ntuple; colbert always names passages by id). */

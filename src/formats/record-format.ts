@@ -1,11 +1,13 @@
 /**
  * `--format record` (the default): every input record written back, byte for byte, with the negatives appended
- * (src/formats/record.ts does the appending). One line per record, always — a record with no negative is written
+ * (src/formats/record.ts does the splicing). A record that already has one of the keys is refused (InputError
+ * naming the line and --output-key) unless --if-key-exists replace. One line per record, always — a record with no negative is written
  * with an empty list, so records in = records out. The field names derive from --output-key; `rare-mine stats`
  * reads them back through RECORD_FIELDS.
  */
 import type { MinedRecord } from '../mine/miner.js';
-import { withFields } from './record.js';
+import { InputError } from '../errors.js';
+import { existingKeys, withFields } from './record.js';
 import type { FormatContext, FormattedRecord, OutputFormat } from './output-format.js';
 
 /** The fields the record format writes, named from --output-key. `rare-mine stats` reads the same names. */
@@ -35,6 +37,13 @@ export const recordFormat: OutputFormat = {
     if (context.withIds) fields[names.negativeIds] = mined.negatives.map((n) => corpus.id(n.docOrdinal));
     if (context.withRanks) fields[names.negativeRanks] = mined.negatives.map((n) => n.rank);
     if (context.withScores && mined.positiveScores.length > 0) fields[names.positiveScores] = mined.positiveScores;
+    const clashes = existingKeys(mined.record.value, fields);
+    if (clashes.length > 0 && context.ifKeyExists === 'fail') {
+      const list = clashes.map((name) => `"${name}"`).join(', ');
+      throw new InputError(context.inputName, mined.record.lineNumber, `the record already has ${list} (an earlier rare-mine run?): not overwritten`, {
+        hint: 'write this run under another key (e.g. --output-key dense_negatives), or pass --if-key-exists replace to overwrite',
+      });
+    }
     return { lines: [withFields(mined.record.raw, mined.record.value, fields)] };
   },
 };

@@ -101,7 +101,18 @@ export async function ensureDocStore(indexDir: string, source: CorpusSource | un
  * variant) or `rebuild`.
  * @throws IndexError when an existing BM25 part is damaged (without `rebuild`)
  */
-export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: string | AnalyzerChoice, settings: Bm25Settings, rebuild: boolean, rebuildHint: string): Promise<Bm25Index> {
+export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: string | AnalyzerChoice, settings: Bm25Settings, rebuild: boolean, rebuildHint: string, memoryBudget?: number): Promise<Bm25Index> {
+  ensureBm25IndexFiles(indexDir, docs, lang, settings, rebuild, rebuildHint, memoryBudget);
+  // A fresh analyzer: a build's term cache (the whole corpus vocabulary) is not kept alive while mining.
+  return Bm25Index.open(join(indexDir, 'bm25'), createAnalyzer(lang), rebuildHint, docs.manifest.buildId);
+}
+
+/**
+ * Build the BM25 index files when missing, stale or `rebuild`, without loading the index (so `index bm25`
+ * stays within --memory-budget); returns its manifest.
+ * @throws IndexError when an existing BM25 part is damaged (without `rebuild`)
+ */
+export function ensureBm25IndexFiles(indexDir: string, docs: DocStore, lang: string | AnalyzerChoice, settings: Bm25Settings, rebuild: boolean, rebuildHint: string, memoryBudget?: number): Bm25Manifest {
   const dir = join(indexDir, 'bm25');
   const analyzer = createAnalyzer(lang);
   const manifest = rebuild ? undefined : readBm25Manifest(dir, rebuildHint);
@@ -119,28 +130,27 @@ export async function ensureBm25Index(indexDir: string, docs: DocStore, lang: st
             : undefined;
   if (manifest && !stale) {
     log().info({ dir, terms: manifest.termCount, postings: manifest.postingCount }, 'reusing BM25 index: corpus and settings match');
-    return new Bm25Index(dir, analyzer, rebuildHint, docsBuildId);
+    return manifest;
   }
   const reason = rebuild ? '--rebuild' : (stale ?? 'none built yet');
   log().info({ dir, reason, analyzer: analyzer.fingerprint, ...settings }, 'building BM25 index');
-  const built = buildBm25(dir, docs, lang, settings, fingerprint);
-  log().info({ terms: built.termCount, postings: built.postingCount, averageDocLength: Number(built.averageDocLength.toFixed(2)) }, 'BM25 index built');
-  // A fresh analyzer: the build's term cache (the whole corpus vocabulary) is not kept alive while mining.
-  return new Bm25Index(dir, createAnalyzer(lang), rebuildHint, docsBuildId);
+  const { manifest: built, runs } = buildBm25(dir, docs, lang, settings, fingerprint, memoryBudget);
+  log().info({ terms: built.termCount, postings: built.postingCount, averageDocLength: Number(built.averageDocLength.toFixed(2)), runs, memoryBudget }, 'BM25 index built');
+  return built;
 }
 
 /** Build in its own frame so the writer's buffers are garbage before the reader opens. */
-function buildBm25(dir: string, docs: DocStore, lang: string | AnalyzerChoice, settings: Bm25Settings, fingerprint: string): Bm25Manifest {
+function buildBm25(dir: string, docs: DocStore, lang: string | AnalyzerChoice, settings: Bm25Settings, fingerprint: string, memoryBudget?: number): { manifest: Bm25Manifest; runs: number } {
   const aside = building(dir);
   rmSync(aside, { recursive: true, force: true });
-  const writer = new Bm25IndexWriter(aside, createAnalyzer(lang), settings);
+  const writer = new Bm25IndexWriter(aside, createAnalyzer(lang), settings, memoryBudget);
   const progress = new Progress('indexing BM25', { total: docs.docCount, itemLabel: 'documents' });
   for (let ordinal = 0; ordinal < docs.docCount; ordinal++) {
     writer.add(docs.title(ordinal), docs.text(ordinal));
     progress.tick();
   }
   progress.done();
-  const built = writer.finish(fingerprint, docs.manifest.buildId);
+  const manifest = writer.finish(fingerprint, docs.manifest.buildId);
   replaceDir(dir, aside);
-  return built;
+  return { manifest, runs: writer.runCount };
 }

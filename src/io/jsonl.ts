@@ -3,6 +3,9 @@
  * anything else is an InputError naming file and line. Under `--on-error skip` a bad line is written with its
  * reason to the rejects file and counted instead, so records in = records out + rejected, always.
  * Blank lines (empty or whitespace only) are not records: they are counted and reported, never an error.
+ * Text policy (the same for the JSON-array corpus reader): a text field read as text (query, positives, corpus text
+ * and title) must be well-formed Unicode — a lone surrogate escape (`"\udc00"`) is an InputError naming the field,
+ * never silently turned into U+FFFD. (The record format still writes the line's own bytes back untouched.)
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
@@ -38,18 +41,19 @@ export class RejectPolicy {
   }
 }
 
-/** Parse one line as a JSON object, or throw an InputError naming file and line. */
-export function parseRecordLine(file: string, line: RawLine): Record<string, unknown> {
+/** Parse one line as a JSON object, or throw an InputError naming file and line (`what` prefixes the reason). */
+export function parseRecordLine(file: string, line: RawLine, what?: string): Record<string, unknown> {
+  const prefix = what === undefined ? '' : `${what}: `;
   let value: unknown;
   try {
     value = JSON.parse(line.text);
   } catch (cause) {
     const detail = (cause as Error).message.replace(/^Unexpected/, 'unexpected');
-    throw new InputError(file, line.lineNumber, `malformed JSON (${detail})`, { cause });
+    throw new InputError(file, line.lineNumber, `${prefix}malformed JSON (${detail})`, { cause });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-    throw new InputError(file, line.lineNumber, `expected a JSON object, found ${kind}`);
+    throw new InputError(file, line.lineNumber, `${prefix}expected a JSON object, found ${kind}`);
   }
   return value as Record<string, unknown>;
 }
@@ -92,16 +96,33 @@ export function requireString(file: string, record: JsonRecord, key: string, opt
   }
   if (typeof value !== 'string') throw new InputError(file, record.lineNumber, `field "${key}" must be a string, found ${describe(value)}`);
   if (value.trim().length === 0) throw new InputError(file, record.lineNumber, `field "${key}" is empty`);
-  return value;
+  return wellFormedText(file, record.lineNumber, key, value);
 }
 
 /** An optional field holding a string or a list of strings; returns [] when absent or null. */
 export function optionalStrings(file: string, record: JsonRecord, key: string): string[] {
   const value = record.value[key];
   if (value === undefined || value === null) return [];
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as string[];
+  if (typeof value === 'string') return [wellFormedText(file, record.lineNumber, key, value)];
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return (value as string[]).map((text) => wellFormedText(file, record.lineNumber, key, text));
   throw new InputError(file, record.lineNumber, `field "${key}" must be a string or a list of strings, found ${describe(value)}`);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** Whether `text` is well-formed Unicode: no lone surrogate (a `\udc00` escape naming half a character). */
+export function isWellFormedText(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+/** `text` itself when it is well-formed Unicode; else an InputError naming the field and the escape. */
+export function wellFormedText(file: string, lineNumber: number, key: string, text: string): string {
+  const match = LONE_SURROGATE.exec(text);
+  if (match === null) return text;
+  const escape = `\\u${match[0].charCodeAt(0).toString(16).padStart(4, '0')}`;
+  throw new InputError(file, lineNumber, `field "${key}" holds a lone surrogate escape (${escape}, half of a UTF-16 pair) at character ${match.index}: not Unicode text`, {
+    hint: 'fix the producer of the file: a character outside the BMP is written as a pair of escapes (\\ud83d\\ude00) or as UTF-8',
+  });
 }
 
 export function describe(value: unknown): string {

@@ -5,8 +5,11 @@
  * removed; a UTF-8 BOM at the very start of the input is removed; no line longer than `maxLineBytes` is
  * ever buffered whole (memory stays bounded however long a line is).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { InputError } from '../errors.js';
 
 export interface RawLine {
@@ -44,7 +47,37 @@ export function inputName(path: string | undefined): string {
 
 export function openInput(path: string | undefined, startByte = 0, endByte?: number): Readable {
   if (path === undefined || path === '-') return process.stdin;
-  return createReadStream(path, { start: startByte, end: endByte === undefined ? undefined : endByte - 1, highWaterMark: 1 << 20 });
+  // A whole-file read passes no position: positioned reads (pread) fail with ESPIPE on pipes and FIFOs.
+  const whole = startByte === 0 && endByte === undefined;
+  return createReadStream(path, { start: whole ? undefined : startByte, end: endByte === undefined ? undefined : endByte - 1, highWaterMark: 1 << 20 });
+}
+
+/**
+ * Whether `path` can be read twice and at byte offsets: a regular file. Pipes, FIFOs, process substitutions
+ * (`<(zcat ...)`) and devices cannot; a path that cannot be stat'ed counts as seekable (opening it reports why).
+ */
+export function isSeekable(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Copy a one-pass input (stdin, a pipe, a FIFO) to a temporary file removed at exit, for inputs that must be read
+ * twice (the input is also the corpus). The copy is created exclusively in a fresh private dir.
+ */
+export async function spoolInput(path: string | undefined): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'rare-mine-spool-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const spool = join(dir, 'input.jsonl');
+  try {
+    await pipeline(openInput(path), createWriteStream(spool, { flags: 'wx' }));
+  } catch (cause) {
+    throw new InputError(inputName(path), undefined, `cannot read: ${(cause as Error).message}`, { cause });
+  }
+  return spool;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

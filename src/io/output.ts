@@ -1,20 +1,62 @@
 /**
  * Ordered output with backpressure, to stdout or to a file written atomically.
- * A file target is written to `<path>.partial` and renamed onto `<path>` only by commit(), so a file at
+ * A regular-file target is written to `<path>.partial` and renamed onto `<path>` only by commit(), so a file at
  * `<path>` is always complete. abort() removes the partial (bad input: nothing half-written is left);
  * detach() keeps it (SIGINT/SIGTERM: the partial is what --resume continues from).
+ * What must hold: the partial is created exclusively (O_EXCL | O_NOFOLLOW), so a planted `<path>.partial` symlink
+ * is never written through (a stale partial or link is unlinked first, never followed); a resumed partial must be
+ * a regular file. A target that exists and is not a regular file (a FIFO, /dev/null, a character device) is
+ * written to directly, without partial or rename, so a device node is never replaced by a regular file
+ * (--resume and --shard refuse such a target: see directOutput()).
  * A closed stdout (`rare-mine ... | head`) is not an error: writes become no-ops and `closed` turns true.
+ * Write errors (disk full, ...) are thrown with the target's name attached (src/errors.ts fileErrorFrom).
  */
-import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { constants, createWriteStream, lstatSync, openSync, renameSync, rmSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { FileError } from '../errors.js';
+import { log } from '../log.js';
 
 export function partialPath(path: string): string {
   return `${path}.partial`;
 }
 
+/** Whether `-o path` is written directly: it exists and is not a regular file (a FIFO, /dev/null, a device). */
+export function directOutput(path: string): boolean {
+  try {
+    const stats = statSync(path);
+    return !stats.isFile() && !stats.isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** A partial to be resumed must be a regular file rare-mine wrote, never a link planted in its place. */
+export function assertRegularPartial(partial: string): void {
+  const stats = lstatSync(partial, { throwIfNoEntry: false });
+  if (stats && !stats.isFile()) {
+    throw new FileError(partial, `is ${stats.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}, not a partial output rare-mine wrote`, { hint: 'remove it, then run again' });
+  }
+}
+
+/**
+ * Create `partial` exclusively (never through an existing entry): a stale partial or a link at that name is
+ * unlinked (the link itself, not its target) first; a directory there is an error.
+ */
+function openExclusive(partial: string): number {
+  const stale = lstatSync(partial, { throwIfNoEntry: false });
+  if (stale?.isDirectory()) throw new FileError(partial, 'is a directory where rare-mine writes its partial output', { hint: 'remove it, or choose another -o' });
+  if (stale) {
+    log().warn({ partial, kind: stale.isSymbolicLink() ? 'symbolic link' : stale.isFile() ? 'file' : 'other' }, 'removing a stale partial output (pass --resume to continue it instead)');
+    unlinkSync(partial);
+  }
+  return openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+}
+
 export class OutputSink {
   private readonly stream: Writable;
   private readonly file?: WriteStream;
+  /** Written directly (no partial, no rename): the target is a FIFO or a device. */
+  readonly direct: boolean = false;
   /** True once the reader went away (EPIPE): stop producing output, exit 0. */
   closed = false;
   private failure?: Error;
@@ -28,11 +70,22 @@ export class OutputSink {
       this.stream = process.stdout;
       process.stdout.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code === 'EPIPE') this.closed = true;
-        else this.failure = error;
+        else this.failure = named(error, '<stdout>');
       });
+    } else if (directOutput(path)) {
+      this.direct = true;
+      this.file = createWriteStream(path, { flags: 'w', highWaterMark: 1 << 20 });
+      this.file.on('error', (error) => (this.failure = named(error, path)));
+      this.stream = this.file;
     } else {
-      this.file = createWriteStream(partialPath(path), { flags: options.append ? 'a' : 'w', highWaterMark: 1 << 20 });
-      this.file.on('error', (error) => (this.failure = error));
+      const partial = partialPath(path);
+      let fd: number;
+      if (options.append) {
+        assertRegularPartial(partial);
+        fd = openSync(partial, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW);
+      } else fd = openExclusive(partial);
+      this.file = createWriteStream('', { fd, highWaterMark: 1 << 20 });
+      this.file.on('error', (error) => (this.failure = named(error, path)));
       this.stream = this.file;
     }
   }
@@ -55,7 +108,10 @@ export class OutputSink {
     this.bytesWritten += Buffer.byteLength(text);
     let ok: boolean;
     if (this.file) {
-      this.lastWrite = new Promise((resolve) => (ok = this.stream.write(text, () => resolve())));
+      this.lastWrite = new Promise((resolve) => (ok = this.stream.write(text, (error) => {
+        if (error) this.failure ??= named(error, this.path!);
+        resolve();
+      })));
     } else ok = this.stream.write(text);
     if (ok!) return undefined;
     return new Promise((resolve) => {
@@ -75,10 +131,18 @@ export class OutputSink {
     if (this.stream === process.stdout) {
       if (this.closed) return;
       await new Promise<void>((resolve) => (process.stdout.write('', () => resolve())));
+      // stdout's write callback does not report errors: a full disk (`> /dev/full`) shows as an 'error' event.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return;
+    }
+    if (this.file!.destroyed) {
+      // Failed already; the 'error' event may not have been emitted yet, but `errored` holds the error.
+      const errored = this.file!.errored;
+      if (errored) this.failure ??= named(errored, this.path!);
       return;
     }
     await new Promise<void>((resolve, reject) => {
-      this.file!.end((error?: Error | null) => (error ? reject(error) : resolve()));
+      this.file!.end((error?: Error | null) => (error ? reject(named(error, this.path!)) : resolve()));
     });
   }
 
@@ -86,7 +150,7 @@ export class OutputSink {
   async commit(): Promise<void> {
     await this.end();
     if (this.failure) throw this.failure;
-    if (this.file) renameSync(partialPath(this.path!), this.path!);
+    if (this.file && !this.direct) renameSync(partialPath(this.path!), this.path!);
   }
 
   /** Flush and keep the partial file (interrupted run, resumable). */
@@ -97,6 +161,12 @@ export class OutputSink {
   /** Give up: remove the partial file so nothing half-written is left behind. */
   async abort(): Promise<void> {
     await this.end().catch(() => undefined);
-    if (this.file) rmSync(partialPath(this.path!), { force: true });
+    if (this.file && !this.direct) rmSync(partialPath(this.path!), { force: true });
   }
+}
+
+/** A write error with the target's name, for a one-line message (stream write errors carry no path). */
+function named(error: NodeJS.ErrnoException, path: string): NodeJS.ErrnoException {
+  if (error.path === undefined) error.path = path;
+  return error;
 }
