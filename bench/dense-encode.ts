@@ -25,6 +25,7 @@ import { emptyEncodeStats } from '../src/embed/embedder.js';
 import { documentEmbeddingText } from '../src/dense/dense-index.js';
 import { writeTinyBertModelDir } from '../src/onnx/tiny-models.js';
 import { VectorFileWriter } from '../src/vector/vector-file.js';
+import { newBuildId } from '../src/storage/manifest.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const sharedData = process.env.RARE_MINE_SHARED_DATA ?? resolve(repoRoot, '..', 'shared', 'data');
@@ -188,7 +189,7 @@ async function rssPart(workDir: string) {
   const modelDir = join(workDir, 'rss-model');
   await writeTinyBertModelDir(modelDir, { hiddenSize: 384, layers, heads: 12, intermediate: 1536, maxPosition: 512, pooling: 'cls', seed: 2 });
   const embedder = OnnxEmbedder.open(modelDir, { threads, batchSize, maxLength });
-  const vectors = new VectorFileWriter(join(workDir, 'vectors.bin'), embedder.dims);
+  const vectors = new VectorFileWriter(join(workDir, 'vectors.bin'), embedder.dims, newBuildId());
   const samples: { passages: number; rssMB: number; heapMB: number }[] = [];
   const sample = (passagesSoFar: number) => {
     const memory = process.memoryUsage();

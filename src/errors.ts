@@ -38,6 +38,12 @@ export class IndexError extends RareMineError {
   readonly exitCode = 3;
 }
 
+/**
+ * An index part that is absent or does not fit this run (built with another model, corpus or doc store build)
+ * but is not damaged: a derived part (bm25/, dense/) may be rebuilt for it without losing anything.
+ */
+export class StaleIndexError extends IndexError {}
+
 /** A model that cannot be found, downloaded, loaded or run. */
 export class ModelError extends RareMineError {
   readonly exitCode = 4;

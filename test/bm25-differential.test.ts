@@ -13,6 +13,7 @@ import { Bm25IndexWriter } from '../src/bm25/index-writer.js';
 import { Bm25Index } from '../src/bm25/index-reader.js';
 import { luceneQuantizedLength } from '../src/bm25/scoring.js';
 import { NaiveBm25 } from './helpers/naive-bm25.js';
+import { newBuildId } from '../src/storage/manifest.js';
 
 const analyzer = createAnalyzer('en');
 
@@ -20,8 +21,8 @@ function buildIndex(texts: string[], variant: 'lucene' | 'robertson', k1 = 0.9, 
   const dir = mkdtempSync(join(tmpdir(), 'rare-mine-diff-'));
   const writer = new Bm25IndexWriter(dir, analyzer, { k1, b, variant });
   for (const text of texts) writer.add('', text);
-  writer.finish('test');
-  return { index: new Bm25Index(dir, analyzer, 'test'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  writer.finish('test', newBuildId());
+  return { index: Bm25Index.open(dir, analyzer, 'test'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Top-k equality modulo the order of exactly tied scores. */
@@ -90,4 +91,69 @@ test('randomized corpora: index top-k equals the exhaustive scorer', () => {
     ),
     { numRuns: 60, seed: 20261122 },
   );
+});
+
+/** Pruned and exhaustive top-k must agree exactly: same documents, same float64 scores, same order. */
+function assertIdentical(index: Bm25Index, query: string, k: number): void {
+  const pruned = index.search(query, k);
+  const reference = index.searchExhaustive(query, k);
+  assert.deepEqual(pruned, reference, `query "${query.slice(0, 80)}" k=${k}`);
+}
+
+test('MaxScore pruning equals the exhaustive scorer exactly: random corpora, every k, repeated terms, long queries', () => {
+  // A Zipf-like vocabulary, so bounds differ widely between terms and pruning has something to skip.
+  const vocabulary = Array.from({ length: 60 }, (_, i) => `w${i}x`);
+  const zipfWord = fc.integer({ min: 0, max: 3599 }).map((n) => vocabulary[Math.floor(Math.sqrt(n))]);
+  const doc = fc.array(zipfWord, { minLength: 0, maxLength: 30 }).map((words) => words.join(' '));
+  const query = fc.oneof(
+    fc.array(zipfWord, { minLength: 1, maxLength: 6 }),
+    fc.array(fc.constantFrom(...vocabulary.slice(0, 5)), { minLength: 2, maxLength: 8 }), // repeated terms
+    fc.array(zipfWord, { minLength: 60, maxLength: 200 }), // very long queries
+  ).map((words) => words.join(' '));
+  fc.assert(
+    fc.property(
+      fc.array(doc, { minLength: 1, maxLength: 150 }),
+      fc.array(query, { minLength: 1, maxLength: 6 }),
+      fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 4 }),
+      fc.constantFrom('lucene' as const, 'robertson' as const),
+      (texts, queries, ks, variant) => {
+        const { index, cleanup } = buildIndex(texts, variant);
+        try {
+          for (const q of queries) {
+            const matches = index.searchExhaustive(q, texts.length).length;
+            // Every k from 1 to past the whole ranking on small cases; random ones otherwise.
+            const every = matches <= 40 ? Array.from({ length: matches + 2 }, (_, i) => i + 1) : [];
+            for (const k of [...ks, ...every, matches, matches + 1]) if (k >= 1) assertIdentical(index, q, k);
+          }
+        } finally {
+          cleanup();
+        }
+      },
+    ),
+    { numRuns: 50, seed: 20261130 },
+  );
+});
+
+test('MaxScore pruning equals the exhaustive scorer where scores tie a lot (duplicate documents)', () => {
+  const texts = Array.from({ length: 300 }, (_, i) => ['red fox jumps', 'red fox', 'lazy dog sleeps', 'red dog', 'fox dog red'][i % 5]);
+  const { index, cleanup } = buildIndex(texts, 'lucene');
+  try {
+    for (const q of ['red fox', 'red red dog fox', 'dog', 'fox sleeps lazy red']) for (const k of [1, 2, 5, 59, 60, 61, 100, 299, 300, 301, 1000]) assertIdentical(index, q, k);
+  } finally {
+    cleanup();
+  }
+});
+
+test('MaxScore reads fewer postings than the exhaustive scorer on a skewed corpus (the pruning happens)', () => {
+  const texts = Array.from({ length: 3000 }, (_, i) => `common frequent ordinary ${i % 7 === 0 ? 'rare' : 'usual'} ${i % 101 === 0 ? 'unique' : 'plain'} doc${i % 50}`);
+  const { index, cleanup } = buildIndex(texts, 'lucene');
+  try {
+    const query = 'common frequent ordinary rare unique usual plain';
+    const pruned = { postingsScored: 0, documentsScored: 0 };
+    const exhaustive = { postingsScored: 0, documentsScored: 0 };
+    assert.deepEqual(index.search(query, 10, pruned), index.searchExhaustive(query, 10, exhaustive));
+    assert.ok(pruned.postingsScored * 3 < exhaustive.postingsScored, `pruned ${pruned.postingsScored} vs exhaustive ${exhaustive.postingsScored} postings`);
+  } finally {
+    cleanup();
+  }
 });

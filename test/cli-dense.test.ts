@@ -5,12 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyBertModelDir } from '../src/onnx/tiny-models.js';
 import { runCli } from './helpers/cli.js';
 import { repoRoot } from './helpers/shared-data.js';
+import { VectorIndex } from '../src/vector/vector-index.js';
+import { writePartManifest } from '../src/storage/manifest.js';
 
 const fixture = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
 const inputs = readFileSync(fixture, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
@@ -83,4 +86,49 @@ test('dense --model use-lite runs offline with the built-in model; hybrid fuses 
   const fused = hybrid.json();
   assert.equal(fused.length, inputs.length);
   assert.ok(fused.every((r) => r.hard_negatives_scores.every((s: number) => s > 0 && s <= 2 / 61)), 'RRF scores');
+});
+
+test('a damaged dense part is exit 3 with a rebuild hint (never rebuilt silently, never handed to usearch); --rebuild repairs it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rare-mine-dense-'));
+  const model = join(dir, 'tiny-bert');
+  await writeTinyBertModelDir(model, { seed: 5 });
+  const corpus = join(dir, 'corpus.jsonl');
+  writeFileSync(corpus, inputs.map((r, i) => JSON.stringify({ _id: `d${i}`, text: r.text })).join('\n') + '\n');
+  const env = { RARE_MINE_CACHE_DIR: join(dir, 'cache') };
+  const indexDir = join(dir, 'idx');
+  assert.equal(runCli(['index', 'dense', '--model', model, '--corpus', corpus, '--index-dir', indexDir], { env }).status, 0);
+  const denseDir = join(indexDir, 'dense', 'tiny-bert-f32');
+  const mine = ['dense', '--model', model, '--index-dir', indexDir, '--min-rank', '0', fixture];
+  const reference = runCli(mine, { env });
+  assert.equal(reference.status, 0, reference.stderr);
+
+  // Add the HNSW graph (small corpora are searched exactly, so the CLI builds none), then plant garbage in it
+  // with a manifest forged to match its size and CRC: the structural check refuses it before usearch maps it.
+  const { buildId, count } = JSON.parse(readFileSync(join(denseDir, 'manifest.json'), 'utf8'));
+  assert.equal(count, inputs.length);
+  const opened = VectorIndex.open(denseDir, { rebuildHint: 'test' });
+  opened.buildGraph();
+  opened.close();
+  const graph = join(denseDir, 'index.usearch');
+  writeFileSync(graph, Buffer.alloc(statSync(graph).size, 0x5a));
+  const { checksum: _checksum, storage: _storage, ...manifest } = JSON.parse(readFileSync(join(denseDir, 'manifest.json'), 'utf8'));
+  manifest.files['index.usearch'] = { bytes: statSync(graph).size, crc32: crc32(readFileSync(graph)) >>> 0 };
+  writePartManifest(denseDir, manifest);
+  const garbage = runCli(mine, { env });
+  assert.equal(garbage.status, 3, garbage.stderr);
+  assert.match(garbage.stderr, /index.usearch: not the USearch graph of this index/);
+  assert.match(garbage.stderr, /hint: rebuild it: rare-mine index dense/);
+  assert.equal(garbage.stdout, '');
+  assert.equal(buildId, manifest.buildId, 'adding the graph keeps the build id');
+
+  for (const damage of [() => rmSync(join(denseDir, 'manifest.json')), () => writeFileSync(join(denseDir, 'manifest.json'), '{"format":')]) {
+    damage();
+    const run = runCli(mine, { env });
+    assert.equal(run.status, 3, run.stderr);
+    assert.match(run.stderr, /tiny-bert-f32\/manifest.json: (missing|not valid JSON)/);
+    assert.match(run.stderr, /--rebuild/);
+  }
+  const rebuilt = runCli([...mine, '--rebuild'], { env });
+  assert.equal(rebuilt.status, 0, rebuilt.stderr);
+  assert.equal(rebuilt.stdout, reference.stdout);
 });

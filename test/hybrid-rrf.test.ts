@@ -25,6 +25,7 @@ function engine(name: string, scores: number[]): Retriever {
     search: async (queries, k) => queries.map(() => ranking.slice(0, k)),
     scoreDocuments: async (_q, ordinals) => ordinals.map((o) => scores[o]),
     scoreTexts: async (_q, passages) => passages.map((p) => scores[texts.indexOf(p)] ?? 0),
+    describe: () => ({ engine: 'fake' }),
     close: () => undefined,
   };
 }

@@ -32,6 +32,7 @@ function fakeRetriever(texts: string[], scores: number[], positiveScore = (text:
     search: async (queries, k) => queries.map(() => ranking.slice(0, k)),
     scoreDocuments: async (_q, ordinals) => ordinals.map((o) => scores[o]),
     scoreTexts: async (_q, passages) => passages.map(positiveScore),
+    describe: () => ({ engine: 'fake' }),
     close: () => undefined,
   };
 }

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync, truncateSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, truncateSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VectorIndex, VectorIndexWriter, cosineSimilarity } from '../src/vector/vector-index.js';
 import { PRECISION_NAMES, defaultPrecision, parsePrecision, type Precision } from '../src/vector/precision.js';
 import { planSearch, EXACT_FASTER_BELOW_DOCS, GRAPH_PAYS_OFF_ABOVE_QUERIES } from '../src/vector/search-plan.js';
-import { IndexError, UsageError } from '../src/errors.js';
+import { IndexError, StaleIndexError, UsageError } from '../src/errors.js';
+import { writePartManifest } from '../src/storage/manifest.js';
 import type { Candidate } from '../src/mine/retriever.js';
 import { seededRandom } from '../src/mine/random.js';
 
@@ -155,7 +157,7 @@ test('opening checks the manifest and files: another model, another corpus, dama
   assert.throws(() => VectorIndex.open(f32Dir, { ...expect, modelFingerprint: 'e'.repeat(64), modelName: 'other/model' }), rebuilds(/built with model test\/model.*this run uses other\/model/));
   assert.throws(() => VectorIndex.open(f32Dir, { ...expect, corpusFingerprint: 'd'.repeat(64) }), rebuilds(/another corpus/));
   assert.throws(() => VectorIndex.open(f32Dir, { ...expect, dims: 64 }), rebuilds(/32-d vectors/));
-  assert.throws(() => VectorIndex.open(join(root, 'nowhere'), expect), rebuilds(/manifest.json missing/));
+  assert.throws(() => VectorIndex.open(join(root, 'nowhere'), expect), rebuilds(/no vector index at/));
 
   const damaged = build('damaged', 'f32', true, docs.slice(0, 500));
   const fd = openSync(join(damaged, 'index.usearch'), 'r+');
@@ -179,4 +181,63 @@ test('precision table and search plan', () => {
   assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, queryCount: GRAPH_PAYS_OFF_ABOVE_QUERIES - 1 }).method, 'exact');
   assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, queryCount: GRAPH_PAYS_OFF_ABOVE_QUERIES }).method, 'hnsw');
   assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false }).method, 'hnsw', 'unknown query count: build the graph');
+});
+
+/**
+ * Forge a manifest that "matches" a planted file: record its real size and CRC-32 and re-checksum the manifest,
+ * as someone repairing the manifest by hand would. The structural check must still keep the file from usearch.
+ */
+function forgeManifestFor(dir: string, file: string): void {
+  const { checksum: _checksum, storage: _storage, ...manifest } = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const bytes = readFileSync(join(dir, file));
+  manifest.files[file] = { bytes: bytes.length, crc32: crc32(bytes) >>> 0 };
+  writePartManifest(dir, manifest);
+}
+
+test('a garbage, truncated or foreign index.usearch never reaches usearch: IndexError saying to rebuild', () => {
+  const rebuilds = (pattern: RegExp) => (error: unknown) => error instanceof IndexError && pattern.test(error.message) && /rebuild/.test(error.hint ?? '');
+  const rows = docs.slice(0, 300);
+  const cases: Array<[string, (path: string) => void, boolean, RegExp]> = [
+    ['truncated, manifest as built', (path) => truncateSync(path, statSync(path).size - 100), false, /bytes where the manifest says/],
+    ['garbage of the same size, manifest as built', (path) => writeFileSync(path, Buffer.alloc(statSync(path).size, 0x41)), false, /checksum mismatch/],
+    ['garbage, manifest forged to match', (path) => writeFileSync(path, Buffer.alloc(statSync(path).size, 0x41)), true, /not the USearch graph|not a USearch file/],
+    ['zeros, manifest forged to match', (path) => writeFileSync(path, Buffer.alloc(4096)), true, /not the USearch graph/],
+    ['truncated, manifest forged to match', (path) => truncateSync(path, statSync(path).size - 100), true, /truncated or garbage/],
+    ['cut inside the head, manifest forged to match', (path) => truncateSync(path, 8 + 300 * DIMS * 4 + 20), true, /truncated USearch file/],
+    ['a node level flipped, manifest forged to match', (path) => {
+      const bytes = readFileSync(path);
+      bytes.writeInt16LE(30_000, 8 + 300 * DIMS * 4 + 64 + 40);
+      writeFileSync(path, bytes);
+    }, true, /level 30000/],
+    ['a graph of another index (other size), manifest forged to match', (path) => copyFileSync(join(root, 'usearch-foreign', 'index.usearch'), path), true, /not the USearch graph/],
+  ];
+  build('usearch-foreign', 'f32', true, docs.slice(0, 200));
+  cases.forEach(([name, damage, forge, message], i) => {
+    const dir = build(`usearch-damaged-${i}`, 'f32', true, rows);
+    damage(join(dir, 'index.usearch'));
+    if (forge) forgeManifestFor(dir, 'index.usearch');
+    assert.throws(() => VectorIndex.open(dir, expect), rebuilds(message), name);
+  });
+  // The check passes a sound graph of every precision (and the graph then searches).
+  for (const precision of PRECISION_NAMES) {
+    const dir = build(`usearch-sound-${precision}`, precision, true, rows);
+    const index = VectorIndex.open(dir, expect);
+    assert.equal(index.search([rows[5]], 3, { method: 'hnsw' })[0][0].docOrdinal, 5);
+    index.close();
+  }
+});
+
+test('vectors.bin of another build, and an edited vector manifest, are refused', () => {
+  const a = build('identity-a', 'f32', false, docs.slice(0, 100));
+  const b = build('identity-b', 'f32', false, docs.slice(0, 100));
+  const saved = readFileSync(join(a, 'vectors.bin'));
+  copyFileSync(join(b, 'vectors.bin'), join(a, 'vectors.bin'));
+  assert.throws(() => VectorIndex.open(a, expect), (error: unknown) => error instanceof IndexError && /belongs to another index build/.test(error.message));
+  writeFileSync(join(a, 'vectors.bin'), saved);
+  VectorIndex.open(a, expect).close();
+  const manifestPath = join(a, 'manifest.json');
+  writeFileSync(manifestPath, readFileSync(manifestPath, 'utf8').replace('"count": 100', '"count": 99'));
+  assert.throws(() => VectorIndex.open(a, expect), (error: unknown) => error instanceof IndexError && !(error instanceof StaleIndexError) && /checksum mismatch/.test(error.message));
+  rmSync(manifestPath);
+  assert.throws(() => VectorIndex.open(a, expect), (error: unknown) => error instanceof IndexError && !(error instanceof StaleIndexError) && /manifest.json: missing/.test(error.message));
 });

@@ -1,95 +1,140 @@
 /**
- * BM25 index reader and exact top-k search. A query only sums precomputed impacts (term-at-a-time into a
- * dense accumulator) and selects the top k with a bounded heap; nothing is approximated, so results equal an
- * exhaustive scorer's (test/bm25-differential.test.ts). Ties rank the lower doc ordinal first.
- * Every file is checksum-verified on open (src/storage/container.ts).
+ * BM25 index reader and exact top-k search. The index is loaded once into SharedArrayBuffers (postings,
+ * bounds, the term dictionary), so search threads share one copy. A query only sums precomputed impacts;
+ * `search` prunes with MaxScore (max-score.ts), `searchExhaustive` scores every posting and is the reference
+ * the pruned path must equal exactly: same documents, same scores, same tie order (lower doc ordinal first;
+ * test/bm25-differential.test.ts). Every file is checksum-verified on open (src/storage/container.ts).
  */
 import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import type { Analyzer } from '../text/analyzer.js';
 import type { Candidate } from '../mine/retriever.js';
 import { ContainerReader } from '../storage/container.js';
-import { readManifest } from '../storage/manifest.js';
+import { readPartManifest } from '../storage/manifest.js';
 import { BM25_VERSIONS, type Bm25Manifest } from './index-writer.js';
 import { TopK } from './top-k.js';
+import { blockMaxima, maxScoreTopK, MaxScoreScratch, type PostingArrays, type SearchWork } from './max-score.js';
+import { buildTermDictionary, sharedArray, TermDictionary, type TermDictionaryData } from './term-dictionary.js';
 import { scoringVariant } from './scoring.js';
 
-function aligned<T extends Float64Array | Float32Array | Uint32Array>(
-  Type: { new (length: number): T; BYTES_PER_ELEMENT: number },
+/**
+ * The verified manifest of the BM25 index at `dir`; undefined when `dir` does not exist.
+ * @throws IndexError when `dir` exists and its manifest is missing, damaged or of an older storage version
+ */
+export function readBm25Manifest(dir: string, rebuildHint: string): Bm25Manifest | undefined {
+  return readPartManifest<Bm25Manifest>(dir, 'rare-mine-bm25', rebuildHint);
+}
+
+/**
+ * Everything a loaded index consists of, as typed arrays over SharedArrayBuffers: loaded once, then handed to
+ * any number of search threads (structured clone shares SharedArrayBuffers, it does not copy them).
+ */
+export interface Bm25IndexData {
+  dir: string;
+  manifest: Bm25Manifest;
+  dictionary: TermDictionaryData;
+  postings: PostingArrays;
+  idf: Float64Array;
+  docLengths: Uint32Array;
+}
+
+/** Copy `count` elements at byte `at` of `bytes` into a new shared typed array (the payload is unaligned). */
+function sharedCopy<T extends Uint8Array | Uint32Array | Float32Array | Float64Array>(
+  Type: { new (buffer: SharedArrayBuffer, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number },
   bytes: Buffer,
   at: number,
   count: number,
 ): T {
-  const out = new Type(count);
+  const out = sharedArray(Type, count);
   new Uint8Array(out.buffer).set(bytes.subarray(at, at + count * Type.BYTES_PER_ELEMENT));
   return out;
 }
 
-export function readBm25Manifest(dir: string): Bm25Manifest | undefined {
-  return readManifest<Bm25Manifest>(dir, 'rare-mine-bm25');
+/**
+ * Read and verify an index dir into shared memory. When `docsBuildId` is given, the index must have been built
+ * over that doc store build; every file must belong to the manifest's build.
+ */
+export function loadBm25IndexData(dir: string, analyzerFingerprint: string, rebuildHint: string, docsBuildId?: string): Bm25IndexData {
+  const manifest = readBm25Manifest(dir, rebuildHint);
+  if (!manifest) throw new IndexError(`${dir}: no BM25 manifest`, { hint: `build it: ${rebuildHint}` });
+  if (manifest.version > BM25_VERSIONS.current || manifest.version < BM25_VERSIONS.oldestReadable) {
+    throw new IndexError(`${dir}: BM25 index format ${manifest.version} is not readable by this rare-mine (reads ${BM25_VERSIONS.oldestReadable}..${BM25_VERSIONS.current})`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+  }
+  if (manifest.analyzer !== analyzerFingerprint) {
+    throw new IndexError(`${dir}: index was built with analyzer "${manifest.analyzer}", not "${analyzerFingerprint}"`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+  }
+  if (docsBuildId !== undefined && manifest.docsBuildId !== docsBuildId) {
+    throw new IndexError(`${dir}: index was built over another doc store (build ${manifest.docsBuildId}, docs/ is build ${docsBuildId})`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+  }
+
+  const termsFile = new ContainerReader(join(dir, 'terms.bin'), 'TERM', BM25_VERSIONS, rebuildHint, manifest.buildId);
+  const terms = termsFile.readAll();
+  termsFile.close();
+  const termCount = terms.readUInt32LE(0);
+  let at = 8;
+  const starts = sharedCopy(Float64Array, terms, at, termCount + 1);
+  at += (termCount + 1) * 8;
+  const idf = sharedCopy(Float64Array, terms, at, termCount);
+  at += termCount * 8;
+  const maxImpact = sharedCopy(Float32Array, terms, at, termCount);
+  at += termCount * 4;
+  const termOffsets = sharedCopy(Uint32Array, terms, at, termCount + 1);
+  at += (termCount + 1) * 4;
+  const termBytes = sharedCopy(Uint8Array, terms, at, terms.length - at);
+
+  const postingsFile = new ContainerReader(join(dir, 'postings.bin'), 'POST', BM25_VERSIONS, rebuildHint, manifest.buildId);
+  const postingCount = postingsFile.payloadBytes / 8;
+  if (postingCount !== manifest.postingCount || starts[termCount] !== postingCount) {
+    throw new IndexError(`${dir}: postings.bin holds ${postingCount} postings, manifest says ${manifest.postingCount}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+  }
+  const docs = sharedArray(Uint32Array, postingCount);
+  const impacts = sharedArray(Float32Array, postingCount);
+  postingsFile.read(0, postingCount * 4, Buffer.from(docs.buffer));
+  postingsFile.read(postingCount * 4, postingCount * 4, Buffer.from(impacts.buffer));
+  postingsFile.close();
+
+  const lengthsFile = new ContainerReader(join(dir, 'lengths.bin'), 'DLEN', BM25_VERSIONS, rebuildHint, manifest.buildId);
+  const docLengths = sharedArray(Uint32Array, manifest.docCount);
+  lengthsFile.read(0, manifest.docCount * 4, Buffer.from(docLengths.buffer));
+  lengthsFile.close();
+
+  const { blockStart, blockMax } = blockMaxima(starts, impacts, (n) => sharedArray(Float32Array, n), (n) => sharedArray(Float64Array, n));
+  return { dir, manifest, dictionary: buildTermDictionary(termBytes, termOffsets), postings: { starts, docs, impacts, maxImpact, blockStart, blockMax }, idf, docLengths };
 }
 
 export class Bm25Index {
   readonly manifest: Bm25Manifest;
   readonly docCount: number;
-  private readonly termIds = new Map<string, number>();
-  private readonly starts: Float64Array;
+  readonly dir: string;
   readonly idf: Float64Array;
-  private readonly docs: Uint32Array;
-  private readonly impacts: Float32Array;
+  private readonly dictionary: TermDictionary;
+  private readonly postings: PostingArrays;
   private readonly docLengths: Uint32Array;
-  private readonly accumulator: Float64Array;
-  private readonly touched: Uint32Array;
+  private readonly scratch = new MaxScoreScratch();
+  /** The exhaustive scorer's buffers, allocated on its first use (docCount × 12 bytes). */
+  private exhaustiveBuffers?: { accumulator: Float64Array; touched: Uint32Array };
 
-  constructor(readonly dir: string, readonly analyzer: Analyzer, rebuildHint: string) {
-    const manifest = readBm25Manifest(dir);
-    if (!manifest) throw new IndexError(`${dir}: no BM25 manifest`, { hint: `build it: ${rebuildHint}` });
-    if (manifest.version > BM25_VERSIONS.current || manifest.version < BM25_VERSIONS.oldestReadable) {
-      throw new IndexError(`${dir}: BM25 index format ${manifest.version} is not readable by this rare-mine (reads ${BM25_VERSIONS.oldestReadable}..${BM25_VERSIONS.current})`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+  /** Search over loaded data (in this thread or a worker: the arrays are shared, not copied). */
+  constructor(readonly data: Bm25IndexData, readonly analyzer: Analyzer) {
+    if (data.manifest.analyzer !== analyzer.fingerprint) {
+      throw new IndexError(`${data.dir}: index was built with analyzer "${data.manifest.analyzer}", not "${analyzer.fingerprint}"`);
     }
-    if (manifest.analyzer !== analyzer.fingerprint) {
-      throw new IndexError(`${dir}: index was built with analyzer "${manifest.analyzer}", not "${analyzer.fingerprint}"`, { hint: `rebuild: ${rebuildHint} --rebuild` });
-    }
-    this.manifest = manifest;
-    this.docCount = manifest.docCount;
+    this.manifest = data.manifest;
+    this.docCount = data.manifest.docCount;
+    this.dir = data.dir;
+    this.idf = data.idf;
+    this.dictionary = new TermDictionary(data.dictionary);
+    this.postings = data.postings;
+    this.docLengths = data.docLengths;
+  }
 
-    const termsFile = new ContainerReader(join(dir, 'terms.bin'), 'TERM', BM25_VERSIONS, rebuildHint);
-    const terms = termsFile.readAll();
-    termsFile.close();
-    const termCount = terms.readUInt32LE(0);
-    let at = 8;
-    this.starts = aligned(Float64Array, terms, at, termCount + 1);
-    at += (termCount + 1) * 8;
-    this.idf = aligned(Float64Array, terms, at, termCount);
-    at += termCount * 8;
-    at += termCount * 4; // max impacts (reserved for pruning)
-    const termOffsets = aligned(Uint32Array, terms, at, termCount + 1);
-    at += (termCount + 1) * 4;
-    const blob = terms.subarray(at);
-    for (let t = 0; t < termCount; t++) this.termIds.set(blob.toString('utf8', termOffsets[t], termOffsets[t + 1]), t);
-
-    const postingsFile = new ContainerReader(join(dir, 'postings.bin'), 'POST', BM25_VERSIONS, rebuildHint);
-    const postingCount = postingsFile.payloadBytes / 8;
-    if (postingCount !== manifest.postingCount || this.starts[termCount] !== postingCount) {
-      throw new IndexError(`${dir}: postings.bin holds ${postingCount} postings, manifest says ${manifest.postingCount}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
-    }
-    this.docs = new Uint32Array(postingCount);
-    this.impacts = new Float32Array(postingCount);
-    postingsFile.read(0, postingCount * 4, Buffer.from(this.docs.buffer));
-    postingsFile.read(postingCount * 4, postingCount * 4, Buffer.from(this.impacts.buffer));
-    postingsFile.close();
-
-    const lengthsFile = new ContainerReader(join(dir, 'lengths.bin'), 'DLEN', BM25_VERSIONS, rebuildHint);
-    this.docLengths = new Uint32Array(this.docCount);
-    lengthsFile.read(0, this.docCount * 4, Buffer.from(this.docLengths.buffer));
-    lengthsFile.close();
-
-    this.accumulator = new Float64Array(this.docCount);
-    this.touched = new Uint32Array(this.docCount);
+  /** Open, verify and load an index dir. */
+  static open(dir: string, analyzer: Analyzer, rebuildHint: string, docsBuildId?: string): Bm25Index {
+    return new Bm25Index(loadBm25IndexData(dir, analyzer.fingerprint, rebuildHint, docsBuildId), analyzer);
   }
 
   get termCount(): number {
-    return this.termIds.size;
+    return this.dictionary.termCount;
   }
 
   /** Analyzed document length (terms after stopwords), as indexed. */
@@ -101,20 +146,30 @@ export class Bm25Index {
   private queryTerms(query: string): Array<[number, number]> {
     const weights = new Map<number, number>();
     for (const term of this.analyzer.terms(query)) {
-      const id = this.termIds.get(term);
-      if (id !== undefined) weights.set(id, (weights.get(id) ?? 0) + 1);
+      const id = this.dictionary.lookup(term);
+      if (id >= 0) weights.set(id, (weights.get(id) ?? 0) + 1);
     }
     return [...weights];
   }
 
-  /** The exact top-k documents for `query`, best first. */
-  search(query: string, k: number): Candidate[] {
-    const acc = this.accumulator;
-    const touched = this.touched;
-    const { docs, impacts, starts } = this;
+  /** The exact top-k documents for `query`, best first, found with MaxScore pruning (src/bm25/max-score.ts). */
+  search(query: string, k: number, work?: SearchWork): Candidate[] {
+    return maxScoreTopK(this.postings, this.queryTerms(query), k, work, this.scratch);
+  }
+
+  /**
+   * The reference: the same top-k by scoring every posting of every query term (term-at-a-time into a dense
+   * accumulator). Kept so pruning can always be checked against it (tests, benchmarks); not used for mining.
+   */
+  searchExhaustive(query: string, k: number, work?: SearchWork): Candidate[] {
+    this.exhaustiveBuffers ??= { accumulator: new Float64Array(this.docCount), touched: new Uint32Array(this.docCount) };
+    const { accumulator: acc, touched } = this.exhaustiveBuffers;
+    const { docs, impacts, starts } = this.postings;
     let touchedCount = 0;
+    let postingsScored = 0;
     for (const [term, weight] of this.queryTerms(query)) {
       const end = starts[term + 1];
+      postingsScored += end - starts[term];
       for (let i = starts[term]; i < end; i++) {
         const doc = docs[i];
         if (acc[doc] === 0) touched[touchedCount++] = doc;
@@ -126,6 +181,10 @@ export class Bm25Index {
       const doc = touched[i];
       top.offer(doc, acc[doc]);
       acc[doc] = 0;
+    }
+    if (work) {
+      work.postingsScored += postingsScored;
+      work.documentsScored += touchedCount;
     }
     return top.sorted();
   }
@@ -139,8 +198,8 @@ export class Bm25Index {
     const terms = this.analyzer.terms(text);
     const tf = new Map<number, number>();
     for (const term of terms) {
-      const id = this.termIds.get(term);
-      if (id !== undefined) tf.set(id, (tf.get(id) ?? 0) + 1);
+      const id = this.dictionary.lookup(term);
+      if (id >= 0) tf.set(id, (tf.get(id) ?? 0) + 1);
     }
     const stats = { docCount: this.docCount, averageDocLength: this.manifest.averageDocLength };
     const params = { k1: this.manifest.k1, b: this.manifest.b };
@@ -156,17 +215,18 @@ export class Bm25Index {
   /** The BM25 score of each given document for `query` (0 when no query term occurs in it). */
   scoreDocuments(query: string, docOrdinals: readonly number[]): number[] {
     const scores = new Array<number>(docOrdinals.length).fill(0);
+    const { docs, impacts, starts } = this.postings;
     for (const [term, weight] of this.queryTerms(query)) {
-      const start = this.starts[term];
-      const end = this.starts[term + 1];
+      const start = starts[term];
+      const end = starts[term + 1];
       docOrdinals.forEach((doc, j) => {
         let lo = start;
         let hi = end - 1;
         while (lo <= hi) {
           const mid = Math.floor((lo + hi) / 2);
-          const value = this.docs[mid];
+          const value = docs[mid];
           if (value === doc) {
-            scores[j] += weight * this.impacts[mid];
+            scores[j] += weight * impacts[mid];
             return;
           }
           if (value < doc) lo = mid + 1;

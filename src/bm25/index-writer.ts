@@ -2,16 +2,34 @@
  * BM25 index writer: analyzes each document once, collects (term, doc, tf) postings in chunked buffers, and at
  * finish lays postings out term by term (a counting sort, docs ascending within a term) with each posting's
  * precomputed impact = the variant's term score. Byte layout: FORMAT.md beside this file.
- * Invariant: the impacts written are exactly what the naive scorer computes, rounded to float32.
+ * Memory: when the buffered postings (plus the term dictionary) reach the memory budget, they are flushed to
+ * disk as a sorted run (posting-runs.ts) and the runs are merged at finish, so the peak is set by the budget,
+ * not the corpus; what stays in memory regardless is documented at DEFAULT_MEMORY_BUDGET.
+ * Invariants: the impacts written are exactly what the naive scorer computes, rounded to float32; the files
+ * are byte-identical whatever the budget (test/bm25-bounded-build.test.ts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Analyzer } from '../text/analyzer.js';
 import { ContainerWriter } from '../storage/container.js';
+import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import { ChunkedUint32 } from './growable.js';
+import { RunReader, writeRun } from './posting-runs.js';
 import { scoringVariant, type Bm25Params } from './scoring.js';
 
 export const BM25_VERSIONS = { current: 1, oldestReadable: 1 };
+
+/**
+ * Default --memory-budget of a BM25 build: 1 GiB. The budget bounds the posting buffer together with the term
+ * dictionary; on top of it a build keeps a constant per document and per term regardless of the budget:
+ * 12 bytes a document (length, effective length), ~28 bytes a term (df, offsets, idf, bound, run fill), and
+ * 1 MiB of read buffer per run during the merge (runs ≈ postings × 28 bytes / budget).
+ */
+export const DEFAULT_MEMORY_BUDGET = 1 << 30;
+/** Bytes one buffered posting costs at its peak: 3 × u32 buffered, 3 × u32 copied out, u32 sort order. */
+const BYTES_PER_BUFFERED_POSTING = 28;
+/** Rough cost of one dictionary entry beyond its characters (Map entry, array slot, string header). */
+const BYTES_PER_TERM_ENTRY = 80;
 
 export interface Bm25Settings extends Bm25Params {
   variant: string;
@@ -20,6 +38,10 @@ export interface Bm25Settings extends Bm25Params {
 export interface Bm25Manifest {
   format: 'rare-mine-bm25';
   version: number;
+  /** Identity of this build, also in the header of terms.bin, postings.bin and lengths.bin. */
+  buildId: string;
+  /** The build id of the doc store (docs/) whose ordinals this index uses. */
+  docsBuildId: string;
   k1: number;
   b: number;
   variant: string;
@@ -37,18 +59,53 @@ export function indexedText(title: string, text: string): string {
   return title.length > 0 ? `${title}\n${text}` : text;
 }
 
+/** What ties a BM25 build to its corpus and to the doc store build whose ordinals it uses. */
+interface BuildIdentity {
+  corpusFingerprint: string;
+  docsBuildId: string;
+}
+
 export class Bm25IndexWriter {
   private readonly termIds = new Map<string, number>();
   private readonly terms: string[] = [];
-  private readonly postingTerm = new ChunkedUint32();
-  private readonly postingDoc = new ChunkedUint32();
-  private readonly postingTf = new ChunkedUint32();
+  private postingTerm = new ChunkedUint32();
+  private postingDoc = new ChunkedUint32();
+  private postingTf = new ChunkedUint32();
   private readonly docLengths = new ChunkedUint32();
   private totalLength = 0;
+  private termMemory = 0;
+  private readonly runs: string[] = [];
 
-  constructor(readonly dir: string, readonly analyzer: Analyzer, readonly settings: Bm25Settings) {
+  /**
+   * `memoryBudget`: bytes of buffered postings plus term dictionary before a run is flushed to disk.
+   * `buildId`: this build's identity (storage/manifest.ts newBuildId), written into every file and the manifest.
+   */
+  constructor(
+    readonly dir: string,
+    readonly analyzer: Analyzer,
+    readonly settings: Bm25Settings,
+    readonly memoryBudget = DEFAULT_MEMORY_BUDGET,
+    readonly buildId = newBuildId(),
+  ) {
     scoringVariant(settings.variant);
     mkdirSync(dir, { recursive: true });
+  }
+
+  /** Sorted runs flushed to disk so far (0 when everything fit in the budget). */
+  get runCount(): number {
+    return this.runs.length;
+  }
+
+  /** Write the buffered postings as one sorted run and empty the buffers. */
+  private flushRun(): void {
+    const count = this.postingTerm.length;
+    if (count === 0) return;
+    const path = join(this.dir, `run-${this.runs.length}.tmp`);
+    writeRun(path, this.terms.length, count, this.postingTerm.toArray(), this.postingDoc.toArray(), this.postingTf.toArray());
+    this.runs.push(path);
+    this.postingTerm = new ChunkedUint32();
+    this.postingDoc = new ChunkedUint32();
+    this.postingTf = new ChunkedUint32();
   }
 
   get docCount(): number {
@@ -69,6 +126,7 @@ export class Bm25IndexWriter {
         id = this.terms.length;
         this.termIds.set(terms[i], id);
         this.terms.push(terms[i]);
+        this.termMemory += 2 * terms[i].length + BYTES_PER_TERM_ENTRY;
       }
       ids[i] = id;
     }
@@ -84,10 +142,17 @@ export class Bm25IndexWriter {
       this.postingTf.push(run);
       run = 1;
     }
+    if (this.postingTerm.length * BYTES_PER_BUFFERED_POSTING + this.termMemory >= this.memoryBudget) this.flushRun();
   }
 
   /** Lay out and write terms.bin, postings.bin, lengths.bin and manifest.json. */
-  finish(corpusFingerprint: string): Bm25Manifest {
+  finish(corpusFingerprint: string, docsBuildId: string): Bm25Manifest {
+    const identity = { corpusFingerprint, docsBuildId };
+    return this.runs.length === 0 ? this.finishInMemory(identity) : this.finishFromRuns(identity);
+  }
+
+  /** Everything fit in the budget: lay postings out from the buffers. */
+  private finishInMemory(identity: BuildIdentity): Bm25Manifest {
     const variant = scoringVariant(this.settings.variant);
     const docCount = this.docCount;
     const termCount = this.terms.length;
@@ -130,11 +195,91 @@ export class Bm25IndexWriter {
       }
     });
 
-    const postings = new ContainerWriter(join(this.dir, 'postings.bin'), 'POST', BM25_VERSIONS.current);
+    const postings = new ContainerWriter(join(this.dir, 'postings.bin'), 'POST', BM25_VERSIONS.current, this.buildId);
     postings.write(new Uint8Array(docs.buffer));
     postings.write(new Uint8Array(impacts.buffer));
     postings.finish();
+    return this.writeTermsAndManifest(identity, stats, starts, idf, maxImpact, lengths, postingCount);
+  }
 
+  /**
+   * Runs were flushed: flush the rest, then merge the runs term by term in two streaming passes over them —
+   * doc ordinals first (counting each term's df), then impacts (idf is known once every df is).
+   */
+  private finishFromRuns(identity: BuildIdentity): Bm25Manifest {
+    this.flushRun();
+    const variant = scoringVariant(this.settings.variant);
+    const docCount = this.docCount;
+    const termCount = this.terms.length;
+    const stats = { docCount, averageDocLength: docCount === 0 ? 0 : this.totalLength / docCount };
+    const lengths = this.docLengths.toArray();
+    const effectiveLength = new Float64Array(docCount);
+    for (let d = 0; d < docCount; d++) effectiveLength[d] = variant.effectiveLength(lengths[d]);
+    const readers = this.runs.map((path) => new RunReader(path));
+    const postings = new ContainerWriter(join(this.dir, 'postings.bin'), 'POST', BM25_VERSIONS.current, this.buildId);
+    const df = new Uint32Array(termCount);
+    const docOut = new Uint32Array(1 << 18);
+    let used = 0;
+    const flushDocs = () => {
+      postings.write(new Uint8Array(docOut.buffer, 0, used * 4));
+      used = 0;
+    };
+    for (let t = 0; t < termCount; t++) {
+      for (const reader of readers) {
+        if (reader.term !== t) continue;
+        df[t] += reader.remaining;
+        for (; reader.remaining > 0; reader.remaining--) {
+          if (used === docOut.length) flushDocs();
+          docOut[used++] = reader.next();
+          reader.next(); // tf, read in the second pass
+        }
+        reader.nextGroup();
+      }
+    }
+    flushDocs();
+    const starts = new Float64Array(termCount + 1);
+    for (let t = 0; t < termCount; t++) starts[t + 1] = starts[t] + df[t];
+    const idf = new Float64Array(termCount);
+    for (let t = 0; t < termCount; t++) idf[t] = variant.idf(df[t], stats);
+    const maxImpact = new Float32Array(termCount);
+    const impactOut = new Float32Array(1 << 18);
+    used = 0;
+    const flushImpacts = () => {
+      postings.write(new Uint8Array(impactOut.buffer, 0, used * 4));
+      used = 0;
+    };
+    for (const reader of readers) reader.rewind();
+    for (let t = 0; t < termCount; t++) {
+      for (const reader of readers) {
+        if (reader.term !== t) continue;
+        for (; reader.remaining > 0; reader.remaining--) {
+          const doc = reader.next();
+          const tf = reader.next();
+          if (used === impactOut.length) flushImpacts();
+          impactOut[used] = variant.termScore(idf[t], tf, effectiveLength[doc], stats, this.settings);
+          if (impactOut[used] > maxImpact[t]) maxImpact[t] = impactOut[used];
+          used++;
+        }
+        reader.nextGroup();
+      }
+    }
+    flushImpacts();
+    postings.finish();
+    for (const reader of readers) reader.close(true);
+    return this.writeTermsAndManifest(identity, stats, starts, idf, maxImpact, lengths, starts[termCount]);
+  }
+
+  private writeTermsAndManifest(
+    identity: BuildIdentity,
+    stats: { docCount: number; averageDocLength: number },
+    starts: Float64Array,
+    idf: Float64Array,
+    maxImpact: Float32Array,
+    lengths: Uint32Array,
+    postingCount: number,
+  ): Bm25Manifest {
+    const termCount = this.terms.length;
+    const docCount = stats.docCount;
     const termBlob = Buffer.from(this.terms.join(''), 'utf8');
     const termOffsets = new Uint32Array(termCount + 1);
     let byteAt = 0;
@@ -143,7 +288,7 @@ export class Bm25IndexWriter {
       byteAt += Buffer.byteLength(this.terms[t], 'utf8');
     }
     termOffsets[termCount] = byteAt;
-    const termsFile = new ContainerWriter(join(this.dir, 'terms.bin'), 'TERM', BM25_VERSIONS.current);
+    const termsFile = new ContainerWriter(join(this.dir, 'terms.bin'), 'TERM', BM25_VERSIONS.current, this.buildId);
     const head = Buffer.alloc(8);
     head.writeUInt32LE(termCount, 0);
     termsFile.write(head);
@@ -154,13 +299,15 @@ export class Bm25IndexWriter {
     termsFile.write(termBlob);
     termsFile.finish();
 
-    const lengthsFile = new ContainerWriter(join(this.dir, 'lengths.bin'), 'DLEN', BM25_VERSIONS.current);
+    const lengthsFile = new ContainerWriter(join(this.dir, 'lengths.bin'), 'DLEN', BM25_VERSIONS.current, this.buildId);
     lengthsFile.write(new Uint8Array(lengths.buffer));
     lengthsFile.finish();
 
     const manifest: Bm25Manifest = {
       format: 'rare-mine-bm25',
       version: BM25_VERSIONS.current,
+      buildId: this.buildId,
+      docsBuildId: identity.docsBuildId,
       k1: this.settings.k1,
       b: this.settings.b,
       variant: this.settings.variant,
@@ -169,10 +316,9 @@ export class Bm25IndexWriter {
       averageDocLength: stats.averageDocLength,
       termCount,
       postingCount,
-      corpusFingerprint,
+      corpusFingerprint: identity.corpusFingerprint,
       createdAt: new Date().toISOString(),
     };
-    writeFileSync(join(this.dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-    return manifest;
+    return writePartManifest(this.dir, manifest);
   }
 }

@@ -7,7 +7,7 @@ import type { Candidate } from '../mine/retriever.js';
 export class TopK {
   private readonly docs: Uint32Array;
   private readonly scores: Float64Array;
-  private size = 0;
+  private count = 0;
 
   constructor(readonly k: number) {
     this.docs = new Uint32Array(Math.max(k, 0));
@@ -19,11 +19,21 @@ export class TopK {
     return scoreA < scoreB || (scoreA === scoreB && docA > docB);
   }
 
+  /** How many pairs are kept (at most k). */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The lowest kept score (the k-th best once full); -Infinity when empty. */
+  minScore(): number {
+    return this.count === 0 ? Number.NEGATIVE_INFINITY : this.scores[0];
+  }
+
   offer(doc: number, score: number): void {
     const { docs, scores, k } = this;
     if (k === 0) return;
-    if (this.size < k) {
-      let i = this.size++;
+    if (this.count < k) {
+      let i = this.count++;
       while (i > 0) {
         const parent = (i - 1) >> 1;
         if (!TopK.worse(score, doc, scores[parent], docs[parent])) break;
@@ -55,7 +65,7 @@ export class TopK {
   /** The kept pairs, best first. */
   sorted(): Candidate[] {
     const out: Candidate[] = [];
-    for (let i = 0; i < this.size; i++) out.push({ docOrdinal: this.docs[i], score: this.scores[i] });
+    for (let i = 0; i < this.count; i++) out.push({ docOrdinal: this.docs[i], score: this.scores[i] });
     return out.sort((a, b) => b.score - a.score || a.docOrdinal - b.docOrdinal);
   }
 }

@@ -17,6 +17,7 @@ import { register as registerEval } from '../commands/eval.js';
 import { register as registerIndex } from '../commands/index-cmd.js';
 import { register as registerMerge } from '../commands/merge.js';
 import { register as registerStats } from '../commands/stats.js';
+import { register as registerReport } from '../commands/report.js';
 import { register as registerModels } from '../commands/models.js';
 
 const program = new Command();
@@ -45,6 +46,7 @@ registerIndex(program);
 registerEval(program);
 registerMerge(program);
 registerStats(program);
+registerReport(program);
 registerModels(program);
 
 /**

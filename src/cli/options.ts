@@ -9,6 +9,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { ANALYZERS, LANGUAGES as ANALYZER_LANGUAGES, STEMMER_NAMES, STOPWORD_LIST_NAMES } from '../text/analyzer.js';
 import { VARIANT_NAMES } from '../bm25/scoring.js';
+import { DEFAULT_MEMORY_BUDGET } from '../bm25/index-writer.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../io/line-reader.js';
 import { DEFAULT_MODELS, LANGUAGES as MODEL_LANGUAGES, MODEL_SIZES } from '../embed/default-models.js';
 import { POOLING_MODES } from '../embed/model-dir.js';
@@ -68,6 +69,18 @@ export function integer(name: string, min: number, max?: number) {
 }
 
 /** "1,0.5" → [1, 0.5]: one non-negative weight for BM25, one for dense, not both zero. */
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** A size in bytes: a number with an optional binary unit K, M, G or T ("512M", "2G"); at least `min` bytes. */
+export function byteSize(name: string, min: number) {
+  return (value: string): number => {
+    const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i.exec(value.trim());
+    const bytes = match ? Math.floor(Number(match[1]) * BYTE_UNITS[match[2].toUpperCase()]) : Number.NaN;
+    if (!Number.isFinite(bytes) || bytes < min) throw new UsageError(`${name} must be a size ≥ ${min} bytes (e.g. 512M, 2G), got "${value}"`);
+    return bytes;
+  };
+}
+
 export function parseWeights(value: string): number[] {
   const weights = value.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part.trim())));
   if (weights.length !== 2 || weights.some((w) => !Number.isFinite(w) || w < 0) || weights.every((w) => w === 0)) {
@@ -181,6 +194,12 @@ export function addBm25Options(command: Command, options: { lang: boolean } = { 
     spec('--k1 <k1>', h, { help: 'BM25 term-frequency saturation', range: num(0), default: 0.9 }),
     spec('--b <b>', h, { help: 'BM25 length normalisation', range: num(0, 1), default: 0.4 }),
     spec('--bm25-variant <name>', h, { help: 'scoring formula (src/bm25/scoring.ts)', choices: VARIANT_NAMES, default: 'lucene' }),
+    spec('--memory-budget <size>', h, {
+      help: 'memory for building the BM25 index: postings beyond it go to sorted runs on disk, merged at the end (peak RSS ≈ budget + 12 bytes a document + ~30 bytes a term); K/M/G units, at least 64K',
+      parse: byteSize('--memory-budget', 64 * 1024),
+      default: DEFAULT_MEMORY_BUDGET,
+      defaultHelp: '1G',
+    }),
   ]);
 }
 
@@ -262,7 +281,11 @@ export function addFormatOptions(command: Command): Command {
 export function addRunOptions(command: Command, options: { mining: boolean }): Command {
   const h = HEADINGS.run;
   return add(command, [
-    spec('--threads <n>', h, { help: 'threads for the ONNX model and vector search (eval: also BM25 search)', range: int(1), defaultHelp: 'all cores for an ONNX model, 1 for use-lite and BM25' }),
+    spec('--threads <n>', h, {
+      help: 'threads: BM25 searches on this many worker threads over one shared copy of the index; the ONNX model and vector search use this many, one stage at a time. Output is byte-identical for every value',
+      range: int(1),
+      defaultHelp: 'all cores when mining (use-lite: 1); eval and index: all cores for an ONNX model, 1 for use-lite and BM25',
+    }),
     ...(options.mining
       ? [
           spec('--seed <n>', h, { help: 'seed for --sample random and --fill random (same seed, same output)', range: int(0), default: 42 }),

@@ -1,6 +1,9 @@
 /**
  * SIGINT/SIGTERM: flush what was written and keep `<output>.partial` (so --resume can continue it), then exit
  * with the conventional 128 + signal number. Only the output sink of the running command is touched.
+ * While a step runs that blocks the event loop (reading and hashing a model, onnxruntime loading it: native
+ * and synchronous), a JS handler could only run after it; withDefaultSignals lets the OS default act instead,
+ * so the process ends at once, by the signal (exit status 128 + signal number as the shell reports it).
  */
 import type { OutputSink } from '../io/output.js';
 
@@ -23,4 +26,25 @@ export function installSignalHandlers(): void {
   };
   handle('SIGINT', 2);
   handle('SIGTERM', 15);
+}
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/**
+ * Run `work` with SIGINT and SIGTERM at their default action (the process ends at once, killed by the signal),
+ * then put the listeners back. For steps that block the event loop, such as loading a model. A signal already
+ * pending is delivered to the listeners first (the event loop polls once), so none is lost at the switch.
+ * Output written before stays consistent: the resume journal never claims bytes the OS has not got.
+ */
+export async function withDefaultSignals<T>(work: () => T | Promise<T>): Promise<T> {
+  // Two turns: an immediate queued from a poll callback runs before the next poll, the second one after it,
+  // and that poll reads the signal pipe.
+  for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+  const saved = STOP_SIGNALS.map((signal) => [signal, process.rawListeners(signal)] as const);
+  for (const [signal, listeners] of saved) for (const listener of listeners) process.removeListener(signal, listener as NodeJS.SignalsListener);
+  try {
+    return await work();
+  } finally {
+    for (const [signal, listeners] of saved) for (const listener of listeners) process.on(signal, listener as NodeJS.SignalsListener);
+  }
 }

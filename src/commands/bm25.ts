@@ -4,7 +4,10 @@
 import type { Command } from 'commander';
 import { addBm25Options, addCorpusOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
-import { ensureBm25Index, ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
+import { ensureBm25Index, ensureBm25IndexFiles, ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
+import type { DocStore } from '../corpus/doc-store.js';
+import type { Bm25Manifest } from '../bm25/index-writer.js';
+import { defaultThreads } from '../bm25/search-pool.js';
 import { withBuildLock } from '../index/build-lock.js';
 import { runMine, type MineCommandOptions } from './mine.js';
 import { createAnalyzer, type AnalyzerChoice } from '../text/analyzer.js';
@@ -18,6 +21,8 @@ export interface Bm25Options {
   k1: number;
   b: number;
   bm25Variant: string;
+  /** Bytes a BM25 build may buffer before flushing sorted runs (default DEFAULT_MEMORY_BUDGET). */
+  memoryBudget?: number;
 }
 
 /** The analyzer the BM25 options name (part of the index fingerprint). */
@@ -29,15 +34,30 @@ export function rebuildHint(kind: string, indexDir: string | undefined): string 
   return `rare-mine index ${kind} --corpus CORPUS${indexDir ? ` --index-dir ${indexDir}` : ''}`;
 }
 
-/** Open (building as needed) the doc store and BM25 index for a corpus source. */
-export async function openBm25(source: CorpusSource | undefined, options: Bm25Options & { indexDir?: string; rebuild: boolean }): Promise<Bm25Retriever> {
+/**
+ * Open (building as needed) the doc store and BM25 index for a corpus source; `threads` > 1 starts a pool of
+ * search threads over the one loaded index.
+ */
+export async function openBm25(source: CorpusSource | undefined, options: Bm25Options & { indexDir?: string; rebuild: boolean }, threads = 1): Promise<Bm25Retriever> {
   const hint = rebuildHint('bm25', options.indexDir);
   createAnalyzer(analyzerChoice(options)); // fail fast: a bad --stopwords FILE before the doc store is built
   const dir = resolveIndexDir(options.indexDir);
   return withBuildLock(dir, async () => {
     const docs = await ensureDocStore(dir, source, options.rebuild, hint);
-    const index = await ensureBm25Index(dir, docs, analyzerChoice(options), { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint);
-    return new Bm25Retriever(index, docs);
+    const index = await ensureBm25Index(dir, docs, analyzerChoice(options), { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint, options.memoryBudget);
+    return Bm25Retriever.open(index, docs, threads, analyzerChoice(options));
+  });
+}
+
+/** Build (or confirm) the doc store and BM25 index files without loading the index (`index bm25`). */
+export async function buildBm25Files(source: CorpusSource | undefined, options: Bm25Options & { indexDir?: string; rebuild: boolean }): Promise<{ docs: DocStore; manifest: Bm25Manifest }> {
+  const hint = rebuildHint('bm25', options.indexDir);
+  createAnalyzer(analyzerChoice(options)); // fail fast, as openBm25
+  const dir = resolveIndexDir(options.indexDir);
+  return withBuildLock(dir, async () => {
+    const docs = await ensureDocStore(dir, source, options.rebuild, hint);
+    const manifest = ensureBm25IndexFiles(dir, docs, analyzerChoice(options), { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint, options.memoryBudget);
+    return { docs, manifest };
   });
 }
 
@@ -58,6 +78,6 @@ export function register(program: Command): void {
   addFormatOptions(command);
   addRunOptions(command, { mining: true });
   command.action(async (input: string | undefined, options: MineCommandOptions & Bm25Options) => {
-    await runMine(input, options, (source) => openBm25(source, options));
+    await runMine(input, options, (source) => openBm25(source, options, options.threads ?? defaultThreads()));
   });
 }

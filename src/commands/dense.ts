@@ -6,7 +6,7 @@
  * index manifest; nothing falls back to another model silently.
  */
 import type { Command } from 'commander';
-import { IndexError, UsageError } from '../errors.js';
+import { StaleIndexError, UsageError } from '../errors.js';
 import type { ModelIdentity } from '../vector/index-manifest.js';
 import { log } from '../log.js';
 import { addCorpusOptions, addDenseOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
@@ -91,14 +91,16 @@ export async function openDenseEmbedder(options: DenseOptions): Promise<DenseMod
 export async function openDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, model: DenseModel, expectedQueryCount?: number): Promise<DenseRetriever> {
   const { embedder } = model;
   const corpusFingerprint = docs.manifest.corpusFingerprint;
+  const docsBuildId = docs.manifest.buildId;
   let index;
   let reason = '--rebuild';
   if (!options.rebuild) {
     try {
-      index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint });
+      index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint, docsBuildId });
       log().info({ dir: indexDir, model: embedder.name }, 'reusing dense index: model and corpus match');
     } catch (error) {
-      if (!(error instanceof IndexError)) throw error;
+      // Absent or built for another model/corpus: rebuilt. Damaged: an error with a rebuild hint (exit 3).
+      if (!(error instanceof StaleIndexError)) throw error;
       reason = error.message;
     }
   }
@@ -106,8 +108,8 @@ export async function openDenseOver(docs: DocStore, indexDir: string, options: D
     requireBuildLock(`dense: ${reason}`);
     log().info({ model: embedder.name, docs: docs.docCount, reason }, 'building dense index');
     const plan = planSearch({ docCount: docs.docCount, queryCount: expectedQueryCount, graphBuilt: false, forceExact: options.exact });
-    await buildDenseIndex({ corpus: docs, embedder, indexDir, precision: options.precision, corpusFingerprint, buildGraph: plan.method === 'hnsw', threads: options.threads, modelSource: model.source });
-    index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint });
+    await buildDenseIndex({ corpus: docs, embedder, indexDir, precision: options.precision, corpusFingerprint, docsBuildId, buildGraph: plan.method === 'hnsw', threads: options.threads, modelSource: model.source });
+    index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint, docsBuildId });
   }
   return new DenseRetriever({ corpus: docs, embedder, index, exact: options.exact, expectedQueryCount, threads: options.threads });
 }

@@ -13,10 +13,8 @@ import { checkPaths, indexDirWrites } from '../io/path-safety.js';
 import { evaluate } from '../eval/metrics.js';
 import { readQrels, readQueries } from '../eval/beir.js';
 import type { Candidate, Retriever } from '../mine/retriever.js';
-import { Bm25Retriever } from '../bm25/bm25-retriever.js';
-import { parallelSearch } from '../bm25/parallel-search.js';
 import type { CorpusSource } from '../index/index-dir.js';
-import { analyzerChoice, openBm25, type Bm25Options } from './bm25.js';
+import { openBm25, type Bm25Options } from './bm25.js';
 import { RETRIEVER_OPENERS } from './retrievers.js';
 
 export interface EvalOptions extends Bm25Options {
@@ -51,21 +49,17 @@ export async function runEval(options: EvalOptions): Promise<void> {
 
   const indexStarted = performance.now();
   const retriever: Retriever =
-    options.retriever === 'bm25' ? await openBm25(source, options) : await openOther(options.retriever, source, options);
+    options.retriever === 'bm25' ? await openBm25(source, options, options.threads ?? 1) : await openOther(options.retriever, source, options);
   const indexSeconds = (performance.now() - indexStarted) / 1000;
 
   let results: Candidate[][];
   let searchSeconds: number;
   const texts = judged.map((q) => q.text);
   const threads = options.threads ?? 1;
-  if (threads > 1 && retriever instanceof Bm25Retriever) {
-    ({ results, seconds: searchSeconds } = await parallelSearch(retriever.index.dir, analyzerChoice(options), texts, options.depth, threads));
-  } else {
-    if (threads > 1) log().warn({ retriever: retriever.name }, '--threads applies to BM25 search; this retriever sets its own threads (see its --threads)');
-    const searchStarted = performance.now();
-    results = await retriever.search(texts, options.depth);
-    searchSeconds = (performance.now() - searchStarted) / 1000;
-  }
+  // Search threads (BM25's pool, the model's and USearch's threads) started while the retriever opened.
+  const searchStarted = performance.now();
+  results = await retriever.search(texts, options.depth);
+  searchSeconds = (performance.now() - searchStarted) / 1000;
 
   const rankings = new Map<string, string[]>();
   const runLines: string[] = [];

@@ -7,6 +7,7 @@ import { addBm25Options, addCorpusOptions, addDenseOptions, addFormatOptions, ad
 import { ensureBm25Index, ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
 import { withBuildLock } from '../index/build-lock.js';
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
+import { defaultThreads } from '../bm25/search-pool.js';
 import { HybridRetriever } from '../hybrid/hybrid-retriever.js';
 import { openDenseEmbedder, openDenseOver, type DenseOptions } from './dense.js';
 import { createAnalyzer } from '../text/analyzer.js';
@@ -28,7 +29,8 @@ export async function openHybrid(source: CorpusSource | undefined, options: Hybr
   return withBuildLock(dir, async () => {
     const hint = rebuildHint('bm25', options.indexDir);
     const docs = await ensureDocStore(dir, source, options.rebuild, hint);
-    const bm25 = new Bm25Retriever(await ensureBm25Index(dir, docs, analyzerChoice(options), { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint), docs);
+    const index = await ensureBm25Index(dir, docs, analyzerChoice(options), { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint, options.memoryBudget);
+    const bm25 = await Bm25Retriever.open(index, docs, options.threads ?? defaultThreads(), analyzerChoice(options));
     const dense = await openDenseOver(docs, dir, options, model);
     return new HybridRetriever([bm25, dense], { rrfK: options.rrfK, weights: options.rrfWeights, fusionDepth: options.fusionDepth });
   });

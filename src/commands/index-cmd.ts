@@ -8,7 +8,7 @@ import { addBm25Options, addCorpusOptions, addDenseOptions, addRunOptions, badIn
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
 import { checkPaths, indexDirWrites } from '../io/path-safety.js';
-import { openBm25, type Bm25Options } from './bm25.js';
+import { buildBm25Files, type Bm25Options } from './bm25.js';
 import { openDense, type DenseOptions } from './dense.js';
 
 export interface IndexOptions extends Bm25Options {
@@ -35,15 +35,13 @@ export async function runIndexBm25(options: IndexOptions): Promise<void> {
   const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
   const policy = new RejectPolicy(options.onError, options.rejects);
   const started = performance.now();
-  const retriever = await openBm25(
-    await corpusFileSource(options.corpus, keys, policy),
-    options,
-  );
+  // Built (or confirmed) without loading it: the command's memory stays within --memory-budget.
+  const { docs, manifest } = await buildBm25Files(await corpusFileSource(options.corpus, keys, policy), options);
   log().info(
-    { indexDir: options.indexDir, docs: retriever.corpus.docCount, terms: retriever.index.termCount, rejected: policy.rejected, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) },
+    { indexDir: options.indexDir, docs: docs.docCount, terms: manifest.termCount, rejected: policy.rejected, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) },
     'index ready',
   );
-  await retriever.close();
+  docs.close();
 }
 
 export async function runIndexDense(options: IndexOptions & DenseOptions): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileErrorFrom, FileError, InputError, UsageError } from '../errors.js';
+import { fileErrorFrom, FileError, IndexError, InputError, UsageError } from '../errors.js';
 import { log, prettyAs } from '../log.js';
 import { readRecords, RejectPolicy, type OnError } from '../io/jsonl.js';
 import { inputName, isSeekable, spoolInput } from '../io/line-reader.js';
@@ -13,13 +13,14 @@ import { assertRegularPartial, directOutput, OutputSink, partialPath } from '../
 import { checkPaths, indexDirWrites } from '../io/path-safety.js';
 import { Journal, journalPath, refuseOtherRun, resumeFrom, startCheckpoint, type Recovery } from '../io/journal.js';
 import { parseShard, shardRange, shardSidecarPath, writeShardSidecar } from '../io/shards.js';
-import { inputIdentity, outputOptions, rareMineVersion, type RunFingerprint } from '../io/run-fingerprint.js';
+import { inputIdentity, outputOptions, type RunFingerprint } from '../io/run-fingerprint.js';
 import { describeHolder, LeaseLock } from '../io/lease-lock.js';
 import { Miner, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
 import type { Retriever } from '../mine/retriever.js';
 import { RecordFormatter, type FormatOptions } from '../formats/formats.js';
 import type { IfKeyExists } from '../formats/record.js';
-import { MiningStatistics } from '../mine/statistics.js';
+import { MiningStatistics, type StatisticsReport } from '../mine/statistics.js';
+import { rareMineVersion, scalarOptions, type RunInfo } from '../mine/run-info.js';
 import { CrossEncoder } from '../rescore/cross-encoder.js';
 import { corpusFileSource, corpusFromInput, fingerprintFile, type CorpusKeys } from '../corpus/corpus-source.js';
 import { DocStore, readDocStoreManifest } from '../corpus/doc-store.js';
@@ -55,6 +56,7 @@ export interface MineCommandOptions extends RecordOptions, CorpusOptions, Format
   statsJson?: string;
   /** Cross-encoder model dir for re-scoring. */
   rescoreModel?: string;
+  /** Search threads (BM25's worker pool; the dense model's and USearch's threads); 1 = all in this thread. */
   threads?: number;
   batchSize: number;
   /** "I/N": process only shard I of N (0-based) of the input file. */
@@ -75,7 +77,16 @@ export async function resolveCorpusSource(options: CorpusOptions & { textKey: st
   const keys: CorpusKeys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
   if (options.corpus) return corpusFileSource(options.corpus, keys, policy);
   if (options.indexDir) {
-    const manifest = readDocStoreManifest(join(options.indexDir, 'docs'));
+    // A damaged doc store is an IndexError (exit 3), not "none": it must not be replaced by the input's texts
+    // unless --rebuild says so.
+    const hint = `rare-mine index bm25 --corpus CORPUS --index-dir ${options.indexDir}`;
+    let manifest;
+    try {
+      manifest = readDocStoreManifest(join(options.indexDir, 'docs'), hint);
+    } catch (error) {
+      if (!(options.rebuild && error instanceof IndexError)) throw error;
+      log().warn({ reason: error.message }, '--rebuild: replacing a damaged doc store with the input texts');
+    }
     if (manifest && !manifest.source.startsWith(INPUT_SOURCE_PREFIX)) {
       log().info({ corpus: manifest.source, docs: manifest.docCount }, 'no --corpus: using the corpus already indexed in --index-dir');
       return undefined;
@@ -127,6 +138,7 @@ export async function runMine(inputPath: string | undefined, options: MineComman
 
 async function mineLocked(inputPath: string | undefined, options: MineCommandOptions, openRetriever: RetrieverFactory): Promise<void> {
   const started = Date.now();
+  const startedAt = new Date(started).toISOString();
   const times: Record<string, number> = {};
   const displayName = inputName(inputPath);
   const fromStdin = inputPath === undefined || inputPath === '-';
@@ -197,6 +209,10 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
     await rescorer?.close();
     throw error;
   }
+  const corpusSource =
+    source?.description ??
+    (options.indexDir ? readDocStoreManifest(join(options.indexDir, 'docs'), `rare-mine index bm25 --corpus CORPUS --index-dir ${options.indexDir}`)?.source : undefined) ??
+    'the corpus in --index-dir';
   times.index_seconds = (Date.now() - started) / 1000;
   fingerprint.command = retriever.name;
   fingerprint.index = indexIdentity(retriever);
@@ -342,7 +358,22 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
     process.stderr.write(statistics.toTable());
     if (resumed) process.stderr.write(`(this table covers the ${(written - resumed.checkpoint.recordsOut).toLocaleString('en-US')} records mined in this run, not the ${resumed.checkpoint.recordsOut.toLocaleString('en-US')} resumed)\n`);
   }
-  if (options.statsJson) writeStatsAfterOutput(options.statsJson, statistics, options.output, written);
+  if (options.statsJson) {
+    const run: RunInfo = {
+      command: process.argv.slice(2),
+      version: rareMineVersion(),
+      started_at: startedAt,
+      retriever: retriever.name,
+      retriever_settings: retriever.describe(),
+      input: displayName,
+      output: options.output ?? null,
+      corpus: { source: corpusSource, documents: retriever.corpus.docCount },
+      index_dir: options.indexDir ?? null,
+      options: scalarOptions(options),
+      timings: { ...Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Number(v.toFixed(3))])), total_seconds: Number(((Date.now() - started) / 1000).toFixed(3)) },
+    };
+    writeStatsAfterOutput(options.statsJson, { ...statistics.toJSON(), run }, options.output, written);
+  }
   for (const message of formatter.warnings()) log().warn(message);
   const summary = {
     records_in: written + policy.rejected,
@@ -404,9 +435,9 @@ function checkPathsBeforeWork(inputPath: string | undefined, options: MineComman
  * --stats-json is written after the output was committed: a failure here must say that the output is complete,
  * so a finished run is not mistaken for a lost one (exit 1 all the same: something asked for was not written).
  */
-function writeStatsAfterOutput(path: string, statistics: MiningStatistics, output: string | undefined, written: number): void {
+function writeStatsAfterOutput(path: string, report: StatisticsReport & { run: RunInfo }, output: string | undefined, written: number): void {
   try {
-    writeFileSync(path, JSON.stringify(statistics.toJSON(), null, 2) + '\n');
+    writeFileSync(path, JSON.stringify(report, null, 2) + '\n');
   } catch (error) {
     const fileError = fileErrorFrom(error, path);
     if (!fileError) throw error;

@@ -18,10 +18,11 @@ import { recordFields } from '../formats/record-format.js';
 import { MiningStatistics, type RecordObservation } from '../mine/statistics.js';
 
 /** Where a layout keeps what the statistics need. `positives` is set where the positive texts are (flag). */
-interface LayoutFields {
+export interface LayoutFields {
   negatives: string;
   negativeScores: string;
   negativeRanks: string;
+  negativeIds: string;
   positiveScores: string;
   positives?: string;
 }
@@ -32,7 +33,7 @@ const READABLE_LAYOUTS = {
   flag: (): LayoutFields => FLAG_FIELDS,
 } as const;
 
-type LayoutName = keyof typeof READABLE_LAYOUTS;
+export type LayoutName = keyof typeof READABLE_LAYOUTS;
 
 export interface StatsOptions {
   /** auto (flag when the first record has "query", "pos" and "neg" lists; else record), record or flag. */
@@ -88,10 +89,23 @@ export function observationOf(file: string, record: JsonRecord, fields: LayoutFi
   return { positiveScores, negativeCount: negatives.length, negativeScores, negativeRanks };
 }
 
-/** Read an output file (or stdin for undefined / "-") and return its statistics. */
-export async function summarizeOutput(path: string | undefined, options: Omit<StatsOptions, 'json' | 'statsJson'>): Promise<MiningStatistics> {
+/** One line of an output as the readers see it: the record, its layout and what the statistics need of it. */
+export interface OutputLine {
+  record: JsonRecord;
+  layout: LayoutName;
+  fields: LayoutFields;
+  observation: RecordObservation;
+}
+
+/** The reading options `rare-mine stats` and `rare-mine report` share. */
+export type OutputReadOptions = Pick<StatsOptions, 'format' | 'outputKey' | 'maxLineBytes'>;
+
+/**
+ * Every line of an output file (or stdin for undefined / "-"), with its layout (detected from the first line
+ * unless forced) and its observation; an InputError naming file:line for a line that does not fit the layout.
+ */
+export async function* readOutputLines(path: string | undefined, options: OutputReadOptions): AsyncGenerator<OutputLine> {
   const file = inputName(path);
-  const statistics = new MiningStatistics({ numNeg: options.numNeg });
   let layout: LayoutName | undefined = options.format === 'auto' ? undefined : options.format;
   let fields: LayoutFields | undefined;
   let hint = '';
@@ -105,8 +119,14 @@ export async function summarizeOutput(path: string | undefined, options: Omit<St
           ? `a flag line is {"query","pos":[...],"neg":[...]}; ${readable}`
           : `a record output keeps its negatives under --output-key (here "${options.outputKey}"): pass the key it was mined with; ${readable}`;
     }
-    statistics.addObservation(observationOf(file, record, fields, hint));
+    yield { record, layout: layout!, fields, observation: observationOf(file, record, fields, hint) };
   }
+}
+
+/** Read an output file (or stdin for undefined / "-") and return its statistics. */
+export async function summarizeOutput(path: string | undefined, options: Omit<StatsOptions, 'json' | 'statsJson'>): Promise<MiningStatistics> {
+  const statistics = new MiningStatistics({ numNeg: options.numNeg });
+  for await (const line of readOutputLines(path, options)) statistics.addObservation(line.observation);
   return statistics;
 }
 
@@ -127,13 +147,12 @@ export async function runStats(path: string | undefined, options: StatsOptions):
 }
 
 /** Write to stdout; a reader that went away (`rare-mine stats out.jsonl | head -3`) is not an error. */
-function writeStdout(text: string): Promise<void> {
+export function writeStdout(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const closedPipe = (error: NodeJS.ErrnoException | null | undefined) => !error || error.code === 'EPIPE';
-    const onError = (error: NodeJS.ErrnoException) => (closedPipe(error) ? resolve() : reject(error));
-    process.stdout.once('error', onError);
+    // Stays attached: with a large text the socket reports the closed pipe again after the write's callback.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => (closedPipe(error) ? resolve() : reject(error)));
     process.stdout.write(text, (error) => {
-      process.stdout.off('error', onError);
       if (closedPipe(error)) resolve();
       else reject(error);
     });

@@ -2,15 +2,17 @@
  * The doc store: every corpus document's id, title and text, on disk, addressed by doc ordinal.
  * Negatives' texts are read from disk by byte offset when written out, so a corpus of millions of passages
  * never lives in memory as JS strings; only the offset table (24 bytes a document) and the ids are loaded.
+ * The writer streams: texts and titles go straight to their files and the table's columns to temporary files
+ * that are copied into table.bin at the end, so building the store takes constant memory at any corpus size.
  * Writer, reader and byte layout (FORMAT.md in src/bm25/) follow the container convention of
  * src/storage/container.ts. Invariant: ordinals are 0..docCount-1 in corpus order, and every index built in
  * the same index dir (bm25/, dense/) uses these ordinals.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import { ContainerReader, ContainerWriter } from '../storage/container.js';
-import { readManifest } from '../storage/manifest.js';
+import { newBuildId, readPartManifest, writePartManifest } from '../storage/manifest.js';
 import { normalizedTextHash } from '../text/normalize.js';
 import type { CorpusView } from '../mine/retriever.js';
 
@@ -25,6 +27,8 @@ export interface CorpusDoc {
 export interface DocStoreManifest {
   format: 'rare-mine-docs';
   version: number;
+  /** Identity of this build, also in the header of texts.bin, titles.bin and table.bin. */
+  buildId: string;
   docCount: number;
   /** Fingerprint of the corpus source and the keys used to read it (see corpus-source.ts). */
   corpusFingerprint: string;
@@ -33,86 +37,138 @@ export interface DocStoreManifest {
   createdAt: string;
 }
 
-/** Growable typed arrays without quadratic copying. */
-class GrowableBigUint64 {
-  private data = new BigUint64Array(1024);
-  length = 0;
-  push(value: bigint): void {
-    if (this.length === this.data.length) {
-      const next = new BigUint64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = value;
+/**
+ * A column of the table written while documents stream in: fixed-size values appended to a temporary file
+ * through a small buffer, copied into table.bin at the end, so the writer's memory does not grow with the corpus.
+ */
+class SpillColumn {
+  private readonly fd: number;
+  private readonly buffer = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
+  private written = 0;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w+');
   }
-  view(): BigUint64Array {
-    return this.data.subarray(0, this.length);
+
+  private flush(): void {
+    writeSync(this.fd, this.buffer, 0, this.used, this.written);
+    this.written += this.used;
+    this.used = 0;
+  }
+
+  private room(bytes: number): void {
+    if (this.used + bytes > this.buffer.length) this.flush();
+  }
+
+  pushU64(value: bigint): void {
+    this.room(8);
+    this.used = this.buffer.writeBigUInt64LE(value, this.used);
+  }
+
+  pushU32(value: number): void {
+    this.room(4);
+    this.used = this.buffer.writeUInt32LE(value, this.used);
+  }
+
+  pushString(text: string): number {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > this.buffer.length) {
+      this.flush();
+      writeSync(this.fd, Buffer.from(text, 'utf8'), 0, bytes, this.written);
+      this.written += bytes;
+      return bytes;
+    }
+    this.room(bytes);
+    this.used += this.buffer.write(text, this.used, 'utf8');
+    return bytes;
+  }
+
+  /** Append the whole column to `out` and delete the temporary file. */
+  copyInto(out: ContainerWriter): void {
+    this.flush();
+    for (let at = 0; at < this.written; ) {
+      const n = readSync(this.fd, this.buffer, 0, Math.min(this.buffer.length, this.written - at), at);
+      out.write(this.buffer.subarray(0, n));
+      at += n;
+    }
+    closeSync(this.fd);
+    rmSync(this.path, { force: true });
   }
 }
 
-/** Streams documents into `<dir>` (texts.bin, titles.bin, table.bin, manifest.json). */
+/** Streams documents into `<dir>` (texts.bin, titles.bin, table.bin, manifest.json) in constant memory. */
 export class DocStoreWriter {
   private readonly texts: ContainerWriter;
   private readonly titles: ContainerWriter;
-  private readonly textOffsets = new GrowableBigUint64();
-  private readonly titleOffsets = new GrowableBigUint64();
-  private readonly hashes = new GrowableBigUint64();
-  private readonly ids: string[] = [];
+  private readonly textOffsets: SpillColumn;
+  private readonly titleOffsets: SpillColumn;
+  private readonly hashes: SpillColumn;
+  private readonly idOffsets: SpillColumn;
+  private readonly ids: SpillColumn;
+  private count = 0;
+  private idBytes = 0;
+  private readonly buildId = newBuildId();
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
-    this.texts = new ContainerWriter(join(dir, 'texts.bin'), 'DTXT', DOC_STORE_VERSIONS.current);
-    this.titles = new ContainerWriter(join(dir, 'titles.bin'), 'DTTL', DOC_STORE_VERSIONS.current);
-    this.textOffsets.push(0n);
-    this.titleOffsets.push(0n);
+    this.texts = new ContainerWriter(join(dir, 'texts.bin'), 'DTXT', DOC_STORE_VERSIONS.current, this.buildId);
+    this.titles = new ContainerWriter(join(dir, 'titles.bin'), 'DTTL', DOC_STORE_VERSIONS.current, this.buildId);
+    this.textOffsets = new SpillColumn(join(dir, 'text-offsets.tmp'));
+    this.titleOffsets = new SpillColumn(join(dir, 'title-offsets.tmp'));
+    this.hashes = new SpillColumn(join(dir, 'hashes.tmp'));
+    this.idOffsets = new SpillColumn(join(dir, 'id-offsets.tmp'));
+    this.ids = new SpillColumn(join(dir, 'ids.tmp'));
+    this.textOffsets.pushU64(0n);
+    this.titleOffsets.pushU64(0n);
+    this.idOffsets.pushU32(0);
   }
 
   get docCount(): number {
-    return this.hashes.length;
+    return this.count;
   }
 
   /** Append one document; returns its ordinal. */
   add(doc: CorpusDoc): number {
     this.texts.writeString(doc.text);
     this.titles.writeString(doc.title);
-    this.textOffsets.push(BigInt(this.texts.payloadBytes));
-    this.titleOffsets.push(BigInt(this.titles.payloadBytes));
-    this.hashes.push(normalizedTextHash(doc.text));
-    this.ids.push(doc.id);
-    return this.hashes.length - 1;
+    this.textOffsets.pushU64(BigInt(this.texts.payloadBytes));
+    this.titleOffsets.pushU64(BigInt(this.titles.payloadBytes));
+    this.hashes.pushU64(normalizedTextHash(doc.text));
+    this.idBytes += this.ids.pushString(doc.id);
+    this.idOffsets.pushU32(this.idBytes);
+    return this.count++;
   }
 
   finish(manifest: Pick<DocStoreManifest, 'corpusFingerprint' | 'source'>): DocStoreManifest {
     this.texts.finish();
     this.titles.finish();
-    const table = new ContainerWriter(join(this.dir, 'table.bin'), 'DTBL', DOC_STORE_VERSIONS.current);
+    const table = new ContainerWriter(join(this.dir, 'table.bin'), 'DTBL', DOC_STORE_VERSIONS.current, this.buildId);
     const head = Buffer.alloc(8);
     head.writeUInt32LE(this.docCount, 0);
     table.write(head);
-    table.write(new Uint8Array(this.textOffsets.view().buffer, 0, this.textOffsets.length * 8));
-    table.write(new Uint8Array(this.titleOffsets.view().buffer, 0, this.titleOffsets.length * 8));
-    table.write(new Uint8Array(this.hashes.view().buffer, 0, this.hashes.length * 8));
-    const idOffsets = new Uint32Array(this.ids.length + 1);
-    for (let i = 0; i < this.ids.length; i++) idOffsets[i + 1] = idOffsets[i] + Buffer.byteLength(this.ids[i], 'utf8');
-    table.write(new Uint8Array(idOffsets.buffer));
-    for (const id of this.ids) table.writeString(id);
+    for (const column of [this.textOffsets, this.titleOffsets, this.hashes, this.idOffsets, this.ids]) column.copyInto(table);
     table.finish();
     const full: DocStoreManifest = {
       format: 'rare-mine-docs',
       version: DOC_STORE_VERSIONS.current,
+      buildId: this.buildId,
       docCount: this.docCount,
       corpusFingerprint: manifest.corpusFingerprint,
       source: manifest.source,
       textBytes: this.texts.payloadBytes,
       createdAt: new Date().toISOString(),
     };
-    writeFileSync(join(this.dir, 'manifest.json'), JSON.stringify(full, null, 2) + '\n');
-    return full;
+    return writePartManifest(this.dir, full);
   }
 }
 
-export function readDocStoreManifest(dir: string): DocStoreManifest | undefined {
-  return readManifest<DocStoreManifest>(dir, 'rare-mine-docs');
+/**
+ * The verified manifest of the doc store at `dir`; undefined when `dir` does not exist.
+ * @throws IndexError when `dir` exists and its manifest is missing, damaged or of an older storage version
+ */
+export function readDocStoreManifest(dir: string, rebuildHint: string): DocStoreManifest | undefined {
+  return readPartManifest<DocStoreManifest>(dir, 'rare-mine-docs', rebuildHint);
 }
 
 /** Read access to a finished doc store; texts and titles are read from disk on demand. */
@@ -129,15 +185,15 @@ export class DocStore implements CorpusView {
   private idMap?: Map<string, number>;
 
   constructor(readonly dir: string, rebuildHint: string) {
-    const manifest = readDocStoreManifest(dir);
-    if (!manifest) throw new IndexError(`${dir}: no doc store manifest`, { hint: `rebuild the index: ${rebuildHint}` });
+    const manifest = readDocStoreManifest(dir, rebuildHint);
+    if (!manifest) throw new IndexError(`${dir}: no doc store`, { hint: `build the index: ${rebuildHint}` });
     if (manifest.version > DOC_STORE_VERSIONS.current || manifest.version < DOC_STORE_VERSIONS.oldestReadable) {
       throw new IndexError(`${dir}: doc store format ${manifest.version} is not readable by this rare-mine`, { hint: `rebuild: ${rebuildHint} --rebuild` });
     }
     this.manifest = manifest;
-    this.texts = new ContainerReader(join(dir, 'texts.bin'), 'DTXT', DOC_STORE_VERSIONS, rebuildHint);
-    this.titles = new ContainerReader(join(dir, 'titles.bin'), 'DTTL', DOC_STORE_VERSIONS, rebuildHint);
-    const tableReader = new ContainerReader(join(dir, 'table.bin'), 'DTBL', DOC_STORE_VERSIONS, rebuildHint);
+    this.texts = new ContainerReader(join(dir, 'texts.bin'), 'DTXT', DOC_STORE_VERSIONS, rebuildHint, manifest.buildId);
+    this.titles = new ContainerReader(join(dir, 'titles.bin'), 'DTTL', DOC_STORE_VERSIONS, rebuildHint, manifest.buildId);
+    const tableReader = new ContainerReader(join(dir, 'table.bin'), 'DTBL', DOC_STORE_VERSIONS, rebuildHint, manifest.buildId);
     const table = tableReader.readAll();
     tableReader.close();
     const n = table.readUInt32LE(0);

@@ -36,6 +36,8 @@ export interface BuildDenseIndexOptions {
   precision?: Precision;
   /** The corpus fingerprint the doc store recorded; default: sha256 over the titles and texts embedded. */
   corpusFingerprint?: string;
+  /** The doc store build the rows follow (recorded, and checked on open). */
+  docsBuildId?: string;
   /** Build the HNSW graph now. Default true; false writes only exact vectors (see search-plan.ts). */
   buildGraph?: boolean;
   hnsw?: Partial<HnswParams>;
@@ -119,6 +121,7 @@ export async function buildDenseIndex(options: BuildDenseIndexOptions): Promise<
     const manifest = writer.finish({
       model: { name: embedder.name, fingerprint: embedder.fingerprint, ...definedOnly(options.modelSource ?? {}) },
       corpusFingerprint: options.corpusFingerprint ?? corpusHash.digest('hex'),
+      docsBuildId: options.docsBuildId,
     });
     return { dir, manifest };
   } catch (error) {
@@ -136,18 +139,21 @@ export interface OpenDenseIndexOptions {
   precision?: Precision;
   /** When given, the index must have been built from this corpus. */
   corpusFingerprint?: string;
+  /** When given, the index must have been built over this doc store build. */
+  docsBuildId?: string;
 }
 
 /**
  * Open the dense index of a model under an index root, checking model fingerprint, dims and corpus.
- * @throws IndexError when it is missing or was built with another model or corpus (the message says to rebuild)
+ * @throws StaleIndexError when it is missing or was built with another model, corpus or doc store build;
+ *   IndexError when it is damaged (both say to rebuild)
  */
 export function openDenseIndex(options: OpenDenseIndexOptions): VectorIndex {
   const { embedder } = options;
   let precision = options.precision;
   if (!precision) {
     const built = PRECISION_NAMES.filter((candidate) =>
-      existsSync(join(denseIndexDir(options.indexDir, embedder.name, candidate), 'manifest.json')),
+      existsSync(denseIndexDir(options.indexDir, embedder.name, candidate)),
     );
     if (built.length > 1) {
       throw new IndexError(`${options.indexDir} holds dense indexes of ${embedder.name} at ${built.join(', ')}`, { hint: `choose one with --precision ${built.join('|')}` });
@@ -160,6 +166,7 @@ export function openDenseIndex(options: OpenDenseIndexOptions): VectorIndex {
     dims: embedder.dims,
     precision,
     corpusFingerprint: options.corpusFingerprint,
+    docsBuildId: options.docsBuildId,
     rebuildHint: denseRebuildHint(embedder.name),
   });
 }

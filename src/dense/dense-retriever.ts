@@ -6,7 +6,7 @@
  */
 import type { Embedder } from '../embed/embedder.js';
 import { log } from '../log.js';
-import type { Candidate, CorpusView, Retriever } from '../mine/retriever.js';
+import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../mine/retriever.js';
 import { planSearch, type SearchPlan } from '../vector/search-plan.js';
 import { cosineSimilarity, type VectorIndex } from '../vector/vector-index.js';
 
@@ -86,6 +86,11 @@ export class DenseRetriever implements Retriever {
     const vector = this.queryMemo.get(query) ?? (await this.queryVectors([query]))[0];
     const rows = await this.embedder.embedDocuments(texts);
     return rows.map((row) => cosineSimilarity(vector, row));
+  }
+
+  describe(): RetrieverDescription {
+    const m = this.index.manifest;
+    return { model: m.model.name, model_fingerprint: m.model.fingerprint, dims: m.dims, precision: m.precision, search: this.plan.method, corpus_fingerprint: m.corpusFingerprint, index_created_at: m.createdAt };
   }
 
   async close(): Promise<void> {

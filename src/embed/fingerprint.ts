@@ -6,11 +6,12 @@
  * 1 GB model is hashed once, not on every run.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { log } from '../log.js';
 import type { ModelDirConfig } from './model-dir.js';
 import { rareMineCacheRoot } from './cache-paths.js';
+import { checkModelFile } from './model-files.js';
 
 interface DigestMemoEntry {
   size: number;
@@ -39,9 +40,12 @@ function memoPath(): string {
   return join(rareMineCacheRoot(), 'file-digests.json');
 }
 
-/** sha256 of a file, from the memo when the file's size and mtime are unchanged. */
+/**
+ * sha256 of a model file, from the memo when the file's size and mtime are unchanged.
+ * @throws ModelError when the file is not a regular file within its bound (model-files.ts)
+ */
 export function memoizedFileDigest(path: string): string {
-  const realPath = realpathSync(path);
+  const { realPath } = checkModelFile(path);
   const stat = statSync(realPath);
   let memo: Record<string, DigestMemoEntry> = {};
   try {

@@ -11,15 +11,21 @@
  * What must hold: a file appears under snapshots/ only once complete (and, for LFS files, once its sha256
  * matches); every file of one download comes from the same commit; an interrupted transfer is continued
  * from where it stopped, within a run (retries) and across runs (the .incomplete file).
+ * The server is not trusted: names it gives are accepted only in the shapes the cache layout allows (commits
+ * 40 hex digits, blob names 40 or 64), file paths come from the fixed lists below, and every path is checked
+ * to resolve inside the cache (symlinks included) before anything is written; redirects are followed by hand
+ * and the token is sent only to the endpoint's own origin; a body is cut off, and the download fails, at the
+ * announced size or at the file's bound (MODEL_FILE_BOUNDS, model-files.ts) when none is announced.
  */
 import { Progress, progressWanted } from '../cli/progress.js';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { closeSync, constants, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ModelError } from '../errors.js';
 import { log } from '../log.js';
 import { huggingFaceEndpoint, huggingFaceHubCache } from './cache-paths.js';
 import { findOnnxFile } from './model-dir.js';
+import { MODEL_FILE_BOUNDS, modelFileBound } from './model-files.js';
 
 /** The files of a model repo rare-mine fetches. The first ONNX candidate the hub has is taken. */
 export const HUB_ONNX_CANDIDATES = ['onnx/model.onnx', 'model.onnx'] as const;
@@ -34,6 +40,9 @@ export const HUB_OPTIONAL_FILES = [
   'sentence_bert_config.json',
   'config_sentence_transformers.json',
 ] as const;
+
+/** Most redirects followed for one request. */
+const MAX_REDIRECTS = 10;
 
 /** Where and how to download; every field has a default from the environment. */
 export interface HubDownloadOptions {
@@ -53,6 +62,8 @@ export interface HubDownloadOptions {
   retryDelayMs?: number;
   /** Draw a progress line on stderr. Default: when stderr is a terminal and RARE_MINE_NO_PROGRESS is unset. */
   progress?: boolean;
+  /** Bound of one file in bytes, below MODEL_FILE_BOUNDS (for tests and small machines). Default: MODEL_FILE_BOUNDS. */
+  maxFileBytes?: number;
 }
 
 /** A snapshot directory in the hub cache and the commit it holds. */
@@ -67,6 +78,54 @@ export function repoCacheDir(hubCache: string, repoId: string): string {
 }
 
 const COMMIT_PATTERN = /^[0-9a-f]{40}$/;
+/** Blob names: a git blob sha1 (40 hex) or an LFS sha256 (64 hex). */
+const BLOB_PATTERN = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+/** A relative path of plain name segments (no "..", no absolute path, no backslash). */
+const SAFE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+/** True when `path` is made of safe name segments joined by "/". */
+function isSafeRelativePath(path: string): boolean {
+  return path.length > 0 && path.length <= 255 && path.split('/').every((segment) => SAFE_SEGMENT.test(segment) && segment !== '..');
+}
+
+/**
+ * The ONNX files a download may fetch: the fixed candidates, or the one asked for (a safe relative path ending in
+ * .onnx), each with its external-data file.
+ * @throws ModelError for an unsafe or non-ONNX `onnxFile`
+ */
+function onnxCandidates(onnxFile: string | undefined): string[] {
+  if (onnxFile === undefined) return [...HUB_ONNX_CANDIDATES];
+  if (!isSafeRelativePath(onnxFile) || !onnxFile.endsWith('.onnx')) {
+    throw new ModelError(`ONNX file "${onnxFile}" is not a relative path to a .onnx file inside the repo`);
+  }
+  return [onnxFile];
+}
+
+/** A revision is a branch, tag or commit: safe name segments ("refs/pr/1" included). */
+function checkRevision(revision: string): string {
+  if (!isSafeRelativePath(revision)) throw new ModelError(`revision "${revision}" is not a branch, tag or commit name`);
+  return revision;
+}
+
+/**
+ * `path` when it resolves inside `root` (symlinks of existing parents followed), else a ModelError: a name from
+ * the server must never lead a write outside the hub cache. Checked before any folder on the way is created.
+ */
+function insideCache(root: string, path: string): string {
+  const realRoot = realpathSync(root);
+  let existing = resolve(path);
+  const rest: string[] = [];
+  while (!existsSync(existing)) {
+    rest.unshift(basename(existing));
+    existing = dirname(existing);
+  }
+  const real = join(realpathSync(existing), ...rest);
+  const within = relative(realRoot, real);
+  if (within === '' || within.startsWith('..') || isAbsolute(within) || within.split(sep).includes('..')) {
+    throw new ModelError(`refusing to write ${path}: it resolves to ${real}, outside the hub cache ${realRoot}`);
+  }
+  return path;
+}
 
 /**
  * The cached snapshot of a repo at a revision, when it holds the files rare-mine needs (config.json,
@@ -74,12 +133,13 @@ const COMMIT_PATTERN = /^[0-9a-f]{40}$/;
  */
 export function findCachedSnapshot(repoId: string, options: { cacheDir?: string; revision?: string; onnxFile?: string } = {}): CachedSnapshot | undefined {
   const repoDir = repoCacheDir(options.cacheDir ?? huggingFaceHubCache(), repoId);
-  const revision = options.revision ?? 'main';
+  const revision = checkRevision(options.revision ?? 'main');
   let commit = revision;
   if (!COMMIT_PATTERN.test(revision)) {
     const ref = join(repoDir, 'refs', revision);
-    if (!existsSync(ref)) return undefined;
+    if (!existsSync(ref) || !statSync(ref).isFile() || statSync(ref).size > 64) return undefined;
     commit = readFileSync(ref, 'utf8').trim();
+    if (!COMMIT_PATTERN.test(commit)) return undefined;
   }
   const dir = join(repoDir, 'snapshots', commit);
   if (!existsSync(dir)) return undefined;
@@ -100,6 +160,11 @@ function normalizeEtag(etag: string): string {
   return etag.replace(/^W\//, '').replace(/"/g, '');
 }
 
+/** Cut a server-given value short and quote it for an error message. */
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+}
+
 class HubHttpError extends Error {
   constructor(readonly status: number, readonly url: string) {
     super(`HTTP ${status} for ${url}`);
@@ -114,9 +179,12 @@ export class HubDownloader {
   private readonly attempts: number;
   private readonly retryDelayMs: number;
   private readonly progress: boolean;
+  private readonly endpointOrigin: string;
 
   constructor(readonly repoId: string, private readonly options: HubDownloadOptions = {}) {
+    if (!/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(repoId) || repoId.split('/').includes('..')) throw new ModelError(`"${repoId}" is not a hub repo id (org/name)`);
     this.endpoint = (options.endpoint ?? huggingFaceEndpoint()).replace(/\/+$/, '');
+    this.endpointOrigin = new URL(this.endpoint).origin;
     this.hubCache = options.cacheDir ?? huggingFaceHubCache();
     this.token = options.token ?? process.env.HF_TOKEN;
     this.attempts = options.attempts ?? 5;
@@ -128,8 +196,29 @@ export class HubDownloader {
     return repoCacheDir(this.hubCache, this.repoId);
   }
 
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { 'user-agent': 'rare-mine', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
+  /** Request headers for `url`: the token only goes to the endpoint's own origin (as huggingface_hub does). */
+  private headers(url: string, extra: Record<string, string> = {}): Record<string, string> {
+    const sameOrigin = new URL(url).origin === this.endpointOrigin;
+    return { 'user-agent': 'rare-mine', ...(this.token && sameOrigin ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
+  }
+
+  /**
+   * GET `url`, following redirects by hand so that each hop gets its own headers (no token across origins).
+   * @throws ModelError after MAX_REDIRECTS hops
+   */
+  private async get(url: string, extra: Record<string, string>, signal: AbortSignal): Promise<{ response: Response; url: string }> {
+    let at = url;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const response = await fetch(at, { redirect: 'manual', headers: this.headers(at, extra), signal });
+      const location = response.headers.get('location');
+      if (response.status >= 300 && response.status < 400 && location) {
+        await response.body?.cancel();
+        at = new URL(location, at).toString();
+        continue;
+      }
+      return { response, url: at };
+    }
+    throw new ModelError(`${url}: more than ${MAX_REDIRECTS} redirects`);
   }
 
   private resolveUrl(revision: string, file: string): string {
@@ -140,7 +229,7 @@ export class HubDownloader {
   private async head(revision: string, file: string): Promise<RemoteFile | undefined> {
     let url = this.resolveUrl(revision, file);
     for (let hop = 0; hop < 5; hop++) {
-      const response = await fetch(url, { method: 'HEAD', redirect: 'manual', headers: this.headers({ 'accept-encoding': 'identity' }) });
+      const response = await fetch(url, { method: 'HEAD', redirect: 'manual', headers: this.headers(url, { 'accept-encoding': 'identity' }) });
       if (response.status === 404) return undefined;
       const location = response.headers.get('location');
       const isRedirect = response.status >= 300 && response.status < 400;
@@ -151,15 +240,16 @@ export class HubDownloader {
       }
       if (!isRedirect && !response.ok) throw new HubHttpError(response.status, url);
       const commit = response.headers.get('x-repo-commit');
-      const etag = response.headers.get('x-linked-etag') ?? response.headers.get('etag');
-      if (!commit || !etag) throw new ModelError(`${url}: the hub's answer lacks X-Repo-Commit or ETag; is ${this.endpoint} a Hugging Face hub?`);
+      const rawEtag = response.headers.get('x-linked-etag') ?? response.headers.get('etag');
+      if (!commit || !rawEtag) throw new ModelError(`${url}: the hub's answer lacks X-Repo-Commit or ETag; is ${this.endpoint} a Hugging Face hub?`);
+      // Both become file names in the cache: only the shapes the layout allows are accepted.
+      if (!COMMIT_PATTERN.test(commit)) throw new ModelError(`${url}: the hub answered X-Repo-Commit ${quoted(commit)}, not a commit (40 hex digits); refusing it`);
+      const etag = normalizeEtag(rawEtag);
+      if (!BLOB_PATTERN.test(etag)) throw new ModelError(`${url}: the hub answered ETag ${quoted(rawEtag)}, not a blob name (40 or 64 hex digits); refusing it`);
       const sizeHeader = response.headers.get('x-linked-size') ?? (isRedirect ? null : response.headers.get('content-length'));
-      return {
-        url: isRedirect && location ? new URL(location, url).toString() : url,
-        commit,
-        etag: normalizeEtag(etag),
-        size: sizeHeader === null ? undefined : Number(sizeHeader),
-      };
+      const size = sizeHeader === null ? undefined : Number(sizeHeader);
+      if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) throw new ModelError(`${url}: the hub announced a size of ${quoted(sizeHeader ?? '')} bytes`);
+      return { url: isRedirect && location ? new URL(location, url).toString() : url, commit, etag, size };
     }
     throw new ModelError(`${this.resolveUrl(revision, file)}: too many redirects`);
   }
@@ -170,7 +260,8 @@ export class HubDownloader {
    * @throws ModelError when the repo, a required file or an ONNX export is missing, or the transfer fails
    */
   async download(): Promise<CachedSnapshot> {
-    const revision = this.options.revision ?? 'main';
+    const revision = checkRevision(this.options.revision ?? 'main');
+    const onnxFiles = onnxCandidates(this.options.onnxFile);
     try {
       const config = await this.head(revision, 'config.json');
       if (!config) {
@@ -187,9 +278,8 @@ export class HubDownloader {
         if (!remote) throw new ModelError(`${this.repoId}@${commit.slice(0, 8)} has no ${file}`, { hint: 'rare-mine needs a fast tokenizer (tokenizer.json); pick a model that ships one' });
         await this.fetchFile(remote, file, snapshotDir, fetched);
       }
-      const onnxCandidates = this.options.onnxFile ? [this.options.onnxFile] : [...HUB_ONNX_CANDIDATES];
       let onnxFound = false;
-      for (const file of onnxCandidates) {
+      for (const file of onnxFiles) {
         const remote = await this.head(commit, file);
         if (!remote) continue;
         await this.fetchFile(remote, file, snapshotDir, fetched);
@@ -199,7 +289,7 @@ export class HubDownloader {
         break;
       }
       if (!onnxFound) {
-        throw new ModelError(`${this.repoId}@${commit.slice(0, 8)} has no ONNX export (looked for ${onnxCandidates.join(', ')})`, {
+        throw new ModelError(`${this.repoId}@${commit.slice(0, 8)} has no ONNX export (looked for ${onnxFiles.join(', ')})`, {
           hint: `export one with \`optimum-cli export onnx --model ${this.repoId} --task feature-extraction DIR\` and pass --model DIR`,
         });
       }
@@ -208,8 +298,10 @@ export class HubDownloader {
         if (remote) await this.fetchFile(remote, file, snapshotDir, fetched);
       }
       if (revision !== commit) {
-        mkdirSync(join(this.repoDir, 'refs'), { recursive: true });
-        writeFileSync(join(this.repoDir, 'refs', revision), commit);
+        const ref = join(this.repoDir, 'refs', revision);
+        insideCache(this.hubCache, ref);
+        mkdirSync(dirname(ref), { recursive: true });
+        writeFileSync(ref, commit);
       }
       log().info({ model: this.repoId, commit, files: fetched.length, dir: snapshotDir }, fetched.length ? 'model downloaded' : 'model already in the hub cache');
       return { dir: snapshotDir, commit };
@@ -230,14 +322,17 @@ export class HubDownloader {
 
   /** Make `snapshots/<commit>/<file>` point at the blob, downloading the blob unless the cache has it. */
   private async fetchFile(remote: RemoteFile, file: string, snapshotDir: string, fetched: string[]): Promise<void> {
-    const blobPath = join(this.repoDir, 'blobs', remote.etag);
+    if (!isSafeRelativePath(file)) throw new ModelError(`${file}: not a repo file path rare-mine fetches`);
+    mkdirSync(this.hubCache, { recursive: true });
+    const blobPath = insideCache(this.hubCache, join(this.repoDir, 'blobs', remote.etag));
+    mkdirSync(dirname(blobPath), { recursive: true });
     if (!existsSync(blobPath)) {
-      mkdirSync(dirname(blobPath), { recursive: true });
       await this.transfer(remote, file, blobPath);
       fetched.push(file);
     }
     const target = join(snapshotDir, file);
     if (existsSync(target)) return;
+    insideCache(this.hubCache, target);
     mkdirSync(dirname(target), { recursive: true });
     try {
       symlinkSync(relative(dirname(target), blobPath), target);
@@ -252,13 +347,14 @@ export class HubDownloader {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       const have = existsSync(partial) ? statSync(partial).size : 0;
-      if (remote.size !== undefined && have === remote.size) break;
+      if (remote.size !== undefined && have === remote.size && existsSync(partial)) break;
       try {
         await this.transferFrom(remote, file, partial, have);
         lastError = undefined;
         break;
       } catch (error) {
         lastError = error;
+        if (error instanceof ModelError) throw error;
         if (error instanceof HubHttpError && error.status !== 416 && error.status < 500) throw error;
         const got = existsSync(partial) ? statSync(partial).size : 0;
         log().warn({ file, attempt, bytes: got, error: describeError(error) }, 'download interrupted; resuming');
@@ -281,29 +377,73 @@ export class HubDownloader {
     renameSync(partial, blobPath);
   }
 
+  /**
+   * One GET into `partial` (appending from `have` when the server honours the Range). The body is counted and cut
+   * off past the announced size, or past the file's bound when none is announced: the partial is removed and the
+   * download fails (a ModelError, not retried).
+   */
   private async transferFrom(remote: RemoteFile, file: string, partial: string, have: number): Promise<void> {
-    const response = await fetch(remote.url, { headers: this.headers(have > 0 ? { range: `bytes=${have}-`, 'accept-encoding': 'identity' } : { 'accept-encoding': 'identity' }) });
+    const bound = Math.min(modelFileBound(file), this.options.maxFileBytes ?? Number.POSITIVE_INFINITY);
+    if (remote.size !== undefined && remote.size > bound) {
+      throw new ModelError(`${file}: the hub announced ${remote.size} bytes, more than the ${bound} bytes rare-mine downloads for a *${extensionOf(file)} file`);
+    }
+    const limit = remote.size ?? bound;
+    const what = remote.size !== undefined ? `the ${remote.size} bytes announced` : `the ${bound}-byte bound for a *${extensionOf(file)} file (no size was announced)`;
+    const abort = new AbortController();
+    const extra: Record<string, string> = have > 0 ? { range: `bytes=${have}-`, 'accept-encoding': 'identity' } : { 'accept-encoding': 'identity' };
+    const { response, url } = await this.get(remote.url, extra, abort.signal);
     if (response.status === 416 && remote.size !== undefined && have >= remote.size) return;
-    if (!response.ok) throw new HubHttpError(response.status, remote.url);
+    if (!response.ok) {
+      abort.abort();
+      throw new HubHttpError(response.status, url);
+    }
     // 206: the server continues where we stopped; 200: it sent the whole file, so start over.
     const resume = response.status === 206 && have > 0;
-    const fd = openSync(partial, resume ? 'a' : 'w');
     let bytes = resume ? have : 0;
+    const announced = response.headers.get('content-length');
+    if (announced !== null && Number(announced) + bytes > limit) {
+      // Abort, not cancel: the connection must not be reused with the rest of this body still coming.
+      abort.abort();
+      throw new ModelError(`${file}: the server answered ${Number(announced) + bytes} bytes, more than ${what}`);
+    }
+    // O_NOFOLLOW: a link planted at the partial's name is never written through.
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (resume ? constants.O_APPEND : constants.O_TRUNC);
+    const fd = openSync(partial, flags, 0o644);
     const progress = new Progress(`downloading ${file}`, { unit: 'bytes', total: remote.size, enabled: this.progress });
     progress.update(bytes);
+    let overrun = false;
     try {
       if (!response.body) throw new Error('empty response body');
       for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        for (let written = 0; written < chunk.length; ) written += writeSync(fd, chunk, written, chunk.length - written);
-        bytes += chunk.length;
+        const room = limit - bytes;
+        const keep = Math.min(chunk.length, Math.max(room, 0));
+        for (let written = 0; written < keep; ) written += writeSync(fd, chunk, written, keep - written);
+        bytes += keep;
         progress.update(bytes);
+        if (chunk.length > room) {
+          // Leaving the loop cancels the body; the abort closes the connection for good.
+          overrun = true;
+          break;
+        }
       }
     } finally {
       closeSync(fd);
+      if (overrun) abort.abort();
+    }
+    if (overrun) {
+      rmSync(partial, { force: true });
+      throw new ModelError(`${file}: the server sent more than ${what}; the download was stopped there and removed`, {
+        hint: 'the hub (or HF_ENDPOINT) answered wrongly: check the endpoint, or download the model yourself and pass --model DIR',
+      });
     }
     progress.done();
     if (remote.size !== undefined && bytes < remote.size) throw new Error(`connection closed after ${bytes} of ${remote.size} bytes`);
   }
+}
+
+/** The bound-table suffix of a file name, for messages. */
+function extensionOf(file: string): string {
+  return MODEL_FILE_BOUNDS.find((row) => file.endsWith(row.suffix))?.suffix.slice(1) ?? '';
 }
 
 /** An error's message with its network cause ("fetch failed (ECONNREFUSED)"). */

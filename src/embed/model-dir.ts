@@ -15,9 +15,10 @@
  *   <dir>/sentence_bert_config.json           optional (max_seq_length)
  *   <dir>/config_sentence_transformers.json   optional (prompts: query / document or passage)
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ModelError } from '../errors.js';
+import { checkModelFile, readModelFile } from './model-files.js';
 
 /** How token vectors become one text vector. */
 export type PoolingMode = 'cls' | 'mean';
@@ -87,8 +88,9 @@ function readJson(path: string, required: boolean): Record<string, unknown> | un
     if (required) throw new ModelError(`model file missing: ${path}`, { hint: 'a model directory needs tokenizer.json, config.json and model.onnx (or onnx/model.onnx)' });
     return undefined;
   }
+  const bytes = readModelFile(path);
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
   } catch (cause) {
     throw new ModelError(`model file is not valid JSON: ${path}`, { cause });
   }
@@ -153,6 +155,9 @@ export function readModelDir(dir: string, overrides: ModelSettingsOverrides = {}
       hint: `export one with \`optimum-cli export onnx --model ${modelName} --task feature-extraction ${dir}\``,
     });
   }
+  // The graph (and its external weights) must be regular files within their bounds before anything reads them.
+  checkModelFile(onnxPath);
+  if (existsSync(`${onnxPath}_data`)) checkModelFile(`${onnxPath}_data`);
   const tokenizerPath = join(dir, 'tokenizer.json');
   const tokenizerJson = readJson(tokenizerPath, true)!;
   const tokenizerConfig = readJson(join(dir, 'tokenizer_config.json'), false) ?? {};

@@ -12,6 +12,8 @@ import { ModelError } from '../errors.js';
 import { log } from '../log.js';
 import { emptyEncodeStats, type EmbedProgress, type EmbedRole, type Embedder, type EncodeStats } from './embedder.js';
 import { modelFingerprint } from './fingerprint.js';
+import { checkModelFile } from './model-files.js';
+import { withDefaultSignals } from '../cli/signals.js';
 import { readModelDir, type ModelDirConfig, type ModelSettingsOverrides } from './model-dir.js';
 import { ModelTokenizer, type PaddedBatch } from './model-tokenizer.js';
 import { l2Normalize, POOLING } from './pooling.js';
@@ -171,7 +173,10 @@ export class OnnxEmbedder implements Embedder {
     this.session ??= (async () => {
       const started = performance.now();
       try {
-        const session = await InferenceSession.create(this.config.onnxPath, {
+        // onnxruntime loads the graph synchronously in native code: SIGINT/SIGTERM act at once meanwhile. The
+        // file is checked again first: the session opens lazily, and the file may have changed since open().
+        checkModelFile(this.config.onnxPath);
+        const session = await withDefaultSignals(() => InferenceSession.create(this.config.onnxPath, {
           intraOpNumThreads: this.threads,
           interOpNumThreads: 1,
           executionMode: 'sequential',
@@ -179,7 +184,7 @@ export class OnnxEmbedder implements Embedder {
           // Shapes change every batch; memory patterns only help fixed shapes.
           enableMemPattern: false,
           logSeverityLevel: 3,
-        });
+        }));
         for (const input of ['input_ids', 'attention_mask']) {
           if (!session.inputNames.includes(input)) {
             throw new ModelError(`${this.config.onnxPath}: the model has no ${input} input (inputs: ${session.inputNames.join(', ')})`);

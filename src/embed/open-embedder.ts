@@ -4,6 +4,7 @@
  * open the ONNX encoder and put the embedding cache in front. What must hold: the model actually used is
  * logged once, with where it came from and its fingerprint; `--no-cache` is the only way to skip the cache.
  */
+import { withDefaultSignals } from '../cli/signals.js';
 import { CachedEmbedder } from './cached-embedder.js';
 import { defaultModelFor } from './default-models.js';
 import type { Embedder } from './embedder.js';
@@ -39,7 +40,8 @@ export interface OpenedEmbedder {
 export async function openEmbedder(options: OpenEmbedderOptions = {}): Promise<OpenedEmbedder> {
   const name = options.model ?? defaultModelFor(options.lang, options.modelSize);
   const model = await resolveModel(name, options);
-  const onnx = OnnxEmbedder.open(model.dir, { ...options, name: model.name });
+  // Reading and hashing a large model blocks the event loop: SIGINT/SIGTERM act at once meanwhile.
+  const onnx = await withDefaultSignals(() => OnnxEmbedder.open(model.dir, { ...options, name: model.name }));
   const embedder = options.cache === false ? onnx : new CachedEmbedder(onnx, { cacheDir: options.cacheDir });
   return { embedder, onnx, model };
 }

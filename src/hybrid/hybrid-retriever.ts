@@ -9,7 +9,7 @@
  * For a document beyond the list this is the rank just past it — an upper bound on its RRF contribution, which
  * makes the ratio filters conservative (they may remove more candidates, never fewer).
  */
-import type { Candidate, CorpusView, Retriever } from '../mine/retriever.js';
+import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../mine/retriever.js';
 import { TopK } from '../bm25/top-k.js';
 
 export interface HybridOptions {
@@ -42,7 +42,9 @@ export class HybridRetriever implements Retriever {
   private async engineLists(queries: readonly string[], depth: number): Promise<Candidate[][][]> {
     const missing = queries.filter((q) => (this.lists.get(q)?.depth ?? -1) < depth);
     if (missing.length > 0) {
-      const perEngine = await Promise.all(this.engines.map((engine) => engine.search(missing, depth)));
+      // One engine at a time: each already uses the --threads cores (BM25's pool, onnxruntime and USearch).
+      const perEngine: Candidate[][][] = [];
+      for (const engine of this.engines) perEngine.push(await engine.search(missing, depth));
       missing.forEach((query, i) => {
         if (this.lists.size >= MEMO_ENTRIES) this.lists.delete(this.lists.keys().next().value!);
         this.lists.set(query, { depth, lists: perEngine.map((lists) => lists[i]) });
@@ -89,6 +91,12 @@ export class HybridRetriever implements Retriever {
 
   async scoreTexts(query: string, texts: readonly string[]): Promise<number[]> {
     return this.fusedScores(query, (engine) => engine.scoreTexts(query, texts), texts.length);
+  }
+
+  /** Each engine's description, its keys prefixed by the engine's name, and the fusion settings. */
+  describe(): RetrieverDescription {
+    const parts = this.engines.flatMap((engine) => Object.entries(engine.describe()).map(([key, value]) => [`${engine.name}.${key}`, value] as const));
+    return { rrf_k: this.options.rrfK, rrf_weights: this.weights.join(','), fusion_depth: this.options.fusionDepth, ...Object.fromEntries(parts) };
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@
  * Options are in the fingerprint unless listed in NOT_OUTPUT_OPTIONS: an option added later counts by default.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -46,20 +46,6 @@ export interface RunFingerprint {
   index: Record<string, unknown>;
   /** "I/N", or null for an unsharded run. */
   shard: string | null;
-}
-
-let cachedVersion: string | undefined;
-
-/** The rare-mine version from package.json (dist/src/io → the package root). */
-export function rareMineVersion(): string {
-  if (cachedVersion === undefined) {
-    try {
-      cachedVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-    } catch {
-      cachedVersion = 'unknown';
-    }
-  }
-  return cachedVersion;
 }
 
 /** @throws InputError when the input cannot be opened (as reading it would) */

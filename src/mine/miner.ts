@@ -28,6 +28,9 @@ import { seededRandom } from './random.js';
 import { rejectingFilter, type FilterName, type ScoreFilterOptions } from './filters.js';
 import { jaccard, shingles } from './near-duplicates.js';
 
+/** Pieces a batch's off-thread search is asked for in (see Retriever.searchesOffThread). */
+const SEARCH_PIECES = 8;
+
 export interface MiningOptions extends ScoreFilterOptions {
   questionKey: string;
   textKey: string;
@@ -72,8 +75,25 @@ export interface MinedRecord {
   positiveScores: number[];
   /** Chosen negatives in rank order (filled ones last). */
   negatives: MinedNegative[];
-  /** Candidates inside the window removed, by reason. */
+  /** Candidates inside the window removed, by reason (ranked candidates and --fill draws alike). */
   excluded: Record<ExclusionReason, number>;
+  /** Where the other candidates went (the report's funnel); absent for records not built by the Miner. */
+  funnel?: CandidateFunnel;
+}
+
+/**
+ * The candidates of one record that `excluded` does not account for. What must hold, per record:
+ * ranked + fillDrawn = outsideWindow + Σ excluded + notSelected + negatives.length.
+ */
+export interface CandidateFunnel {
+  /** Candidates the retriever ranked for the record (the final search depth; fewer when the ranking ran out). */
+  ranked: number;
+  /** Ranked candidates outside the window (rank < --min-rank, or at or past the window's end). */
+  outsideWindow: number;
+  /** Distinct documents drawn by --fill random from outside the ranking (before exclusions and filters). */
+  fillDrawn: number;
+  /** Survivors not chosen, or never reached: past the first --num-neg with --sample top, not drawn with random. */
+  notSelected: number;
 }
 
 export type ExclusionReason = 'positive' | 'query' | 'duplicate' | 'near_duplicate' | FilterName;
@@ -163,11 +183,20 @@ export class Miner {
     const positiveScores = await Promise.all(batch.map((parsed) => this.scorePositives(parsed)));
     let pending = batch.map((_, i) => i);
     for (;;) {
-      const candidates = await this.retriever.search(pending.map((i) => batch[i].query), depth);
+      // Off-thread search: all pieces are asked for at once; piece p is selected while p + 1.. are searched.
+      const pieceSize = this.retriever.searchesOffThread ? Math.max(16, Math.ceil(pending.length / SEARCH_PIECES)) : pending.length;
+      const pieces: Array<Promise<Candidate[][]>> = [];
+      for (let from = 0; from < pending.length; from += pieceSize) {
+        const piece = this.retriever.search(pending.slice(from, from + pieceSize).map((i) => batch[i].query), depth);
+        piece.catch(() => undefined); // awaited (and thrown) in order below; not an unhandled rejection meanwhile
+        pieces.push(piece);
+      }
       const retry: number[] = [];
+      let candidates: Candidate[][] = [];
       for (let j = 0; j < pending.length; j++) {
+        if (j % pieceSize === 0) candidates = await pieces[j / pieceSize];
         const i = pending[j];
-        const ranked = candidates[j];
+        const ranked = candidates[j % pieceSize];
         const exhausted = ranked.length < depth || depth >= limit;
         const mined = await this.select(batch[i], ranked, positiveScores[i], limit);
         if (mined.negatives.length < numNeg && !exhausted) retry.push(i);
@@ -205,7 +234,8 @@ export class Miner {
 
     // Steps 2-3: window and exclusions.
     let window: MinedNegative[] = [];
-    for (let rank = minRank; rank < Math.min(limit, ranked.length); rank++) {
+    const windowEndRank = Math.min(limit, ranked.length);
+    for (let rank = minRank; rank < windowEndRank; rank++) {
       const { docOrdinal, score } = ranked[rank];
       const hash = corpus.normalizedTextHash(docOrdinal);
       if (positiveOrdinals.has(docOrdinal) || parsed.excludedHashes.has(hash)) excluded.positive++;
@@ -218,7 +248,7 @@ export class Miner {
       window = window.map((c, i) => ({ ...c, score: scores[i] }));
     }
     const reference = positiveScores.length > 0 ? Math.min(...positiveScores) : undefined;
-    const kept = this.survivors(parsed, window, reference, excluded, sample === 'top' ? numNeg : Number.POSITIVE_INFINITY, []);
+    const { kept, examined } = this.survivors(parsed, window, reference, excluded, sample === 'top' ? numNeg : Number.POSITIVE_INFINITY, []);
     let negatives = kept;
     if (sample === 'random' && kept.length > numNeg) {
       const random = seededRandom(seed, parsed.record.lineNumber);
@@ -237,13 +267,23 @@ export class Miner {
       positiveScores,
       negatives,
       excluded,
+      funnel: {
+        ranked: ranked.length,
+        outsideWindow: ranked.length - Math.max(0, windowEndRank - minRank),
+        fillDrawn: 0,
+        notSelected: window.length - examined + kept.length - negatives.length,
+      },
     };
   }
 
-  /** Steps 5-6 over `candidates` in order, keeping at most `want`, after those already `kept`. */
-  private survivors(parsed: ParsedRecord, candidates: MinedNegative[], reference: number | undefined, excluded: Record<ExclusionReason, number>, want: number, kept: MinedNegative[]): MinedNegative[] {
+  /**
+   * Steps 5-6 over `candidates` in order, keeping at most `want`, after those already `kept`; `examined` is how many
+   * candidates it looked at before it had enough (the rest were never reached).
+   */
+  private survivors(parsed: ParsedRecord, candidates: MinedNegative[], reference: number | undefined, excluded: Record<ExclusionReason, number>, want: number, kept: MinedNegative[]): { kept: MinedNegative[]; examined: number } {
     const corpus = this.retriever.corpus;
     const out: MinedNegative[] = [];
+    let examined = 0;
     const keptHashes = new Set<bigint>(kept.map((c) => corpus.normalizedTextHash(c.docOrdinal)));
     const threshold = this.options.dedupThreshold;
     const nearSets: Set<string>[] = [];
@@ -254,6 +294,7 @@ export class Miner {
     }
     for (const candidate of candidates) {
       if (out.length >= want) break;
+      examined++;
       const filter = rejectingFilter(candidate.score, reference, this.options);
       if (filter) {
         excluded[filter]++;
@@ -275,7 +316,7 @@ export class Miner {
       keptHashes.add(hash);
       out.push(candidate);
     }
-    return out;
+    return { kept: out, examined };
   }
 
   /** Step 8: top up from a seeded draw of documents outside the ranking (they score 0 for the retriever). */
@@ -293,7 +334,14 @@ export class Miner {
       if (inRanking.has(docOrdinal) || seen.has(docOrdinal)) continue;
       seen.add(docOrdinal);
       const hash = corpus.normalizedTextHash(docOrdinal);
-      if (positiveOrdinals.has(docOrdinal) || parsed.excludedHashes.has(hash) || hash === parsed.queryHash) continue;
+      if (positiveOrdinals.has(docOrdinal) || parsed.excludedHashes.has(hash)) {
+        mined.excluded.positive++;
+        continue;
+      }
+      if (hash === parsed.queryHash) {
+        mined.excluded.query++;
+        continue;
+      }
       draws.push({ docOrdinal, score: 0, rank: -1, filled: true });
     }
     let candidates = draws;
@@ -302,8 +350,12 @@ export class Miner {
       candidates = candidates.map((c, i) => ({ ...c, score: scores[i] }));
     }
     const reference = positiveScores.length > 0 ? Math.min(...positiveScores) : undefined;
-    const extra = this.survivors(parsed, candidates, reference, mined.excluded, need, mined.negatives);
+    const { kept: extra, examined } = this.survivors(parsed, candidates, reference, mined.excluded, need, mined.negatives);
     mined.negatives.push(...extra);
+    if (mined.funnel) {
+      mined.funnel.fillDrawn = seen.size;
+      mined.funnel.notSelected += candidates.length - examined;
+    }
   }
 
   private count(mined: MinedRecord): void {

@@ -30,6 +30,12 @@ export interface Retriever {
   /** Short engine name for logs and stats: "bm25", "dense", "hybrid". */
   readonly name: string;
   readonly corpus: CorpusView;
+  /**
+   * True when search runs off this thread (BM25's worker pool): the mining stage then asks for a batch's
+   * rankings in pieces and selects negatives from one piece while the next is searched. Rankings are the
+   * same either way.
+   */
+  readonly searchesOffThread?: boolean;
   /** Top-`k` candidates for each query text, best first. Fewer when the corpus has fewer matches. */
   search(queries: readonly string[], k: number): Promise<Candidate[][]>;
   /** The engine's score of each given document for the query, whether or not it is in the top-k. */
@@ -39,5 +45,13 @@ export interface Retriever {
    * text that is not in the corpus still gets a score, for positive-aware false-negative filters).
    */
   scoreTexts(query: string, texts: readonly string[]): Promise<number[]>;
+  /**
+   * What identifies the engine's results beyond the corpus: analyzer and BM25 parameters, model name and
+   * fingerprint, precision, fusion weights. Recorded in the run section of --stats-json (and the report).
+   */
+  describe(): RetrieverDescription;
   close(): Promise<void> | void;
 }
+
+/** Flat name → value pairs (JSON scalars), for run records. */
+export type RetrieverDescription = Readonly<Record<string, string | number>>;

@@ -1,14 +1,15 @@
 /**
  * End-of-run statistics of a mining run, or of an existing output (`rare-mine stats`): the distribution of positive
  * scores, negative scores and their difference; records short of negatives and the options to loosen; candidates
- * each exclusion and filter removed; the histogram of the raw rank each negative came from.
+ * each exclusion and filter removed, and the funnel they make (ranked → window → exclusions → filters → dedup →
+ * chosen, which adds up: see funnelStages); the histogram of the raw rank each negative came from.
  * What must hold: memory stays bounded however many records pass. Count, mean and std are exact running sums
  * (Welford), min and max exact; quartiles come from a seeded fixed-size reservoir sample (Vitter's Algorithm R),
  * exact while a distribution has at most `capacity` values and otherwise within ±ε in rank with probability
  * ≥ 1 − 2·exp(−2·capacity·ε²) (Dvoretzky–Kiefer–Wolfowitz with Massart's constant): ±1% with probability
  * ≥ 1 − 4·10⁻⁶ at the default 65,536 values. Same seed, same input order: same report.
  */
-import type { ExclusionReason, MinedRecord } from './miner.js';
+import type { CandidateFunnel, ExclusionReason, MinedRecord } from './miner.js';
 import { seededRandom } from './random.js';
 
 /** Default reservoir size per distribution: 65,536 doubles, 512 KiB (three distributions: 1.5 MiB). */
@@ -69,17 +70,23 @@ export class QuantileReservoir {
     }
   }
 
+  /** The values held, sorted ascending (every value added while `exact`; else the uniform sample). */
+  sortedSample(): Float64Array {
+    if (!this.sorted) this.sorted = this.values.slice(0, this.size).sort();
+    return this.sorted;
+  }
+
   /**
    * The q-quantile (0 ≤ q ≤ 1) of the sample by linear interpolation between order statistics (Hyndman & Fan type 7,
    * the default of numpy, torch.quantile and R); undefined when empty.
    */
   quantile(q: number): number | undefined {
     if (this.size === 0) return undefined;
-    if (!this.sorted) this.sorted = this.values.slice(0, this.size).sort();
+    const sorted = this.sortedSample();
     const h = (this.size - 1) * Math.min(1, Math.max(0, q));
     const lo = Math.floor(h);
     const hi = Math.min(lo + 1, this.size - 1);
-    return this.sorted[lo] + (h - lo) * (this.sorted[hi] - this.sorted[lo]);
+    return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
   }
 }
 
@@ -244,6 +251,20 @@ export interface RecordObservation {
   negativeRanks: readonly number[];
   /** Candidates removed from this record, by reason (MinedRecord.excluded); absent when unknown. */
   excluded?: Readonly<Partial<Record<ExclusionReason, number>>>;
+  /** Where the record's other candidates went (MinedRecord.funnel); absent when unknown (an output file). */
+  funnel?: Readonly<CandidateFunnel>;
+}
+
+/** The candidates `removed` does not account for, summed over records (StatisticsReport.funnel). */
+export interface FunnelCounts {
+  /** Candidates the retriever ranked (summed final search depths). */
+  ranked: number;
+  /** Documents drawn by --fill random from outside the ranking. */
+  fill_drawn: number;
+  /** Ranked candidates outside the --min-rank/--max-rank window. */
+  outside_window: number;
+  /** Survivors not chosen: past the first --num-neg (--sample top; never examined) or not drawn (random). */
+  not_selected: number;
 }
 
 /** The statistics as `--stats-json` writes them (snake_case, stable field names). */
@@ -269,6 +290,50 @@ export interface StatisticsReport {
   rank_histogram: RankBucket[] | null;
   /** Negatives drawn by --fill from outside the ranking (rank −1). */
   filled_negatives: number;
+  /** The funnel's counts beside `removed`; null when unknown (`rare-mine stats` on a file: only the run knows). */
+  funnel: FunnelCounts | null;
+}
+
+/** One step of the funnel: what it removed and how many candidates are left after it. */
+export interface FunnelStage {
+  label: string;
+  removed: number;
+  left: number;
+}
+
+/** The steps of the funnel, in the miner's order; the filter steps follow rejectingFilter's order. */
+const FUNNEL_STEPS: readonly { label: string; reasons: readonly ExclusionReason[] }[] = [
+  { label: 'after exclusions (positives, the query)', reasons: ['positive', 'query'] },
+  { label: 'after --min-score', reasons: ['min_score'] },
+  { label: 'after --max-score', reasons: ['max_score'] },
+  { label: 'after --max-score-ratio', reasons: ['max_score_ratio'] },
+  { label: 'after --margin', reasons: ['margin'] },
+  { label: 'after dedup (duplicates, --dedup-threshold)', reasons: ['duplicate', 'near_duplicate'] },
+];
+
+/**
+ * The funnel of a report: candidates → in the window → after exclusions → after each score filter that removed
+ * any → after dedup → chosen. Each step's `left` is the previous step's minus what it removed, and the last equals
+ * the negatives written (a test holds every run to it). Null when the report has no funnel counts.
+ */
+export function funnelStages(report: Pick<StatisticsReport, 'funnel' | 'removed'>): FunnelStage[] | null {
+  const funnel = report.funnel;
+  if (!funnel) return null;
+  let left = funnel.ranked + funnel.fill_drawn;
+  const fill = funnel.fill_drawn > 0 ? ` + ${funnel.fill_drawn.toLocaleString('en-US')} drawn by --fill` : '';
+  const stages: FunnelStage[] = [{ label: `candidates (ranked by the retriever${fill})`, removed: 0, left }];
+  const step = (label: string, removed: number) => {
+    left -= removed;
+    stages.push({ label, removed, left });
+  };
+  step('in the window (--min-rank, --max-rank)', funnel.outside_window);
+  for (const { label, reasons } of FUNNEL_STEPS) {
+    const removed = reasons.reduce((sum, reason) => sum + (report.removed[reason] ?? 0), 0);
+    const optional = reasons.every((reason) => EXCLUSIONS[reason].loosen !== undefined);
+    if (removed > 0 || !optional) step(label, removed);
+  }
+  step('chosen (the rest not needed: past --num-neg, or not drawn)', funnel.not_selected);
+  return stages;
 }
 
 /** Accumulates the statistics of a run, one record at a time, in bounded memory. */
@@ -283,6 +348,8 @@ export class MiningStatistics {
   private readonly byNegativeCount = new Map<number, number>();
   private readonly removed = new Map<ExclusionReason, number>();
   private readonly shortCutBy = new Map<ExclusionReason, number>();
+  private readonly funnel: FunnelCounts = { ranked: 0, fill_drawn: 0, outside_window: 0, not_selected: 0 };
+  private funnelRecords = 0;
   private readonly capacity: number;
   private readonly seed: number;
 
@@ -302,6 +369,7 @@ export class MiningStatistics {
       negativeScores: mined.negatives.map((n) => n.score),
       negativeRanks: mined.negatives.map((n) => n.rank),
       excluded: mined.excluded,
+      funnel: mined.funnel,
     });
   }
 
@@ -320,6 +388,13 @@ export class MiningStatistics {
       if (record.positiveScores.length > 0) this.difference.add(lowestPositive - score);
     }
     for (const rank of record.negativeRanks) this.ranks.add(rank);
+    if (record.funnel) {
+      this.funnelRecords++;
+      this.funnel.ranked += record.funnel.ranked;
+      this.funnel.fill_drawn += record.funnel.fillDrawn;
+      this.funnel.outside_window += record.funnel.outsideWindow;
+      this.funnel.not_selected += record.funnel.notSelected;
+    }
     const short = this.options.numNeg !== undefined && record.negativeCount < this.options.numNeg;
     for (const [reason, removed] of Object.entries(record.excluded ?? {}) as [ExclusionReason, number][]) {
       if (!(removed > 0)) continue;
@@ -384,6 +459,8 @@ export class MiningStatistics {
       records_by_negative_count: Object.fromEntries([...this.byNegativeCount.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v])),
       rank_histogram: this.ranks.count === 0 ? null : this.ranks.buckets(),
       filled_negatives: this.ranks.filled,
+      // Counts for only some records would not add up: the funnel is all records' or none.
+      funnel: this.funnelRecords > 0 && this.funnelRecords === this.records ? { ...this.funnel } : null,
     };
   }
 
@@ -419,6 +496,17 @@ export class MiningStatistics {
       const cut = sr.cut_by[reason];
       const label = EXCLUSIONS[reason]?.removed ?? reason;
       out.push(`Removed ${count(removed)} candidate${removed === 1 ? '' : 's'}: ${label}${cut ? ` (in ${count(cut)} of the short records)` : ''}`);
+    }
+    const stages = funnelStages(report);
+    if (stages) {
+      out.push('', 'Funnel (candidates left after each step):');
+      const labelWidth = Math.max(...stages.map((s) => s.label.length));
+      const leftWidth = Math.max(...stages.map((s) => count(s.left).length));
+      const total = stages[0].left;
+      for (const stage of stages) {
+        const removed = stage === stages[0] ? '' : `  −${count(stage.removed)}`;
+        out.push(`  ${stage.label.padEnd(labelWidth)}  ${count(stage.left).padStart(leftWidth)}  ${percent(stage.left, total).padStart(7)}${removed}`);
+      }
     }
     const q = report.quantiles;
     out.push(

@@ -7,7 +7,7 @@
  * Invariants: a pair's score does not depend on its batch (padding is masked); pairs longer than maxLength lose
  * passage tokens first, then query tokens (longest-first), keeping the special tokens.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -15,6 +15,8 @@ import { ModelError } from '../errors.js';
 import { log } from '../log.js';
 import { findOnnxFile } from '../embed/model-dir.js';
 import { sha256File } from '../embed/fingerprint.js';
+import { checkModelFile, readModelFile } from '../embed/model-files.js';
+import { withDefaultSignals } from '../cli/signals.js';
 import type { Rescorer } from '../mine/miner.js';
 
 export interface CrossEncoderOptions {
@@ -40,7 +42,7 @@ interface PairTemplate {
 
 function readJson(path: string): Record<string, unknown> {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(readModelFile(path).toString('utf8')) as Record<string, unknown>;
   } catch (cause) {
     throw new ModelError(`cannot read ${path}: ${(cause as Error).message}`, { cause });
   }
@@ -80,11 +82,13 @@ export class CrossEncoder implements Rescorer {
     const tokenizerConfig = existsSync(join(dir, 'tokenizer_config.json')) ? readJson(join(dir, 'tokenizer_config.json')) : {};
     const tokenizer = new Tokenizer(readJson(tokenizerPath), tokenizerConfig);
     const maxLength = options.maxLength ?? Math.min(512, Number(config.max_position_embeddings ?? 512));
-    const session = await ort.InferenceSession.create(onnxPath, { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1 });
+    checkModelFile(onnxPath);
+    // onnxruntime loads (and the constructor hashes) the graph synchronously: SIGINT/SIGTERM act at once meanwhile.
+    const session = await withDefaultSignals(() => ort.InferenceSession.create(onnxPath, { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1 }));
     if (!session.outputNames.includes('logits')) {
       throw new ModelError(`${onnxPath}: outputs ${session.outputNames.join(', ')}; a cross-encoder must output "logits"`);
     }
-    const encoder = new CrossEncoder(dir, session, tokenizer, maxLength, options.batchSize ?? 32, config, onnxPath);
+    const encoder = await withDefaultSignals(() => new CrossEncoder(dir, session, tokenizer, maxLength, options.batchSize ?? 32, config, onnxPath));
     log().info({ model: dir, maxLength, fingerprint: encoder.fingerprint.slice(0, 12) }, 'rescoring with a cross-encoder');
     return encoder;
   }

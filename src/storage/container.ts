@@ -1,26 +1,41 @@
 /**
- * The one binary container every index file uses: a 32-byte header then a payload.
+ * The one binary container every index file uses: a 48-byte header then a payload.
  *
  *   offset  size  field
  *   0       8     magic "RAREMINE"
  *   8       4     kind, 4 ASCII bytes naming the structure ("DTXT", "POST", ...)
  *   12      2     format version of that kind (u16 LE)
- *   14      2     reserved, 0
+ *   14      2     storage version (u16 LE): 2; files from before build ids have 0 here (storage version 1)
  *   16      8     payload length in bytes (u64 LE)
- *   24      4     CRC-32 of the payload (u32 LE)
- *   28      4     CRC-32 of header bytes 0..27 (u32 LE)
- *   32      ...   payload
+ *   24      16    build id: the identity of the index build the file belongs to (random, see manifest.ts)
+ *   40      4     CRC-32 of the payload (u32 LE)
+ *   44      4     CRC-32 of header bytes 0..43 (u32 LE)
+ *   48      ...   payload
  *
  * Writers stream the payload and write the header last, so a file cut short by a crash has a zero header and
- * never verifies. Readers check magic, kind, version, length and both checksums before anything is used; any
- * mismatch is an IndexError that says to rebuild — wrong results are never returned from a damaged file.
+ * never verifies. Readers check magic, storage version, kind, version, length, build id and both checksums
+ * before anything is used; any mismatch is an IndexError that says to rebuild — wrong results are never
+ * returned from a damaged file, nor from a file of another build (a valid file copied in from another index).
  */
 import { closeSync, fsyncSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { IndexError } from '../errors.js';
 
-export const HEADER_BYTES = 32;
+export const HEADER_BYTES = 48;
 const MAGIC = Buffer.from('RAREMINE', 'latin1');
+/** Bytes of a build id (hex: twice as many characters). */
+export const BUILD_ID_BYTES = 16;
+
+/**
+ * The storage version covers what every part shares: this header and the manifest envelope (manifest.ts).
+ * Version 2 added build ids and manifest checksums; version 1 (header byte 14 = 0) is refused with a rebuild hint.
+ */
+export const STORAGE_VERSIONS = { current: 2, oldestReadable: 2 } as const;
+
+function buildIdBytes(buildId: string): Buffer {
+  if (!new RegExp(`^[0-9a-f]{${BUILD_ID_BYTES * 2}}$`).test(buildId)) throw new Error(`build id must be ${BUILD_ID_BYTES * 2} hex digits: ${buildId}`);
+  return Buffer.from(buildId, 'hex');
+}
 const STAGE_BYTES = 1 << 22;
 
 export class ContainerWriter {
@@ -31,8 +46,12 @@ export class ContainerWriter {
   private readonly stage = Buffer.allocUnsafe(STAGE_BYTES);
   private staged = 0;
 
-  constructor(readonly path: string, readonly kind: string, readonly version: number) {
+  private readonly buildId: Buffer;
+
+  /** `buildId` is the part's (manifest.ts newBuildId), the same for every file of one build. */
+  constructor(readonly path: string, readonly kind: string, readonly version: number, buildId: string) {
     if (kind.length !== 4) throw new Error(`container kind must be 4 characters: ${kind}`);
+    this.buildId = buildIdBytes(buildId);
     this.fd = openSync(path, 'w');
     writeSync(this.fd, Buffer.alloc(HEADER_BYTES), 0, HEADER_BYTES, 0);
   }
@@ -92,9 +111,11 @@ export class ContainerWriter {
     MAGIC.copy(header, 0);
     header.write(this.kind, 8, 'latin1');
     header.writeUInt16LE(this.version, 12);
+    header.writeUInt16LE(STORAGE_VERSIONS.current, 14);
     header.writeBigUInt64LE(BigInt(this.length), 16);
-    header.writeUInt32LE(this.crc >>> 0, 24);
-    header.writeUInt32LE(crc32(header.subarray(0, 28)) >>> 0, 28);
+    this.buildId.copy(header, 24);
+    header.writeUInt32LE(this.crc >>> 0, 40);
+    header.writeUInt32LE(crc32(header.subarray(0, 44)) >>> 0, 44);
     writeSync(this.fd, header, 0, HEADER_BYTES, 0);
     fsyncSync(this.fd);
     closeSync(this.fd);
@@ -114,39 +135,58 @@ export class ContainerReader {
   readonly version: number;
   private fd: number;
 
-  /** Open and verify. `rebuildHint` is the command that rebuilds this index, quoted in errors. */
-  constructor(readonly path: string, readonly kind: string, versions: ContainerVersions, rebuildHint: string) {
+  /**
+   * Open and verify. `rebuildHint` is the command that rebuilds this index, quoted in errors; `buildId` is the
+   * one the part's manifest records: a file of another build is refused even when its checksums hold.
+   */
+  constructor(readonly path: string, readonly kind: string, versions: ContainerVersions, rebuildHint: string, buildId: string) {
+    const hint = `rebuild the index: ${rebuildHint} --rebuild`;
     const fail = (what: string): never => {
-      throw new IndexError(`${path}: ${what}`, { hint: `rebuild the index: ${rebuildHint} --rebuild` });
+      throw new IndexError(`${path}: ${what}`, { hint });
     };
     try {
       this.fd = openSync(path, 'r');
     } catch (cause) {
-      throw new IndexError(`${path}: cannot open (${(cause as Error).message})`, { cause, hint: `rebuild the index: ${rebuildHint}` });
+      throw new IndexError(`${path}: cannot open (${(cause as Error).message})`, { cause, hint });
     }
-    const header = Buffer.alloc(HEADER_BYTES);
-    const size = fstatSync(this.fd).size;
-    if (size < HEADER_BYTES) fail('file is truncated (shorter than its header)');
-    readSync(this.fd, header, 0, HEADER_BYTES, 0);
-    if (!header.subarray(0, 8).equals(MAGIC)) fail('not a rare-mine index file (bad magic); it may be from an interrupted build');
-    if ((crc32(header.subarray(0, 28)) >>> 0) !== header.readUInt32LE(28)) fail('header checksum mismatch (file is corrupted)');
-    const storedKind = header.toString('latin1', 8, 12);
-    if (storedKind !== this.kind) fail(`holds a "${storedKind}" structure where "${this.kind}" was expected`);
-    this.version = header.readUInt16LE(12);
-    if (this.version > versions.current) fail(`format version ${this.version} is newer than this rare-mine reads (${versions.current}); upgrade rare-mine or rebuild`);
-    if (this.version < versions.oldestReadable) fail(`format version ${this.version} is older than this rare-mine reads (oldest ${versions.oldestReadable})`);
-    this.payloadBytes = Number(header.readBigUInt64LE(16));
-    if (size !== HEADER_BYTES + this.payloadBytes) fail(`file is ${size} bytes where its header says ${HEADER_BYTES + this.payloadBytes} (truncated or appended to)`);
-    const expectedCrc = header.readUInt32LE(24);
-    let crc = 0;
-    const chunk = Buffer.allocUnsafe(1 << 22);
-    for (let at = 0; at < this.payloadBytes; ) {
-      const n = readSync(this.fd, chunk, 0, Math.min(chunk.length, this.payloadBytes - at), HEADER_BYTES + at);
-      if (n <= 0) fail('unexpected end of file');
-      crc = crc32(chunk.subarray(0, n), crc);
-      at += n;
+    try {
+      const stat = fstatSync(this.fd);
+      if (!stat.isFile()) fail('not a regular file');
+      const size = stat.size;
+      const header = Buffer.alloc(HEADER_BYTES);
+      readSync(this.fd, header, 0, Math.min(HEADER_BYTES, size), 0);
+      if (size < 16) fail('file is truncated (shorter than its header)');
+      if (!header.subarray(0, 8).equals(MAGIC)) fail('not a rare-mine index file (bad magic); it may be from an interrupted build');
+      const storage = header.readUInt16LE(14) === 0 ? 1 : header.readUInt16LE(14);
+      if (storage < STORAGE_VERSIONS.oldestReadable) {
+        fail(`written by an older rare-mine (storage version ${storage}, without build ids; this one reads ${STORAGE_VERSIONS.oldestReadable}..${STORAGE_VERSIONS.current})`);
+      }
+      if (size < HEADER_BYTES) fail('file is truncated (shorter than its header)');
+      if ((crc32(header.subarray(0, 44)) >>> 0) !== header.readUInt32LE(44)) fail('header checksum mismatch (file is corrupted)');
+      if (storage > STORAGE_VERSIONS.current) fail(`storage version ${storage} is newer than this rare-mine reads (${STORAGE_VERSIONS.current}); upgrade rare-mine or rebuild`);
+      const storedKind = header.toString('latin1', 8, 12);
+      if (storedKind !== this.kind) fail(`holds a "${storedKind}" structure where "${this.kind}" was expected`);
+      this.version = header.readUInt16LE(12);
+      if (this.version > versions.current) fail(`format version ${this.version} is newer than this rare-mine reads (${versions.current}); upgrade rare-mine or rebuild`);
+      if (this.version < versions.oldestReadable) fail(`format version ${this.version} is older than this rare-mine reads (oldest ${versions.oldestReadable})`);
+      const storedBuild = header.toString('hex', 24, 24 + BUILD_ID_BYTES);
+      if (storedBuild !== buildId) fail(`belongs to another index build (build id ${storedBuild}, where the manifest says ${buildId}): a file copied in from another index?`);
+      this.payloadBytes = Number(header.readBigUInt64LE(16));
+      if (size !== HEADER_BYTES + this.payloadBytes) fail(`file is ${size} bytes where its header says ${HEADER_BYTES + this.payloadBytes} (truncated or appended to)`);
+      const expectedCrc = header.readUInt32LE(40);
+      let crc = 0;
+      const chunk = Buffer.allocUnsafe(1 << 22);
+      for (let at = 0; at < this.payloadBytes; ) {
+        const n = readSync(this.fd, chunk, 0, Math.min(chunk.length, this.payloadBytes - at), HEADER_BYTES + at);
+        if (n <= 0) fail('unexpected end of file');
+        crc = crc32(chunk.subarray(0, n), crc);
+        at += n;
+      }
+      if ((crc >>> 0) !== expectedCrc) fail('payload checksum mismatch (file is corrupted)');
+    } catch (error) {
+      closeSync(this.fd);
+      throw error;
     }
-    if ((crc >>> 0) !== expectedCrc) fail('payload checksum mismatch (file is corrupted)');
   }
 
   /** Read `length` payload bytes at payload offset `offset`. */

@@ -1,14 +1,14 @@
 /**
  * The manifest of a vector index directory (`manifest.json`): what the vectors are (model, dims,
  * precision), what they index (corpus fingerprint, count), how the graph was built (HNSW parameters), and
- * each file's size and CRC-32. What must hold: an index is used only when its manifest is readable, of a
- * format this build reads, and agrees with what the caller expects (same model fingerprint, same corpus);
- * anything else is an IndexError that says to rebuild — an index never silently serves another model's
- * or another corpus's vectors.
+ * each file's size and CRC-32, in the checksummed envelope with the build id (src/storage/manifest.ts).
+ * What must hold: an index is used only when its manifest verifies, is of a format this build reads, and
+ * agrees with what the caller expects (same model fingerprint, same corpus, same doc store build); a damaged
+ * one is an IndexError, one that does not fit a StaleIndexError — both say to rebuild — so an index never
+ * silently serves another model's or another corpus's vectors.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { IndexError } from '../errors.js';
+import { IndexError, StaleIndexError } from '../errors.js';
+import { readPartManifest } from '../storage/manifest.js';
 import type { Precision } from './precision.js';
 
 /** The manifest's "format" value. */
@@ -16,7 +16,7 @@ export const VECTOR_INDEX_FORMAT = 'rare-mine-vector-index';
 /** Manifest format version written, and the oldest one read. */
 export const VECTOR_INDEX_VERSIONS = { current: 1, oldestReadable: 1 };
 /** File names inside an index directory (FORMAT.md). */
-export const MANIFEST_FILE = 'manifest.json';
+export { MANIFEST_FILE } from '../storage/manifest.js';
 export const GRAPH_FILE = 'index.usearch';
 export const VECTORS_FILE = 'vectors.bin';
 
@@ -36,7 +36,6 @@ export interface FileRecord {
   crc32: number;
 }
 
-/** The content of manifest.json (FORMAT.md). */
 /** The model a vector index was built with: name and fingerprint, and where its files came from when known. */
 export interface ModelIdentity {
   name: string;
@@ -49,9 +48,14 @@ export interface ModelIdentity {
   onnxFile?: string;
 }
 
+/** The content of manifest.json (FORMAT.md). */
 export interface VectorIndexManifest {
   format: typeof VECTOR_INDEX_FORMAT;
   version: number;
+  /** Identity of this build, also in the header of vectors.bin; index.usearch is bound to it by `files`. */
+  buildId: string;
+  /** The build id of the doc store whose ordinals the rows follow, when built over one. */
+  docsBuildId?: string;
   model: ModelIdentity;
   dims: number;
   metric: 'cos';
@@ -70,6 +74,8 @@ export interface ManifestExpectations {
   modelFingerprint?: string;
   modelName?: string;
   corpusFingerprint?: string;
+  /** The doc store build the index must have been built over. */
+  docsBuildId?: string;
   dims?: number;
   precision?: Precision;
   /** The command that rebuilds this index, quoted in errors. */
@@ -78,19 +84,13 @@ export interface ManifestExpectations {
 
 /**
  * Read and check `<dir>/manifest.json`.
- * @throws IndexError when it is missing, unreadable, of another format version, or disagrees with `expect`
+ * @throws StaleIndexError when there is no index at `dir` or it disagrees with `expect` (rebuilding it is the
+ *   cure); IndexError when its manifest is damaged, edited or of a format version this build does not read
  */
 export function readVectorIndexManifest(dir: string, expect: ManifestExpectations): VectorIndexManifest {
-  const path = join(dir, MANIFEST_FILE);
   const hint = `rebuild it: ${expect.rebuildHint}`;
-  if (!existsSync(path)) throw new IndexError(`no vector index at ${dir} (${MANIFEST_FILE} missing; an interrupted build leaves none)`, { hint });
-  let manifest: VectorIndexManifest;
-  try {
-    manifest = JSON.parse(readFileSync(path, 'utf8')) as VectorIndexManifest;
-  } catch (cause) {
-    throw new IndexError(`${path} is not valid JSON`, { cause, hint });
-  }
-  if (manifest.format !== VECTOR_INDEX_FORMAT) throw new IndexError(`${path} is not a rare-mine vector index manifest`, { hint });
+  const manifest = readPartManifest<VectorIndexManifest>(dir, VECTOR_INDEX_FORMAT, expect.rebuildHint);
+  if (!manifest) throw new StaleIndexError(`no vector index at ${dir}`, { hint });
   if (manifest.version > VECTOR_INDEX_VERSIONS.current) {
     throw new IndexError(`${dir}: vector index format ${manifest.version} is newer than this rare-mine reads (${VECTOR_INDEX_VERSIONS.current})`, { hint: `upgrade rare-mine, or ${hint}` });
   }
@@ -107,8 +107,11 @@ export function readVectorIndexManifest(dir: string, expect: ManifestExpectation
   if (expect.corpusFingerprint !== undefined && manifest.corpusFingerprint !== expect.corpusFingerprint) {
     mismatches.push(`it was built from another corpus (fingerprint ${manifest.corpusFingerprint.slice(0, 12)}, this corpus ${expect.corpusFingerprint.slice(0, 12)})`);
   }
+  if (expect.docsBuildId !== undefined && manifest.docsBuildId !== expect.docsBuildId) {
+    mismatches.push(`it was built over another doc store build (${manifest.docsBuildId ?? 'none'}, docs/ is ${expect.docsBuildId})`);
+  }
   if (expect.dims !== undefined && manifest.dims !== expect.dims) mismatches.push(`it holds ${manifest.dims}-d vectors, the model gives ${expect.dims}`);
   if (expect.precision !== undefined && manifest.precision !== expect.precision) mismatches.push(`it stores ${manifest.precision}, ${expect.precision} was asked for`);
-  if (mismatches.length > 0) throw new IndexError(`the vector index at ${dir} does not fit this run: ${mismatches.join('; ')}`, { hint });
+  if (mismatches.length > 0) throw new StaleIndexError(`the vector index at ${dir} does not fit this run: ${mismatches.join('; ')}`, { hint });
   return manifest;
 }

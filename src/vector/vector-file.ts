@@ -17,8 +17,9 @@ export class VectorFileWriter {
   private readonly container: ContainerWriter;
   count = 0;
 
-  constructor(readonly path: string, readonly dims: number) {
-    this.container = new ContainerWriter(path, VECTOR_FILE_KIND, VECTOR_FILE_VERSIONS.current);
+  /** `buildId`: the index directory's (its manifest's), written into the container header. */
+  constructor(readonly path: string, readonly dims: number, buildId: string) {
+    this.container = new ContainerWriter(path, VECTOR_FILE_KIND, VECTOR_FILE_VERSIONS.current, buildId);
   }
 
   /** Append rows; row i of this call gets ordinal `count + i`. */
@@ -41,9 +42,9 @@ export class VectorFileReader {
   readonly count: number;
   private readonly rowBytes: number;
 
-  /** Open and verify (magic, version, length, checksum); `rebuildHint` is quoted in errors. */
-  constructor(readonly path: string, readonly dims: number, expectedCount: number, rebuildHint: string) {
-    this.container = new ContainerReader(path, VECTOR_FILE_KIND, VECTOR_FILE_VERSIONS, rebuildHint);
+  /** Open and verify (magic, version, length, build id, checksum); `rebuildHint` is quoted in errors. */
+  constructor(readonly path: string, readonly dims: number, expectedCount: number, rebuildHint: string, buildId: string) {
+    this.container = new ContainerReader(path, VECTOR_FILE_KIND, VECTOR_FILE_VERSIONS, rebuildHint, buildId);
     this.rowBytes = dims * 4;
     this.count = this.container.payloadBytes / this.rowBytes;
     if (this.count !== expectedCount) {

@@ -6,12 +6,13 @@
  * query and the document's exact row, whichever search found the document (the graph only proposes
  * candidates), so results are sorted by that score descending, ties by ascending ordinal.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { exactSearch, Index, MetricKind, type BatchMatches, type Matches } from 'usearch';
 import { IndexError } from '../errors.js';
 import { log } from '../log.js';
+import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import type { Candidate } from '../mine/retriever.js';
 import {
   GRAPH_FILE,
@@ -29,6 +30,7 @@ import {
 import { PRECISIONS, type Precision } from './precision.js';
 import { DEFAULT_HNSW_PARAMS, expansionFor, type SearchMethod } from './search-plan.js';
 import { VectorFileReader, VectorFileWriter } from './vector-file.js';
+import { usearchFileProblem } from './usearch-file.js';
 
 /** Rows per brute-force block: 8192 × 384 floats = 12 MiB read and scanned at a time. */
 const EXACT_BLOCK_ROWS = 8192;
@@ -52,6 +54,8 @@ export interface VectorIndexWriterOptions {
 export interface VectorIndexIdentity {
   model: ModelIdentity;
   corpusFingerprint: string;
+  /** The doc store build whose ordinals the rows follow, when built over one. */
+  docsBuildId?: string;
 }
 
 function newGraph(dims: number, precision: Precision, params: HnswParams, expansionSearch = params.expansionSearch): Index {
@@ -82,12 +86,6 @@ function fileRecord(path: string): FileRecord {
     closeSync(fd);
   }
   return { bytes, crc32: crc >>> 0 };
-}
-
-function writeManifest(dir: string, manifest: VectorIndexManifest): void {
-  const partial = join(dir, `${MANIFEST_FILE}.partial`);
-  writeFileSync(partial, JSON.stringify(manifest, null, 2) + '\n');
-  renameSync(partial, join(dir, MANIFEST_FILE));
 }
 
 /** One flat row-major matrix at byteOffset 0 (usearch's exactSearch ignores a view's byteOffset). */
@@ -135,6 +133,7 @@ export class VectorIndexWriter {
   private readonly threads: number;
   private vectorsMs = 0;
   private graphMs = 0;
+  private readonly buildId = newBuildId();
 
   constructor(readonly dir: string, private readonly options: VectorIndexWriterOptions) {
     this.buildDir = `${dir}.partial-${process.pid}`;
@@ -142,7 +141,7 @@ export class VectorIndexWriter {
     mkdirSync(this.buildDir, { recursive: true });
     this.params = { ...DEFAULT_HNSW_PARAMS, ...options.hnsw };
     this.threads = options.threads ?? 1;
-    this.vectors = new VectorFileWriter(join(this.buildDir, VECTORS_FILE), options.dims);
+    this.vectors = new VectorFileWriter(join(this.buildDir, VECTORS_FILE), options.dims, this.buildId);
     if (options.buildGraph) this.graph = newGraph(options.dims, options.precision, this.params);
   }
 
@@ -178,6 +177,8 @@ export class VectorIndexWriter {
     const manifest: VectorIndexManifest = {
       format: VECTOR_INDEX_FORMAT,
       version: VECTOR_INDEX_VERSIONS.current,
+      buildId: this.buildId,
+      ...(identity.docsBuildId === undefined ? {} : { docsBuildId: identity.docsBuildId }),
       model: identity.model,
       dims: this.options.dims,
       metric: 'cos',
@@ -189,7 +190,7 @@ export class VectorIndexWriter {
       createdAt: new Date().toISOString(),
       buildMs: { vectors: Math.round(this.vectorsMs), graph: Math.round(this.graphMs) },
     };
-    writeManifest(this.buildDir, manifest);
+    writePartManifest(this.buildDir, manifest);
     const old = `${this.dir}.old-${process.pid}`;
     if (existsSync(this.dir)) renameSync(this.dir, old);
     renameSync(this.buildDir, this.dir);
@@ -224,9 +225,12 @@ export class VectorIndex {
   private constructor(readonly dir: string, expect: ManifestExpectations) {
     this.rebuildHint = expect.rebuildHint;
     this.manifest = readVectorIndexManifest(dir, expect);
-    this.vectors = new VectorFileReader(join(dir, VECTORS_FILE), this.manifest.dims, this.manifest.count, expect.rebuildHint);
+    this.vectors = new VectorFileReader(join(dir, VECTORS_FILE), this.manifest.dims, this.manifest.count, expect.rebuildHint, this.manifest.buildId);
     if (this.manifest.hnsw) this.checkFile(GRAPH_FILE);
   }
+
+  /** The graph file's identity when it was checked; a file changed since is checked again before `view`. */
+  private checkedGraph?: { ino: number; size: number; mtimeMs: number };
 
   /**
    * Open an index directory and check it against what the caller expects.
@@ -248,14 +252,25 @@ export class VectorIndex {
     return this.manifest.hnsw !== null;
   }
 
+  /**
+   * The graph file must be whole and this build's before native code reads it: its size and CRC-32 as the
+   * (checksummed) manifest records them, and a structure that agrees with the manifest (usearch-file.ts).
+   */
   private checkFile(name: string): void {
     const path = join(this.dir, name);
     const expected = this.manifest.files[name];
-    const hint = `rebuild it: ${this.rebuildHint}`;
+    const hint = `rebuild it: ${this.rebuildHint} --rebuild`;
     if (!existsSync(path)) throw new IndexError(`${path} is missing`, { hint });
     if (!expected) throw new IndexError(`${join(this.dir, MANIFEST_FILE)} does not record ${name}`, { hint });
-    if (statSync(path).size !== expected.bytes) throw new IndexError(`${path} is ${statSync(path).size} bytes where the manifest says ${expected.bytes}`, { hint });
-    if (fileRecord(path).crc32 !== expected.crc32) throw new IndexError(`${path}: checksum mismatch (file is corrupted)`, { hint });
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new IndexError(`${path} is not a regular file`, { hint });
+    if (stat.size !== expected.bytes) throw new IndexError(`${path} is ${stat.size} bytes where the manifest says ${expected.bytes} (truncated or replaced)`, { hint });
+    if (fileRecord(path).crc32 !== expected.crc32) throw new IndexError(`${path}: checksum mismatch (file is corrupted, or from another build)`, { hint });
+    if (name === GRAPH_FILE && this.manifest.hnsw) {
+      const problem = usearchFileProblem(path, { count: this.count, dims: this.dims, precision: this.manifest.precision, connectivity: this.manifest.hnsw.connectivity });
+      if (problem) throw new IndexError(`${path}: ${problem}`, { hint });
+      this.checkedGraph = { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs };
+    }
   }
 
   /** The graph memory-mapped with a candidate list of at least `expansion`. */
@@ -263,6 +278,9 @@ export class VectorIndex {
     const params = this.manifest.hnsw;
     if (!params) throw new IndexError(`${this.dir} has no HNSW graph`, { hint: 'search it exactly, or build the graph (VectorIndex.buildGraph)' });
     if (!this.graph || this.graph.expansion !== expansion) {
+      const now = statSync(join(this.dir, GRAPH_FILE), { throwIfNoEntry: false });
+      const seen = this.checkedGraph;
+      if (!now || !seen || now.ino !== seen.ino || now.size !== seen.size || now.mtimeMs !== seen.mtimeMs) this.checkFile(GRAPH_FILE);
       const index = newGraph(this.dims, this.manifest.precision, params, expansion);
       try {
         index.view(join(this.dir, GRAPH_FILE));
@@ -361,7 +379,7 @@ export class VectorIndex {
     manifest.hnsw = params;
     manifest.files = { ...manifest.files, [GRAPH_FILE]: fileRecord(join(this.dir, GRAPH_FILE)) };
     manifest.buildMs = { ...manifest.buildMs, graph: Math.round(performance.now() - started) };
-    writeManifest(this.dir, manifest);
+    writePartManifest(this.dir, manifest);
     log().debug({ dir: this.dir, count: this.count, ms: manifest.buildMs.graph }, 'HNSW graph built');
   }
 

@@ -5,7 +5,8 @@
  * the batch it was encoded in (the graph ignores padding) and the files are the ones the manifest names
  * (their sha256s are checked on open).
  */
-import { readFile } from 'node:fs/promises';
+import { readModelFile } from '../../embed/model-files.js';
+import { withDefaultSignals } from '../../cli/signals.js';
 import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ModelError } from '../../errors.js';
@@ -71,24 +72,27 @@ export class UseLiteEncoder {
     const manifest = await readUseLiteManifest(dir);
     const prepareHint = 'run `rare-mine models prepare use-lite --force` to convert it again';
     if (manifest === undefined) throw new ModelError(`${dir} holds no converted use-lite model (no valid manifest.json)`, { hint: prepareHint });
-    const [modelBytes, vocabBytes] = await Promise.all([
-      readFile(join(dir, manifest.model.file)),
-      readFile(join(dir, manifest.tokenizer.file)),
-    ]).catch((cause: unknown) => {
-      throw new ModelError(`use-lite model files in ${dir} cannot be read`, { cause, hint: prepareHint });
-    });
+    let modelBytes: Buffer;
+    let vocabBytes: Buffer;
+    try {
+      modelBytes = readModelFile(join(dir, manifest.model.file));
+      vocabBytes = readModelFile(join(dir, manifest.tokenizer.file));
+    } catch (cause) {
+      throw new ModelError(`use-lite model files in ${dir} cannot be read: ${(cause as Error).message}`, { cause, hint: prepareHint });
+    }
     if (sha256Hex(modelBytes) !== manifest.model.sha256 || sha256Hex(vocabBytes) !== manifest.tokenizer.sha256) {
       throw new ModelError(`use-lite model files in ${dir} do not match their manifest checksums`, { hint: prepareHint });
     }
     const tokenizer = UseLiteTokenizer.fromJson(vocabBytes.toString('utf8'), join(dir, manifest.tokenizer.file));
     let session: InferenceSession;
     try {
-      session = await InferenceSession.create(modelBytes, {
+      // onnxruntime loads the graph synchronously in native code: SIGINT/SIGTERM act at once meanwhile.
+      session = await withDefaultSignals(() => InferenceSession.create(modelBytes, {
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
-      });
+      }));
     } catch (cause) {
       throw new ModelError(`onnxruntime cannot load ${join(dir, manifest.model.file)}`, { cause, hint: prepareHint });
     }

@@ -1,0 +1,228 @@
+/**
+ * BM25 at corpus scale, measured as mining uses it (issue 14): distinct queries, ONE pass each, no warm repeats.
+ *  - index: `rare-mine index bm25` through the CLI (docs/s, peak RSS), unless the index dir already holds it;
+ *  - search: exhaustive (the reference scorer) vs MaxScore, at each k, one pass each with a fresh analyzer
+ *    (after a JIT warm-up on 50 queries with a throwaway analyzer),
+ *    q/s (wall and CPU) and postings scored per query; the two rankings are compared for exact equality;
+ *  - mining: `rare-mine bm25 --num-neg 3` end to end at each --threads value, records/s and peak RSS, outputs
+ *    compared byte for byte;
+ *  - peers: Xapian in-memory and on-disk (bench/peers/xapian_bm25_scale.py, Debian python3-xapian), same queries,
+ *    one pass per k; bm25s only when BM25S_SRC points at a checkout of xhluca/bm25s (skipped, with the reason).
+ * Query recipe (generated corpora, --sample-queries N): walk the corpus, take every ⌊docs/N⌋-th passage, split
+ * its text into sentences at [.!?] + space, keep the first sentence of 8–60 words not seen before (normalised:
+ * lower case, single spaces); the mining input pairs it (question) with its passage (text, the positive).
+ * With --queries FILE (BEIR queries), mining input uses the query alone (no positive).
+ * Usage: node dist/bench/bm25-scale.js --corpus C.jsonl --index-dir DIR (--queries Q.jsonl | --sample-queries N)
+ *        [--ks 28,100] [--threads 1,2] [--mine-records N] [--xapian] [--memory-budget SIZE] [--work DIR] [--out F.json]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Bm25Index, loadBm25IndexData } from '../src/bm25/index-reader.js';
+import { createAnalyzer } from '../src/text/analyzer.js';
+import type { SearchWork } from '../src/bm25/max-score.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(repoRoot, 'bin', 'rare-mine.js');
+
+const { values } = parseArgs({
+  options: {
+    corpus: { type: 'string' },
+    'index-dir': { type: 'string' },
+    queries: { type: 'string' },
+    'sample-queries': { type: 'string' },
+    ks: { type: 'string', default: '28,100' },
+    threads: { type: 'string', default: '1,2' },
+    'mine-records': { type: 'string' },
+    xapian: { type: 'boolean', default: false },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    'memory-budget': { type: 'string' },
+    work: { type: 'string', default: '/tmp/rare-mine-bm25-scale' },
+    out: { type: 'string' },
+  },
+});
+if (!values.corpus || !values['index-dir'] || (!values.queries && !values['sample-queries'])) {
+  process.stderr.write('usage: node dist/bench/bm25-scale.js --corpus C.jsonl --index-dir DIR (--queries Q.jsonl | --sample-queries N) [--ks 28,100] [--threads 1,2] [--xapian]\n');
+  process.exit(2);
+}
+const corpus = values.corpus;
+const indexDir = values['index-dir'];
+const work = values.work!;
+mkdirSync(work, { recursive: true });
+const ks = values.ks!.split(',').map(Number);
+const threadCounts = values.threads!.split(',').map(Number);
+const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+
+/** Run a command under GNU time: wall seconds, peak RSS (MB), exit status, stdout and stderr. */
+function timed(command: string, args: string[]): { seconds: number; peakRssMb: number; status: number | null; stdout: string; stderr: string } {
+  const started = performance.now();
+  const result = spawnSync('/usr/bin/time', ['-f', 'TIME %M', command, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    env: { ...process.env, RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_NO_PROGRESS: '1' },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const peak = /TIME (\d+)/.exec(result.stderr ?? '');
+  return { seconds, peakRssMb: peak ? Number(peak[1]) / 1024 : NaN, status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+}
+
+async function* corpusLines(path: string): AsyncGenerator<{ text: string; title: string }> {
+  for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+    if (line.trim().length === 0) continue;
+    const record = JSON.parse(line) as { text: string; title?: string };
+    yield { text: record.text, title: record.title ?? '' };
+  }
+}
+
+/** The recipe in the header: distinct one-sentence queries, each with the passage it came from. */
+async function sampleQueries(count: number, docCount: number): Promise<Array<{ question: string; text: string }>> {
+  const step = Math.max(1, Math.floor(docCount / count));
+  const seen = new Set<string>();
+  const out: Array<{ question: string; text: string }> = [];
+  let ordinal = 0;
+  for await (const { text } of corpusLines(corpus)) {
+    if (ordinal++ % step !== 0 || out.length >= count) continue;
+    for (const sentence of text.split(/(?<=[.!?])\s+/)) {
+      const words = sentence.trim().split(/\s+/);
+      const key = words.join(' ').toLowerCase();
+      if (words.length < 8 || words.length > 60 || seen.has(key)) continue;
+      seen.add(key);
+      out.push({ question: sentence.trim(), text });
+      break;
+    }
+  }
+  return out;
+}
+
+const report: Record<string, unknown> = {
+  benchmark: 'bm25-scale',
+  corpus,
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, load_average_at_start: loadavg().map((x) => round(x, 2)) },
+  node: process.version,
+};
+
+// 1. Index.
+if (!existsSync(join(indexDir, 'bm25', 'manifest.json'))) {
+  const args = [cli, 'index', 'bm25', '--corpus', corpus, '--index-dir', indexDir, ...(values['memory-budget'] ? ['--memory-budget', values['memory-budget']] : [])];
+  const run = timed(process.execPath, args);
+  if (run.status !== 0) throw new Error(`index build failed:\n${run.stderr.slice(-4000)}`);
+  const docs = (JSON.parse(readFileSync(join(indexDir, 'docs', 'manifest.json'), 'utf8')) as { docCount: number }).docCount;
+  report.index = { docs, seconds: round(run.seconds), docs_per_second: round(docs / run.seconds, 0), peak_rss_mb: round(run.peakRssMb, 0), memory_budget: values['memory-budget'] ?? 'default' };
+} else {
+  report.index = { reused: indexDir };
+}
+const docCount = (JSON.parse(readFileSync(join(indexDir, 'docs', 'manifest.json'), 'utf8')) as { docCount: number }).docCount;
+
+// 2. Queries.
+let mining: Array<{ question: string; text?: string }>;
+let queriesPath: string;
+if (values.queries) {
+  queriesPath = values.queries;
+  mining = readFileSync(queriesPath, 'utf8').trim().split('\n').map((line) => ({ question: (JSON.parse(line) as { text: string }).text }));
+  report.queries = { source: queriesPath, count: mining.length };
+} else {
+  mining = await sampleQueries(Number(values['sample-queries']), docCount);
+  queriesPath = join(work, 'queries.jsonl');
+  writeFileSync(queriesPath, mining.map((q, i) => JSON.stringify({ _id: `q${i}`, text: q.question })).join('\n') + '\n');
+  report.queries = { recipe: 'every ⌊docs/N⌋-th passage, its first new sentence of 8-60 words (see header)', count: mining.length, mean_words: round(mining.reduce((s, q) => s + q.question.split(/\s+/).length, 0) / mining.length, 1) };
+}
+const queryTexts = mining.map((q) => q.question);
+
+// 3. Search: exhaustive vs MaxScore, one pass each, fresh analyzer per pass.
+const rssBefore = process.memoryUsage().rss;
+const loadStarted = performance.now();
+const data = loadBm25IndexData(join(indexDir, 'bm25'), createAnalyzer('en').fingerprint, 'bench');
+const search: Record<string, unknown> = { load_seconds: round((performance.now() - loadStarted) / 1000), index_rss_mb: round((process.memoryUsage().rss - rssBefore) / 2 ** 20, 0) };
+// JIT warm-up on throwaway analyzers (timed passes below each start with a fresh, empty analyzer cache).
+{
+  const warm = new Bm25Index(data, createAnalyzer('en'));
+  for (const q of queryTexts.slice(0, 50)) {
+    warm.search(q, ks[0]);
+    warm.searchExhaustive(q, ks[0]);
+  }
+}
+for (const k of ks) {
+  const passes: Record<string, { qps: number; qpsCpu: number; postings: number; results: Array<Array<{ docOrdinal: number; score: number }>> }> = {};
+  for (const mode of ['exhaustive', 'pruned'] as const) {
+    const index = new Bm25Index(data, createAnalyzer('en'));
+    const workDone: SearchWork = { postingsScored: 0, documentsScored: 0 };
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const results = queryTexts.map((q) => (mode === 'pruned' ? index.search(q, k, workDone) : index.searchExhaustive(q, k, workDone)));
+    const seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    passes[mode] = { qps: queryTexts.length / seconds, qpsCpu: queryTexts.length / ((used.user + used.system) / 1e6), postings: workDone.postingsScored / queryTexts.length, results };
+  }
+  const identical = passes.exhaustive.results.every((r, i) => JSON.stringify(r) === JSON.stringify(passes.pruned.results[i]));
+  search[`k${k}`] = {
+    exhaustive: { queries_per_second: round(passes.exhaustive.qps, 1), queries_per_cpu_second: round(passes.exhaustive.qpsCpu, 1), postings_scored_per_query: round(passes.exhaustive.postings, 0) },
+    pruned: { queries_per_second: round(passes.pruned.qps, 1), queries_per_cpu_second: round(passes.pruned.qpsCpu, 1), postings_scored_per_query: round(passes.pruned.postings, 0) },
+    pruned_over_exhaustive_cpu: round(passes.pruned.qpsCpu / passes.exhaustive.qpsCpu, 2),
+    rankings_identical: identical,
+  };
+}
+report.search = search;
+
+// 4. Mining end to end at each --threads.
+const mineRecords = Math.min(Number(values['mine-records'] ?? mining.length), mining.length);
+const mineInput = join(work, 'mine-input.jsonl');
+writeFileSync(mineInput, mining.slice(0, mineRecords).map((q, i) => JSON.stringify(q.text === undefined ? { id: i, question: q.question } : { id: i, question: q.question, text: q.text })).join('\n') + '\n');
+const mine: Record<string, unknown> = { records: mineRecords };
+let firstOutput: Buffer | undefined;
+for (const threads of threadCounts) {
+  const output = join(work, `mined-${threads}.jsonl`);
+  const run = timed(process.execPath, [cli, 'bm25', '--index-dir', indexDir, '--num-neg', '3', '--threads', String(threads), mineInput, '-o', output]);
+  if (run.status !== 0) throw new Error(`mining failed:\n${run.stderr.slice(-4000)}`);
+  const summary = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; mine_seconds?: number }).find((l) => l.msg === 'summary');
+  const bytes = readFileSync(output);
+  firstOutput ??= bytes;
+  mine[`threads${threads}`] = {
+    records_per_second: round(mineRecords / (summary?.mine_seconds ?? run.seconds), 1),
+    end_to_end_seconds: round(run.seconds, 2),
+    peak_rss_mb: round(run.peakRssMb, 0),
+    output_identical_to_first: bytes.equals(firstOutput),
+  };
+}
+if (threadCounts.length > 1) {
+  const first = mine[`threads${threadCounts[0]}`] as { records_per_second: number };
+  const last = mine[`threads${threadCounts[threadCounts.length - 1]}`] as { records_per_second: number };
+  mine[`speedup_threads${threadCounts[threadCounts.length - 1]}_over_threads${threadCounts[0]}`] = round(last.records_per_second / first.records_per_second, 2);
+}
+report.mine = mine;
+
+// 5. Peers.
+const peers: Record<string, unknown> = {};
+if (values.xapian) {
+  for (const backend of ['inmemory', 'disk']) {
+    const config = { corpus, queries: queriesPath, backend, indexDir: join(work, 'xapian-db'), ks };
+    try {
+      const out = execFileSync(values.python!, [join(repoRoot, 'bench', 'peers', 'xapian_bm25_scale.py'), JSON.stringify(config)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      peers[`xapian-${backend}`] = JSON.parse(out.trim().split('\n').pop()!);
+    } catch (error) {
+      peers[`xapian-${backend}`] = { error: `${(error as Error).message.slice(0, 400)} (needs Debian python3-xapian under --python)` };
+    }
+  }
+}
+peers.bm25s = process.env.BM25S_SRC ? { skipped: 'BM25S_SRC is set, but this benchmark does not drive bm25s yet' } : { skipped: 'BM25S_SRC is not set (point it at a checkout of xhluca/bm25s to include it)' };
+report.peers = peers;
+
+// 6. Ratios, in one run.
+const ratios: Record<string, number> = {};
+for (const k of ks) {
+  const mine = (search[`k${k}`] as { pruned: { queries_per_cpu_second: number }; exhaustive: { queries_per_cpu_second: number } });
+  ratios[`k${k}_pruned_over_exhaustive`] = round(mine.pruned.queries_per_cpu_second / mine.exhaustive.queries_per_cpu_second, 2);
+  for (const backend of ['inmemory', 'disk']) {
+    const peer = peers[`xapian-${backend}`] as { search?: Record<string, { queries_per_cpu_second: number }> } | undefined;
+    const theirs = peer?.search?.[String(k)];
+    if (theirs) ratios[`k${k}_pruned_over_xapian_${backend}`] = round(mine.pruned.queries_per_cpu_second / theirs.queries_per_cpu_second, 2);
+  }
+}
+report.ratios_cpu_seconds = ratios;
+report.load_average_at_end = loadavg().map((x) => round(x, 2));
+const json = JSON.stringify(report, null, 2) + '\n';
+if (values.out) writeFileSync(values.out, json);
+process.stdout.write(json);
