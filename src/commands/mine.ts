@@ -185,7 +185,8 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
   const fingerprint: RunFingerprint = {
     rareMine: rareMineVersion(),
     command: '',
-    input: fromStdin ? { path: '<stdin>', bytes: -1, headTailSha256: '' } : inputIdentity(inputPath!),
+    // A pipe or FIFO is never hashed here: reading it would consume the input (and such runs never resume).
+    input: fromStdin || !seekable ? { path: fromStdin ? '<stdin>' : inputPath!, bytes: -1, headTailSha256: '' } : inputIdentity(inputPath!),
     options: outputOptions(options),
     index: {},
     shard: shard ? `${shard.index}/${shard.count}` : null,
