@@ -14,7 +14,7 @@ export interface CliResult {
 
 /**
  * `timeoutMs`: kill the run after this long (a run that would hang then fails its test instead of the suite);
- * every run gets 5 minutes at most, so a hang never stalls CI.
+ * every run gets 10 minutes at most, so a hang never stalls CI.
  */
 export function runCli(args: string[], options: { input?: string | Buffer; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): CliResult {
   const result = spawnSync(process.execPath, [cliPath, ...args], {
@@ -22,7 +22,7 @@ export function runCli(args: string[], options: { input?: string | Buffer; env?:
     cwd: options.cwd,
     env: { ...process.env, RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_NO_PROGRESS: '1', ...options.env },
     maxBuffer: 1 << 30,
-    timeout: options.timeoutMs ?? 300_000,
+    timeout: options.timeoutMs ?? 600_000,
     encoding: 'utf8',
   });
   const stdout = result.stdout ?? '';
