@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { runCli } from './helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 
 const good = (i: number) => JSON.stringify({ question: `what is topic ${i}`, text: `topic ${i} is a passage about subject ${i % 3}` });
 const dir = mkdtempSync(join(tmpdir(), 'rare-mine-bad-'));

@@ -9,11 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTinyBertModelDir } from '../src/onnx/tiny-models.js';
-import { runCli } from './helpers/cli.js';
-import { repoRoot } from './helpers/shared-data.js';
-import { VectorIndex } from '../src/vector/vector-index.js';
-import { writePartManifest } from '../src/storage/manifest.js';
+import { writeTinyBertModelDir } from '../../src/onnx/tiny-models.js';
+import { runCli } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/shared-data.js';
+import { VectorIndex } from '../../src/vector/vector-index.js';
+import { writePartManifest } from '../../src/storage/manifest.js';
 
 const fixture = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
 const inputs = readFileSync(fixture, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));

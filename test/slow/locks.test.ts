@@ -10,9 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
-import { repoRoot } from './helpers/shared-data.js';
-import { inspectLock, LeaseLock } from '../src/io/lease-lock.js';
+import { runCli } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/shared-data.js';
+import { inspectLock, LeaseLock } from '../../src/io/lease-lock.js';
 
 const corpus = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
 /** Tests use a short lease; a run that would wait forever is stopped by spawnSync's timeout and fails. */
