@@ -5,7 +5,7 @@
  * removed; a UTF-8 BOM at the very start of the input is removed; no line longer than `maxLineBytes` is
  * ever buffered whole (memory stays bounded however long a line is).
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -196,4 +196,22 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
     i += need + 1;
   }
   return bytes.length;
+}
+
+/**
+ * Open the input file `path` for positioned reads, run `read` on its descriptor, and close it.
+ * @throws InputError when the file cannot be opened (as reading it would)
+ */
+export function withInputFile<T>(path: string, read: (fd: number) => T): T {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (cause) {
+    throw new InputError(path, undefined, `cannot open: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    return read(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

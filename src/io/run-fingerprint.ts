@@ -7,9 +7,9 @@
  * Options are in the fingerprint unless listed in NOT_OUTPUT_OPTIONS: an option added later counts by default.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InputError } from '../errors.js';
+import { withInputFile } from './line-reader.js';
 
 /** Options that never change the bytes written (paths of side files, resources, logging, resume itself). */
 export const NOT_OUTPUT_OPTIONS: Record<string, string> = {
@@ -50,13 +50,7 @@ export interface RunFingerprint {
 
 /** @throws InputError when the input cannot be opened (as reading it would) */
 export function inputIdentity(path: string): InputIdentity {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (cause) {
-    throw new InputError(path, undefined, `cannot open: ${(cause as Error).message}`, { cause });
-  }
-  try {
+  return withInputFile(path, (fd) => {
     const bytes = fstatSync(fd).size;
     const hash = createHash('sha256');
     const buffer = Buffer.allocUnsafe(SAMPLE_BYTES);
@@ -70,9 +64,7 @@ export function inputIdentity(path: string): InputIdentity {
       }
     }
     return { path: resolve(path), bytes, headTailSha256: hash.digest('hex') };
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** The options that change output bytes, keys sorted, undefined values dropped. */

@@ -5,9 +5,10 @@
  * rejects and seeded sampling are the same as in a single run. Each shard's output gets a sidecar saying which
  * run and shard wrote it and what it wrote (size, lines, SHA-256), so `merge` can refuse anything else.
  */
-import { closeSync, fstatSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
-import { InputError, UsageError } from '../errors.js';
+import { fstatSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
 import { runDigest, type RunFingerprint } from './run-fingerprint.js';
+import { withInputFile } from './line-reader.js';
 
 export interface Shard {
   index: number;
@@ -66,20 +67,12 @@ function countLines(fd: number, end: number): number {
 
 /** @throws InputError when the input cannot be opened */
 export function shardRange(path: string, shard: Shard): ShardRange {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (cause) {
-    throw new InputError(path, undefined, `cannot open: ${(cause as Error).message}`, { cause });
-  }
-  try {
+  return withInputFile(path, (fd) => {
     const size = fstatSync(fd).size;
     const startByte = lineStartAtOrAfter(fd, Math.floor((size * shard.index) / shard.count), size);
     const endByte = lineStartAtOrAfter(fd, Math.floor((size * (shard.index + 1)) / shard.count), size);
     return { startByte, endByte: Math.max(startByte, endByte), startLine: countLines(fd, startByte) + 1 };
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** Format of the sidecar `<output>.shard.json` a `--shard` run writes beside its output (read by `rare-mine merge`). */

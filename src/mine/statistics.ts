@@ -467,19 +467,7 @@ export class MiningStatistics {
   /** An aligned text table for stderr, in the shape of sentence-transformers' end-of-run table, plus the notes. */
   toTable(): string {
     const report = this.toJSON();
-    const columns = [report.scores.positive, report.scores.negative, report.scores.difference];
-    const rows: [string, (s: DistributionSummary) => string][] = [
-      ['Count', (s) => s.count.toLocaleString('en-US')],
-      ['Mean', (s) => score(s.mean)],
-      ['Std', (s) => score(s.std)],
-      ['Min', (s) => score(s.min)],
-      ['25%', (s) => score(s.p25)],
-      ['50%', (s) => score(s.p50)],
-      ['75%', (s) => score(s.p75)],
-      ['Max', (s) => score(s.max)],
-    ];
-    const cells = rows.map(([label, cell]) => [label, ...columns.map(cell)]);
-    const header = ['Metric', 'Positive', 'Negative', 'Difference'];
+    const { header, cells } = summaryCells(report);
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)));
     const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[0]) : cell.padStart(widths[i] + 3))).join('').trimEnd();
     const out = [line(header), ...cells.map(line)];
@@ -533,6 +521,26 @@ export class MiningStatistics {
     }
     return out.join('\n') + '\n';
   }
+}
+
+const SUMMARY_ROWS: [string, (s: DistributionSummary) => string][] = [
+  ['Count', (s) => s.count.toLocaleString('en-US')],
+  ['Mean', (s) => score(s.mean)],
+  ['Std', (s) => score(s.std)],
+  ['Min', (s) => score(s.min)],
+  ['25%', (s) => score(s.p25)],
+  ['50%', (s) => score(s.p50)],
+  ['75%', (s) => score(s.p75)],
+  ['Max', (s) => score(s.max)],
+];
+
+/** The score summary as text cells (a row per metric, a column per distribution): the stderr table and the report's. */
+export function summaryCells(report: StatisticsReport): { header: string[]; cells: string[][] } {
+  const columns = [report.scores.positive, report.scores.negative, report.scores.difference];
+  return {
+    header: ['Metric', 'Positive', 'Negative', 'Difference'],
+    cells: SUMMARY_ROWS.map(([label, cell]) => [label, ...columns.map(cell)]),
+  };
 }
 
 function score(value: number | null): string {

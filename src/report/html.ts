@@ -7,7 +7,7 @@
  * why and what to mine with.
  */
 import type { RunInfo } from '../mine/run-info.js';
-import { EXCLUSIONS, funnelStages, type DistributionSummary, type StatisticsReport } from '../mine/statistics.js';
+import { EXCLUSIONS, funnelStages, summaryCells, type StatisticsReport } from '../mine/statistics.js';
 import type { ExclusionReason } from '../mine/miner.js';
 import type { ReportData, ShownText } from './collector.js';
 import { barChartSvg, binSorted, escapeXml, histogramSvg } from './svg.js';
@@ -115,18 +115,8 @@ function runSection(input: ReportInput): string {
 }
 
 function summaryTable(report: StatisticsReport): string {
-  const columns = [report.scores.positive, report.scores.negative, report.scores.difference];
-  const rows: [string, (s: DistributionSummary) => string][] = [
-    ['Count', (s) => count(s.count)],
-    ['Mean', (s) => score(s.mean)],
-    ['Std', (s) => score(s.std)],
-    ['Min', (s) => score(s.min)],
-    ['25%', (s) => score(s.p25)],
-    ['50%', (s) => score(s.p50)],
-    ['75%', (s) => score(s.p75)],
-    ['Max', (s) => score(s.max)],
-  ];
-  return table(['Metric', 'Positive', 'Negative', 'Difference'], rows.map(([label, cell]) => [label, ...columns.map(cell)]), { numeric: [1, 2, 3], className: 'stats' });
+  const { header, cells } = summaryCells(report);
+  return table(header, cells, { numeric: [1, 2, 3], className: 'stats' });
 }
 
 function distributionsSection(input: ReportInput, report: StatisticsReport): string {
