@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertRegularPartial, OutputSink } from '../src/io/output.js';
+import { assertRegularPartial, OutputSink, writeFileAtomically } from '../src/io/output.js';
 import { isSeekable, readLines } from '../src/io/line-reader.js';
 import { FileError, fileErrorFrom } from '../src/errors.js';
 import { runCli } from './helpers/cli.js';
@@ -196,4 +196,19 @@ test('CLI: --stats-json failing after the output was committed says the output i
   assert.match(run.stderr, /\/dev\/full: cannot write --stats-json: no space left on device/);
   assert.match(run.stderr, /hint: the output .*complete\.jsonl is complete \(6 records\); only the statistics file is missing/);
   assert.equal(readFileSync(out, 'utf8').trimEnd().split('\n').length, 6);
+});
+
+test('small files written whole (the report, shard sidecars) never write through a link planted at their aside name', () => {
+  const victim = join(dir, 'atomic-victim.txt');
+  writeFileSync(victim, 'precious\n');
+  const report = join(dir, 'atomic-report.html');
+  symlinkSync(victim, `${report}.partial`);
+  writeFileAtomically(report, '<html></html>\n');
+  assert.equal(readFileSync(report, 'utf8'), '<html></html>\n');
+  const sidecar = join(dir, 'atomic.shard.json');
+  symlinkSync(victim, `${sidecar}.new`);
+  writeFileAtomically(sidecar, '{}\n', `${sidecar}.new`);
+  assert.equal(readFileSync(sidecar, 'utf8'), '{}\n');
+  assert.equal(readFileSync(victim, 'utf8'), 'precious\n', "the link's target is untouched");
+  assert.equal(existsSync(`${report}.partial`), false);
 });

@@ -6,7 +6,8 @@
  * report's statistics are that command's; memory is bounded (src/report/collector.ts); the HTML file appears
  * whole or not at all (written aside and renamed); the same inputs and seed give the same bytes.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomically } from '../io/output.js';
 import { Option, type Command } from 'commander';
 import { InputError, UsageError } from '../errors.js';
 import { log } from '../log.js';
@@ -115,14 +116,7 @@ export async function runReport(path: string | undefined, options: ReportOptions
     await writeStdout(html);
     return;
   }
-  const partial = `${options.output}.partial`;
-  try {
-    writeFileSync(partial, html);
-    renameSync(partial, options.output);
-  } catch (error) {
-    rmSync(partial, { force: true });
-    throw error;
-  }
+  writeFileAtomically(options.output, html);
   log().info({ report: options.output, bytes: Buffer.byteLength(html) }, 'report written');
 }
 

@@ -14,7 +14,7 @@
  * and the shard sidecar that `rare-mine merge` verifies.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { constants, createWriteStream, lstatSync, openSync, renameSync, rmSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
+import { closeSync, constants, createWriteStream, lstatSync, openSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { FileError } from '../errors.js';
 import { log } from '../log.js';
@@ -53,6 +53,25 @@ function openExclusive(partial: string): number {
     unlinkSync(partial);
   }
   return openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666);
+}
+
+/**
+ * Write a small file whole: to `aside` created exclusively (never through a planted link), then renamed onto
+ * `path`, so `path` is either its old content or all of `data`.
+ */
+export function writeFileAtomically(path: string, data: string, aside = partialPath(path)): void {
+  const fd = openExclusive(aside);
+  try {
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(aside, path);
+  } catch (error) {
+    rmSync(aside, { force: true });
+    throw error;
+  }
 }
 
 export class OutputSink {

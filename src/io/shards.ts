@@ -5,10 +5,11 @@
  * rejects and seeded sampling are the same as in a single run. Each shard's output gets a sidecar saying which
  * run and shard wrote it and what it wrote (size, lines, SHA-256), so `merge` can refuse anything else.
  */
-import { fstatSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { runDigest, type RunFingerprint } from './run-fingerprint.js';
 import { withInputFile } from './line-reader.js';
+import { writeFileAtomically } from './output.js';
 
 export interface Shard {
   index: number;
@@ -107,7 +108,5 @@ export function writeShardSidecar(
 ): void {
   const { shard, ...rest } = written;
   const sidecar: ShardSidecar = { format: 'rare-mine-shard', version: SHARD_SIDECAR_VERSION, shard: shard.index, of: shard.count, run: runDigest(written.fingerprint), ...rest };
-  const aside = `${shardSidecarPath(output)}.new`;
-  writeFileSync(aside, JSON.stringify(sidecar, null, 2) + '\n');
-  renameSync(aside, shardSidecarPath(output));
+  writeFileAtomically(shardSidecarPath(output), JSON.stringify(sidecar, null, 2) + '\n', `${shardSidecarPath(output)}.new`);
 }
