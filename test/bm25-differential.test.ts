@@ -157,3 +157,22 @@ test('MaxScore reads fewer postings than the exhaustive scorer on a skewed corpu
     cleanup();
   }
 });
+
+test('MaxScore pruning equals the exhaustive scorer across many aligned windows (frequent terms bounded per window)', () => {
+  // 20,000 documents span five 4096-document windows, so frequent terms get window maxima rows and the first
+  // window's small sub-windows, the aligned windows and the last partial window are all crossed.
+  let seed = 7;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const vocabulary = Array.from({ length: 400 }, (_, i) => `t${i}q`);
+  const word = () => vocabulary[Math.floor(vocabulary.length * random() ** 3)];
+  const texts = Array.from({ length: 20_000 }, () => Array.from({ length: 3 + Math.floor(random() * 25) }, word).join(' '));
+  const { index, cleanup } = buildIndex(texts, 'lucene');
+  try {
+    for (let i = 0; i < 25; i++) {
+      const query = Array.from({ length: 1 + Math.floor(random() * 20) }, word).join(' ');
+      for (const k of [1, 28, 100, 1000]) assertIdentical(index, query, k);
+    }
+  } finally {
+    cleanup();
+  }
+});

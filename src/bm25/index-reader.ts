@@ -13,7 +13,7 @@ import { ContainerReader } from '../storage/container.js';
 import { readPartManifest } from '../storage/manifest.js';
 import { BM25_VERSIONS, type Bm25Manifest } from './index-writer.js';
 import { TopK } from './top-k.js';
-import { blockMaxima, maxScoreTopK, MaxScoreScratch, type PostingArrays, type SearchWork } from './max-score.js';
+import { blockMaxima, windowMaxima, maxScoreTopK, MaxScoreScratch, type PostingArrays, type SearchWork } from './max-score.js';
 import { buildTermDictionary, sharedArray, TermDictionary, type TermDictionaryData } from './term-dictionary.js';
 import { scoringVariant } from './scoring.js';
 
@@ -99,7 +99,8 @@ export function loadBm25IndexData(dir: string, analyzerFingerprint: string, rebu
   lengthsFile.close();
 
   const { blockStart, blockMax } = blockMaxima(starts, impacts, (n) => sharedArray(Float32Array, n), (n) => sharedArray(Float64Array, n));
-  return { dir, manifest, dictionary: buildTermDictionary(termBytes, termOffsets), postings: { starts, docs, impacts, maxImpact, blockStart, blockMax }, idf, docLengths };
+  const windows = windowMaxima(starts, docs, impacts, manifest.docCount, (n) => sharedArray(Int32Array, n), (n) => sharedArray(Float32Array, n));
+  return { dir, manifest, dictionary: buildTermDictionary(termBytes, termOffsets), postings: { starts, docs, impacts, maxImpact, blockStart, blockMax, ...windows }, idf, docLengths };
 }
 
 export class Bm25Index {

@@ -8,8 +8,9 @@
  * Why (block-max) MaxScore: mining queries are long (a sentence, ~20 terms) and ask for k = 28..110; on long
  * queries and larger k, MaxScore-style partitioning beats WAND-style pivoting (Mallia et al., ECIR 2019: fewer
  * cursor reorderings per document), and a term-at-a-time scatter inside a window suits JavaScript's typed
- * arrays. Per-term maxima are in terms.bin; block maxima are computed when the index is loaded (1/64 of the
- * impacts), so the index format does not change.
+ * arrays. Per-term maxima are in terms.bin; block maxima (1/64 of the impacts) and the frequent terms' maxima
+ * per aligned window of WINDOW docs (at most 1/8 of the postings' bytes) are computed when the index is
+ * loaded, so the index format does not change.
  * Exactness: a kept document's score is summed over the query's terms in query order, exactly as the
  * exhaustive scorer adds them (absent terms add 0, which changes no float), and bounds are compared with a
  * relative slack far above float rounding, so pruning never drops a document the exhaustive scorer keeps. Docs
@@ -29,6 +30,13 @@ export interface PostingArrays {
   /** Term t's block maxima are blockMax[blockStart[t] ..] (see blockMaxima). */
   blockStart: Float64Array;
   blockMax: Float32Array;
+  /**
+   * Window maxima of the frequent terms (see windowMaxima): term t's largest impact among docs
+   * [w·WINDOW, (w+1)·WINDOW) is windowMax[windowRow[t] · windowCount + w]; windowRow[t] is −1 for other terms.
+   */
+  windowRow: Int32Array;
+  windowMax: Float32Array;
+  windowCount: number;
 }
 
 /** Work counters, for benchmarks: how many postings were read (scored) and how many documents fully scored. */
@@ -65,10 +73,12 @@ function seek(docs: Uint32Array, from: number, end: number, target: number): num
 }
 
 /**
- * Documents per scoring window (essential postings are summed term-at-a-time inside one): the first window is
- * small so that the top k, and with it the pruning threshold, fills early; windows then double up to WINDOW.
+ * Documents per scoring window (essential postings are summed term-at-a-time inside one). Windows are aligned
+ * to multiples of WINDOW (so a frequent term's bound is one table entry, see windowMaxima), except that the
+ * first one is cut into windows of 64, 128, … docs, so that the top k, and with it the pruning threshold,
+ * fills early.
  */
-const WINDOW = 4096;
+export const WINDOW = 4096;
 const FIRST_WINDOW = 64;
 
 /**
@@ -100,7 +110,7 @@ export class MaxScoreScratch {
 export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<readonly [number, number]>, k: number, work?: SearchWork, scratch = new MaxScoreScratch()): Candidate[] {
   const m = queryTerms.length;
   if (m === 0 || k <= 0) return [];
-  const { starts, docs, impacts, blockStart, blockMax } = index;
+  const { starts, docs, impacts, blockStart, blockMax, windowRow, windowMax, windowCount } = index;
 
   // Per query term, indexed by its position in the query (the order exact sums follow).
   const position = new Float64Array(m);
@@ -108,6 +118,7 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
   const first = new Float64Array(m);
   const blocks = new Float64Array(m);
   const weight = new Float64Array(m);
+  const row = new Float64Array(m); // where the term's window maxima start in windowMax, or −1
   let postingTotal = 0;
   let lastDoc = 0;
   for (let q = 0; q < m; q++) {
@@ -116,6 +127,7 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
     end[q] = starts[term + 1];
     blocks[q] = blockStart[term];
     weight[q] = multiplicity;
+    row[q] = windowRow[term] < 0 ? -1 : windowRow[term] * windowCount;
     postingTotal += end[q] - position[q];
     if (end[q] > position[q] && docs[end[q] - 1] > lastDoc) lastDoc = docs[end[q] - 1];
   }
@@ -135,17 +147,22 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
   const lookedUp = new Uint32Array(m); // cells written by non-essential look-ups for the current document
   let lookedUpCount = 0;
 
-  for (let windowStart = 0, size = FIRST_WINDOW; windowStart <= lastDoc; windowStart += size, size = Math.min(WINDOW, size * 2)) {
+  for (let windowStart = 0, size = FIRST_WINDOW; windowStart <= lastDoc; windowStart += size, size = windowStart < WINDOW ? Math.min(size * 2, WINDOW - windowStart) : WINDOW) {
     const windowEnd = windowStart + size;
-    // Window bounds from the block maxima of the blocks overlapping [windowStart, windowEnd).
+    const column = Math.floor(windowStart / WINDOW);
+    // Window bounds: a frequent term's from its window maximum (the aligned window holding this one), any
+    // other's from the block maxima of its blocks overlapping [windowStart, windowEnd).
     let windowTotal = 0;
     for (let q = 0; q < m; q++) {
-      const at = seek(docs, position[q], end[q], windowStart);
-      position[q] = at;
       let bound = 0;
-      for (let offset = Math.floor((at - first[q]) / BLOCK) * BLOCK; first[q] + offset < end[q] && docs[first[q] + offset] < windowEnd; offset += BLOCK) {
-        const max = blockMax[blocks[q] + offset / BLOCK];
-        if (max > bound) bound = max;
+      if (row[q] >= 0) bound = windowMax[row[q] + column];
+      else {
+        const at = seek(docs, position[q], end[q], windowStart);
+        position[q] = at;
+        for (let offset = Math.floor((at - first[q]) / BLOCK) * BLOCK; first[q] + offset < end[q] && docs[first[q] + offset] < windowEnd; offset += BLOCK) {
+          const max = blockMax[blocks[q] + offset / BLOCK];
+          if (max > bound) bound = max;
+        }
       }
       windowBound[q] = weight[q] * bound;
       windowTotal += windowBound[q];
@@ -162,7 +179,7 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
       const q = order[j];
       const column = q * WINDOW;
       const w = weight[q];
-      let at = position[q];
+      let at = seek(docs, position[q], end[q], windowStart); // frequent terms are not positioned at window starts
       windowFrom[q] = at;
       const stop = end[q];
       for (; at < stop; at++) {
@@ -277,4 +294,30 @@ export function blockMaxima(starts: Float64Array, impacts: Float32Array, allocat
     }
   }
   return { blockStart, blockMax };
+}
+
+/**
+ * Window maxima of the frequent terms: one row of ⌈docCount / WINDOW⌉ maxima for each term with at least
+ * 4 postings per window on average (so the table is at most 1/8 of the postings' bytes). A window's bound is
+ * then one read instead of a walk over the blocks it overlaps, which for a frequent term means reading a
+ * dozen scattered posting docs per window. Computed once when the index is loaded, like the block maxima.
+ */
+export function windowMaxima(starts: Float64Array, docs: Uint32Array, impacts: Float32Array, docCount: number, allocateRows: (length: number) => Int32Array, allocate: (length: number) => Float32Array): { windowRow: Int32Array; windowMax: Float32Array; windowCount: number } {
+  const termCount = starts.length - 1;
+  const windowCount = Math.max(1, Math.ceil(docCount / WINDOW));
+  const frequent = 4 * windowCount;
+  const windowRow = allocateRows(termCount);
+  let rows = 0;
+  for (let t = 0; t < termCount; t++) windowRow[t] = starts[t + 1] - starts[t] >= frequent ? rows++ : -1;
+  const windowMax = allocate(rows * windowCount);
+  for (let t = 0; t < termCount; t++) {
+    if (windowRow[t] < 0) continue;
+    const base = windowRow[t] * windowCount;
+    const end = starts[t + 1];
+    for (let at = starts[t]; at < end; at++) {
+      const cell = base + Math.floor(docs[at] / WINDOW);
+      if (impacts[at] > windowMax[cell]) windowMax[cell] = impacts[at];
+    }
+  }
+  return { windowRow, windowMax, windowCount };
 }
