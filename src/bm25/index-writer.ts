@@ -30,6 +30,8 @@ export const DEFAULT_MEMORY_BUDGET = 1 << 30;
 const BYTES_PER_BUFFERED_POSTING = 28;
 /** Rough cost of one dictionary entry beyond its characters (Map entry, array slot, string header). */
 const BYTES_PER_TERM_ENTRY = 80;
+/** Surface tokens memoised at most (the analyzer's own cache has the same bound). */
+const MAX_CACHED_TOKENS = 2_000_000;
 
 export interface Bm25Settings extends Bm25Params {
   variant: string;
@@ -68,6 +70,9 @@ interface BuildIdentity {
 export class Bm25IndexWriter {
   private readonly termIds = new Map<string, number>();
   private readonly terms: string[] = [];
+  /** Surface token → term id (−1: no term), so a repeated token costs one lookup, not analysis plus a lookup. */
+  private readonly tokenIds = new Map<string, number>();
+  private ids = new Uint32Array(1024);
   private postingTerm = new ChunkedUint32();
   private postingDoc = new ChunkedUint32();
   private postingTf = new ChunkedUint32();
@@ -115,22 +120,28 @@ export class Bm25IndexWriter {
   /** Index the next document (ordinal = number of documents added before it). */
   add(title: string, text: string): void {
     const docOrdinal = this.docLengths.length;
-    const terms = this.analyzer.terms(indexedText(title, text));
-    this.docLengths.push(terms.length);
-    this.totalLength += terms.length;
-    if (terms.length === 0) return;
-    const ids = new Uint32Array(terms.length);
-    for (let i = 0; i < terms.length; i++) {
-      let id = this.termIds.get(terms[i]);
+    let length = 0;
+    this.analyzer.forEachToken(indexedText(title, text), (token) => {
+      let id = this.tokenIds.get(token);
       if (id === undefined) {
-        id = this.terms.length;
-        this.termIds.set(terms[i], id);
-        this.terms.push(terms[i]);
-        this.termMemory += 2 * terms[i].length + BYTES_PER_TERM_ENTRY;
+        id = this.termIdOf(this.analyzer.termOf(token));
+        if (this.tokenIds.size < MAX_CACHED_TOKENS) {
+          this.tokenIds.set(token, id);
+          this.termMemory += 2 * token.length + BYTES_PER_TERM_ENTRY;
+        }
       }
-      ids[i] = id;
-    }
-    ids.sort();
+      if (id < 0) return;
+      if (length === this.ids.length) {
+        const grown = new Uint32Array(2 * length);
+        grown.set(this.ids);
+        this.ids = grown;
+      }
+      this.ids[length++] = id;
+    });
+    this.docLengths.push(length);
+    this.totalLength += length;
+    if (length === 0) return;
+    const ids = this.ids.subarray(0, length).sort();
     let run = 1;
     for (let i = 1; i <= ids.length; i++) {
       if (i < ids.length && ids[i] === ids[i - 1]) {
@@ -143,6 +154,19 @@ export class Bm25IndexWriter {
       run = 1;
     }
     if (this.postingTerm.length * BYTES_PER_BUFFERED_POSTING + this.termMemory >= this.memoryBudget) this.flushRun();
+  }
+
+  /** The id of `term`, added to the dictionary when new; −1 for '' (a token that yields no term). */
+  private termIdOf(term: string): number {
+    if (term.length === 0) return -1;
+    let id = this.termIds.get(term);
+    if (id === undefined) {
+      id = this.terms.length;
+      this.termIds.set(term, id);
+      this.terms.push(term);
+      this.termMemory += 2 * term.length + BYTES_PER_TERM_ENTRY;
+    }
+    return id;
   }
 
   /** Lay out and write terms.bin, postings.bin, lengths.bin and manifest.json. */

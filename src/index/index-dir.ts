@@ -145,10 +145,10 @@ function buildBm25(dir: string, docs: DocStore, lang: string | AnalyzerChoice, s
   rmSync(aside, { recursive: true, force: true });
   const writer = new Bm25IndexWriter(aside, createAnalyzer(lang), settings, memoryBudget);
   const progress = new Progress('indexing BM25', { total: docs.docCount, itemLabel: 'documents' });
-  for (let ordinal = 0; ordinal < docs.docCount; ordinal++) {
-    writer.add(docs.title(ordinal), docs.text(ordinal));
+  docs.forEachDocument((title, text) => {
+    writer.add(title, text);
     progress.tick();
-  }
+  });
   progress.done();
   const manifest = writer.finish(fingerprint, docs.manifest.buildId);
   replaceDir(dir, aside);

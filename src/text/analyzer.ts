@@ -124,6 +124,13 @@ export interface Analyzer {
   readonly lang: string;
   /** Index terms of `text`, in order, duplicates kept. */
   terms(text: string): string[];
+  /**
+   * The lower-cased tokens of `text` before stopwords and stemming, in order: `terms(text)` is exactly
+   * `termOf` of each, without the empty ones. For callers that memoise per token (an index build).
+   */
+  forEachToken(text: string, visit: (token: string) => void): void;
+  /** The index term of one token from forEachToken; '' when it yields none (a stopword). Not memoised. */
+  termOf(token: string): string;
   /** A string naming every setting that changes the terms; stored in index manifests. */
   readonly fingerprint: string;
 }
@@ -185,16 +192,31 @@ export function createAnalyzer(choice: string | AnalyzerChoice): Analyzer {
   // vocabularies are small: memoise it. '' marks a token that yields no term.
   const termCache = new Map<string, string>();
 
-  const termOf = (token: string): string => {
-    let term = termCache.get(token);
-    if (term !== undefined) return term;
+  const analyzeToken = (token: string): string => {
     const whole = token.includes('’') ? token.replace(/’/g, "'") : token;
     // A listed contraction ("it's", "let's" in Snowball's list) is a stopword before the possessive is removed.
     const word = spec.removePossessive && whole.endsWith("'s") && !stopwords.has(whole) ? whole.slice(0, -2) : whole;
-    if (word.length === 0 || stopwords.has(word)) term = '';
-    else term = stemmer ? stemmer.stem(word) : word;
+    if (word.length === 0 || stopwords.has(word)) return '';
+    return stemmer ? stemmer.stem(word) : word;
+  };
+  const termOf = (token: string): string => {
+    let term = termCache.get(token);
+    if (term !== undefined) return term;
+    term = analyzeToken(token);
     if (termCache.size < 2_000_000) termCache.set(token, term);
     return term;
+  };
+
+  const forEachToken = (text: string, visit: (token: string) => void): void => {
+    const lower = text.toLowerCase();
+    const segmentable = NO_SPACE_SCRIPT.test(lower);
+    WORD.lastIndex = 0;
+    for (let match = WORD.exec(lower); match !== null; match = WORD.exec(lower)) {
+      const token = match[0];
+      if (segmentable && NO_SPACE_SCRIPT.test(token)) {
+        for (const piece of segmenter.segment(token)) if (piece.isWordLike) visit(piece.segment);
+      } else visit(token);
+    }
   };
 
   return {
@@ -202,23 +224,13 @@ export function createAnalyzer(choice: string | AnalyzerChoice): Analyzer {
     fingerprint: `analyzer=v${ANALYZER_VERSION};lang=${lang};stem=${stemmerName ?? 'none'};${stopwordFingerprint};possessive=${spec.removePossessive ? 1 : 0}`,
     terms(text: string): string[] {
       const out: string[] = [];
-      const lower = text.toLowerCase();
-      const segmentable = NO_SPACE_SCRIPT.test(lower);
-      WORD.lastIndex = 0;
-      for (let match = WORD.exec(lower); match !== null; match = WORD.exec(lower)) {
-        const token = match[0];
-        if (segmentable && NO_SPACE_SCRIPT.test(token)) {
-          for (const piece of segmenter.segment(token)) {
-            if (!piece.isWordLike) continue;
-            const term = termOf(piece.segment);
-            if (term.length > 0) out.push(term);
-          }
-        } else {
-          const term = termOf(token);
-          if (term.length > 0) out.push(term);
-        }
-      }
+      forEachToken(text, (token) => {
+        const term = termOf(token);
+        if (term.length > 0) out.push(term);
+      });
       return out;
     },
+    forEachToken,
+    termOf: analyzeToken,
   };
 }
