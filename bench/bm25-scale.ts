@@ -7,13 +7,16 @@
  *  - mining: `rare-mine bm25 --num-neg 3` end to end at each --threads value, records/s and peak RSS, outputs
  *    compared byte for byte;
  *  - peers: Xapian in-memory and on-disk (bench/peers/xapian_bm25_scale.py, Debian python3-xapian), same queries,
- *    one pass per k; bm25s only when BM25S_SRC points at a checkout of xhluca/bm25s (skipped, with the reason).
+ *    one pass per k; bm25s (bench/peers/bm25s_scale.py) only when BM25S_SRC points at a checkout of xhluca/bm25s
+ *    (skipped, with the reason), run by --bm25s-python (a Python with numpy and scipy; PyStemmer if available).
+ *    Every peer builds its own index from the corpus in this run, so build docs/s sit side by side too.
  * Query recipe (generated corpora, --sample-queries N): walk the corpus, take every ⌊docs/N⌋-th passage, split
  * its text into sentences at [.!?] + space, keep the first sentence of 8–60 words not seen before (normalised:
  * lower case, single spaces); the mining input pairs it (question) with its passage (text, the positive).
  * With --queries FILE (BEIR queries), mining input uses the query alone (no positive).
  * Usage: node dist/bench/bm25-scale.js --corpus C.jsonl --index-dir DIR (--queries Q.jsonl | --sample-queries N)
- *        [--ks 28,100] [--threads 1,2] [--mine-records N] [--xapian] [--memory-budget SIZE] [--work DIR] [--out F.json]
+ *        [--ks 28,100] [--threads 1,2] [--mine-records N] [--xapian] [--bm25s-python PY] [--memory-budget SIZE]
+ *        [--work DIR] [--out F.json]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     'mine-records': { type: 'string' },
     xapian: { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
+    'bm25s-python': { type: 'string', default: 'python3' },
     'memory-budget': { type: 'string' },
     work: { type: 'string', default: '/tmp/rare-mine-bm25-scale' },
     out: { type: 'string' },
@@ -57,17 +61,32 @@ const ks = values.ks!.split(',').map(Number);
 const threadCounts = values.threads!.split(',').map(Number);
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
-/** Run a command under GNU time: wall seconds, peak RSS (MB), exit status, stdout and stderr. */
-function timed(command: string, args: string[]): { seconds: number; peakRssMb: number; status: number | null; stdout: string; stderr: string } {
+/** What a peer script prints (bench/peers/*_scale.py). */
+interface PeerReport {
+  docs: number;
+  index_seconds: number;
+  index_cpu_seconds: number;
+  search?: Record<string, { queries_per_cpu_second: number }>;
+}
+
+/** Run a command under GNU time: wall and CPU seconds, peak RSS (MB), exit status, stdout and stderr. */
+function timed(command: string, args: string[]): { seconds: number; cpuSeconds: number; peakRssMb: number; status: number | null; stdout: string; stderr: string } {
   const started = performance.now();
-  const result = spawnSync('/usr/bin/time', ['-f', 'TIME %M', command, ...args], {
+  const result = spawnSync('/usr/bin/time', ['-f', 'TIME %M %U %S', command, ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
     env: { ...process.env, RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_NO_PROGRESS: '1' },
   });
   const seconds = (performance.now() - started) / 1000;
-  const peak = /TIME (\d+)/.exec(result.stderr ?? '');
-  return { seconds, peakRssMb: peak ? Number(peak[1]) / 1024 : NaN, status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+  const peak = /TIME (\d+) ([\d.]+) ([\d.]+)/.exec(result.stderr ?? '');
+  return {
+    seconds,
+    cpuSeconds: peak ? Number(peak[2]) + Number(peak[3]) : NaN,
+    peakRssMb: peak ? Number(peak[1]) / 1024 : NaN,
+    status: result.status,
+    stdout: result.stdout ?? '',
+    stderr: result.stderr ?? '',
+  };
 }
 
 async function* corpusLines(path: string): AsyncGenerator<{ text: string; title: string }> {
@@ -111,7 +130,15 @@ if (!existsSync(join(indexDir, 'bm25', 'manifest.json'))) {
   const run = timed(process.execPath, args);
   if (run.status !== 0) throw new Error(`index build failed:\n${run.stderr.slice(-4000)}`);
   const docs = (JSON.parse(readFileSync(join(indexDir, 'docs', 'manifest.json'), 'utf8')) as { docCount: number }).docCount;
-  report.index = { docs, seconds: round(run.seconds), docs_per_second: round(docs / run.seconds, 0), peak_rss_mb: round(run.peakRssMb, 0), memory_budget: values['memory-budget'] ?? 'default' };
+  report.index = {
+    docs,
+    seconds: round(run.seconds),
+    cpu_seconds: round(run.cpuSeconds),
+    docs_per_second: round(docs / run.seconds, 0),
+    docs_per_cpu_second: round(docs / run.cpuSeconds, 0),
+    peak_rss_mb: round(run.peakRssMb, 0),
+    memory_budget: values['memory-budget'] ?? 'default',
+  };
 } else {
   report.index = { reused: indexDir };
 }
@@ -207,7 +234,17 @@ if (values.xapian) {
     }
   }
 }
-peers.bm25s = process.env.BM25S_SRC ? { skipped: 'BM25S_SRC is set, but this benchmark does not drive bm25s yet' } : { skipped: 'BM25S_SRC is not set (point it at a checkout of xhluca/bm25s to include it)' };
+if (process.env.BM25S_SRC) {
+  const config = { corpus, queries: queriesPath, ks, src: process.env.BM25S_SRC };
+  try {
+    const out = execFileSync(values['bm25s-python']!, [join(repoRoot, 'bench', 'peers', 'bm25s_scale.py'), JSON.stringify(config)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    peers.bm25s = JSON.parse(out.trim().split('\n').pop()!);
+  } catch (error) {
+    peers.bm25s = { error: `${(error as Error).message.slice(0, 400)} (needs numpy and scipy under --bm25s-python)` };
+  }
+} else {
+  peers.bm25s = { skipped: 'BM25S_SRC is not set (point it at a checkout of xhluca/bm25s to include it)' };
+}
 report.peers = peers;
 
 // 6. Ratios, in one run.
@@ -215,11 +252,19 @@ const ratios: Record<string, number> = {};
 for (const k of ks) {
   const mine = (search[`k${k}`] as { pruned: { queries_per_cpu_second: number }; exhaustive: { queries_per_cpu_second: number } });
   ratios[`k${k}_pruned_over_exhaustive`] = round(mine.pruned.queries_per_cpu_second / mine.exhaustive.queries_per_cpu_second, 2);
-  for (const backend of ['inmemory', 'disk']) {
-    const peer = peers[`xapian-${backend}`] as { search?: Record<string, { queries_per_cpu_second: number }> } | undefined;
+  for (const name of ['xapian-inmemory', 'xapian-disk', 'bm25s']) {
+    const peer = peers[name] as PeerReport | undefined;
     const theirs = peer?.search?.[String(k)];
-    if (theirs) ratios[`k${k}_pruned_over_xapian_${backend}`] = round(mine.pruned.queries_per_cpu_second / theirs.queries_per_cpu_second, 2);
+    if (theirs) ratios[`k${k}_pruned_over_${name.replace('-', '_')}`] = round(mine.pruned.queries_per_cpu_second / theirs.queries_per_cpu_second, 2);
   }
+}
+// Index builds (when this run built rare-mine's): docs per second, wall and CPU, against each peer's own build.
+const built = report.index as { docs_per_second?: number; docs_per_cpu_second?: number };
+for (const name of ['xapian-inmemory', 'xapian-disk', 'bm25s']) {
+  const peer = peers[name] as PeerReport | undefined;
+  if (built.docs_per_second === undefined || !peer?.index_seconds) continue;
+  ratios[`index_docs_per_second_over_${name.replace('-', '_')}`] = round(built.docs_per_second / (peer.docs / peer.index_seconds), 2);
+  ratios[`index_docs_per_cpu_second_over_${name.replace('-', '_')}`] = round(built.docs_per_cpu_second! / (peer.docs / peer.index_cpu_seconds), 2);
 }
 report.ratios_cpu_seconds = ratios;
 report.load_average_at_end = loadavg().map((x) => round(x, 2));

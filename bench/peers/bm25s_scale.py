@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""bm25s peer for bench/bm25-scale.ts (xhluca/bm25s from a source checkout: BM25S_SRC), build then ONE pass per k.
+
+Closest configuration to rare-mine's: method "lucene", k1 0.9, b 0.4, lower-cased, its English stopwords and
+PyStemmer's English (Snowball) stemmer when PyStemmer is importable (else no stemmer, said in the report).
+The build is bm25s's own recommended path: read every text into a list, bm25s.tokenize, BM25.index.
+Search: the queries tokenized with the same vocabulary, then retrieve(k) over all of them at once (its fastest
+path, single process: n_threads 0). Timed search includes query tokenization. Prints one JSON report line.
+Argument: one JSON config {corpus, queries, ks, src}.
+"""
+import json
+import os
+import resource
+import sys
+import time
+
+
+def read_texts(path):
+    texts = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            title = record.get("title") or ""
+            text = record.get("text") or ""
+            texts.append(title + "\n" + text if title else text)
+    return texts
+
+
+def read_queries(path):
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line)["text"] for line in handle if line.strip()]
+
+
+def main():
+    config = json.loads(sys.argv[1])
+    sys.path.insert(0, config["src"])
+    import bm25s  # noqa: E402
+
+    try:
+        import Stemmer  # noqa: E402
+
+        stemmer, stemmer_name = Stemmer.Stemmer("english"), "PyStemmer english"
+    except ImportError:
+        stemmer, stemmer_name = None, "none (PyStemmer not importable)"
+    started, cpu_started = time.perf_counter(), time.process_time()
+    texts = read_texts(config["corpus"])
+    read_seconds = time.perf_counter() - started
+    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
+    docs = len(texts)
+    del texts
+    retriever = bm25s.BM25(method="lucene", k1=0.9, b=0.4)
+    retriever.index(tokens, show_progress=False)
+    index_seconds, index_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    index_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queries = read_queries(config["queries"])
+    search = {}
+    for k in config["ks"]:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        query_tokens = bm25s.tokenize(queries, stopwords="en", stemmer=stemmer, show_progress=False)
+        retriever.retrieve(query_tokens, k=k, show_progress=False, n_threads=0)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        search[str(k)] = {"queries": len(queries), "seconds": seconds, "cpu_seconds": cpu, "queries_per_second": len(queries) / seconds, "queries_per_cpu_second": len(queries) / cpu}
+    report = {
+        "engine": "bm25s",
+        "engine_version": getattr(bm25s, "__version__", "source checkout"),
+        "stemmer": stemmer_name,
+        "docs": docs,
+        "read_seconds": read_seconds,
+        "index_seconds": index_seconds,
+        "index_cpu_seconds": index_cpu,
+        "index_docs_per_second": docs / index_seconds,
+        "index_peak_rss_mb": index_rss / 1024,
+        "search": search,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    sys.stdout.write(json.dumps(report) + "\n")
+
+
+if __name__ == "__main__":
+    main()
