@@ -1,7 +1,8 @@
 /**
  * BM25 at corpus scale, measured as mining uses it (issue 14): distinct queries, ONE pass each, no warm repeats.
  *  - index: `rare-mine index bm25` through the CLI (docs/s, peak RSS), unless the index dir already holds it;
- *  - search: exhaustive (the reference scorer) vs MaxScore, at each k, one pass each with a fresh analyzer
+ *  - search: exhaustive (the reference scorer) vs `search` (what mining runs: MaxScore, or exhaustive for a query
+ *    with few postings) vs MaxScore alone, at each k, one pass each with a fresh analyzer
  *    (after a JIT warm-up on 50 queries with a throwaway analyzer),
  *    q/s (wall and CPU) and postings scored per query; the two rankings are compared for exact equality;
  *  - mining: `rare-mine bm25 --num-neg 3` end to end at each --threads value, records/s and peak RSS, outputs
@@ -169,25 +170,31 @@ const search: Record<string, unknown> = { load_seconds: round((performance.now()
   const warm = new Bm25Index(data, createAnalyzer('en'));
   for (const q of queryTexts.slice(0, 50)) {
     warm.search(q, ks[0]);
+    warm.searchPruned(q, ks[0]);
     warm.searchExhaustive(q, ks[0]);
   }
 }
 for (const k of ks) {
   const passes: Record<string, { qps: number; qpsCpu: number; postings: number; results: Array<Array<{ docOrdinal: number; score: number }>> }> = {};
-  for (const mode of ['exhaustive', 'pruned'] as const) {
+  // pruned: `search`, what mining runs (MaxScore, exhaustive for queries under EXHAUSTIVE_BELOW postings);
+  // maxscore_only: MaxScore for every query.
+  for (const mode of ['exhaustive', 'pruned', 'maxscore_only'] as const) {
     const index = new Bm25Index(data, createAnalyzer('en'));
     const workDone: SearchWork = { postingsScored: 0, documentsScored: 0 };
     const cpu = process.cpuUsage();
     const started = performance.now();
-    const results = queryTexts.map((q) => (mode === 'pruned' ? index.search(q, k, workDone) : index.searchExhaustive(q, k, workDone)));
+    const method = { exhaustive: index.searchExhaustive, pruned: index.search, maxscore_only: index.searchPruned }[mode];
+    const results = queryTexts.map((q) => method.call(index, q, k, workDone));
     const seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
     passes[mode] = { qps: queryTexts.length / seconds, qpsCpu: queryTexts.length / ((used.user + used.system) / 1e6), postings: workDone.postingsScored / queryTexts.length, results };
   }
-  const identical = passes.exhaustive.results.every((r, i) => JSON.stringify(r) === JSON.stringify(passes.pruned.results[i]));
+  const same = (a: typeof passes.pruned) => passes.exhaustive.results.every((r, i) => JSON.stringify(r) === JSON.stringify(a.results[i]));
+  const identical = same(passes.pruned) && same(passes.maxscore_only);
   search[`k${k}`] = {
     exhaustive: { queries_per_second: round(passes.exhaustive.qps, 1), queries_per_cpu_second: round(passes.exhaustive.qpsCpu, 1), postings_scored_per_query: round(passes.exhaustive.postings, 0) },
     pruned: { queries_per_second: round(passes.pruned.qps, 1), queries_per_cpu_second: round(passes.pruned.qpsCpu, 1), postings_scored_per_query: round(passes.pruned.postings, 0) },
+    maxscore_only: { queries_per_second: round(passes.maxscore_only.qps, 1), queries_per_cpu_second: round(passes.maxscore_only.qpsCpu, 1), postings_scored_per_query: round(passes.maxscore_only.postings, 0) },
     pruned_over_exhaustive_cpu: round(passes.pruned.qpsCpu / passes.exhaustive.qpsCpu, 2),
     rankings_identical: identical,
   };

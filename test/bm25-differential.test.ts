@@ -56,7 +56,10 @@ test('hand-made corpus: exact top-k for both variants', () => {
     const { index, cleanup } = buildIndex(texts, variant);
     const naive = new NaiveBm25(analyzer, texts, { k1: 0.9, b: 0.4, variant, quantize: luceneQuantizedLength });
     for (const query of ['cat', 'cat mat', 'dogs chasing cats', 'markets', 'unknownword', 'the']) {
-      for (const k of [1, 3, 10]) assertSameTopK(index.search(query, k), naive.rank(query), k, naive, query);
+      for (const k of [1, 3, 10]) {
+        assertSameTopK(index.search(query, k), naive.rank(query), k, naive, query);
+        assertSameTopK(index.searchPruned(query, k), naive.rank(query), k, naive, query);
+      }
     }
     // A document's score equals the score it gets as a text, and as a scored ordinal.
     const scores = index.scoreDocuments('cat mat', [0, 4, 3]);
@@ -83,7 +86,10 @@ test('randomized corpora: index top-k equals the exhaustive scorer', () => {
         const { index, cleanup } = buildIndex(texts, variant, k1, b);
         try {
           const naive = new NaiveBm25(analyzer, texts, { k1, b, variant, quantize: luceneQuantizedLength });
-          for (const query of queries) assertSameTopK(index.search(query, k), naive.rank(query), k, naive, query);
+          for (const query of queries) {
+            assertSameTopK(index.search(query, k), naive.rank(query), k, naive, query);
+            assertSameTopK(index.searchPruned(query, k), naive.rank(query), k, naive, query);
+          }
         } finally {
           cleanup();
         }
@@ -95,9 +101,10 @@ test('randomized corpora: index top-k equals the exhaustive scorer', () => {
 
 /** Pruned and exhaustive top-k must agree exactly: same documents, same float64 scores, same order. */
 function assertIdentical(index: Bm25Index, query: string, k: number): void {
-  const pruned = index.search(query, k);
+  const pruned = index.searchPruned(query, k);
   const reference = index.searchExhaustive(query, k);
   assert.deepEqual(pruned, reference, `query "${query.slice(0, 80)}" k=${k}`);
+  assert.deepEqual(index.search(query, k), reference, `search() for "${query.slice(0, 80)}" k=${k}`);
 }
 
 test('MaxScore pruning equals the exhaustive scorer exactly: random corpora, every k, repeated terms, long queries', () => {
@@ -151,7 +158,7 @@ test('MaxScore reads fewer postings than the exhaustive scorer on a skewed corpu
     const query = 'common frequent ordinary rare unique usual plain';
     const pruned = { postingsScored: 0, documentsScored: 0 };
     const exhaustive = { postingsScored: 0, documentsScored: 0 };
-    assert.deepEqual(index.search(query, 10, pruned), index.searchExhaustive(query, 10, exhaustive));
+    assert.deepEqual(index.searchPruned(query, 10, pruned), index.searchExhaustive(query, 10, exhaustive));
     assert.ok(pruned.postingsScored * 3 < exhaustive.postingsScored, `pruned ${pruned.postingsScored} vs exhaustive ${exhaustive.postingsScored} postings`);
   } finally {
     cleanup();
