@@ -264,14 +264,44 @@ export class DocStore implements CorpusView {
     return this.idMap.get(id);
   }
 
-  private hashMap?: Map<bigint, number>;
+  /** Open-addressing table over the text hashes: slot → ordinal + 1 (0: empty); built on first use. */
+  private hashSlots?: Uint32Array;
 
+  /** The lowest ordinal whose normalized text equals `text`'s (by hash), if any. */
   ordinalOfText(text: string): number | undefined {
-    if (!this.hashMap) {
-      this.hashMap = new Map();
-      for (let i = this.docCount - 1; i >= 0; i--) this.hashMap.set(this.hashes[i], i);
+    const slots = (this.hashSlots ??= this.buildHashSlots());
+    const hashWords = new Uint32Array(this.hashes.buffer, this.hashes.byteOffset, this.hashes.length * 2);
+    const wanted = normalizedTextHash(text);
+    const low = Number(wanted & 0xffffffffn);
+    const high = Number(wanted >> 32n);
+    const mask = slots.length - 1;
+    for (let slot = low & mask; slots[slot] !== 0; slot = (slot + 1) & mask) {
+      const ordinal = slots[slot] - 1;
+      if (hashWords[2 * ordinal] === low && hashWords[2 * ordinal + 1] === high) return ordinal;
     }
-    return this.hashMap.get(normalizedTextHash(text));
+    return undefined;
+  }
+
+  /**
+   * Linear probing on the hash's low word (an MD5 prefix: uniform), at most half full, inserted in ordinal order
+   * so the lowest ordinal of equal texts is the one kept. A Map of 64-bit keys took seconds at millions of
+   * documents; this takes milliseconds and 8–16 bytes a document.
+   */
+  private buildHashSlots(): Uint32Array {
+    const slots = new Uint32Array(2 ** Math.max(4, Math.ceil(Math.log2(2 * this.docCount + 1))));
+    const hashWords = new Uint32Array(this.hashes.buffer, this.hashes.byteOffset, this.hashes.length * 2);
+    const mask = slots.length - 1;
+    for (let ordinal = 0; ordinal < this.docCount; ordinal++) {
+      const low = hashWords[2 * ordinal];
+      const high = hashWords[2 * ordinal + 1];
+      let slot = low & mask;
+      for (; slots[slot] !== 0; slot = (slot + 1) & mask) {
+        const other = slots[slot] - 1;
+        if (hashWords[2 * other] === low && hashWords[2 * other + 1] === high) break;
+      }
+      if (slots[slot] === 0) slots[slot] = ordinal + 1;
+    }
+    return slots;
   }
 
   normalizedTextHash(docOrdinal: number): bigint {
