@@ -204,8 +204,8 @@ interface EngineResult {
   queries_timed_per_round?: number;
   search_queries_per_second?: number;
   search_queries_per_second_rounds?: number[];
-  search_queries_per_cpu_second?: number;
-  first_pass_queries_per_second?: number;
+  warm_repeat_queries_per_second?: number;
+  warm_repeat_queries_per_cpu_second?: number;
   peak_rss_mb?: number;
   peak_rss_mb_by_phase?: Record<string, number>;
   'ndcg@10'?: number;
@@ -384,10 +384,12 @@ async function main(): Promise<void> {
       put('open_seconds', median(got.openSeconds), 3);
       // okapibm25 runs well under one query a second: keep three decimals below 10.
       const rate = (value: number | undefined) => (value === undefined ? undefined : round(value, value < 10 ? 3 : 1));
-      result.search_queries_per_second = rate(median(got.queriesPerSecond));
-      if (got.queriesPerSecond.length > 1) result.search_queries_per_second_rounds = got.queriesPerSecond.map((v) => rate(v) as number);
-      result.search_queries_per_cpu_second = rate(median(got.queriesPerCpuSecond));
-      result.first_pass_queries_per_second = rate(median(got.firstPassQueriesPerSecond));
+      // The headline is the first pass: every query distinct and searched once, as mining does. The warm rate
+      // repeats the same queries (memoised analysis, hot caches) and is kept only as a secondary figure.
+      result.search_queries_per_second = rate(median(got.firstPassQueriesPerSecond));
+      if (got.firstPassQueriesPerSecond.length > 1) result.search_queries_per_second_rounds = got.firstPassQueriesPerSecond.map((v) => rate(v) as number);
+      result.warm_repeat_queries_per_second = rate(median(got.queriesPerSecond));
+      result.warm_repeat_queries_per_cpu_second = rate(median(got.queriesPerCpuSecond));
       const phases = Object.values(got.rssByPhase);
       if (phases.length > 0) result.peak_rss_mb = Math.max(...phases);
       if (phases.length > 1) result.peak_rss_mb_by_phase = got.rssByPhase;
@@ -423,7 +425,7 @@ async function main(): Promise<void> {
       const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? Number((a / b).toPrecision(3)) : null);
       ratios[`${engine}/xapian`] = {
         search_queries_per_second: ratio(result.search_queries_per_second, xapian.search_queries_per_second),
-        search_queries_per_cpu_second: ratio(result.search_queries_per_cpu_second, xapian.search_queries_per_cpu_second),
+        warm_repeat_queries_per_cpu_second: ratio(result.warm_repeat_queries_per_cpu_second, xapian.warm_repeat_queries_per_cpu_second),
         index_docs_per_second: ratio(result.index_docs_per_second, xapian.index_docs_per_second),
         index_docs_per_cpu_second: ratio(result.index_docs_per_cpu_second, xapian.index_docs_per_cpu_second),
         peak_rss: ratio(result.peak_rss_mb, xapian.peak_rss_mb),
@@ -435,9 +437,8 @@ async function main(): Promise<void> {
       value === null || value === undefined ? 'not measured' : met(value) ? 'met' : 'not met';
     const targets = [
       {
-        target: `search queries/s >= ${TARGETS.searchRatioVsXapian}x Xapian's, one thread, top-${options.k}`,
+        target: `search queries/s >= ${TARGETS.searchRatioVsXapian}x Xapian's, one thread, top-${options.k}, distinct queries, one pass`,
         value: rareVsXapian?.search_queries_per_second ?? null,
-        value_per_cpu_second: rareVsXapian?.search_queries_per_cpu_second ?? null,
         status: verdict(rareVsXapian?.search_queries_per_second, (v) => v >= TARGETS.searchRatioVsXapian),
       },
       {
@@ -490,7 +491,7 @@ async function main(): Promise<void> {
         timing:
           'index: wall time in the worker from opening the corpus JSONL to a searchable index (disk engines: written and committed); ' +
           'search: a first (cold) pass over all judged queries writes the ranking for nDCG, then whole passes are repeated until min_search_seconds; ' +
-          'search_queries_per_second is the warm rate, first_pass_queries_per_second the cold one; *_per_cpu_second divide by process CPU time (user + system, all threads) instead of wall time; ' +
+          'search_queries_per_second is the first pass (distinct queries, each searched once, as mining does); warm_repeat_* repeat the same queries (caches, not mining) and are secondary; *_per_cpu_second divide by process CPU time (user + system, all threads) instead of wall time; ' +
           'rare-mine and Xapian run `rounds` interleaved rounds and their figures are medians (peak RSS: the maximum); peak RSS is the kernel maxrss of each worker process',
       },
       // Notes last in each engine's object, after the figures.
