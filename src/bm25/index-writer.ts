@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Analyzer } from '../text/analyzer.js';
 import { ContainerWriter } from '../storage/container.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
+import { TokenIds } from '../text/token-ids.js';
 import { ChunkedUint32 } from './growable.js';
 import { RunReader, writeRun } from './posting-runs.js';
 import { scoringVariant, type Bm25Params } from './scoring.js';
@@ -70,8 +71,8 @@ interface BuildIdentity {
 export class Bm25IndexWriter {
   private readonly termIds = new Map<string, number>();
   private readonly terms: string[] = [];
-  /** Surface token → term id (−1: no term), so a repeated token costs one lookup, not analysis plus a lookup. */
-  private readonly tokenIds = new Map<string, number>();
+  /** Surface token → term id memo: a repeated token costs one probe, not analysis plus a lookup. */
+  private readonly tokenIds: TokenIds;
   private ids = new Uint32Array(1024);
   private postingTerm = new ChunkedUint32();
   private postingDoc = new ChunkedUint32();
@@ -93,6 +94,7 @@ export class Bm25IndexWriter {
     readonly buildId = newBuildId(),
   ) {
     scoringVariant(settings.variant);
+    this.tokenIds = new TokenIds(analyzer, (term) => this.termIdOf(term), MAX_CACHED_TOKENS);
     mkdirSync(dir, { recursive: true });
   }
 
@@ -121,16 +123,7 @@ export class Bm25IndexWriter {
   add(title: string, text: string): void {
     const docOrdinal = this.docLengths.length;
     let length = 0;
-    this.analyzer.forEachToken(indexedText(title, text), (token) => {
-      let id = this.tokenIds.get(token);
-      if (id === undefined) {
-        id = this.termIdOf(this.analyzer.termOf(token));
-        if (this.tokenIds.size < MAX_CACHED_TOKENS) {
-          this.tokenIds.set(token, id);
-          this.termMemory += 2 * token.length + BYTES_PER_TERM_ENTRY;
-        }
-      }
-      if (id < 0) return;
+    this.tokenIds.forEachId(indexedText(title, text), (id) => {
       if (length === this.ids.length) {
         const grown = new Uint32Array(2 * length);
         grown.set(this.ids);
@@ -153,12 +146,11 @@ export class Bm25IndexWriter {
       this.postingTf.push(run);
       run = 1;
     }
-    if (this.postingTerm.length * BYTES_PER_BUFFERED_POSTING + this.termMemory >= this.memoryBudget) this.flushRun();
+    if (this.postingTerm.length * BYTES_PER_BUFFERED_POSTING + this.termMemory + this.tokenIds.bytes >= this.memoryBudget) this.flushRun();
   }
 
-  /** The id of `term`, added to the dictionary when new; −1 for '' (a token that yields no term). */
+  /** The id of `term`, added to the dictionary when new. */
   private termIdOf(term: string): number {
-    if (term.length === 0) return -1;
     let id = this.termIds.get(term);
     if (id === undefined) {
       id = this.terms.length;
