@@ -1,5 +1,6 @@
 /**
- * The mining command body shared by `bm25`, `dense` and `hybrid`: resolve the corpus, open the retriever,
+ * The mining commands, one per retriever kind (`bm25`, `dense`, `hybrid`: src/retrievers/retrievers.ts), and the
+ * body they share: resolve the corpus, open the retriever,
  * stream the input in batches through the Miner, write every record in input order, print the summary.
  * Invariant: records in = records written + records rejected (under --on-error skip), always.
  */
@@ -25,8 +26,12 @@ import { CrossEncoder } from '../rescore/cross-encoder.js';
 import { corpusFileSource, corpusFromInput, fingerprintFile, type CorpusKeys } from '../corpus/corpus-source.js';
 import { DocStore, readDocStoreManifest } from '../corpus/doc-store.js';
 import type { CorpusSource } from '../index/index-dir.js';
+import { addCorpusOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions } from '../cli/options.js';
 import { Progress } from '../cli/progress.js';
 import { setActiveOutput } from '../cli/signals.js';
+import { RETRIEVERS } from '../retrievers/retrievers.js';
+import { openRetriever, type IndexDirOptions, type RetrieverKind } from '../retrievers/retriever-kind.js';
+import type { Command } from 'commander';
 
 export interface RecordOptions {
   questionKey: string;
@@ -99,8 +104,6 @@ export async function resolveCorpusSource(options: CorpusOptions & { textKey: st
   };
 }
 
-export type RetrieverFactory = (source: CorpusSource | undefined) => Promise<Retriever>;
-
 /**
  * One writer per output: `<output>.lock` (a lease lock, src/io/lease-lock.ts) while the run lasts. A second run on
  * the same -o refuses at once (two writers would mix their bytes); a lock whose holder is gone is taken over.
@@ -127,16 +130,16 @@ function indexIdentity(retriever: Retriever): Record<string, unknown> {
 }
 
 /** Run a mining command end to end (holding the output's writer lock with -o FILE). */
-export async function runMine(inputPath: string | undefined, options: MineCommandOptions, openRetriever: RetrieverFactory): Promise<void> {
+export async function runMine<O extends IndexDirOptions>(inputPath: string | undefined, options: MineCommandOptions & O, kind: RetrieverKind<O>): Promise<void> {
   const writerLock = options.output && options.output !== '-' ? lockOutput(options.output) : undefined;
   try {
-    await mineLocked(inputPath, options, openRetriever);
+    await mineLocked(inputPath, options, kind);
   } finally {
     writerLock?.release();
   }
 }
 
-async function mineLocked(inputPath: string | undefined, options: MineCommandOptions, openRetriever: RetrieverFactory): Promise<void> {
+async function mineLocked<O extends IndexDirOptions>(inputPath: string | undefined, options: MineCommandOptions & O, kind: RetrieverKind<O>): Promise<void> {
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
   const times: Record<string, number> = {};
@@ -205,7 +208,7 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
   const source = await resolveCorpusSource(options, readPath ?? '-', policy, displayName);
   let retriever: Retriever;
   try {
-    retriever = await openRetriever(source);
+    retriever = await openRetriever(kind, source, options, 'mine');
   } catch (error) {
     await rescorer?.close();
     throw error;
@@ -241,7 +244,7 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
       return ordinal === undefined ? undefined : retriever.corpus.id(ordinal);
     }),
   });
-  const statistics = new MiningStatistics({ numNeg: options.numNeg, minRank: options.minRank, maxRank: options.maxRank, suggestFill: retriever.name === 'bm25' && options.fill === 'none' });
+  const statistics = new MiningStatistics({ numNeg: options.numNeg, minRank: options.minRank, maxRank: options.maxRank, suggestFill: kind.rankingRunsOut && options.fill === 'none' });
   const sink = new OutputSink(options.output, {
     append: resumed !== undefined,
     startBytes: resumed?.checkpoint.outputBytes,
@@ -401,6 +404,23 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
   if (c.short > 0) {
     log().warn({ short_records: c.short, asked: options.numNeg }, `${c.short} records got fewer than ${options.numNeg} negatives: widen --max-rank, lower --min-rank, loosen the score filters, or use a larger corpus`);
   }
+}
+
+/** `rare-mine <kind> [input]`: the mining command of one retriever kind, its options generated from the row. */
+function registerKind<O extends IndexDirOptions>(program: Command, kind: RetrieverKind<O>): void {
+  const command = program.command(kind.name).summary(kind.summary).description(kind.description).argument('[input]', 'input JSONL (default: stdin)');
+  addRecordOptions(command);
+  addCorpusOptions(command);
+  kind.options(command);
+  addMiningOptions(command, kind.mining);
+  addFormatOptions(command);
+  addRunOptions(command, { mining: true });
+  command.action(async (input: string | undefined, options: MineCommandOptions & O) => runMine(input, options, kind));
+}
+
+/** One mining command per row of RETRIEVERS, in table order. */
+export function register(program: Command): void {
+  for (const kind of RETRIEVERS) registerKind(program, kind);
 }
 
 /** The summary in words, for the one line a human reads (the JSON log object keeps every field for machines). */
