@@ -16,6 +16,7 @@ import { POOLING_MODES } from '../embed/model-dir.js';
 import { PRECISION_NAMES } from '../vector/precision.js';
 import { FORMAT_NAMES, FORMATS, DEFAULT_FORMAT } from '../formats/formats.js';
 import { IF_KEY_EXISTS } from '../formats/record.js';
+import { SCORE_FILTERS } from '../mine/filters.js';
 
 /** Help headings, in the order `--help` shows them. */
 export const HEADINGS = {
@@ -276,10 +277,7 @@ export function addMiningOptions(command: Command, defaults: { minRank: number; 
     spec('--max-rank <r>', h, { help: 'ranks below this (exclusive) only; above --min-rank', range: int(1), default: defaults.maxRank, defaultHelp: defaults.maxRank === undefined ? 'no limit (min-rank + 100 with --sample random)' : undefined }),
     spec('--sample <how>', h, { help: 'top: the best-ranked survivors; random: a seeded draw from the window', choices: ['top', 'random'], default: defaults.sample }),
     spec('--fill <how>', h, { help: defaults.fillHelp, choices: ['none', 'random'], default: 'random' }),
-    spec('--max-score-ratio <r>', h, { help: "drop candidates scoring above r × the lowest positive's score (NV-Retriever's 0.95); negative scores handled (docs/MINING.md)", range: num(0) }),
-    spec('--margin <m>', h, { help: "drop candidates scoring above (lowest positive's score − m)", range: num() }),
-    spec('--min-score <s>', h, { help: 'drop candidates scoring below s (at most --max-score)', range: num() }),
-    spec('--max-score <s>', h, { help: 'drop candidates scoring above s', range: num() }),
+    ...SCORE_FILTERS.map((filter) => spec(filter.flag, h, { help: filter.help, range: num(filter.min) })),
     spec('--rescore-model <dir>', h, { help: 'cross-encoder (Hugging Face layout, ONNX) that re-scores candidates and positives; the score filters then apply to its scores' }),
     spec('--dedup-threshold <j>', h, { help: 'also drop near-duplicates (word 3-shingle Jaccard ≥ j) of a positive or of a kept negative; exact duplicates are always dropped', range: num(0, 1) }),
   ]);
