@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Command, CommanderError } from 'commander';
 import fc from 'fast-check';
 import { InputError } from '../src/errors.js';
-import type { MinedRecord } from '../src/mine/miner.js';
+import { noExclusions, type MinedRecord } from '../src/mine/miner.js';
 import type { CorpusView } from '../src/mine/retriever.js';
 import { normalizedTextHash } from '../src/text/normalize.js';
 import { addFormatOptions } from '../src/cli/options.js';
@@ -79,7 +79,7 @@ function mined(spec: MinedSpec): MinedRecord {
     positiveOrdinals: spec.positiveOrdinals ?? [],
     positiveScores: spec.positiveScores ?? [],
     negatives: (spec.negatives ?? [[1, 9.5, 1], [4, 7.25, 3]]).map(([docOrdinal, score, rank]) => ({ docOrdinal, score, rank })),
-    excluded: { positive: 1, query: 0, duplicate: 0, near_duplicate: 0, max_score_ratio: 0, margin: 0, min_score: 0, max_score: 0 },
+    excluded: { ...noExclusions(), positive: 1 },
   };
 }
 

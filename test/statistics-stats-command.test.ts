@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../src/errors.js';
-import type { ExclusionReason, MinedRecord } from '../src/mine/miner.js';
+import { noExclusions, type ExclusionReason, type MinedRecord } from '../src/mine/miner.js';
 import type { CorpusView } from '../src/mine/retriever.js';
 import { MiningStatistics, type StatisticsReport } from '../src/mine/statistics.js';
 import { normalizedTextHash } from '../src/text/normalize.js';
@@ -32,7 +32,7 @@ const corpus: CorpusView = {
   },
 };
 
-const NONE: Record<ExclusionReason, number> = { positive: 0, query: 0, duplicate: 0, near_duplicate: 0, max_score_ratio: 0, margin: 0, min_score: 0, max_score: 0 };
+const NONE: Record<ExclusionReason, number> = noExclusions();
 
 /** Records with several positives (text and id), scores below zero, a filled negative and a short record. */
 function minedRecords(): MinedRecord[] {

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { ExclusionReason, MinedRecord } from '../src/mine/miner.js';
+import { noExclusions, type ExclusionReason, type MinedRecord } from '../src/mine/miner.js';
 import { seededRandom } from '../src/mine/random.js';
 import {
   DEFAULT_SKETCH_CAPACITY,
@@ -39,7 +39,7 @@ function assertClose(actual: number | null, expected: number, what: string): voi
   assert.ok(actual !== null && Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${what}: ${actual} ≠ ${expected}`);
 }
 
-const NO_EXCLUSIONS: Record<ExclusionReason, number> = { positive: 0, query: 0, duplicate: 0, near_duplicate: 0, max_score_ratio: 0, margin: 0, min_score: 0, max_score: 0 };
+const NO_EXCLUSIONS: Record<ExclusionReason, number> = noExclusions();
 
 function mined(positiveScores: number[], negatives: [score: number, rank: number][], excluded: Partial<Record<ExclusionReason, number>> = {}): MinedRecord {
   return {

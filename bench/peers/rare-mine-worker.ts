@@ -4,8 +4,9 @@
  * index dir as `rare-mine bm25 --index-dir` does and times `Bm25Index.search` at top-k on one thread.
  */
 import { readFileSync } from 'node:fs';
-import { runIndexBm25 } from '../../src/commands/index-cmd.js';
-import { openBm25 } from '../../src/commands/bm25.js';
+import { runIndex } from '../../src/commands/index-cmd.js';
+import { openRetriever } from '../../src/retrievers/retriever-kind.js';
+import { bm25 } from '../../src/retrievers/bm25.js';
 import type { Candidate } from '../../src/mine/retriever.js';
 import { cpuSeconds, parseConfig, readQueries, report, timeSearch } from './worker-protocol.js';
 
@@ -21,7 +22,7 @@ let indexCpuSeconds: number | undefined;
 if (config.phase === 'index' || config.phase === 'all') {
   const cpuStarted = cpuSeconds();
   const started = performance.now();
-  await runIndexBm25({
+  await runIndex(bm25, {
     ...BM25,
     corpus: config.corpus,
     indexDir: config.indexDir,
@@ -33,12 +34,12 @@ if (config.phase === 'index' || config.phase === 'all') {
   });
   indexSeconds = (performance.now() - started) / 1000;
   indexCpuSeconds = cpuSeconds() - cpuStarted;
-  notes.push('index: runIndexBm25 (the `rare-mine index bm25` command body) with --rebuild: corpus fingerprint, doc store, BM25 index, reopen');
+  notes.push('index: runIndex(bm25) (the `rare-mine index bm25` command body) with --rebuild: corpus fingerprint, doc store, BM25 index, reopen');
 }
 
 if (config.phase === 'search' || config.phase === 'all') {
   const opened = performance.now();
-  const retriever = await openBm25(undefined, { ...BM25, indexDir: config.indexDir, rebuild: false });
+  const retriever = await openRetriever(bm25, undefined, { ...BM25, indexDir: config.indexDir, rebuild: false }, 'eval');
   const openSeconds = (performance.now() - opened) / 1000;
   docs = retriever.corpus.docCount;
   const queries = readQueries(config.queries, config.queryLimit);

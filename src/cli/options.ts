@@ -5,7 +5,7 @@
  * (or a new group), never into a command. What must hold: a value outside its range, or a combination that
  * cannot do what its help says, is a UsageError (exit 2) naming the option, the value and the valid range.
  */
-import { Option, type Command } from 'commander';
+import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { ANALYZERS, LANGUAGES as ANALYZER_LANGUAGES, STEMMER_NAMES, STOPWORD_LIST_NAMES } from '../text/analyzer.js';
 import { VARIANT_NAMES } from '../bm25/scoring.js';
@@ -16,6 +16,7 @@ import { POOLING_MODES } from '../embed/model-dir.js';
 import { PRECISION_NAMES } from '../vector/precision.js';
 import { FORMAT_NAMES, FORMATS, DEFAULT_FORMAT } from '../formats/formats.js';
 import { IF_KEY_EXISTS } from '../formats/record.js';
+import { SCORE_FILTERS } from '../mine/filters.js';
 
 /** Help headings, in the order `--help` shows them. */
 export const HEADINGS = {
@@ -68,7 +69,6 @@ export function integer(name: string, min: number, max?: number) {
   return (value: string): number => parseInRange(name, int(min, max), value);
 }
 
-/** "1,0.5" → [1, 0.5]: one non-negative weight for BM25, one for dense, not both zero. */
 const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 
 /** A size in bytes: a number with an optional binary unit K, M, G or T ("512M", "2G"); at least `min` bytes. */
@@ -81,12 +81,21 @@ export function byteSize(name: string, min: number) {
   };
 }
 
-export function parseWeights(value: string): number[] {
-  const weights = value.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part.trim())));
-  if (weights.length !== 2 || weights.some((w) => !Number.isFinite(w) || w < 0) || weights.every((w) => w === 0)) {
-    throw new UsageError(`--rrf-weights must be two non-negative numbers "BM25,DENSE", not both 0 (e.g. 1,0.5), got "${value}"`);
-  }
-  return weights;
+/** How many weights, in words ("two" for the BM25 and dense pair). */
+function countWord(n: number): string {
+  return ['no', 'one', 'two', 'three', 'four', 'five'][n] ?? String(n);
+}
+
+/** "1,0.5" → [1, 0.5]: one non-negative weight per fused ranking (`inputs`, in order), not all zero. */
+export function parseWeights(inputs: readonly string[]) {
+  return (value: string): number[] => {
+    const weights = value.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part.trim())));
+    if (weights.length !== inputs.length || weights.some((w) => !Number.isFinite(w) || w < 0) || weights.every((w) => w === 0)) {
+      const none = inputs.length === 2 ? 'not both 0' : 'not all 0';
+      throw new UsageError(`--rrf-weights must be ${countWord(inputs.length)} non-negative numbers "${inputs.join(',').toUpperCase()}", ${none} (e.g. 1,0.5), got "${value}"`);
+    }
+    return weights;
+  };
 }
 
 function nonEmpty(name: string) {
@@ -130,6 +139,19 @@ export function spec(flags: string, heading: string, s: Spec): Option {
 
 function add(command: Command, options: Option[]): Command {
   for (const option of options) command.addOption(option);
+  return command;
+}
+
+/**
+ * Declare on `command` what `declare` declares, less the options it already has (by long flag): a command that
+ * offers several retrievers (eval) gets each shared option (--lang, --threads) once, from the first declaration.
+ */
+export function addOptionsOnce(command: Command, declare: (scratch: Command) => void): Command {
+  const scratch = new Command();
+  declare(scratch);
+  for (const option of scratch.options) {
+    if (!command.options.some((existing) => existing.long === option.long)) command.addOption(option);
+  }
   return command;
 }
 
@@ -230,12 +252,18 @@ export function addDenseOptions(command: Command, options: { lang?: boolean; lan
   ]);
 }
 
-/** Reciprocal rank fusion of the BM25 and dense rankings (hybrid, eval --retriever hybrid). */
-export function addFusionOptions(command: Command): Command {
+/** Reciprocal rank fusion of rankings, one weight per input in `inputs` order (hybrid, eval --retriever hybrid). */
+export function addFusionOptions(command: Command, inputs: readonly string[]): Command {
   const h = HEADINGS.fusion;
+  const none = inputs.length === 2 ? 'not both 0' : 'not all 0';
   return add(command, [
     spec('--rrf-k <k>', h, { help: 'reciprocal rank fusion constant: score = Σ w/(k + rank)', range: int(1), default: 60 }),
-    spec('--rrf-weights <bm25,dense>', h, { help: 'weight of each ranking in the fusion, non-negative, not both 0 (e.g. 1,0.5 to trust BM25 more)', parse: parseWeights, default: [1, 1], defaultHelp: '1,1' }),
+    spec(`--rrf-weights <${inputs.join(',')}>`, h, {
+      help: `weight of each ranking in the fusion, non-negative, ${none} (e.g. ${inputs.map((_, i) => (i === 0 ? '1' : '0.5')).join(',')} to trust ${inputs[0].toUpperCase()} more)`,
+      parse: parseWeights(inputs),
+      default: inputs.map(() => 1),
+      defaultHelp: inputs.map(() => '1').join(','),
+    }),
     spec('--fusion-depth <n>', h, { help: "depth of each engine's ranking that is fused (at least the requested depth)", range: int(1), default: 100 }),
   ]);
 }
@@ -249,10 +277,7 @@ export function addMiningOptions(command: Command, defaults: { minRank: number; 
     spec('--max-rank <r>', h, { help: 'ranks below this (exclusive) only; above --min-rank', range: int(1), default: defaults.maxRank, defaultHelp: defaults.maxRank === undefined ? 'no limit (min-rank + 100 with --sample random)' : undefined }),
     spec('--sample <how>', h, { help: 'top: the best-ranked survivors; random: a seeded draw from the window', choices: ['top', 'random'], default: defaults.sample }),
     spec('--fill <how>', h, { help: defaults.fillHelp, choices: ['none', 'random'], default: 'random' }),
-    spec('--max-score-ratio <r>', h, { help: "drop candidates scoring above r × the lowest positive's score (NV-Retriever's 0.95); negative scores handled (docs/MINING.md)", range: num(0) }),
-    spec('--margin <m>', h, { help: "drop candidates scoring above (lowest positive's score − m)", range: num() }),
-    spec('--min-score <s>', h, { help: 'drop candidates scoring below s (at most --max-score)', range: num() }),
-    spec('--max-score <s>', h, { help: 'drop candidates scoring above s', range: num() }),
+    ...SCORE_FILTERS.map((filter) => spec(filter.flag, h, { help: filter.help, range: num(filter.min) })),
     spec('--rescore-model <dir>', h, { help: 'cross-encoder (Hugging Face layout, ONNX) that re-scores candidates and positives; the score filters then apply to its scores' }),
     spec('--dedup-threshold <j>', h, { help: 'also drop near-duplicates (word 3-shingle Jaccard ≥ j) of a positive or of a kept negative; exact duplicates are always dropped', range: num(0, 1) }),
   ]);

@@ -6,18 +6,18 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { log } from '../log.js';
-import { addBm25Options, addDenseOptions, addFusionOptions, addRunOptions, HEADINGS, int, spec } from '../cli/options.js';
+import { addOptionsOnce, addRunOptions, HEADINGS, int, spec } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
 import { checkPaths, indexDirWrites } from '../io/path-safety.js';
 import { evaluate } from '../eval/metrics.js';
 import { readQrels, readQueries } from '../eval/beir.js';
-import type { Candidate, Retriever } from '../mine/retriever.js';
-import type { CorpusSource } from '../index/index-dir.js';
-import { openBm25, type Bm25Options } from './bm25.js';
-import { RETRIEVER_OPENERS } from './retrievers.js';
+import type { Candidate } from '../mine/retriever.js';
+import { RETRIEVER_NAMES, RETRIEVERS, type AnyRetrieverOptions } from '../retrievers/retrievers.js';
+import { openRetriever } from '../retrievers/retriever-kind.js';
 
-export interface EvalOptions extends Bm25Options {
+/** The eval options and every retriever's (RETRIEVERS declares them all on `eval`). */
+export type EvalOptions = AnyRetrieverOptions & {
   retriever: string;
   corpus: string;
   queries: string;
@@ -28,8 +28,7 @@ export interface EvalOptions extends Bm25Options {
   rebuild: boolean;
   threads?: number;
   depth: number;
-  [more: string]: unknown;
-}
+};
 
 export async function runEval(options: EvalOptions): Promise<void> {
   checkPaths({
@@ -48,8 +47,10 @@ export async function runEval(options: EvalOptions): Promise<void> {
   if (judged.length === 0) throw new UsageError(`no query of ${options.queries} has judgments in ${options.qrels}`);
 
   const indexStarted = performance.now();
-  const retriever: Retriever =
-    options.retriever === 'bm25' ? await openBm25(source, options, options.threads ?? 1) : await openOther(options.retriever, source, options);
+  const kind = RETRIEVERS.find((k) => k.name === options.retriever);
+  // commander checks the choices; a caller of runEval may pass anything.
+  if (!kind) throw new UsageError(`unknown --retriever "${options.retriever}"; choose one of: ${RETRIEVER_NAMES.join(', ')}`);
+  const retriever = await openRetriever(kind, source, options, 'eval');
   const indexSeconds = (performance.now() - indexStarted) / 1000;
 
   let results: Candidate[][];
@@ -90,12 +91,6 @@ export async function runEval(options: EvalOptions): Promise<void> {
   log().debug(report, 'eval');
 }
 
-async function openOther(name: string, source: CorpusSource, options: EvalOptions): Promise<Retriever> {
-  const opener = RETRIEVER_OPENERS[name];
-  if (!opener) throw new UsageError(`unknown --retriever "${name}"; choose one of: bm25, ${Object.keys(RETRIEVER_OPENERS).join(', ')}`);
-  return opener(source, options);
-}
-
 function round(value: number): number {
   return Number(value.toFixed(4));
 }
@@ -107,7 +102,7 @@ export function register(program: Command): void {
     .description('Evaluate a retriever on BEIR files: prints nDCG@10, Recall@100, MRR@10 (trec_eval definitions) and index/search time.');
   const h = HEADINGS.eval;
   for (const option of [
-    spec('--retriever <name>', h, { help: 'which retriever to evaluate', choices: ['bm25', 'dense', 'hybrid'], default: 'bm25' }),
+    spec('--retriever <name>', h, { help: 'which retriever to evaluate', choices: RETRIEVER_NAMES, default: 'bm25' }),
     spec('--corpus <file>', h, { help: 'BEIR corpus.jsonl', required: true }),
     spec('--queries <file>', h, { help: 'BEIR queries JSONL ({"_id","text"})', required: true }),
     spec('--qrels <file>', h, { help: 'BEIR qrels TSV with header (query-id, corpus-id, score)', required: true }),
@@ -119,9 +114,8 @@ export function register(program: Command): void {
   ]) {
     command.addOption(option);
   }
-  addBm25Options(command);
-  addDenseOptions(command, { lang: false });
-  addFusionOptions(command);
+  // Every retriever's options, each declared once (the first kind to declare --lang gives its help and choices).
+  for (const kind of RETRIEVERS) addOptionsOnce(command, (scratch) => kind.options(scratch));
   addRunOptions(command, { mining: false });
   command.action(async (options: EvalOptions) => runEval(options));
 }

@@ -1,86 +1,51 @@
 /**
- * `rare-mine index bm25`: build (or confirm) the doc store and BM25 index of a corpus once, so that many mining
- * runs and shards can read it.
+ * `rare-mine index <kind>`: build (or confirm) the doc store and a retriever kind's index of a corpus once, so
+ * that many mining runs and shards can read it. One subcommand per row of RETRIEVERS with an `index`
+ * (src/retrievers/retrievers.ts).
  */
 import type { Command } from 'commander';
 import { log } from '../log.js';
-import { addBm25Options, addCorpusOptions, addDenseOptions, addRunOptions, badInputOptions } from '../cli/options.js';
+import { addCorpusOptions, badInputOptions } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
 import { checkPaths, indexDirWrites } from '../io/path-safety.js';
-import { buildBm25Files, type Bm25Options } from './bm25.js';
-import { openDense, type DenseOptions } from './dense.js';
+import { RETRIEVERS } from '../retrievers/retrievers.js';
+import { buildIndex, type IndexDirOptions, type RetrieverKind } from '../retrievers/retriever-kind.js';
 
-export interface IndexOptions extends Bm25Options {
+export interface IndexOptions extends IndexDirOptions {
   corpus: string;
   corpusIdKey: string;
   corpusTextKey: string;
   corpusTitleKey: string;
   indexDir: string;
-  rebuild: boolean;
   onError: 'fail' | 'skip';
   rejects?: string;
 }
 
-/** The corpus is read; the rejects file and the index dir's parts are written. */
-function checkIndexPaths(options: IndexOptions): void {
+/** Build `kind`'s index of --corpus in --index-dir; logs "index ready" with the kind's figures. */
+export async function runIndex<O extends IndexDirOptions>(kind: RetrieverKind<O>, options: IndexOptions & O): Promise<void> {
+  // The corpus is read; the rejects file and the index dir's parts are written.
   checkPaths({
     reads: [{ option: '--corpus', path: options.corpus }],
     writes: [{ option: '--rejects', path: options.rejects }, ...indexDirWrites(options.indexDir)],
   });
-}
-
-export async function runIndexBm25(options: IndexOptions): Promise<void> {
-  checkIndexPaths(options);
   const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
   const policy = new RejectPolicy(options.onError, options.rejects);
   const started = performance.now();
-  // Built (or confirmed) without loading it: the command's memory stays within --memory-budget.
-  const { docs, manifest } = await buildBm25Files(await corpusFileSource(options.corpus, keys, policy), options);
-  log().info(
-    { indexDir: options.indexDir, docs: docs.docCount, terms: manifest.termCount, rejected: policy.rejected, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) },
-    'index ready',
-  );
-  docs.close();
+  const { docs, ...figures } = await buildIndex(kind, await corpusFileSource(options.corpus, keys, policy), options);
+  log().info({ indexDir: options.indexDir, docs, ...figures, rejected: policy.rejected, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) }, 'index ready');
 }
 
-export async function runIndexDense(options: IndexOptions & DenseOptions): Promise<void> {
-  checkIndexPaths(options);
-  const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
-  const policy = new RejectPolicy(options.onError, options.rejects);
-  const started = performance.now();
-  const retriever = await openDense(
-    await corpusFileSource(options.corpus, keys, policy),
-    options,
-    Number.POSITIVE_INFINITY,
-  );
-  log().info({ indexDir: options.indexDir, docs: retriever.corpus.docCount, rejected: policy.rejected, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) }, 'index ready');
-  await retriever.close();
-}
-
-/** The corpus and index-dir options of every `index` subcommand. */
-function addIndexCorpusOptions(command: Command): Command {
+function registerKind<O extends IndexDirOptions>(index: Command, kind: RetrieverKind<O>): void {
+  if (!kind.index) return;
+  const command = index.command(kind.name).description(kind.index.description);
   addCorpusOptions(command, true);
   for (const option of badInputOptions('corpus')) command.addOption(option);
-  return command;
+  kind.index.options(command);
+  command.action(async (options: IndexOptions & O) => runIndex(kind, options));
 }
 
 export function register(program: Command): void {
   const index = program.command('index').summary('build an index once, to mine many times');
-  const bm25 = index
-    .command('bm25')
-    .description('Build the doc store and BM25 index of a corpus in --index-dir (reused when corpus and settings match).');
-  addIndexCorpusOptions(bm25);
-  addBm25Options(bm25);
-  bm25.action(async (options: IndexOptions) => runIndexBm25(options));
-  const dense = index
-    .command('dense')
-    .description(
-      'Embed a corpus and build its dense (USearch) vector index in --index-dir for many mining runs. From 60,000 ' +
-        'documents up the HNSW graph is built too; below that (or with --exact) exact search is faster and no graph is written.',
-    );
-  addIndexCorpusOptions(dense);
-  addDenseOptions(dense);
-  addRunOptions(dense, { mining: false });
-  dense.action(async (options: IndexOptions & DenseOptions) => runIndexDense(options));
+  for (const kind of RETRIEVERS) registerKind(index, kind);
 }

@@ -1,7 +1,8 @@
 /**
- * The mining command body shared by `bm25`, `dense` and `hybrid`: resolve the corpus, open the retriever,
- * stream the input in batches through the Miner, write every record in input order, print the summary.
- * Invariant: records in = records written + records rejected (under --on-error skip), always.
+ * The mining commands, one per row of RETRIEVERS (src/retrievers/retrievers.ts), and the run they share, in the
+ * stages of docs/ARCHITECTURE.md's flow: plan the start (shards, resume, paths), open the run (input, retriever,
+ * rescorer, output), mine the stream (batches), finish the output (sidecar, rename, journal), report (table,
+ * --stats-json, summary). Invariant: records in = records written + records rejected (under --on-error skip), always.
  */
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -11,8 +12,8 @@ import { readRecords, RejectPolicy, type OnError } from '../io/jsonl.js';
 import { inputName, isSeekable, spoolInput } from '../io/line-reader.js';
 import { assertRegularPartial, directOutput, OutputSink, partialPath } from '../io/output.js';
 import { checkPaths, indexDirWrites } from '../io/path-safety.js';
-import { Journal, journalPath, refuseOtherRun, resumeFrom, startCheckpoint, type Recovery } from '../io/journal.js';
-import { parseShard, shardRange, shardSidecarPath, writeShardSidecar } from '../io/shards.js';
+import { Journal, journalPath, refuseOtherRun, resumeFrom, startCheckpoint, type Checkpoint, type JournalContents, type Recovery } from '../io/journal.js';
+import { parseShard, shardRange, shardSidecarPath, writeShardSidecar, type Shard } from '../io/shards.js';
 import { inputIdentity, outputOptions, type RunFingerprint } from '../io/run-fingerprint.js';
 import { describeHolder, LeaseLock } from '../io/lease-lock.js';
 import { Miner, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
@@ -25,8 +26,12 @@ import { CrossEncoder } from '../rescore/cross-encoder.js';
 import { corpusFileSource, corpusFromInput, fingerprintFile, type CorpusKeys } from '../corpus/corpus-source.js';
 import { DocStore, readDocStoreManifest } from '../corpus/doc-store.js';
 import type { CorpusSource } from '../index/index-dir.js';
+import { addCorpusOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions } from '../cli/options.js';
 import { Progress } from '../cli/progress.js';
 import { setActiveOutput } from '../cli/signals.js';
+import { RETRIEVERS } from '../retrievers/retrievers.js';
+import { openRetriever, type IndexDirOptions, type RetrieverKind } from '../retrievers/retriever-kind.js';
+import type { Command } from 'commander';
 
 export interface RecordOptions {
   questionKey: string;
@@ -99,8 +104,6 @@ export async function resolveCorpusSource(options: CorpusOptions & { textKey: st
   };
 }
 
-export type RetrieverFactory = (source: CorpusSource | undefined) => Promise<Retriever>;
-
 /**
  * One writer per output: `<output>.lock` (a lease lock, src/io/lease-lock.ts) while the run lasts. A second run on
  * the same -o refuses at once (two writers would mix their bytes); a lock whose holder is gone is taken over.
@@ -126,20 +129,75 @@ function indexIdentity(retriever: Retriever): Record<string, unknown> {
   return corpus instanceof DocStore ? { corpusFingerprint: corpus.manifest.corpusFingerprint, docs: corpus.docCount } : { docs: corpus.docCount };
 }
 
-/** Run a mining command end to end (holding the output's writer lock with -o FILE). */
-export async function runMine(inputPath: string | undefined, options: MineCommandOptions, openRetriever: RetrieverFactory): Promise<void> {
+/**
+ * Run a mining command end to end (holding the output's writer lock with -o FILE), in the stages of
+ * docs/ARCHITECTURE.md's flow: plan the start, open the run, mine the stream, finish the output, report.
+ */
+export async function runMine<O extends IndexDirOptions>(inputPath: string | undefined, options: MineCommandOptions & O, kind: RetrieverKind<O>): Promise<void> {
   const writerLock = options.output && options.output !== '-' ? lockOutput(options.output) : undefined;
   try {
-    await mineLocked(inputPath, options, openRetriever);
+    const clock: RunClock = { started: Date.now(), times: {} };
+    const plan = planStart(inputPath, options);
+    const run = await openRun(plan, options, kind, clock);
+    let mined: StreamOutcome;
+    try {
+      mined = await mineStream(plan, run, options);
+      if (mined.complete) await finishOutput(plan, run, options, mined);
+    } catch (error) {
+      await run.sink.abort();
+      plan.journal?.remove();
+      throw error;
+    } finally {
+      setActiveOutput(undefined);
+      await run.retriever.close();
+      await run.rescorer?.close();
+    }
+    clock.times.mine_seconds = (Date.now() - mined.started) / 1000;
+    if (mined.complete) report(plan, run, options, mined, clock);
   } finally {
     writerLock?.release();
   }
 }
 
-async function mineLocked(inputPath: string | undefined, options: MineCommandOptions, openRetriever: RetrieverFactory): Promise<void> {
-  const started = Date.now();
-  const startedAt = new Date(started).toISOString();
-  const times: Record<string, number> = {};
+/** When the run started and how long its phases took (index_seconds, mine_seconds), for the summary. */
+interface RunClock {
+  readonly started: number;
+  readonly times: Record<string, number>;
+}
+
+/** Where a run starts and what it may continue, decided before anything is opened or built. */
+interface StartPlan {
+  /** The input as logs and errors name it ("<stdin>" for stdin). */
+  readonly displayName: string;
+  readonly inputPath: string | undefined;
+  readonly fromStdin: boolean;
+  /** A regular file (or stdin): positioned reads work. A pipe, FIFO or device is read once, in order. */
+  readonly seekable: boolean;
+  readonly shard?: Shard;
+  /** The bytes and first line this run reads: the shard's range, or the whole input. */
+  readonly range: InputRange;
+  /** The first checkpoint (the range's start), before any resumed one. */
+  readonly start: Checkpoint;
+  readonly partial?: string;
+  readonly journal?: Journal;
+  /** The journal of the run this one resumes (--resume with a partial output). */
+  readonly previous?: JournalContents;
+  /** This run's identity; `command` and `index` are filled in when the retriever is open. */
+  readonly fingerprint: RunFingerprint;
+}
+
+interface InputRange {
+  startByte: number;
+  endByte?: number;
+  startLine: number;
+}
+
+/**
+ * Stage 1, plan the start: the combinations of --shard, --resume, stdin and -o that cannot work, the paths read
+ * and written, the shard's byte range, and the partial output a resume continues (refused when another run wrote
+ * it), all before any index is opened or built.
+ */
+function planStart(inputPath: string | undefined, options: MineCommandOptions): StartPlan {
   const displayName = inputName(inputPath);
   const fromStdin = inputPath === undefined || inputPath === '-';
   const shard = options.shard ? parseShard(options.shard) : undefined;
@@ -173,9 +231,8 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
     ],
   });
 
-  // Where to start: a shard's byte range, moved forward by a resumed checkpoint.
-  let range: { startByte: number; endByte?: number; startLine: number } = { startByte: 0, startLine: 1 };
-  if (shard) range = shardRange(inputPath!, shard);
+  // Where to start: a shard's byte range (moved forward by a resumed checkpoint when the run is open).
+  const range: InputRange = shard ? shardRange(inputPath!, shard) : { startByte: 0, startLine: 1 };
   const start = startCheckpoint(range.startByte, range.startLine);
   const partial = options.output ? partialPath(options.output) : undefined;
   if (options.resume && partial) assertRegularPartial(partial);
@@ -193,11 +250,39 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
   };
   // Refuse another run's partial before opening (or building) anything.
   if (previous) refuseOtherRun(partial!, previous, fingerprint, ['rareMine', 'input', 'options', 'shard']);
+  return { displayName, inputPath, fromStdin, seekable, shard, range, start, partial, journal, previous, fingerprint };
+}
 
+/** Everything a run reads and writes once it is open. */
+interface OpenRun {
+  readonly policy: RejectPolicy;
+  /** The file records are read from: the input, or its spooled copy (stdin or a pipe that is also the corpus). */
+  readonly readPath: string | undefined;
+  readonly rescorer?: CrossEncoder;
+  readonly retriever: Retriever;
+  /** What the corpus is, for --stats-json. */
+  readonly corpusSource: string;
+  /** The partial output's checkpoint this run continues from (--resume). */
+  readonly resumed?: Recovery;
+  /** The plan's range, moved to the resumed checkpoint. */
+  readonly range: InputRange;
+  readonly miner: Miner;
+  readonly formatter: RecordFormatter;
+  readonly statistics: MiningStatistics;
+  readonly sink: OutputSink;
+}
+
+/**
+ * Stage 2, open the run: the reject policy, the input (spooled when it must be read twice), the re-scoring model
+ * (before any index is built), the corpus and the retriever over it, the resumed checkpoint (refused when the
+ * index differs from the partial's), the journal's first entries, the miner, the output format and the output.
+ */
+async function openRun<O extends IndexDirOptions>(plan: StartPlan, options: MineCommandOptions & O, kind: RetrieverKind<O>, clock: RunClock): Promise<OpenRun> {
+  const { displayName, previous, partial, fingerprint, start } = plan;
   const policy = new RejectPolicy(options.onError, options.rejects, { append: previous !== undefined });
-  let readPath = inputPath;
-  if ((fromStdin || !seekable) && !options.corpus) {
-    readPath = await spoolInput(inputPath);
+  let readPath = plan.inputPath;
+  if ((plan.fromStdin || !plan.seekable) && !options.corpus) {
+    readPath = await spoolInput(plan.inputPath);
     log().debug({ input: displayName, spool: readPath }, 'input spooled to a temporary file (it is also the corpus, and is read twice)');
   }
   // Fail fast: the re-scoring model is opened before any index is built.
@@ -205,7 +290,7 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
   const source = await resolveCorpusSource(options, readPath ?? '-', policy, displayName);
   let retriever: Retriever;
   try {
-    retriever = await openRetriever(source);
+    retriever = await openRetriever(kind, source, options, 'mine');
   } catch (error) {
     await rescorer?.close();
     throw error;
@@ -214,16 +299,17 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
     source?.description ??
     (options.indexDir ? readDocStoreManifest(join(options.indexDir, 'docs'), `rare-mine index bm25 --corpus CORPUS --index-dir ${options.indexDir}`)?.source : undefined) ??
     'the corpus in --index-dir';
-  times.index_seconds = (Date.now() - started) / 1000;
+  clock.times.index_seconds = (Date.now() - clock.started) / 1000;
   fingerprint.command = retriever.name;
   fingerprint.index = indexIdentity(retriever);
   let resumed: Recovery | undefined;
+  let range = plan.range;
   if (previous) {
     refuseOtherRun(partial!, previous, fingerprint, ['command', 'index']);
     resumed = resumeFrom(partial!, previous, start, options.rejects);
     if (resumed) range = { ...range, startByte: resumed.checkpoint.inputByte, startLine: resumed.checkpoint.inputLine };
   }
-  journal?.begin(fingerprint, resumed ? [start, resumed.checkpoint] : [start]);
+  plan.journal?.begin(fingerprint, resumed ? [start, resumed.checkpoint] : [start]);
 
   const miner = new Miner(retriever, { ...options, onUnknownPositiveId: options.onError === 'skip' ? 'warn' : 'fail' }, displayName, rescorer);
   const formatter = new RecordFormatter(options.format, {
@@ -241,7 +327,7 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
       return ordinal === undefined ? undefined : retriever.corpus.id(ordinal);
     }),
   });
-  const statistics = new MiningStatistics({ numNeg: options.numNeg, minRank: options.minRank, maxRank: options.maxRank, suggestFill: retriever.name === 'bm25' && options.fill === 'none' });
+  const statistics = new MiningStatistics({ numNeg: options.numNeg, minRank: options.minRank, maxRank: options.maxRank, suggestFill: kind.rankingRunsOut && options.fill === 'none' });
   const sink = new OutputSink(options.output, {
     append: resumed !== undefined,
     startBytes: resumed?.checkpoint.outputBytes,
@@ -249,9 +335,31 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
     hash: resumed?.hash,
   });
   setActiveOutput(sink);
-  const miningStarted = Date.now();
-  let written = resumed?.checkpoint.recordsOut ?? 0;
-  const rejectedBefore = resumed?.checkpoint.rejected ?? 0;
+  return { policy, readPath, rescorer, retriever, corpusSource, resumed, range, miner, formatter, statistics, sink };
+}
+
+/** What mining the stream did. */
+interface StreamOutcome {
+  /** When mining began (after the run was open). */
+  readonly started: number;
+  /** Records written, the resumed ones included. */
+  readonly written: number;
+  /** Records rejected by runs this one resumes. */
+  readonly rejectedBefore: number;
+  /** False when the reader closed the output early (`| head`): nothing to commit or report. */
+  readonly complete: boolean;
+}
+
+/**
+ * Stage 3, mine the stream: records read in input order, parsed, mined a batch at a time, formatted and written,
+ * a journal checkpoint after each batch (every record is written or rejected; a checkpoint never claims bytes the
+ * output has not got).
+ */
+async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOptions): Promise<StreamOutcome> {
+  const { range, readPath, miner, formatter, statistics, sink, policy } = run;
+  const started = Date.now();
+  let written = run.resumed?.checkpoint.recordsOut ?? 0;
+  const rejectedBefore = run.resumed?.checkpoint.rejected ?? 0;
   // Bytes of the input file (or shard) when there is one: a percentage and an ETA; records and a rate otherwise.
   const totalBytes = readPath !== undefined && readPath !== '-' ? (range.endByte ?? statSync(readPath).size) - range.startByte : undefined;
   const progress = new Progress('mining', totalBytes === undefined ? { itemLabel: 'records' } : { unit: 'bytes', total: totalBytes, itemLabel: 'records' });
@@ -282,9 +390,9 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
         }
         progress.tick(mined.length, totalBytes === undefined ? undefined : lastEndByte - range.startByte);
       }
-      if (journal) {
+      if (plan.journal) {
         await sink.settled();
-        journal.record({
+        plan.journal.record({
           ...resumePoint,
           outputBytes: sink.bytesWritten,
           outputLines: sink.linesWritten,
@@ -298,7 +406,7 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
     const records = readRecords(readPath, {
       policy,
       maxLineBytes: options.maxLineBytes,
-      displayName,
+      displayName: plan.displayName,
       startByte: range.startByte,
       endByte: range.endByte,
       startLine: range.startLine,
@@ -322,58 +430,67 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
     }
     resumePoint = { inputByte: range.endByte ?? Number.MAX_SAFE_INTEGER, inputLine: 0 };
     await flush();
-    progress.done();
-    if (sink.closed) {
-      log().debug('output closed by the reader (e.g. | head): stopping early, not an error');
-      await sink.abort();
-      return;
-    }
-    if (shard && options.output) {
-      // Written before the rename: a final output never lacks its sidecar (merge checks size and checksum).
-      writeShardSidecar(options.output, {
-        fingerprint,
-        shard,
-        range: { startByte: start.inputByte, endByte: range.endByte!, startLine: start.inputLine },
-        bytes: sink.bytesWritten,
-        lines: sink.linesWritten,
-        sha256: sink.sha256()!,
-        records: written,
-        rejected: rejectedBefore + policy.rejected,
-      });
-    } else if (options.output && options.output !== '-') rmSync(shardSidecarPath(options.output), { force: true });
-    await sink.commit();
-    journal?.remove();
-  } catch (error) {
-    progress.done();
-    await sink.abort();
-    journal?.remove();
-    throw error;
   } finally {
-    setActiveOutput(undefined);
-    await retriever.close();
-    await rescorer?.close();
+    progress.done();
   }
-  times.mine_seconds = (Date.now() - miningStarted) / 1000;
+  if (sink.closed) {
+    log().debug('output closed by the reader (e.g. | head): stopping early, not an error');
+    await sink.abort();
+    return { started, written, rejectedBefore, complete: false };
+  }
+  return { started, written, rejectedBefore, complete: true };
+}
+
+/**
+ * Stage 4, finish the output: a shard's sidecar (written before the rename: a final output never lacks its
+ * sidecar, which merge checks), the output committed (renamed into place), the journal removed.
+ */
+async function finishOutput(plan: StartPlan, run: OpenRun, options: MineCommandOptions, mined: StreamOutcome): Promise<void> {
+  const { sink, policy } = run;
+  if (plan.shard && options.output) {
+    writeShardSidecar(options.output, {
+      fingerprint: plan.fingerprint,
+      shard: plan.shard,
+      range: { startByte: plan.start.inputByte, endByte: run.range.endByte!, startLine: plan.start.inputLine },
+      bytes: sink.bytesWritten,
+      lines: sink.linesWritten,
+      sha256: sink.sha256()!,
+      records: mined.written,
+      rejected: mined.rejectedBefore + policy.rejected,
+    });
+  } else if (options.output && options.output !== '-') rmSync(shardSidecarPath(options.output), { force: true });
+  await sink.commit();
+  plan.journal?.remove();
+}
+
+/**
+ * Stage 5, report: the statistics table on stderr, --stats-json with the run record, the format's warnings, the
+ * summary log line and the warnings about what the run could not do (unknown ids, no records, short records).
+ */
+function report(plan: StartPlan, run: OpenRun, options: MineCommandOptions, mined: StreamOutcome, clock: RunClock): void {
+  const { retriever, statistics, formatter, policy, resumed, miner } = run;
+  const { written } = mined;
+  const { times, started } = clock;
   const c = miner.counters;
   if (log().isLevelEnabled('info')) {
     process.stderr.write(statistics.toTable());
     if (resumed) process.stderr.write(`(this table covers the ${(written - resumed.checkpoint.recordsOut).toLocaleString('en-US')} records mined in this run, not the ${resumed.checkpoint.recordsOut.toLocaleString('en-US')} resumed)\n`);
   }
   if (options.statsJson) {
-    const run: RunInfo = {
+    const runInfo: RunInfo = {
       command: process.argv.slice(2),
       version: rareMineVersion(),
-      started_at: startedAt,
+      started_at: new Date(started).toISOString(),
       retriever: retriever.name,
       retriever_settings: retriever.describe(),
-      input: displayName,
+      input: plan.displayName,
       output: options.output ?? null,
-      corpus: { source: corpusSource, documents: retriever.corpus.docCount },
+      corpus: { source: run.corpusSource, documents: retriever.corpus.docCount },
       index_dir: options.indexDir ?? null,
       options: scalarOptions(options),
       timings: { ...Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Number(v.toFixed(3))])), total_seconds: Number(((Date.now() - started) / 1000).toFixed(3)) },
     };
-    writeStatsAfterOutput(options.statsJson, { ...statistics.toJSON(), run }, options.output, written);
+    writeStatsAfterOutput(options.statsJson, { ...statistics.toJSON(), run: runInfo }, options.output, written);
   }
   for (const message of formatter.warnings()) log().warn(message);
   const summary = {
@@ -384,7 +501,7 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
     lines_out: formatter.tally.lines,
     rejected: policy.rejected,
     blank_lines: policy.blankLines,
-    ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}),
+    ...(plan.shard ? { shard: `${plan.shard.index}/${plan.shard.count}` } : {}),
     negatives_per_record: c.records === 0 ? 0 : Number((c.negatives / c.records).toFixed(3)),
     short_records: c.short,
     filled_records: c.filledRecords,
@@ -397,10 +514,27 @@ async function mineLocked(inputPath: string | undefined, options: MineCommandOpt
   };
   log().info(summary, 'summary');
   if (c.unknownPositiveIds > 0) log().warn({ unknown_positive_ids: c.unknownPositiveIds }, `${c.unknownPositiveIds} positive ids are not in the corpus (records were mined without them)`);
-  if (recordsSeen(written, policy) === 0) log().warn({ input: displayName }, 'the input holds no records');
+  if (recordsSeen(written, policy) === 0) log().warn({ input: plan.displayName }, 'the input holds no records');
   if (c.short > 0) {
     log().warn({ short_records: c.short, asked: options.numNeg }, `${c.short} records got fewer than ${options.numNeg} negatives: widen --max-rank, lower --min-rank, loosen the score filters, or use a larger corpus`);
   }
+}
+
+/** `rare-mine <kind> [input]`: the mining command of one retriever kind, its options generated from the row. */
+function registerKind<O extends IndexDirOptions>(program: Command, kind: RetrieverKind<O>): void {
+  const command = program.command(kind.name).summary(kind.summary).description(kind.description).argument('[input]', 'input JSONL (default: stdin)');
+  addRecordOptions(command);
+  addCorpusOptions(command);
+  kind.options(command);
+  addMiningOptions(command, kind.mining);
+  addFormatOptions(command);
+  addRunOptions(command, { mining: true });
+  command.action(async (input: string | undefined, options: MineCommandOptions & O) => runMine(input, options, kind));
+}
+
+/** One mining command per row of RETRIEVERS, in table order. */
+export function register(program: Command): void {
+  for (const kind of RETRIEVERS) registerKind(program, kind);
 }
 
 /** The summary in words, for the one line a human reads (the JSON log object keeps every field for machines). */

@@ -25,7 +25,7 @@ import { optionalStrings, requireString, type JsonRecord } from '../io/jsonl.js'
 import { normalizedTextHash } from '../text/normalize.js';
 import type { Candidate, Retriever } from './retriever.js';
 import { seededRandom } from './random.js';
-import { rejectingFilter, type FilterName, type ScoreFilterOptions } from './filters.js';
+import { byFilter, rejectingFilter, type FilterName, type ScoreFilterOptions } from './filters.js';
 import { jaccard, shingles } from './near-duplicates.js';
 
 /** Pieces a batch's off-thread search is asked for in (see Retriever.searchesOffThread). */
@@ -96,7 +96,16 @@ export interface CandidateFunnel {
   notSelected: number;
 }
 
-export type ExclusionReason = 'positive' | 'query' | 'duplicate' | 'near_duplicate' | FilterName;
+/** What the miner removes before and after the score filters (steps 3 and 6), in report order. */
+export const MINER_EXCLUSIONS = {
+  positive: { removed: 'positives (by id or normalised text)', loosen: undefined },
+  query: { removed: 'copies of the query', loosen: undefined },
+  duplicate: { removed: 'duplicates of a kept negative', loosen: undefined },
+  near_duplicate: { removed: 'near-duplicates (--dedup-threshold)', loosen: 'raise --dedup-threshold' },
+} as const satisfies Record<string, { removed: string; loosen: string | undefined }>;
+
+/** Every reason a candidate is removed: the miner's own, then each score filter (src/mine/filters.ts). */
+export type ExclusionReason = keyof typeof MINER_EXCLUSIONS | FilterName;
 
 export interface MiningCounters {
   records: number;
@@ -109,8 +118,9 @@ export interface MiningCounters {
   excluded: Record<ExclusionReason, number>;
 }
 
-function noExclusions(): Record<ExclusionReason, number> {
-  return { positive: 0, query: 0, duplicate: 0, near_duplicate: 0, max_score_ratio: 0, margin: 0, min_score: 0, max_score: 0 };
+/** A zero count for every exclusion reason, in report order (the miner's reasons, then the filters'). */
+export function noExclusions(): Record<ExclusionReason, number> {
+  return { positive: 0, query: 0, duplicate: 0, near_duplicate: 0, ...byFilter(() => 0) };
 }
 
 export interface ParsedRecord {

@@ -9,7 +9,8 @@
  * ≥ 1 − 2·exp(−2·capacity·ε²) (Dvoretzky–Kiefer–Wolfowitz with Massart's constant): ±1% with probability
  * ≥ 1 − 4·10⁻⁶ at the default 65,536 values. Same seed, same input order: same report.
  */
-import type { CandidateFunnel, ExclusionReason, MinedRecord } from './miner.js';
+import { MINER_EXCLUSIONS, type CandidateFunnel, type ExclusionReason, type MinedRecord } from './miner.js';
+import { byFilter, FILTERS_IN_TEST_ORDER } from './filters.js';
 import { seededRandom } from './random.js';
 
 /** Default reservoir size per distribution: 65,536 doubles, 512 KiB (three distributions: 1.5 MiB). */
@@ -201,19 +202,13 @@ export class RankHistogram {
 
 /**
  * Every reason the mining stage removes a candidate (MinedRecord.excluded), what the report calls it, and what to
- * loosen when it left records short — undefined for exclusions no option relaxes. Keyed by ExclusionReason, so a new
- * reason in the miner does not compile until it is described here.
+ * loosen when it left records short — undefined for exclusions no option relaxes: the miner's own reasons
+ * (MINER_EXCLUSIONS), then each score filter's row (SCORE_FILTERS). Report order is this order.
  */
-export const EXCLUSIONS = {
-  positive: { removed: 'positives (by id or normalised text)', loosen: undefined },
-  query: { removed: 'copies of the query', loosen: undefined },
-  duplicate: { removed: 'duplicates of a kept negative', loosen: undefined },
-  near_duplicate: { removed: 'near-duplicates (--dedup-threshold)', loosen: 'raise --dedup-threshold' },
-  max_score_ratio: { removed: 'scoring above --max-score-ratio × the positive', loosen: 'raise --max-score-ratio' },
-  margin: { removed: 'scoring within --margin of the positive', loosen: 'lower --margin' },
-  min_score: { removed: 'scoring below --min-score', loosen: 'lower --min-score' },
-  max_score: { removed: 'scoring above --max-score', loosen: 'raise --max-score' },
-} as const satisfies Record<ExclusionReason, { removed: string; loosen: string | undefined }>;
+export const EXCLUSIONS: Readonly<Record<ExclusionReason, { readonly removed: string; readonly loosen: string | undefined }>> = {
+  ...MINER_EXCLUSIONS,
+  ...byFilter((filter) => ({ removed: filter.removed, loosen: filter.loosenHint })),
+};
 
 /** Advice about the window and the ranking, for short records no filter explains alone. */
 export const WINDOW_ADVICE = {
@@ -304,10 +299,7 @@ export interface FunnelStage {
 /** The steps of the funnel, in the miner's order; the filter steps follow rejectingFilter's order. */
 const FUNNEL_STEPS: readonly { label: string; reasons: readonly ExclusionReason[] }[] = [
   { label: 'after exclusions (positives, the query)', reasons: ['positive', 'query'] },
-  { label: 'after --min-score', reasons: ['min_score'] },
-  { label: 'after --max-score', reasons: ['max_score'] },
-  { label: 'after --max-score-ratio', reasons: ['max_score_ratio'] },
-  { label: 'after --margin', reasons: ['margin'] },
+  ...FILTERS_IN_TEST_ORDER.map((filter) => ({ label: `after ${filter.flag.split(' ')[0]}`, reasons: [filter.name] })),
   { label: 'after dedup (duplicates, --dedup-threshold)', reasons: ['duplicate', 'near_duplicate'] },
 ];
 

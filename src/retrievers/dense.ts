@@ -1,17 +1,16 @@
 /**
- * `rare-mine dense` (and the dense half of `index`, `eval` and `hybrid`): embed the corpus with an ONNX model,
- * keep the vectors in a USearch index in the index dir, and mine negatives from the dense ranking.
+ * The dense retriever kind: embed the corpus with an ONNX model, keep the vectors in a USearch index in the index
+ * dir (`dense/<model>-<precision>`), rank by cosine similarity.
  * Model choice: `--model` (a directory, a hub name, or `use-lite`, the built-in offline model) or else the
  * `--lang`/`--model-size` default (RAGatouille's table). The model that ran is always logged and recorded in the
- * index manifest; nothing falls back to another model silently.
+ * index manifest; nothing falls back to another model silently. The model is resolved (and downloaded) before
+ * the doc store is built.
  */
-import type { Command } from 'commander';
 import { StaleIndexError, UsageError } from '../errors.js';
 import type { ModelIdentity } from '../vector/index-manifest.js';
 import { log } from '../log.js';
-import { addCorpusOptions, addDenseOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
-import { ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
-import { requireBuildLock, withBuildLock } from '../index/build-lock.js';
+import { addDenseOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
+import { requireBuildLock } from '../index/build-lock.js';
 import type { DocStore } from '../corpus/doc-store.js';
 import { openEmbedder } from '../embed/open-embedder.js';
 import { CachedEmbedder } from '../embed/cached-embedder.js';
@@ -23,10 +22,9 @@ import type { Precision } from '../vector/precision.js';
 import { planSearch } from '../vector/search-plan.js';
 import { prepareUseLite, USE_LITE_MODEL_NAME } from '../models/use-lite/prepare-use-lite.js';
 import { UseLiteEncoder } from '../models/use-lite/use-lite-encoder.js';
-import { runMine, type MineCommandOptions } from './mine.js';
-import { RETRIEVER_OPENERS } from './retrievers.js';
+import type { IndexDirOptions, RetrieverKind } from './retriever-kind.js';
 
-export interface DenseOptions {
+export interface DenseOptions extends IndexDirOptions {
   model?: string;
   lang: string;
   modelSize: string;
@@ -40,11 +38,8 @@ export interface DenseOptions {
   pooling?: PoolingMode;
   precision?: Precision;
   exact: boolean;
-  threads?: number;
   embedBatchSize?: number;
   cache: boolean;
-  indexDir?: string;
-  rebuild: boolean;
 }
 
 /** An opened embedder and where its files came from (recorded in the index manifest). */
@@ -114,35 +109,37 @@ export async function openDenseOver(docs: DocStore, indexDir: string, options: D
   return new DenseRetriever({ corpus: docs, embedder, index, exact: options.exact, expectedQueryCount, threads: options.threads });
 }
 
-export async function openDense(source: CorpusSource | undefined, options: DenseOptions, expectedQueryCount?: number): Promise<DenseRetriever> {
-  // Fail fast: the model is resolved (and downloaded) before the doc store is built.
-  const model = await openDenseEmbedder(options);
-  const dir = resolveIndexDir(options.indexDir);
-  return withBuildLock(dir, async () => {
-    const docs = await ensureDocStore(dir, source, options.rebuild, denseRebuildHint(options.model ?? 'MODEL'));
-    return openDenseOver(docs, dir, options, model, expectedQueryCount);
-  });
-}
-
-RETRIEVER_OPENERS.dense = (source, options) => openDense(source, options as unknown as DenseOptions);
-
-export function register(program: Command): void {
-  const command = program
-    .command('dense')
-    .summary('mine hard negatives with a dense (embedding) model')
-    .description(
-      'Mine hard negatives with dense retrieval: an ONNX embedding model and a USearch index on disk (cosine). ' +
-        'Defaults as RAGatouille: --min-rank 10 --max-rank 110 --sample random (seeded by --seed). ' +
-        `Offline on any machine: --model ${USE_LITE_MODEL_NAME}.`,
-    )
-    .argument('[input]', 'input JSONL (default: stdin)');
-  addRecordOptions(command);
-  addCorpusOptions(command);
-  addDenseOptions(command);
-  addMiningOptions(command, { minRank: 10, maxRank: 110, sample: 'random', fillHelp: FILL_HELP.dense });
-  addFormatOptions(command);
-  addRunOptions(command, { mining: true });
-  command.action(async (input: string | undefined, options: MineCommandOptions & DenseOptions) => {
-    await runMine(input, { ...options, fill: options.fill }, (source) => openDense(source, options));
-  });
-}
+export const dense: RetrieverKind<DenseOptions, DenseRetriever> = {
+  name: 'dense',
+  summary: 'mine hard negatives with a dense (embedding) model',
+  description:
+    'Mine hard negatives with dense retrieval: an ONNX embedding model and a USearch index on disk (cosine). ' +
+    'Defaults as RAGatouille: --min-rank 10 --max-rank 110 --sample random (seeded by --seed). ' +
+    `Offline on any machine: --model ${USE_LITE_MODEL_NAME}.`,
+  mining: { minRank: 10, maxRank: 110, sample: 'random', fillHelp: FILL_HELP.dense },
+  rankingRunsOut: false,
+  options: (command) => addDenseOptions(command),
+  rebuildHint: (options) => denseRebuildHint(options.model ?? 'MODEL'),
+  async prepare(options) {
+    const model = await openDenseEmbedder(options);
+    return async (docs, indexDir) => openDenseOver(docs, indexDir, options, model);
+  },
+  index: {
+    description:
+      'Embed a corpus and build its dense (USearch) vector index in --index-dir for many mining runs. From 60,000 ' +
+      'documents up the HNSW graph is built too; below that (or with --exact) exact search is faster and no graph is written.',
+    options(command) {
+      addDenseOptions(command);
+      addRunOptions(command, { mining: false });
+    },
+    async prepare(options) {
+      const model = await openDenseEmbedder(options);
+      return async (docs, indexDir) => {
+        // Every query count is expected: the graph is built whenever the corpus is large enough to want one.
+        const retriever = await openDenseOver(docs, indexDir, options, model, Number.POSITIVE_INFINITY);
+        await retriever.close();
+        return {};
+      };
+    },
+  },
+};
