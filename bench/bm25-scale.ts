@@ -2,8 +2,8 @@
  * BM25 at corpus scale, measured as mining uses it (issue 14): distinct queries, ONE pass each, no warm repeats.
  *  - index: `rare-mine index bm25` through the CLI (docs/s, peak RSS), unless the index dir already holds it;
  *  - search, the modes interleaved by slices of 25 queries: exhaustive (the reference scorer) vs `search` (what
- *    mining runs: MaxScore, or exhaustive for a query
- *    with few postings) vs MaxScore alone, at each k, one pass each with a fresh analyzer
+ *    mining runs: MaxScore, or exhaustive for a query with few postings) vs MaxScore alone, at each k, one pass
+ *    each with a fresh analyzer
  *    (after a JIT warm-up on 50 queries with a throwaway analyzer),
  *    q/s (wall and CPU) and postings scored per query; the two rankings are compared for exact equality;
  *  - mining: `rare-mine bm25 --num-neg 3` end to end at each --threads value, records/s and peak RSS, outputs
