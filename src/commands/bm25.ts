@@ -4,9 +4,12 @@
 import type { Command } from 'commander';
 import { addBm25Options, addCorpusOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
-import { ensureBm25Index, ensureBm25IndexFiles, ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
+import { ensureBm25Index, ensureBm25IndexFiles, ensureDocStore, resolveIndexDir, type Bm25PartOptions } from '../index/index-dir.js';
+import type { BuildContext } from '../index/parts.js';
+import type { CorpusSource } from '../corpus/corpus-source.js';
 import type { DocStore } from '../corpus/doc-store.js';
-import type { Bm25Manifest } from '../bm25/index-writer.js';
+import type { Bm25Manifest } from '../bm25/format.js';
+import { phaseProgress } from '../cli/progress.js';
 import { defaultThreads } from '../bm25/search-pool.js';
 import { withBuildLock } from '../index/build-lock.js';
 import { runMine, type MineCommandOptions } from './mine.js';
@@ -34,6 +37,16 @@ export function rebuildHint(kind: string, indexDir: string | undefined): string 
   return `rare-mine index ${kind} --corpus CORPUS${indexDir ? ` --index-dir ${indexDir}` : ''}`;
 }
 
+/** The BM25 part the options describe. */
+export function bm25Part(options: Bm25Options): Bm25PartOptions {
+  return { analyzer: analyzerChoice(options), scoring: { k1: options.k1, b: options.b, variant: options.bm25Variant }, memoryBudget: options.memoryBudget };
+}
+
+/** How a command's index parts are built: --rebuild, the rebuild hint, the terminal's progress line. */
+export function buildContext(options: { rebuild: boolean }, rebuildHint: string): BuildContext {
+  return { rebuild: options.rebuild, rebuildHint, progress: phaseProgress };
+}
+
 /**
  * Open (building as needed) the doc store and BM25 index for a corpus source; `threads` > 1 starts a pool of
  * search threads over the one loaded index.
@@ -43,8 +56,9 @@ export async function openBm25(source: CorpusSource | undefined, options: Bm25Op
   createAnalyzer(analyzerChoice(options)); // fail fast: a bad --stopwords FILE before the doc store is built
   const dir = resolveIndexDir(options.indexDir);
   return withBuildLock(dir, async () => {
-    const docs = await ensureDocStore(dir, source, options.rebuild, hint);
-    const index = await ensureBm25Index(dir, docs, analyzerChoice(options), { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint, options.memoryBudget);
+    const build = buildContext(options, hint);
+    const docs = await ensureDocStore(dir, source, build);
+    const index = await ensureBm25Index(dir, docs, bm25Part(options), build);
     return Bm25Retriever.open(index, docs, threads, analyzerChoice(options));
   });
 }
@@ -55,8 +69,9 @@ export async function buildBm25Files(source: CorpusSource | undefined, options: 
   createAnalyzer(analyzerChoice(options)); // fail fast, as openBm25
   const dir = resolveIndexDir(options.indexDir);
   return withBuildLock(dir, async () => {
-    const docs = await ensureDocStore(dir, source, options.rebuild, hint);
-    const manifest = ensureBm25IndexFiles(dir, docs, analyzerChoice(options), { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint, options.memoryBudget);
+    const build = buildContext(options, hint);
+    const docs = await ensureDocStore(dir, source, build);
+    const manifest = await ensureBm25IndexFiles(dir, docs, bm25Part(options), build);
     return { docs, manifest };
   });
 }

@@ -6,24 +6,26 @@
  * index manifest; nothing falls back to another model silently.
  */
 import type { Command } from 'commander';
-import { StaleIndexError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { ModelIdentity } from '../vector/index-manifest.js';
 import { log } from '../log.js';
 import { addCorpusOptions, addDenseOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
-import { ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
-import { requireBuildLock, withBuildLock } from '../index/build-lock.js';
+import { ensureDenseIndex, ensureDocStore, resolveIndexDir } from '../index/index-dir.js';
+import { withBuildLock } from '../index/build-lock.js';
+import type { CorpusSource } from '../corpus/corpus-source.js';
 import type { DocStore } from '../corpus/doc-store.js';
 import { openEmbedder } from '../embed/open-embedder.js';
 import { CachedEmbedder } from '../embed/cached-embedder.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { PoolingMode } from '../embed/model-dir.js';
-import { buildDenseIndex, denseRebuildHint, openDenseIndex } from '../dense/dense-index.js';
+import { denseRebuildHint } from '../dense/dense-index.js';
 import { DenseRetriever } from '../dense/dense-retriever.js';
 import type { Precision } from '../vector/precision.js';
 import { planSearch } from '../vector/search-plan.js';
 import { prepareUseLite, USE_LITE_MODEL_NAME } from '../models/use-lite/prepare-use-lite.js';
 import { UseLiteEncoder } from '../models/use-lite/use-lite-encoder.js';
 import { runMine, type MineCommandOptions } from './mine.js';
+import { buildContext } from './bm25.js';
 import { RETRIEVER_OPENERS } from './retrievers.js';
 
 export interface DenseOptions {
@@ -90,27 +92,13 @@ export async function openDenseEmbedder(options: DenseOptions): Promise<DenseMod
 /** Open (building when missing, stale or --rebuild) the dense index of `docs` and its retriever. */
 export async function openDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, model: DenseModel, expectedQueryCount?: number): Promise<DenseRetriever> {
   const { embedder } = model;
-  const corpusFingerprint = docs.manifest.corpusFingerprint;
-  const docsBuildId = docs.manifest.buildId;
-  let index;
-  let reason = '--rebuild';
-  if (!options.rebuild) {
-    try {
-      index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint, docsBuildId });
-      log().info({ dir: indexDir, model: embedder.name }, 'reusing dense index: model and corpus match');
-    } catch (error) {
-      // Absent or built for another model/corpus: rebuilt. Damaged: an error with a rebuild hint (exit 3).
-      if (!(error instanceof StaleIndexError)) throw error;
-      reason = error.message;
-    }
-  }
-  if (!index) {
-    requireBuildLock(`dense: ${reason}`);
-    log().info({ model: embedder.name, docs: docs.docCount, reason }, 'building dense index');
-    const plan = planSearch({ docCount: docs.docCount, queryCount: expectedQueryCount, graphBuilt: false, forceExact: options.exact });
-    await buildDenseIndex({ corpus: docs, embedder, indexDir, precision: options.precision, corpusFingerprint, docsBuildId, buildGraph: plan.method === 'hnsw', threads: options.threads, modelSource: model.source });
-    index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint, docsBuildId });
-  }
+  const plan = planSearch({ docCount: docs.docCount, queryCount: expectedQueryCount, graphBuilt: false, forceExact: options.exact });
+  const index = await ensureDenseIndex(
+    indexDir,
+    docs,
+    { embedder, modelSource: model.source, precision: options.precision, buildGraph: plan.method === 'hnsw', threads: options.threads },
+    buildContext(options, denseRebuildHint(embedder.name)),
+  );
   return new DenseRetriever({ corpus: docs, embedder, index, exact: options.exact, expectedQueryCount, threads: options.threads });
 }
 
@@ -119,7 +107,7 @@ export async function openDense(source: CorpusSource | undefined, options: Dense
   const model = await openDenseEmbedder(options);
   const dir = resolveIndexDir(options.indexDir);
   return withBuildLock(dir, async () => {
-    const docs = await ensureDocStore(dir, source, options.rebuild, denseRebuildHint(options.model ?? 'MODEL'));
+    const docs = await ensureDocStore(dir, source, buildContext(options, denseRebuildHint(options.model ?? 'MODEL')));
     return openDenseOver(docs, dir, options, model, expectedQueryCount);
   });
 }

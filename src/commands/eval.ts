@@ -9,11 +9,12 @@ import { log } from '../log.js';
 import { addBm25Options, addDenseOptions, addFusionOptions, addRunOptions, HEADINGS, int, spec } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
-import { checkPaths, indexDirWrites } from '../io/path-safety.js';
+import { checkPaths } from '../io/path-safety.js';
+import { indexDirWrites } from '../index/layout.js';
 import { evaluate } from '../eval/metrics.js';
 import { readQrels, readQueries } from '../eval/beir.js';
 import type { Candidate, Retriever } from '../mine/retriever.js';
-import type { CorpusSource } from '../index/index-dir.js';
+import type { CorpusSource } from '../corpus/corpus-source.js';
 import { openBm25, type Bm25Options } from './bm25.js';
 import { RETRIEVER_OPENERS } from './retrievers.js';
 

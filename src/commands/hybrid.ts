@@ -4,14 +4,15 @@
  */
 import type { Command } from 'commander';
 import { addBm25Options, addCorpusOptions, addDenseOptions, addFormatOptions, addFusionOptions, addMiningOptions, addRecordOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
-import { ensureBm25Index, ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
+import { ensureBm25Index, ensureDocStore, resolveIndexDir } from '../index/index-dir.js';
+import type { CorpusSource } from '../corpus/corpus-source.js';
 import { withBuildLock } from '../index/build-lock.js';
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
 import { defaultThreads } from '../bm25/search-pool.js';
 import { HybridRetriever } from '../hybrid/hybrid-retriever.js';
 import { openDenseEmbedder, openDenseOver, type DenseOptions } from './dense.js';
 import { createAnalyzer } from '../text/analyzer.js';
-import { analyzerChoice, rebuildHint, type Bm25Options } from './bm25.js';
+import { analyzerChoice, bm25Part, buildContext, rebuildHint, type Bm25Options } from './bm25.js';
 import { runMine, type MineCommandOptions } from './mine.js';
 import { RETRIEVER_OPENERS } from './retrievers.js';
 
@@ -28,8 +29,9 @@ export async function openHybrid(source: CorpusSource | undefined, options: Hybr
   const dir = resolveIndexDir(options.indexDir);
   return withBuildLock(dir, async () => {
     const hint = rebuildHint('bm25', options.indexDir);
-    const docs = await ensureDocStore(dir, source, options.rebuild, hint);
-    const index = await ensureBm25Index(dir, docs, analyzerChoice(options), { k1: options.k1, b: options.b, variant: options.bm25Variant }, options.rebuild, hint, options.memoryBudget);
+    const build = buildContext(options, hint);
+    const docs = await ensureDocStore(dir, source, build);
+    const index = await ensureBm25Index(dir, docs, bm25Part(options), build);
     const bm25 = await Bm25Retriever.open(index, docs, options.threads ?? defaultThreads(), analyzerChoice(options));
     const dense = await openDenseOver(docs, dir, options, model);
     return new HybridRetriever([bm25, dense], { rrfK: options.rrfK, weights: options.rrfWeights, fusionDepth: options.fusionDepth });

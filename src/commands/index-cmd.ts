@@ -7,7 +7,8 @@ import { log } from '../log.js';
 import { addBm25Options, addCorpusOptions, addDenseOptions, addRunOptions, badInputOptions } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
-import { checkPaths, indexDirWrites } from '../io/path-safety.js';
+import { checkPaths } from '../io/path-safety.js';
+import { indexDirWrites } from '../index/layout.js';
 import { buildBm25Files, type Bm25Options } from './bm25.js';
 import { openDense, type DenseOptions } from './dense.js';
 

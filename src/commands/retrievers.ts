@@ -3,7 +3,7 @@
  * its index for a corpus source with the command's options. Dense and hybrid register here.
  */
 import type { Retriever } from '../mine/retriever.js';
-import type { CorpusSource } from '../index/index-dir.js';
+import type { CorpusSource } from '../corpus/corpus-source.js';
 
 export type RetrieverOpener = (source: CorpusSource, options: Record<string, unknown>) => Promise<Retriever>;
 
