@@ -7,11 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDuration, formatProgress, Progress, progressWanted } from '../src/cli/progress.js';
+import { formatDuration, formatProgress, Progress, progressWanted } from '../src/terminal/progress.js';
 import { repoRoot } from './helpers/shared-data.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { writeTinyBertModelDir } from '../src/onnx/tiny-models.js';
+import { writeTinyBertModelDir } from './helpers/tiny-models.js';
 import { OnnxEmbedder } from '../src/embed/onnx-embedder.js';
 import { CachedEmbedder } from '../src/embed/cached-embedder.js';
 

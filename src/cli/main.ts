@@ -9,7 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { fileErrorFrom, RareMineError, UsageError } from '../errors.js';
 import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log.js';
 import { checkCombinations, type CombinationView } from './options.js';
-import { installSignalHandlers } from './signals.js';
+import { installSignalHandlers } from '../terminal/signals.js';
 import { register as registerBm25 } from '../commands/bm25.js';
 import { register as registerDense } from '../commands/dense.js';
 import { register as registerHybrid } from '../commands/hybrid.js';

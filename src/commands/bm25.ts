@@ -9,7 +9,7 @@ import type { BuildContext } from '../index/parts.js';
 import type { CorpusSource } from '../corpus/corpus-source.js';
 import type { DocStore } from '../corpus/doc-store.js';
 import type { Bm25Manifest } from '../bm25/format.js';
-import { phaseProgress } from '../cli/progress.js';
+import { phaseProgress } from '../terminal/progress.js';
 import { defaultThreads } from '../bm25/search-pool.js';
 import { withBuildLock } from '../index/build-lock.js';
 import { runMine, type MineCommandOptions } from './mine.js';

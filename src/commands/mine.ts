@@ -26,8 +26,8 @@ import { rareMineVersion, scalarOptions, type RunInfo } from '../mine/run-info.j
 import { CrossEncoder } from '../rescore/cross-encoder.js';
 import { corpusFileSource, corpusFromInput, fingerprintFile, type CorpusKeys, type CorpusSource } from '../corpus/corpus-source.js';
 import { DocStore } from '../corpus/doc-store.js';
-import { Progress } from '../cli/progress.js';
-import { setActiveOutput } from '../cli/signals.js';
+import { Progress } from '../terminal/progress.js';
+import { setActiveOutput } from '../terminal/signals.js';
 
 export interface RecordOptions {
   questionKey: string;
