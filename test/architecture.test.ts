@@ -13,10 +13,14 @@ import { repoRoot } from './helpers/shared-data.js';
 /** Relative module specifiers of `import … from`, `export … from`, `import '…'` and `import('…')`. */
 const IMPORT = /(?:^|[\s;])(?:import|export)\s(?:[^'";]*?\sfrom\s*)?['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
-/** The folder of a path relative to src/ ("bm25/index-reader.ts" → "bm25"; "errors.ts" → "src", the root files). */
+/**
+ * The node of a path relative to src/: its folder ("bm25/index-reader.ts" → "bm25"); a file at the root of src/
+ * is a node of its own ("errors.ts"), since the root is not a folder of the design (the entry point may live there
+ * beside the modules every folder uses).
+ */
 function folderOf(pathInSrc: string): string {
   const parts = pathInSrc.split('/');
-  return parts.length > 1 ? parts[0] : 'src';
+  return parts.length > 1 ? parts[0] : pathInSrc;
 }
 
 /** An edge of the folder graph and one import statement that makes it. */
@@ -95,6 +99,7 @@ test('the cycle finder finds a folder cycle, names its imports, and passes a lay
     ['b/two.ts', "export { three } from '../c/three.js';"],
     ['c/three.ts', "const m = await import('../a/one.js');\nimport { log } from '../log.js';"],
     ['log.ts', ''],
+    ['main.ts', "import { two } from './b/two.js';\nimport { log } from './log.js';"],
   ]);
   const cycle = findCycle(folderGraph(cyclic));
   assert.ok(cycle, 'a → b → c → a is a cycle');
