@@ -37,6 +37,31 @@ export interface Bm25Settings extends Bm25Params {
   variant: string;
 }
 
+/** What a BM25 index is built over: the doc store, whose documents are visited in ordinal order. */
+export interface Bm25BuildCorpus {
+  /** Every document's title and text in ordinal order (the doc store reads them sequentially, in large chunks). */
+  forEachDocument(visit: (title: string, text: string) => void): void;
+}
+
+/**
+ * The BM25 part's build: every document of `docs` in ordinal order into an index at `dir`, tied to the corpus
+ * fingerprint and the doc store build; `onDocument` is called after each one (progress). The writer is garbage
+ * when this returns, so its buffers and its analyzer's term cache are not kept while the index is searched.
+ */
+export function buildBm25Index(
+  dir: string,
+  docs: Bm25BuildCorpus,
+  build: { analyzer: Analyzer; settings: Bm25Settings; memoryBudget?: number; corpusFingerprint: string; docsBuildId: string },
+  onDocument?: () => void,
+): { manifest: Bm25Manifest; runs: number } {
+  const writer = new Bm25IndexWriter(dir, build.analyzer, build.settings, build.memoryBudget);
+  docs.forEachDocument((title, text) => {
+    writer.add(title, text);
+    onDocument?.();
+  });
+  return { manifest: writer.finish(build.corpusFingerprint, build.docsBuildId), runs: writer.runCount };
+}
+
 /** The text a document is indexed by: title and text together. */
 export function indexedText(title: string, text: string): string {
   return title.length > 0 ? `${title}\n${text}` : text;

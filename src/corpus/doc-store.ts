@@ -153,6 +153,19 @@ export class DocStoreWriter {
   }
 }
 
+/**
+ * The doc store part's build: every document of `documents` (in corpus order) into a doc store at `dir`, with the
+ * corpus's fingerprint and description in its manifest; `onDocument` is called after each one (progress).
+ */
+export async function buildDocStore(dir: string, documents: AsyncIterable<CorpusDoc>, corpus: Pick<DocStoreManifest, 'corpusFingerprint' | 'source'>, onDocument?: () => void): Promise<DocStoreManifest> {
+  const writer = new DocStoreWriter(dir);
+  for await (const doc of documents) {
+    writer.add(doc);
+    onDocument?.();
+  }
+  return writer.finish(corpus);
+}
+
 /** Read access to a finished doc store; texts and titles are read from disk on demand. */
 export class DocStore implements CorpusView {
   readonly docCount: number;

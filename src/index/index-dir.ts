@@ -1,8 +1,8 @@
 /**
  * An index dir holds one corpus's doc store and the indexes built over it (layout.ts): each part is opened here,
  * reused or built through ensurePart (parts.ts: lock, build aside, rename, logging), and each part's own module
- * does its build — the doc store (src/corpus/doc-store.ts), BM25 (src/bm25/index-writer.ts), dense
- * (src/dense/dense-index.ts). Each part carries a checksummed manifest with the corpus fingerprint, its own
+ * does its build into the folder it is given — buildDocStore (src/corpus/doc-store.ts), buildBm25Index
+ * (src/bm25/index-writer.ts), writeDenseIndex (src/dense/dense-index.ts); this module only judges and wires. Each part carries a checksummed manifest with the corpus fingerprint, its own
  * settings and its build id (src/storage/manifest.ts). What must hold: the doc store is the corpus — an existing
  * one is reused when the corpus matches and is never replaced by another corpus without --rebuild (IndexError,
  * exit 3); parts derived from it (bm25/, dense/) are rebuilt when stale (settings or model changed, or built over
@@ -14,9 +14,9 @@ import { IndexError, StaleIndexError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { ownedTempDir } from '../io/temp-dirs.js';
 import type { CorpusSource } from '../corpus/corpus-source.js';
-import { DocStore, DocStoreWriter, readDocStoreManifest, type DocStoreManifest } from '../corpus/doc-store.js';
+import { buildDocStore, DocStore, readDocStoreManifest, type DocStoreManifest } from '../corpus/doc-store.js';
 import { Bm25Index } from '../bm25/index-reader.js';
-import { Bm25IndexWriter, type Bm25Settings } from '../bm25/index-writer.js';
+import { buildBm25Index, type Bm25Settings } from '../bm25/index-writer.js';
 import { readBm25Manifest, type Bm25Manifest } from '../bm25/format.js';
 import { createAnalyzer, type AnalyzerChoice } from '../text/analyzer.js';
 import type { Embedder } from '../embed/embedder.js';
@@ -76,14 +76,12 @@ export async function ensureDocStore(indexDir: string, source: CorpusSource | un
       describe: (manifest) => ({ docs: manifest.docCount }),
       settings: { corpus: source.description },
       build: async (aside, progress) => {
-        const writer = new DocStoreWriter(aside);
         const reading = progress('reading corpus', undefined, 'documents');
-        for await (const doc of source.documents()) {
-          writer.add(doc);
-          reading.tick();
+        try {
+          return await buildDocStore(aside, source.documents(), { corpusFingerprint: source.fingerprint, source: source.description }, () => reading.tick());
+        } finally {
+          reading.done();
         }
-        reading.done();
-        return writer.finish({ corpusFingerprint: source.fingerprint, source: source.description });
       },
     },
     build,
@@ -148,17 +146,15 @@ export async function ensureBm25IndexFiles(indexDir: string, docs: DocStore, opt
       }),
       settings: { analyzer: analyzer.fingerprint, ...scoring },
       build: (aside, progress) => {
-        // A fresh analyzer per build, so its term cache is garbage once the build is done.
-        const writer = new Bm25IndexWriter(aside, createAnalyzer(options.analyzer), scoring, memoryBudget);
         const indexing = progress('indexing BM25', docs.docCount, 'documents');
-        docs.forEachDocument((title, text) => {
-          writer.add(title, text);
-          indexing.tick();
-        });
-        indexing.done();
-        const manifest = writer.finish(fingerprint, docsBuildId);
-        runs = writer.runCount;
-        return manifest;
+        try {
+          // A fresh analyzer per build, so its term cache is garbage once the build is done.
+          const built = buildBm25Index(aside, docs, { analyzer: createAnalyzer(options.analyzer), settings: scoring, memoryBudget, corpusFingerprint: fingerprint, docsBuildId }, () => indexing.tick());
+          runs = built.runs;
+          return built.manifest;
+        } finally {
+          indexing.done();
+        }
       },
     },
     build,

@@ -1,24 +1,24 @@
 /**
- * The command table and the ONE place that turns errors into messages and exit codes:
+ * The entry point (bin/rare-mine.js imports it): the command table and the ONE place that turns errors into messages and exit codes:
  * UsageError 2, InputError and FileError 1, IndexError 3, ModelError 4, anything else 70 (with the stack under
  * --debug). A system error that escaped as such (ENOENT, ENOSPC, EISDIR, ... — src/errors.ts fileErrorFrom) is the
  * user's or the machine's condition, not a bug: one line naming the path and the cause, exit 1.
  * Exit codes are set through process.exitCode, so pending output is flushed before the process ends.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { fileErrorFrom, RareMineError, UsageError } from '../errors.js';
-import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log.js';
-import { checkCombinations, type CombinationView } from './options.js';
-import { installSignalHandlers } from '../terminal/signals.js';
-import { register as registerBm25 } from '../commands/bm25.js';
-import { register as registerDense } from '../commands/dense.js';
-import { register as registerHybrid } from '../commands/hybrid.js';
-import { register as registerEval } from '../commands/eval.js';
-import { register as registerIndex } from '../commands/index-cmd.js';
-import { register as registerMerge } from '../commands/merge.js';
-import { register as registerStats } from '../commands/stats.js';
-import { register as registerReport } from '../commands/report.js';
-import { register as registerModels } from '../commands/models.js';
+import { fileErrorFrom, RareMineError, UsageError } from './errors.js';
+import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from './log.js';
+import { checkCombinations, type CombinationView } from './cli/options.js';
+import { installSignalHandlers } from './terminal/signals.js';
+import { register as registerBm25 } from './commands/bm25.js';
+import { register as registerDense } from './commands/dense.js';
+import { register as registerHybrid } from './commands/hybrid.js';
+import { register as registerEval } from './commands/eval.js';
+import { register as registerIndex } from './commands/index-cmd.js';
+import { register as registerMerge } from './commands/merge.js';
+import { register as registerStats } from './commands/stats.js';
+import { register as registerReport } from './commands/report.js';
+import { register as registerModels } from './commands/models.js';
 
 const program = new Command();
 program
