@@ -51,7 +51,7 @@ COPY src ./src
 # tsconfig also includes test/ and bench/, which are not in the build context (.dockerignore), so only
 # dist/src is built.
 RUN npx tsc -p tsconfig.json \
- && test -f dist/src/main.js \
+ && test -f dist/src/app/main.js \
  && chmod 0755 bin/rare-mine.js
 
 # ---------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
-[ -f dist/src/main.js ] || npx tsc -p tsconfig.json
+[ -f dist/src/app/main.js ] || npx tsc -p tsconfig.json
 
 work=$(mktemp -d)
 shots="${1:-$work}"

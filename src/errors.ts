@@ -1,5 +1,5 @@
 /**
- * The typed error hierarchy. Every error a user can cause or meet is one of these; src/main.ts is the
+ * The typed error hierarchy. Every error a user can cause or meet is one of these; src/app/main.ts is the
  * one place that turns them into messages and exit codes. A message says what happened and what to do;
  * the original error is kept as `cause` and shown with --debug.
  */
@@ -52,7 +52,7 @@ export class ModelError extends RareMineError {
 /**
  * A file or directory rare-mine cannot read or write for an ordinary reason (missing directory, a directory where a
  * file is wanted, disk full, permission): the user's or the machine's condition, not a bug. Exit 1. Raw errno
- * errors (ENOENT, ENOSPC, ...) that reach src/main.ts are reported the same way.
+ * errors (ENOENT, ENOSPC, ...) that reach src/app/main.ts are reported the same way.
  */
 export class FileError extends RareMineError {
   readonly exitCode = 1;

@@ -6,19 +6,19 @@
  * Exit codes are set through process.exitCode, so pending output is flushed before the process ends.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { fileErrorFrom, RareMineError, UsageError } from './errors.js';
-import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from './log.js';
-import { checkCombinations, type CombinationView } from './cli/options.js';
-import { installSignalHandlers } from './terminal/signals.js';
-import { register as registerBm25 } from './commands/bm25.js';
-import { register as registerDense } from './commands/dense.js';
-import { register as registerHybrid } from './commands/hybrid.js';
-import { register as registerEval } from './commands/eval.js';
-import { register as registerIndex } from './commands/index-cmd.js';
-import { register as registerMerge } from './commands/merge.js';
-import { register as registerStats } from './commands/stats.js';
-import { register as registerReport } from './commands/report.js';
-import { register as registerModels } from './commands/models.js';
+import { fileErrorFrom, RareMineError, UsageError } from '../errors.js';
+import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log.js';
+import { checkCombinations, type CombinationView } from '../cli/options.js';
+import { installSignalHandlers } from '../terminal/signals.js';
+import { register as registerBm25 } from '../commands/bm25.js';
+import { register as registerDense } from '../commands/dense.js';
+import { register as registerHybrid } from '../commands/hybrid.js';
+import { register as registerEval } from '../commands/eval.js';
+import { register as registerIndex } from '../commands/index-cmd.js';
+import { register as registerMerge } from '../commands/merge.js';
+import { register as registerStats } from '../commands/stats.js';
+import { register as registerReport } from '../commands/report.js';
+import { register as registerModels } from '../commands/models.js';
 
 const program = new Command();
 program
