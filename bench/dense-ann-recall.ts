@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { documentEmbeddingText } from '../src/dense/dense-index.js';
 import type { Candidate } from '../src/mine/retriever.js';
-import { GRAPH_FILE, VECTORS_FILE } from '../src/vector/index-manifest.js';
+import { GRAPH_FILE, VECTORS_FILE } from '../src/vector/format.js';
 import { parsePrecision, PRECISIONS } from '../src/vector/precision.js';
 import { DEFAULT_HNSW_PARAMS, expansionFor } from '../src/vector/search-plan.js';
 import { VectorIndex, VectorIndexWriter } from '../src/vector/vector-index.js';

@@ -23,7 +23,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { OnnxEmbedder } from '../src/embed/onnx-embedder.js';
 import { emptyEncodeStats } from '../src/embed/embedder.js';
 import { documentEmbeddingText } from '../src/dense/dense-index.js';
-import { writeTinyBertModelDir } from '../src/onnx/tiny-models.js';
+import { writeTinyBertModelDir } from '../test/helpers/tiny-models.js';
 import { VectorFileWriter } from '../src/vector/vector-file.js';
 import { newBuildId } from '../src/storage/manifest.js';
 

@@ -1,8 +1,9 @@
 /**
  * The process-wide pino logger. Logs go to stderr, never stdout (stdout carries data). `--log-format pretty`
- * (default) writes ONE line per entry: the message and its plain fields (key=value), nested objects only at
- * debug level, or the rendering a module registered for that message (prettyAs); `--log-format json` writes the
- * whole object, one per line, the same whatever the level. Level from --log-level / RARE_MINE_LOG_LEVEL (default info).
+ * (default; or RARE_MINE_LOG_FORMAT) writes ONE line per entry: the rendering a module registered for that message
+ * (prettyAs) alone, or else the message and its scalar fields as key=value; at debug level nested objects are shown
+ * too and a rendered message keeps its fields. `--log-format json` writes the whole object, one per line, whatever
+ * the level. Level from --log-level / RARE_MINE_LOG_LEVEL (default info).
  */
 import { pino, type Logger } from 'pino';
 import pinoPretty from 'pino-pretty';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTinyCrossEncoderModelDir } from '../src/onnx/tiny-models.js';
+import { writeTinyCrossEncoderModelDir } from './helpers/tiny-models.js';
 import { CrossEncoder } from '../src/rescore/cross-encoder.js';
 import { runCli } from './helpers/cli.js';
 import { repoRoot } from './helpers/shared-data.js';

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTinyBertModelDir } from '../src/onnx/tiny-models.js';
+import { writeTinyBertModelDir } from './helpers/tiny-models.js';
 import { OnnxEmbedder } from '../src/embed/onnx-embedder.js';
 import { CachedEmbedder } from '../src/embed/cached-embedder.js';
-import { buildDenseIndex, denseIndexDir, documentEmbeddingText, openDenseIndex } from '../src/dense/dense-index.js';
+import { documentEmbeddingText, writeDenseIndex } from '../src/dense/dense-index.js';
+import { openDenseIndex } from '../src/index/index-dir.js';
+import { indexLayout } from '../src/index/layout.js';
 import { DenseRetriever } from '../src/dense/dense-retriever.js';
 import { DocStore, DocStoreWriter } from '../src/corpus/doc-store.js';
 import { IndexError } from '../src/errors.js';
@@ -40,17 +42,17 @@ async function setUp() {
 
 test('build, reopen and search: sorted candidates, consistent scores, exact and graph agree', async () => {
   const { onnx, embedder, corpus } = await setUp();
-  const built = await buildDenseIndex({ corpus, embedder, indexDir, corpusFingerprint });
-  assert.equal(built.dir, denseIndexDir(indexDir, 'test-org/tiny-dense', 'f32'));
+  const built = await writeDenseIndex({ dir: indexLayout(indexDir).dense(embedder.name, 'f32'), precision: 'f32', corpus, embedder, corpusFingerprint });
+  assert.equal(built.dir, indexLayout(indexDir).dense('test-org/tiny-dense', 'f32'));
   assert.equal(built.dir, join(indexDir, 'dense', 'tiny-dense-f32'));
   assert.deepEqual(built.manifest.model, { name: 'test-org/tiny-dense', fingerprint: onnx.fingerprint });
   assert.equal(built.manifest.count, corpusDocs.length);
   assert.equal(built.manifest.dims, 32);
   assert.ok(onnx.stats.modelRuns > 0);
 
-  const exact = new DenseRetriever({ corpus, embedder, index: openDenseIndex({ indexDir, embedder, corpusFingerprint }), ownsEmbedder: false });
+  const exact = new DenseRetriever({ corpus, embedder, index: openDenseIndex(indexDir, { embedder, corpusFingerprint }), ownsEmbedder: false });
   assert.equal(exact.plan.method, 'exact', '300 documents: brute force');
-  const graph = new DenseRetriever({ corpus, embedder, index: openDenseIndex({ indexDir, embedder }), forceGraph: true, ownsEmbedder: false });
+  const graph = new DenseRetriever({ corpus, embedder, index: openDenseIndex(indexDir, { embedder }), forceGraph: true, ownsEmbedder: false });
   const k = 50;
   const fromExact = await exact.search(queries, k);
   const fromGraph = await graph.search(queries, k);
@@ -84,16 +86,16 @@ test('build, reopen and search: sorted candidates, consistent scores, exact and 
 
 test('a re-build with the same model embeds nothing again (cache), and another model cannot open the index', async () => {
   const { onnx, embedder, corpus } = await setUp();
-  await buildDenseIndex({ corpus, embedder, indexDir, corpusFingerprint });
+  await writeDenseIndex({ dir: indexLayout(indexDir).dense(embedder.name, 'f32'), precision: 'f32', corpus, embedder, corpusFingerprint });
   assert.equal(onnx.stats.modelRuns, 0, 'every document came from the embedding cache');
   assert.equal(embedder.cache.stats.hits, corpusDocs.length);
   await embedder.close();
 
   const other = OnnxEmbedder.open(join(root, 'model'), { threads: 1, name: 'test-org/tiny-dense', maxLength: 64 });
   assert.throws(
-    () => openDenseIndex({ indexDir, embedder: other }),
+    () => openDenseIndex(indexDir, { embedder: other }),
     (error: unknown) => error instanceof IndexError && /built with model test-org\/tiny-dense/.test(error.message) && /rare-mine index dense/.test(error.hint ?? ''),
   );
-  assert.throws(() => openDenseIndex({ indexDir, embedder: onnx, corpusFingerprint: 'another corpus' }), IndexError);
+  assert.throws(() => openDenseIndex(indexDir, { embedder: onnx, corpusFingerprint: 'another corpus' }), IndexError);
   await other.close();
 });

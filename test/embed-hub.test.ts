@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { writeTinyBertModelDir } from '../src/onnx/tiny-models.js';
+import { writeTinyBertModelDir } from './helpers/tiny-models.js';
 import { resolveModel } from '../src/embed/resolve-model.js';
 import { repoCacheDir } from '../src/embed/hub-download.js';
 import { OnnxEmbedder } from '../src/embed/onnx-embedder.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { writeTinyBertModelDir } from '../src/onnx/tiny-models.js';
+import { writeTinyBertModelDir } from './helpers/tiny-models.js';
 import { OnnxEmbedder } from '../src/embed/onnx-embedder.js';
 import { readModelDir } from '../src/embed/model-dir.js';
 import { ModelTokenizer } from '../src/embed/model-tokenizer.js';

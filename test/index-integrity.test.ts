@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { runCli } from './helpers/cli.js';
 import { cliPath, repoRoot } from './helpers/shared-data.js';
 import { writePartManifest } from '../src/storage/manifest.js';
@@ -46,11 +47,14 @@ const damages: Array<[string, (path: string) => void, RegExp]> = [
   [
     'newer format version',
     (path) => {
+      // A valid header of a newer version: the header CRC (bytes 44..47 over 0..43) is recomputed, so what is
+      // refused is the version, not a damaged header.
       const bytes = readFileSync(path);
       bytes.writeUInt16LE(99, 12);
+      bytes.writeUInt32LE(crc32(bytes.subarray(0, 44)) >>> 0, 44);
       writeFileSync(path, bytes);
     },
-    /header checksum mismatch|format version 99/,
+    /format version 99 is newer than this rare-mine reads \(1\); upgrade rare-mine or rebuild/,
   ],
   ['not an index file', (path) => writeFileSync(path, 'hello world, this is not an index at all!'), /bad magic/],
 ];

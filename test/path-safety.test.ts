@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkPaths, indexDirWrites } from '../src/io/path-safety.js';
+import { checkPaths } from '../src/io/path-safety.js';
+import { indexDirWrites } from '../src/index/layout.js';
 import { FileError, UsageError } from '../src/errors.js';
 import { runCli } from './helpers/cli.js';
 

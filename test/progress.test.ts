@@ -7,11 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDuration, formatProgress, Progress, progressWanted } from '../src/cli/progress.js';
+import { formatDuration, formatProgress, Progress, progressWanted } from '../src/terminal/progress.js';
 import { repoRoot } from './helpers/shared-data.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { writeTinyBertModelDir } from '../src/onnx/tiny-models.js';
+import { writeTinyBertModelDir } from './helpers/tiny-models.js';
 import { OnnxEmbedder } from '../src/embed/onnx-embedder.js';
 import { CachedEmbedder } from '../src/embed/cached-embedder.js';
 
@@ -53,7 +53,7 @@ test('drawn only on a terminal and never under RARE_MINE_NO_PROGRESS; erased at 
   assert.deepEqual(silent, []);
 });
 
-test('one implementation: every long phase draws through src/cli/progress.ts, none draws its own', () => {
+test('one implementation: every long phase draws through src/terminal/progress.ts, none draws its own', () => {
   const users = new Map<string, string>();
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir)) {
@@ -63,17 +63,21 @@ test('one implementation: every long phase draws through src/cli/progress.ts, no
     }
   };
   walk(join(repoRoot, 'src'));
-  const drawing = [...users].filter(([path, text]) => path !== join('src', 'cli', 'progress.ts') && /\\r[^\n]*\\x1b\[K|\\u001b\[K/.test(text));
+  const drawing = [...users].filter(([path, text]) => path !== join('src', 'terminal', 'progress.ts') && /\\r[^\n]*\\x1b\[K|\\u001b\[K/.test(text));
   assert.deepEqual(drawing.map(([path]) => path), [], 'no other file draws a progress line');
   for (const [file, label] of [
-    ['src/index/index-dir.ts', "'reading corpus'"],
-    ['src/index/index-dir.ts', "'indexing BM25'"],
-    ['src/dense/dense-index.ts', "'embedding'"],
     ['src/commands/mine.ts', "'mining'"],
     ['src/embed/hub-download.ts', '`downloading'],
   ]) {
     assert.ok(users.get(file)?.includes(`new Progress(${label}`), `${file} draws ${label} through Progress`);
   }
+  // Index builds report through the reporter they are given (src/index/parts.ts); the CLI's draws with Progress.
+  for (const label of ["'reading corpus'", "'indexing BM25'", "'embedding'"]) {
+    assert.ok(users.get('src/index/index-dir.ts')?.includes(`progress(${label}`), `src/index/index-dir.ts reports ${label} through its ProgressReporter`);
+  }
+  assert.match(users.get('src/terminal/progress.ts') ?? '', /export function phaseProgress\([^)]*\): Progress \{\n\s*return new Progress\(label/);
+  const drawsItself = [...users].filter(([path, text]) => /^src\/(index|dense|corpus|bm25|vector)\//.test(path) && /from '\.\.\/(cli|terminal)\//.test(text));
+  assert.deepEqual(drawsItself.map(([path]) => path), [], 'index parts import no progress line: progress is passed in');
 });
 
 test('embedding moves the progress line per model batch, and cached texts count at once', async () => {

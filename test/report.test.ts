@@ -16,7 +16,8 @@ import { cliPath, repoRoot } from './helpers/shared-data.js';
 import { spawnSync } from 'node:child_process';
 import { ReportCollector } from '../src/report/collector.js';
 import { renderReport } from '../src/report/html.js';
-import { readOutputLines, summarizeOutput } from '../src/commands/stats.js';
+import { summarizeOutput } from '../src/commands/stats.js';
+import { readOutputLines } from '../src/formats/output-reader.js';
 import { buildReport, runReport, type ReportOptions } from '../src/commands/report.js';
 
 const work = mkdtempSync(join(tmpdir(), 'rare-mine-report-'));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
-import { writeTinyBertModelDir, writeTinyCrossEncoderModelDir } from '../src/onnx/tiny-models.js';
+import { writeTinyBertModelDir, writeTinyCrossEncoderModelDir } from './helpers/tiny-models.js';
 
 async function withTempDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'rare-mine-tiny-'));

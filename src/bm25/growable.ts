@@ -1,6 +1,7 @@
 /**
- * Append-only typed arrays that grow in fixed-size chunks (no quadratic copying, no giant reallocations):
- * the index writer's posting buffers. Invariant: `get(i)` returns the i-th pushed value.
+ * A chunked, append-only Uint32Array (no quadratic copying, no giant reallocation): the BM25 index writer's
+ * posting buffers (term, doc, tf pushed in lockstep). Invariant: the chunks, in order, hold every pushed value in
+ * push order, which forEachChunk, chunksArray and toArray read back.
  */
 const CHUNK = 1 << 20;
 

@@ -3,27 +3,18 @@
  * bounds, the term dictionary), so search threads share one copy. A query only sums precomputed impacts;
  * `searchPruned` prunes with MaxScore (max-score.ts), `searchExhaustive` scores every posting and is the
  * reference the pruned path must equal exactly: same documents, same scores, same tie order (lower doc ordinal
- * first; test/bm25-differential.test.ts). `search`, what mining calls, picks one of the two per query. Every file is checksum-verified on open (src/storage/container.ts).
+ * first; test/bm25-differential.test.ts). `search`, what mining calls, picks one of the two per query. Every file
+ * is checksum-verified on open (src/storage/container.ts); the bytes are decoded by format.ts, the one module that
+ * knows the layout.
  */
-import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import type { Analyzer } from '../text/analyzer.js';
 import type { Candidate } from '../mine/retriever.js';
-import { ContainerReader } from '../storage/container.js';
-import { readPartManifest } from '../storage/manifest.js';
-import { BM25_VERSIONS, type Bm25Manifest } from './index-writer.js';
+import { BM25_VERSIONS, readBm25Manifest, readDocLengths, readPostings, readTermTable, type Bm25Manifest } from './format.js';
 import { TopK } from './top-k.js';
 import { blockMaxima, windowMaxima, maxScoreTopK, MaxScoreScratch, type PostingArrays, type SearchWork } from './max-score.js';
 import { buildTermDictionary, sharedArray, TermDictionary, type TermDictionaryData } from './term-dictionary.js';
 import { scoringVariant } from './scoring.js';
-
-/**
- * The verified manifest of the BM25 index at `dir`; undefined when `dir` does not exist.
- * @throws IndexError when `dir` exists and its manifest is missing, damaged or of an older storage version
- */
-export function readBm25Manifest(dir: string, rebuildHint: string): Bm25Manifest | undefined {
-  return readPartManifest<Bm25Manifest>(dir, 'rare-mine-bm25', rebuildHint);
-}
 
 /**
  * Everything a loaded index consists of, as typed arrays over SharedArrayBuffers: loaded once, then handed to
@@ -36,18 +27,6 @@ export interface Bm25IndexData {
   postings: PostingArrays;
   idf: Float64Array;
   docLengths: Uint32Array;
-}
-
-/** Copy `count` elements at byte `at` of `bytes` into a new shared typed array (the payload is unaligned). */
-function sharedCopy<T extends Uint8Array | Uint32Array | Float32Array | Float64Array>(
-  Type: { new (buffer: SharedArrayBuffer, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number },
-  bytes: Buffer,
-  at: number,
-  count: number,
-): T {
-  const out = sharedArray(Type, count);
-  new Uint8Array(out.buffer).set(bytes.subarray(at, at + count * Type.BYTES_PER_ELEMENT));
-  return out;
 }
 
 /**
@@ -67,36 +46,12 @@ export function loadBm25IndexData(dir: string, analyzerFingerprint: string, rebu
     throw new IndexError(`${dir}: index was built over another doc store (build ${manifest.docsBuildId}, docs/ is build ${docsBuildId})`, { hint: `rebuild: ${rebuildHint} --rebuild` });
   }
 
-  const termsFile = new ContainerReader(join(dir, 'terms.bin'), 'TERM', BM25_VERSIONS, rebuildHint, manifest.buildId);
-  const terms = termsFile.readAll();
-  termsFile.close();
-  const termCount = terms.readUInt32LE(0);
-  let at = 8;
-  const starts = sharedCopy(Float64Array, terms, at, termCount + 1);
-  at += (termCount + 1) * 8;
-  const idf = sharedCopy(Float64Array, terms, at, termCount);
-  at += termCount * 8;
-  const maxImpact = sharedCopy(Float32Array, terms, at, termCount);
-  at += termCount * 4;
-  const termOffsets = sharedCopy(Uint32Array, terms, at, termCount + 1);
-  at += (termCount + 1) * 4;
-  const termBytes = sharedCopy(Uint8Array, terms, at, terms.length - at);
-
-  const postingsFile = new ContainerReader(join(dir, 'postings.bin'), 'POST', BM25_VERSIONS, rebuildHint, manifest.buildId);
-  const postingCount = postingsFile.payloadBytes / 8;
-  if (postingCount !== manifest.postingCount || starts[termCount] !== postingCount) {
-    throw new IndexError(`${dir}: postings.bin holds ${postingCount} postings, manifest says ${manifest.postingCount}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+  const { termCount, starts, idf, maxImpact, termOffsets, termBytes } = readTermTable(dir, manifest.buildId, rebuildHint);
+  if (starts[termCount] !== manifest.postingCount) {
+    throw new IndexError(`${dir}: the term table holds ${starts[termCount]} postings, manifest says ${manifest.postingCount}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
   }
-  const docs = sharedArray(Uint32Array, postingCount);
-  const impacts = sharedArray(Float32Array, postingCount);
-  postingsFile.read(0, postingCount * 4, Buffer.from(docs.buffer));
-  postingsFile.read(postingCount * 4, postingCount * 4, Buffer.from(impacts.buffer));
-  postingsFile.close();
-
-  const lengthsFile = new ContainerReader(join(dir, 'lengths.bin'), 'DLEN', BM25_VERSIONS, rebuildHint, manifest.buildId);
-  const docLengths = sharedArray(Uint32Array, manifest.docCount);
-  lengthsFile.read(0, manifest.docCount * 4, Buffer.from(docLengths.buffer));
-  lengthsFile.close();
+  const { docs, impacts } = readPostings(dir, manifest.buildId, rebuildHint, manifest.postingCount);
+  const docLengths = readDocLengths(dir, manifest.buildId, rebuildHint, manifest.docCount);
 
   const { blockStart, blockMax } = blockMaxima(starts, impacts, (n) => sharedArray(Float32Array, n), (n) => sharedArray(Float64Array, n));
   const windows = windowMaxima(starts, docs, impacts, manifest.docCount, (n) => sharedArray(Int32Array, n), (n) => sharedArray(Float32Array, n));

@@ -1,7 +1,8 @@
 /**
  * BM25 index writer: analyzes each document once, collects (term, doc, tf) postings in chunked buffers, and at
  * finish lays postings out term by term (a counting sort, docs ascending within a term) with each posting's
- * precomputed impact = the variant's term score. Byte layout: FORMAT.md beside this file.
+ * precomputed impact = the variant's term score. The bytes are format.ts's (FORMAT.md draws them): this module
+ * decides what is written, never where.
  * Memory: when the buffered postings (plus the term dictionary) reach the memory budget, they are flushed to
  * disk as a sorted run (posting-runs.ts) and the runs are merged at finish, so the peak is set by the budget,
  * not the corpus; what stays in memory regardless is documented at DEFAULT_MEMORY_BUDGET.
@@ -11,14 +12,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Analyzer } from '../text/analyzer.js';
-import { ContainerWriter } from '../storage/container.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import { TokenIds } from '../text/token-ids.js';
+import { BM25_MANIFEST_FORMAT, BM25_VERSIONS, PostingsFileWriter, writeDocLengths, writeTermTable, type Bm25Manifest } from './format.js';
 import { ChunkedUint32 } from './growable.js';
 import { RunReader, writeRun } from './posting-runs.js';
 import { scoringVariant, type Bm25Params } from './scoring.js';
-
-export const BM25_VERSIONS = { current: 1, oldestReadable: 1 };
 
 /**
  * Default --memory-budget of a BM25 build: 1 GiB. The budget bounds the posting buffer together with the term
@@ -38,23 +37,29 @@ export interface Bm25Settings extends Bm25Params {
   variant: string;
 }
 
-export interface Bm25Manifest {
-  format: 'rare-mine-bm25';
-  version: number;
-  /** Identity of this build, also in the header of terms.bin, postings.bin and lengths.bin. */
-  buildId: string;
-  /** The build id of the doc store (docs/) whose ordinals this index uses. */
-  docsBuildId: string;
-  k1: number;
-  b: number;
-  variant: string;
-  analyzer: string;
-  docCount: number;
-  averageDocLength: number;
-  termCount: number;
-  postingCount: number;
-  corpusFingerprint: string;
-  createdAt: string;
+/** What a BM25 index is built over: the doc store, whose documents are visited in ordinal order. */
+export interface Bm25BuildCorpus {
+  /** Every document's title and text in ordinal order (the doc store reads them sequentially, in large chunks). */
+  forEachDocument(visit: (title: string, text: string) => void): void;
+}
+
+/**
+ * The BM25 part's build: every document of `docs` in ordinal order into an index at `dir`, tied to the corpus
+ * fingerprint and the doc store build; `onDocument` is called after each one (progress). The writer is garbage
+ * when this returns, so its buffers and its analyzer's term cache are not kept while the index is searched.
+ */
+export function buildBm25Index(
+  dir: string,
+  docs: Bm25BuildCorpus,
+  build: { analyzer: Analyzer; settings: Bm25Settings; memoryBudget?: number; corpusFingerprint: string; docsBuildId: string },
+  onDocument?: () => void,
+): { manifest: Bm25Manifest; runs: number } {
+  const writer = new Bm25IndexWriter(dir, build.analyzer, build.settings, build.memoryBudget);
+  docs.forEachDocument((title, text) => {
+    writer.add(title, text);
+    onDocument?.();
+  });
+  return { manifest: writer.finish(build.corpusFingerprint, build.docsBuildId), runs: writer.runCount };
 }
 
 /** The text a document is indexed by: title and text together. */
@@ -211,10 +216,10 @@ export class Bm25IndexWriter {
       }
     });
 
-    const postings = new ContainerWriter(join(this.dir, 'postings.bin'), 'POST', BM25_VERSIONS.current, this.buildId);
-    postings.write(new Uint8Array(docs.buffer));
-    postings.write(new Uint8Array(impacts.buffer));
-    postings.finish();
+    const postings = new PostingsFileWriter(this.dir, this.buildId);
+    postings.writeDocs(docs);
+    postings.writeImpacts(impacts);
+    postings.finish(postingCount);
     return this.writeTermsAndManifest(identity, stats, starts, idf, maxImpact, lengths, postingCount);
   }
 
@@ -232,12 +237,12 @@ export class Bm25IndexWriter {
     const effectiveLength = new Float64Array(docCount);
     for (let d = 0; d < docCount; d++) effectiveLength[d] = variant.effectiveLength(lengths[d]);
     const readers = this.runs.map((path) => new RunReader(path));
-    const postings = new ContainerWriter(join(this.dir, 'postings.bin'), 'POST', BM25_VERSIONS.current, this.buildId);
+    const postings = new PostingsFileWriter(this.dir, this.buildId);
     const df = new Uint32Array(termCount);
     const docOut = new Uint32Array(1 << 18);
     let used = 0;
     const flushDocs = () => {
-      postings.write(new Uint8Array(docOut.buffer, 0, used * 4));
+      postings.writeDocs(docOut.subarray(0, used));
       used = 0;
     };
     for (let t = 0; t < termCount; t++) {
@@ -261,7 +266,7 @@ export class Bm25IndexWriter {
     const impactOut = new Float32Array(1 << 18);
     used = 0;
     const flushImpacts = () => {
-      postings.write(new Uint8Array(impactOut.buffer, 0, used * 4));
+      postings.writeImpacts(impactOut.subarray(0, used));
       used = 0;
     };
     for (const reader of readers) reader.rewind();
@@ -280,7 +285,7 @@ export class Bm25IndexWriter {
       }
     }
     flushImpacts();
-    postings.finish();
+    postings.finish(starts[termCount]);
     for (const reader of readers) reader.close(true);
     return this.writeTermsAndManifest(identity, stats, starts, idf, maxImpact, lengths, starts[termCount]);
   }
@@ -304,23 +309,11 @@ export class Bm25IndexWriter {
       byteAt += Buffer.byteLength(this.terms[t], 'utf8');
     }
     termOffsets[termCount] = byteAt;
-    const termsFile = new ContainerWriter(join(this.dir, 'terms.bin'), 'TERM', BM25_VERSIONS.current, this.buildId);
-    const head = Buffer.alloc(8);
-    head.writeUInt32LE(termCount, 0);
-    termsFile.write(head);
-    termsFile.write(new Uint8Array(starts.buffer));
-    termsFile.write(new Uint8Array(idf.buffer));
-    termsFile.write(new Uint8Array(maxImpact.buffer));
-    termsFile.write(new Uint8Array(termOffsets.buffer));
-    termsFile.write(termBlob);
-    termsFile.finish();
-
-    const lengthsFile = new ContainerWriter(join(this.dir, 'lengths.bin'), 'DLEN', BM25_VERSIONS.current, this.buildId);
-    lengthsFile.write(new Uint8Array(lengths.buffer));
-    lengthsFile.finish();
+    writeTermTable(this.dir, this.buildId, { termCount, starts, idf, maxImpact, termOffsets, termBytes: termBlob });
+    writeDocLengths(this.dir, this.buildId, lengths);
 
     const manifest: Bm25Manifest = {
-      format: 'rare-mine-bm25',
+      format: BM25_MANIFEST_FORMAT,
       version: BM25_VERSIONS.current,
       buildId: this.buildId,
       docsBuildId: identity.docsBuildId,

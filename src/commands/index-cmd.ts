@@ -8,7 +8,8 @@ import { log } from '../log.js';
 import { addCorpusOptions, badInputOptions } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
-import { checkPaths, indexDirWrites } from '../io/path-safety.js';
+import { checkPaths } from '../io/path-safety.js';
+import { indexDirWrites } from '../index/layout.js';
 import { RETRIEVERS } from '../retrievers/retrievers.js';
 import { buildIndex, type IndexDirOptions, type RetrieverKind } from '../retrievers/retriever-kind.js';
 

@@ -5,13 +5,15 @@
  * --stats-json, summary). Invariant: records in = records written + records rejected (under --on-error skip), always.
  */
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileErrorFrom, FileError, IndexError, InputError, UsageError } from '../errors.js';
 import { log, prettyAs } from '../log.js';
 import { readRecords, RejectPolicy, type OnError } from '../io/jsonl.js';
 import { inputName, isSeekable, spoolInput } from '../io/line-reader.js';
 import { assertRegularPartial, directOutput, OutputSink, partialPath } from '../io/output.js';
-import { checkPaths, indexDirWrites } from '../io/path-safety.js';
+import { checkPaths } from '../io/path-safety.js';
+import { indexDirWrites } from '../index/layout.js';
+import { readIndexDocStoreManifest } from '../index/index-dir.js';
 import { Journal, journalPath, refuseOtherRun, resumeFrom, startCheckpoint, type Checkpoint, type JournalContents, type Recovery } from '../io/journal.js';
 import { parseShard, shardRange, shardSidecarPath, writeShardSidecar, type Shard } from '../io/shards.js';
 import { inputIdentity, outputOptions, type RunFingerprint } from '../io/run-fingerprint.js';
@@ -23,12 +25,11 @@ import type { IfKeyExists } from '../formats/record.js';
 import { MiningStatistics, type StatisticsReport } from '../mine/statistics.js';
 import { rareMineVersion, scalarOptions, type RunInfo } from '../mine/run-info.js';
 import { CrossEncoder } from '../rescore/cross-encoder.js';
-import { corpusFileSource, corpusFromInput, fingerprintFile, type CorpusKeys } from '../corpus/corpus-source.js';
-import { DocStore, readDocStoreManifest } from '../corpus/doc-store.js';
-import type { CorpusSource } from '../index/index-dir.js';
+import { corpusFileSource, corpusFromInput, fingerprintFile, type CorpusKeys, type CorpusSource } from '../corpus/corpus-source.js';
+import { DocStore } from '../corpus/doc-store.js';
 import { addCorpusOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions } from '../cli/options.js';
-import { Progress } from '../cli/progress.js';
-import { setActiveOutput } from '../cli/signals.js';
+import { Progress } from '../terminal/progress.js';
+import { setActiveOutput } from '../terminal/signals.js';
 import { RETRIEVERS } from '../retrievers/retrievers.js';
 import { openRetriever, type IndexDirOptions, type RetrieverKind } from '../retrievers/retriever-kind.js';
 import type { Command } from 'commander';
@@ -87,7 +88,7 @@ export async function resolveCorpusSource(options: CorpusOptions & { textKey: st
     const hint = `rare-mine index bm25 --corpus CORPUS --index-dir ${options.indexDir}`;
     let manifest;
     try {
-      manifest = readDocStoreManifest(join(options.indexDir, 'docs'), hint);
+      manifest = readIndexDocStoreManifest(options.indexDir, hint);
     } catch (error) {
       if (!(options.rebuild && error instanceof IndexError)) throw error;
       log().warn({ reason: error.message }, '--rebuild: replacing a damaged doc store with the input texts');
@@ -297,7 +298,7 @@ async function openRun<O extends IndexDirOptions>(plan: StartPlan, options: Mine
   }
   const corpusSource =
     source?.description ??
-    (options.indexDir ? readDocStoreManifest(join(options.indexDir, 'docs'), `rare-mine index bm25 --corpus CORPUS --index-dir ${options.indexDir}`)?.source : undefined) ??
+    (options.indexDir ? readIndexDocStoreManifest(options.indexDir, `rare-mine index bm25 --corpus CORPUS --index-dir ${options.indexDir}`)?.source : undefined) ??
     'the corpus in --index-dir';
   clock.times.index_seconds = (Date.now() - clock.started) / 1000;
   fingerprint.command = retriever.name;

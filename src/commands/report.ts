@@ -19,7 +19,8 @@ import { rareMineVersion, type RunInfo } from '../mine/run-info.js';
 import type { StatisticsReport } from '../mine/statistics.js';
 import { ReportCollector } from '../report/collector.js';
 import { renderReport, type ReportInput } from '../report/html.js';
-import { readOutputLines, writeStdout, type OutputReadOptions } from './stats.js';
+import { writeStdout } from './stats.js';
+import { readOutputLines, type OutputReadOptions } from '../formats/output-reader.js';
 
 export interface ReportOptions extends OutputReadOptions {
   /** Where the HTML goes; stdout when absent. */

@@ -17,7 +17,16 @@ import { exactIdText } from '../io/json-members.js';
 import { DEFAULT_MAX_LINE_BYTES, isSeekable, spoolInput } from '../io/line-reader.js';
 import { log } from '../log.js';
 import type { CorpusDoc } from './doc-store.js';
-import type { CorpusSource } from '../index/index-dir.js';
+
+/** A corpus to build a doc store from: what it is, its fingerprint, and its documents in corpus order. */
+export interface CorpusSource {
+  /** What the corpus is, for logs and manifests. */
+  description: string;
+  /** Changes whenever the documents read would change (bytes, keys, reader version): an index is reused only on a match. */
+  fingerprint: string;
+  /** Documents in corpus order. Only called when the doc store must be (re)built. */
+  documents(): AsyncIterable<CorpusDoc>;
+}
 
 export interface CorpusKeys {
   /** Id field; when absent on a record, `id` is tried, then the line number names the document. */

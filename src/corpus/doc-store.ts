@@ -4,37 +4,37 @@
  * never lives in memory as JS strings; only the offset table (24 bytes a document) and the ids are loaded.
  * The writer streams: texts and titles go straight to their files and the table's columns to temporary files
  * that are copied into table.bin at the end, so building the store takes constant memory at any corpus size.
- * Writer, reader and byte layout (FORMAT.md in src/bm25/) follow the container convention of
- * src/storage/container.ts. Invariant: ordinals are 0..docCount-1 in corpus order, and every index built in
+ * Writer and reader share one codec, doc-store-format.ts (the byte layout; FORMAT.md in src/bm25/ draws it). The
+ * writer writes into the folder it is given; building aside and renaming is the index dir's (src/index/). Invariant: ordinals are 0..docCount-1 in corpus order, and every index built in
  * the same index dir (bm25/, dense/) uses these ordinals.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { IndexError } from '../errors.js';
-import { ContainerReader, ContainerWriter } from '../storage/container.js';
-import { newBuildId, readPartManifest, writePartManifest } from '../storage/manifest.js';
+import type { ContainerReader, ContainerWriter } from '../storage/container.js';
+import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import { normalizedTextHash } from '../text/normalize.js';
 import type { CorpusView } from '../mine/retriever.js';
+import {
+  createDocStoreFile,
+  DOC_STORE_FORMAT,
+  DOC_STORE_VERSIONS,
+  openDocStoreFile,
+  readDocStoreManifest,
+  readDocTable,
+  TABLE_COLUMNS,
+  tableHead,
+  type DocStoreManifest,
+  type TableColumn,
+} from './doc-store-format.js';
 
-export const DOC_STORE_VERSIONS = { current: 1, oldestReadable: 1 };
+export type { DocStoreManifest } from './doc-store-format.js';
+export { readDocStoreManifest } from './doc-store-format.js';
 
 export interface CorpusDoc {
   id: string;
   title: string;
   text: string;
-}
-
-export interface DocStoreManifest {
-  format: 'rare-mine-docs';
-  version: number;
-  /** Identity of this build, also in the header of texts.bin, titles.bin and table.bin. */
-  buildId: string;
-  docCount: number;
-  /** Fingerprint of the corpus source and the keys used to read it (see corpus-source.ts). */
-  corpusFingerprint: string;
-  source: string;
-  textBytes: number;
-  createdAt: string;
 }
 
 /**
@@ -101,27 +101,19 @@ class SpillColumn {
 export class DocStoreWriter {
   private readonly texts: ContainerWriter;
   private readonly titles: ContainerWriter;
-  private readonly textOffsets: SpillColumn;
-  private readonly titleOffsets: SpillColumn;
-  private readonly hashes: SpillColumn;
-  private readonly idOffsets: SpillColumn;
-  private readonly ids: SpillColumn;
+  private readonly columns: Record<TableColumn, SpillColumn>;
   private count = 0;
   private idBytes = 0;
   private readonly buildId = newBuildId();
 
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
-    this.texts = new ContainerWriter(join(dir, 'texts.bin'), 'DTXT', DOC_STORE_VERSIONS.current, this.buildId);
-    this.titles = new ContainerWriter(join(dir, 'titles.bin'), 'DTTL', DOC_STORE_VERSIONS.current, this.buildId);
-    this.textOffsets = new SpillColumn(join(dir, 'text-offsets.tmp'));
-    this.titleOffsets = new SpillColumn(join(dir, 'title-offsets.tmp'));
-    this.hashes = new SpillColumn(join(dir, 'hashes.tmp'));
-    this.idOffsets = new SpillColumn(join(dir, 'id-offsets.tmp'));
-    this.ids = new SpillColumn(join(dir, 'ids.tmp'));
-    this.textOffsets.pushU64(0n);
-    this.titleOffsets.pushU64(0n);
-    this.idOffsets.pushU32(0);
+    this.texts = createDocStoreFile(dir, 'texts', this.buildId);
+    this.titles = createDocStoreFile(dir, 'titles', this.buildId);
+    this.columns = Object.fromEntries(TABLE_COLUMNS.map((name) => [name, new SpillColumn(join(dir, `${name}.tmp`))])) as Record<TableColumn, SpillColumn>;
+    this.columns.textOffsets.pushU64(0n);
+    this.columns.titleOffsets.pushU64(0n);
+    this.columns.idOffsets.pushU32(0);
   }
 
   get docCount(): number {
@@ -132,25 +124,23 @@ export class DocStoreWriter {
   add(doc: CorpusDoc): number {
     this.texts.writeString(doc.text);
     this.titles.writeString(doc.title);
-    this.textOffsets.pushU64(BigInt(this.texts.payloadBytes));
-    this.titleOffsets.pushU64(BigInt(this.titles.payloadBytes));
-    this.hashes.pushU64(normalizedTextHash(doc.text));
-    this.idBytes += this.ids.pushString(doc.id);
-    this.idOffsets.pushU32(this.idBytes);
+    this.columns.textOffsets.pushU64(BigInt(this.texts.payloadBytes));
+    this.columns.titleOffsets.pushU64(BigInt(this.titles.payloadBytes));
+    this.columns.hashes.pushU64(normalizedTextHash(doc.text));
+    this.idBytes += this.columns.ids.pushString(doc.id);
+    this.columns.idOffsets.pushU32(this.idBytes);
     return this.count++;
   }
 
   finish(manifest: Pick<DocStoreManifest, 'corpusFingerprint' | 'source'>): DocStoreManifest {
     this.texts.finish();
     this.titles.finish();
-    const table = new ContainerWriter(join(this.dir, 'table.bin'), 'DTBL', DOC_STORE_VERSIONS.current, this.buildId);
-    const head = Buffer.alloc(8);
-    head.writeUInt32LE(this.docCount, 0);
-    table.write(head);
-    for (const column of [this.textOffsets, this.titleOffsets, this.hashes, this.idOffsets, this.ids]) column.copyInto(table);
+    const table = createDocStoreFile(this.dir, 'table', this.buildId);
+    table.write(tableHead(this.docCount));
+    for (const name of TABLE_COLUMNS) this.columns[name].copyInto(table);
     table.finish();
     const full: DocStoreManifest = {
-      format: 'rare-mine-docs',
+      format: DOC_STORE_FORMAT,
       version: DOC_STORE_VERSIONS.current,
       buildId: this.buildId,
       docCount: this.docCount,
@@ -164,11 +154,16 @@ export class DocStoreWriter {
 }
 
 /**
- * The verified manifest of the doc store at `dir`; undefined when `dir` does not exist.
- * @throws IndexError when `dir` exists and its manifest is missing, damaged or of an older storage version
+ * The doc store part's build: every document of `documents` (in corpus order) into a doc store at `dir`, with the
+ * corpus's fingerprint and description in its manifest; `onDocument` is called after each one (progress).
  */
-export function readDocStoreManifest(dir: string, rebuildHint: string): DocStoreManifest | undefined {
-  return readPartManifest<DocStoreManifest>(dir, 'rare-mine-docs', rebuildHint);
+export async function buildDocStore(dir: string, documents: AsyncIterable<CorpusDoc>, corpus: Pick<DocStoreManifest, 'corpusFingerprint' | 'source'>, onDocument?: () => void): Promise<DocStoreManifest> {
+  const writer = new DocStoreWriter(dir);
+  for await (const doc of documents) {
+    writer.add(doc);
+    onDocument?.();
+  }
+  return writer.finish(corpus);
 }
 
 /** Read access to a finished doc store; texts and titles are read from disk on demand. */
@@ -191,29 +186,15 @@ export class DocStore implements CorpusView {
       throw new IndexError(`${dir}: doc store format ${manifest.version} is not readable by this rare-mine`, { hint: `rebuild: ${rebuildHint} --rebuild` });
     }
     this.manifest = manifest;
-    this.texts = new ContainerReader(join(dir, 'texts.bin'), 'DTXT', DOC_STORE_VERSIONS, rebuildHint, manifest.buildId);
-    this.titles = new ContainerReader(join(dir, 'titles.bin'), 'DTTL', DOC_STORE_VERSIONS, rebuildHint, manifest.buildId);
-    const tableReader = new ContainerReader(join(dir, 'table.bin'), 'DTBL', DOC_STORE_VERSIONS, rebuildHint, manifest.buildId);
-    const table = tableReader.readAll();
-    tableReader.close();
-    const n = table.readUInt32LE(0);
-    if (n !== manifest.docCount) throw new IndexError(`${dir}: table holds ${n} documents, manifest says ${manifest.docCount}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
-    this.docCount = n;
-    // Copy into aligned typed arrays (the Buffer may not be 8-byte aligned).
-    let at = 8;
-    const take64 = (count: number) => {
-      const out = new BigUint64Array(count);
-      Buffer.from(out.buffer).set(table.subarray(at, at + count * 8));
-      at += count * 8;
-      return out;
-    };
-    this.textOffsets = take64(n + 1);
-    this.titleOffsets = take64(n + 1);
-    this.hashes = take64(n);
-    this.idOffsets = new Uint32Array(n + 1);
-    Buffer.from(this.idOffsets.buffer).set(table.subarray(at, at + (n + 1) * 4));
-    at += (n + 1) * 4;
-    this.idBlob = Buffer.from(table.subarray(at));
+    this.texts = openDocStoreFile(dir, 'texts', manifest.buildId, rebuildHint);
+    this.titles = openDocStoreFile(dir, 'titles', manifest.buildId, rebuildHint);
+    const table = readDocTable(dir, manifest.buildId, rebuildHint, manifest.docCount);
+    this.docCount = table.docCount;
+    this.textOffsets = table.textOffsets;
+    this.titleOffsets = table.titleOffsets;
+    this.hashes = table.hashes;
+    this.idOffsets = table.idOffsets;
+    this.idBlob = table.idBlob;
   }
 
   text(docOrdinal: number): string {
@@ -312,12 +293,4 @@ export class DocStore implements CorpusView {
     this.texts.close();
     this.titles.close();
   }
-}
-
-/** Build a doc store aside and move it into place, so readers never see a half-built one. */
-export function replaceDir(finalDir: string, builtDir: string): void {
-  const old = `${finalDir}.old-${process.pid}`;
-  if (existsSync(finalDir)) renameSync(finalDir, old);
-  renameSync(builtDir, finalDir);
-  rmSync(old, { recursive: true, force: true });
 }

@@ -17,7 +17,7 @@ const QUERY_MEMO_ENTRIES = 4096;
 export interface DenseRetrieverOptions {
   corpus: CorpusView;
   embedder: Embedder;
-  /** The opened dense index (openDenseIndex). */
+  /** The opened dense index (src/index/index-dir.ts ensureDenseIndex or openDenseIndex). */
   index: VectorIndex;
   /** `--exact`: always brute force. */
   exact?: boolean;

@@ -17,7 +17,7 @@
  * and the token is sent only to the endpoint's own origin; a body is cut off, and the download fails, at the
  * announced size or at the file's bound (MODEL_FILE_BOUNDS, model-files.ts) when none is announced.
  */
-import { Progress, progressWanted } from '../cli/progress.js';
+import { Progress, progressWanted } from '../terminal/progress.js';
 import { createHash } from 'node:crypto';
 import { closeSync, constants, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';

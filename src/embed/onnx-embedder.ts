@@ -13,7 +13,7 @@ import { log } from '../log.js';
 import { emptyEncodeStats, type EmbedProgress, type EmbedRole, type Embedder, type EncodeStats } from './embedder.js';
 import { modelFingerprint } from './fingerprint.js';
 import { checkModelFile } from './model-files.js';
-import { withDefaultSignals } from '../cli/signals.js';
+import { withDefaultSignals } from '../terminal/signals.js';
 import { readModelDir, type ModelDirConfig, type ModelSettingsOverrides } from './model-dir.js';
 import { ModelTokenizer, type PaddedBatch } from './model-tokenizer.js';
 import { l2Normalize, POOLING } from './pooling.js';

@@ -4,7 +4,7 @@
  * open the ONNX encoder and put the embedding cache in front. What must hold: the model actually used is
  * logged once, with where it came from and its fingerprint; `--no-cache` is the only way to skip the cache.
  */
-import { withDefaultSignals } from '../cli/signals.js';
+import { withDefaultSignals } from '../terminal/signals.js';
 import { CachedEmbedder } from './cached-embedder.js';
 import { defaultModelFor } from './default-models.js';
 import type { Embedder } from './embedder.js';

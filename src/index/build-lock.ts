@@ -13,11 +13,10 @@ import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import { log } from '../log.js';
 import { LeaseLock } from '../io/lease-lock.js';
+import { LEFTOVER_PATTERN } from '../storage/build-aside.js';
+import { indexLayout } from './layout.js';
 
 export const BUILD_LOCK_NAME = '.build.lock';
-
-/** Leftovers of an interrupted build: parts built aside, or moved aside while being replaced (doc-store.ts replaceDir). */
-const LEFTOVER = /\.(building|old)-\d+$/;
 
 const DEFAULT_MAX_WAIT_SECONDS = 6 * 3600;
 
@@ -42,16 +41,17 @@ export function requireBuildLock(what: string): void {
   if (buildPermission.getStore()?.locked === false) throw new BuildNeeded(what);
 }
 
-/** Remove `*.building-PID` / `*.old-PID` dirs under `dir` and its `dense/` part. Call only while holding the lock. */
+/** Remove `*.building-PID` / `*.old-PID` dirs beside the parts (src/storage/build-aside.ts). Call only while holding the lock. */
 export function removeBuildLeftovers(indexDir: string): void {
-  for (const dir of [indexDir, join(indexDir, 'dense')]) {
+  const layout = indexLayout(indexDir);
+  for (const dir of [layout.root, layout.denseRoot]) {
     let names: string[];
     try {
       names = readdirSync(dir);
     } catch {
       continue;
     }
-    for (const name of names.filter((n) => LEFTOVER.test(n))) {
+    for (const name of names.filter((n) => LEFTOVER_PATTERN.test(n))) {
       log().warn({ dir: join(dir, name) }, 'removing what an interrupted build left behind');
       rmSync(join(dir, name), { recursive: true, force: true });
     }

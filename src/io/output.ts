@@ -121,10 +121,6 @@ export class OutputSink {
     }
   }
 
-  get isFile(): boolean {
-    return this.file !== undefined;
-  }
-
   private lastWrite: Promise<void> = Promise.resolve();
 
   /** SHA-256 (hex) of the bytes written so far; undefined for stdout. */

@@ -140,15 +140,3 @@ export function checkPaths(plan: PathPlan): void {
     }
   }
 }
-
-/**
- * The parts of an index dir a command may write: the dir itself, and each part replaced whole. (Its build lock is
- * created exclusively, so it can never overwrite anything: it needs no check.)
- */
-export function indexDirWrites(indexDir: string | undefined): PathUse[] {
-  if (indexDir === undefined) return [];
-  return [
-    { option: '--index-dir', path: indexDir, kind: 'dir' },
-    ...['docs', 'bm25', 'dense'].map((part): PathUse => ({ option: '--index-dir', path: join(indexDir, part), kind: 'tree' })),
-  ];
-}

@@ -4,11 +4,12 @@
  * Hugging Face hub cache. What must hold: listing only reads directories and manifests (it never converts
  * or downloads), and every built-in model name in BUILT_IN_MODELS is preparable by `models prepare`.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { huggingFaceHubCache, rareMineCacheRoot } from '../embed/cache-paths.js';
 import {
   prepareUseLite,
+  readUseLiteManifest,
   USE_LITE_MODEL_NAME,
   useLiteModelDir,
   useLiteSourcePackage,
@@ -81,19 +82,13 @@ function builtInEntries(cacheRoot: string): LocalModel[] {
     const dir = model.dir(cacheRoot);
     const manifestPath = join(dir, 'manifest.json');
     if (existsSync(manifestPath)) {
-      let note: string;
-      try {
-        const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-          source?: { package?: string; version?: string };
-          dims?: number;
-          maxTokens?: number;
-        };
-        note = `converted from ${manifest.source?.package}@${manifest.source?.version}; ${manifest.dims} dims, first ${manifest.maxTokens} pieces`;
-      } catch {
+      const manifest = readUseLiteManifest(dir);
+      if (manifest === undefined) {
         // A torn manifest is listed as such; `models prepare` (or first use) reconverts it.
         entries.push({ name: model.name, path: dir, kind: 'built-in', ready: false, note: 'manifest.json unreadable; will be reconverted' });
         continue;
       }
+      const note = `converted from ${manifest.source.package}@${manifest.source.version}; ${manifest.dims} dims, first ${manifest.maxTokens} pieces`;
       entries.push({ name: model.name, path: dir, kind: 'built-in', ready: true, note });
       continue;
     }

@@ -10,7 +10,7 @@ import { describe } from '../io/jsonl.js';
 import type { Qrels } from '../eval/metrics.js';
 import { seededRandom } from '../mine/random.js';
 import { MiningStatistics, RankHistogram, type RankBucket } from '../mine/statistics.js';
-import type { LayoutName, OutputLine } from '../commands/stats.js';
+import type { LayoutName, OutputLine } from '../formats/output-reader.js';
 import { FLAG_FIELDS } from '../formats/flag.js';
 
 /** Longest text kept for a review row, in UTF-16 code units: reports stay small however long the passages. */

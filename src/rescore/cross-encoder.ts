@@ -16,7 +16,7 @@ import { log } from '../log.js';
 import { findOnnxFile } from '../embed/model-dir.js';
 import { sha256File } from '../embed/fingerprint.js';
 import { checkModelFile, readModelFile } from '../embed/model-files.js';
-import { withDefaultSignals } from '../cli/signals.js';
+import { withDefaultSignals } from '../terminal/signals.js';
 import type { Rescorer } from '../mine/miner.js';
 
 export interface CrossEncoderOptions {

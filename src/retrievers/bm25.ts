@@ -6,10 +6,9 @@
 import { addBm25Options, FILL_HELP } from '../cli/options.js';
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
 import { defaultThreads } from '../bm25/search-pool.js';
-import { ensureBm25Index, ensureBm25IndexFiles } from '../index/index-dir.js';
+import { ensureBm25Index, ensureBm25IndexFiles, type Bm25PartOptions } from '../index/index-dir.js';
 import { createAnalyzer, type AnalyzerChoice } from '../text/analyzer.js';
-import type { Bm25Settings } from '../bm25/index-writer.js';
-import type { IndexDirOptions, OpenOver, OpenPurpose, RetrieverKind } from './retriever-kind.js';
+import { buildContext, type IndexDirOptions, type OpenOver, type OpenPurpose, type RetrieverKind } from './retriever-kind.js';
 
 export interface Bm25Options extends IndexDirOptions {
   lang: string;
@@ -29,8 +28,9 @@ export function analyzerChoice(options: Bm25Options): AnalyzerChoice {
   return { lang: options.lang, stemmer: options.stemmer, stopwords: options.stopwords };
 }
 
-function settings(options: Bm25Options): Bm25Settings {
-  return { k1: options.k1, b: options.b, variant: options.bm25Variant };
+/** The BM25 part the options describe. */
+function bm25Part(options: Bm25Options): Bm25PartOptions {
+  return { analyzer: analyzerChoice(options), scoring: { k1: options.k1, b: options.b, variant: options.bm25Variant }, memoryBudget: options.memoryBudget };
 }
 
 /** `rare-mine index <kind> ...`, the hint of an index error. */
@@ -57,7 +57,7 @@ export const bm25: RetrieverKind<Bm25Options, Bm25Retriever> = {
   async prepare(options, purpose): Promise<OpenOver<Bm25Retriever>> {
     createAnalyzer(analyzerChoice(options)); // fail fast: a bad --stopwords FILE before the doc store is built
     return async (docs, indexDir) => {
-      const index = await ensureBm25Index(indexDir, docs, analyzerChoice(options), settings(options), options.rebuild, rebuildHint('bm25', options.indexDir), options.memoryBudget);
+      const index = await ensureBm25Index(indexDir, docs, bm25Part(options), buildContext(options, rebuildHint('bm25', options.indexDir)));
       return Bm25Retriever.open(index, docs, searchThreads(options, purpose), analyzerChoice(options));
     };
   },
@@ -68,7 +68,7 @@ export const bm25: RetrieverKind<Bm25Options, Bm25Retriever> = {
       createAnalyzer(analyzerChoice(options)); // fail fast, as for mining
       // Built (or confirmed) without loading it: the command's memory stays within --memory-budget.
       return async (docs, indexDir) => {
-        const manifest = ensureBm25IndexFiles(indexDir, docs, analyzerChoice(options), settings(options), options.rebuild, rebuildHint('bm25', options.indexDir), options.memoryBudget);
+        const manifest = await ensureBm25IndexFiles(indexDir, docs, bm25Part(options), buildContext(options, rebuildHint('bm25', options.indexDir)));
         return { terms: manifest.termCount };
       };
     },

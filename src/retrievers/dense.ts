@@ -6,23 +6,23 @@
  * index manifest; nothing falls back to another model silently. The model is resolved (and downloaded) before
  * the doc store is built.
  */
-import { StaleIndexError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { ModelIdentity } from '../vector/index-manifest.js';
 import { log } from '../log.js';
 import { addDenseOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
-import { requireBuildLock } from '../index/build-lock.js';
+import { ensureDenseIndex } from '../index/index-dir.js';
 import type { DocStore } from '../corpus/doc-store.js';
 import { openEmbedder } from '../embed/open-embedder.js';
 import { CachedEmbedder } from '../embed/cached-embedder.js';
 import type { Embedder } from '../embed/embedder.js';
 import type { PoolingMode } from '../embed/model-dir.js';
-import { buildDenseIndex, denseRebuildHint, openDenseIndex } from '../dense/dense-index.js';
+import { denseRebuildHint } from '../dense/dense-index.js';
 import { DenseRetriever } from '../dense/dense-retriever.js';
 import type { Precision } from '../vector/precision.js';
 import { planSearch } from '../vector/search-plan.js';
 import { prepareUseLite, USE_LITE_MODEL_NAME } from '../models/use-lite/prepare-use-lite.js';
 import { UseLiteEncoder } from '../models/use-lite/use-lite-encoder.js';
-import type { IndexDirOptions, RetrieverKind } from './retriever-kind.js';
+import { buildContext, type IndexDirOptions, type RetrieverKind } from './retriever-kind.js';
 
 export interface DenseOptions extends IndexDirOptions {
   model?: string;
@@ -85,27 +85,13 @@ export async function openDenseEmbedder(options: DenseOptions): Promise<DenseMod
 /** Open (building when missing, stale or --rebuild) the dense index of `docs` and its retriever. */
 export async function openDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, model: DenseModel, expectedQueryCount?: number): Promise<DenseRetriever> {
   const { embedder } = model;
-  const corpusFingerprint = docs.manifest.corpusFingerprint;
-  const docsBuildId = docs.manifest.buildId;
-  let index;
-  let reason = '--rebuild';
-  if (!options.rebuild) {
-    try {
-      index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint, docsBuildId });
-      log().info({ dir: indexDir, model: embedder.name }, 'reusing dense index: model and corpus match');
-    } catch (error) {
-      // Absent or built for another model/corpus: rebuilt. Damaged: an error with a rebuild hint (exit 3).
-      if (!(error instanceof StaleIndexError)) throw error;
-      reason = error.message;
-    }
-  }
-  if (!index) {
-    requireBuildLock(`dense: ${reason}`);
-    log().info({ model: embedder.name, docs: docs.docCount, reason }, 'building dense index');
-    const plan = planSearch({ docCount: docs.docCount, queryCount: expectedQueryCount, graphBuilt: false, forceExact: options.exact });
-    await buildDenseIndex({ corpus: docs, embedder, indexDir, precision: options.precision, corpusFingerprint, docsBuildId, buildGraph: plan.method === 'hnsw', threads: options.threads, modelSource: model.source });
-    index = openDenseIndex({ indexDir, embedder, precision: options.precision, corpusFingerprint, docsBuildId });
-  }
+  const plan = planSearch({ docCount: docs.docCount, queryCount: expectedQueryCount, graphBuilt: false, forceExact: options.exact });
+  const index = await ensureDenseIndex(
+    indexDir,
+    docs,
+    { embedder, modelSource: model.source, precision: options.precision, buildGraph: plan.method === 'hnsw', threads: options.threads },
+    buildContext(options, denseRebuildHint(embedder.name)),
+  );
   return new DenseRetriever({ corpus: docs, embedder, index, exact: options.exact, expectedQueryCount, threads: options.threads });
 }
 

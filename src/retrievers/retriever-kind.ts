@@ -6,8 +6,11 @@
  */
 import type { Command } from 'commander';
 import type { DocStore } from '../corpus/doc-store.js';
-import { ensureDocStore, resolveIndexDir, type CorpusSource } from '../index/index-dir.js';
+import type { CorpusSource } from '../corpus/corpus-source.js';
+import { ensureDocStore, resolveIndexDir } from '../index/index-dir.js';
+import type { BuildContext } from '../index/parts.js';
 import { withBuildLock } from '../index/build-lock.js';
+import { phaseProgress } from '../terminal/progress.js';
 import type { Retriever } from '../mine/retriever.js';
 
 /** The options every kind reads: where its index lives and whether to rebuild it. */
@@ -63,10 +66,15 @@ export interface RetrieverKind<O extends IndexDirOptions, R extends Retriever = 
   };
 }
 
+/** How a command's index parts are built: --rebuild, the rebuild hint, the terminal's progress line. */
+export function buildContext(options: { rebuild: boolean }, rebuildHint: string): BuildContext {
+  return { rebuild: options.rebuild, rebuildHint, progress: phaseProgress };
+}
+
 /** Run `over` on the doc store of `options.indexDir` (built from `source` as needed), under its build lock. */
 async function overDocStore<T>(source: CorpusSource | undefined, options: IndexDirOptions, rebuildHint: string, over: (docs: DocStore, indexDir: string) => Promise<T>): Promise<T> {
   const dir = resolveIndexDir(options.indexDir);
-  return withBuildLock(dir, async () => over(await ensureDocStore(dir, source, options.rebuild, rebuildHint), dir));
+  return withBuildLock(dir, async () => over(await ensureDocStore(dir, source, buildContext(options, rebuildHint)), dir));
 }
 
 /** Open a retriever of `kind` over the corpus `source` (undefined: the doc store already in --index-dir). */

@@ -104,6 +104,11 @@ export class ContainerWriter {
     this.staged = 0;
   }
 
+  /** Close without writing the header (a build that failed): the file never verifies. */
+  abort(): void {
+    closeSync(this.fd);
+  }
+
   /** Flush the payload, write the header, fsync and close. */
   finish(): void {
     this.flush();

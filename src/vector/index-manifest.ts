@@ -11,14 +11,7 @@ import { IndexError, StaleIndexError } from '../errors.js';
 import { readPartManifest } from '../storage/manifest.js';
 import type { Precision } from './precision.js';
 
-/** The manifest's "format" value. */
-export const VECTOR_INDEX_FORMAT = 'rare-mine-vector-index';
-/** Manifest format version written, and the oldest one read. */
-export const VECTOR_INDEX_VERSIONS = { current: 1, oldestReadable: 1 };
-/** File names inside an index directory (FORMAT.md). */
-export { MANIFEST_FILE } from '../storage/manifest.js';
-export const GRAPH_FILE = 'index.usearch';
-export const VECTORS_FILE = 'vectors.bin';
+import { VECTOR_INDEX_FORMAT, VECTOR_INDEX_VERSIONS } from './format.js';
 
 /** HNSW construction and search parameters (Malkov & Yashunin 2018; USearch names). */
 export interface HnswParams {

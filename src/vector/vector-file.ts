@@ -1,16 +1,13 @@
 /**
  * The exact vectors of a dense index: float32 rows in doc-ordinal order, in one container file
- * (`vectors.bin`, kind "DVEC", see src/storage/container.ts). The HNSW graph may store vectors at lower
+ * (`vectors.bin`, kind "DVEC"; names, versions and row offsets from format.ts). The HNSW graph may store vectors at lower
  * precision; these rows are what scores, rescoring and exact search read, so a cosine similarity reported
  * for a document is the same whichever path found it. What must hold: row i is document ordinal i; the
  * payload is exactly count × dims × 4 bytes. Rows are read by position (pread), never all at once.
  */
 import { IndexError } from '../errors.js';
-import { ContainerReader, ContainerWriter, type ContainerVersions } from '../storage/container.js';
-
-/** Container kind and versions of vectors.bin. */
-export const VECTOR_FILE_KIND = 'DVEC';
-export const VECTOR_FILE_VERSIONS: ContainerVersions = { current: 1, oldestReadable: 1 };
+import { ContainerReader, ContainerWriter } from '../storage/container.js';
+import { rowBytes, rowOffset, VECTOR_FILE_KIND, VECTOR_FILE_VERSIONS } from './format.js';
 
 /** Streams rows into vectors.bin. */
 export class VectorFileWriter {
@@ -34,6 +31,11 @@ export class VectorFileWriter {
   finish(): void {
     this.container.finish();
   }
+
+  /** Close without finishing (a failed build). */
+  abort(): void {
+    this.container.abort();
+  }
 }
 
 /** Positional access to the rows of vectors.bin. */
@@ -45,7 +47,7 @@ export class VectorFileReader {
   /** Open and verify (magic, version, length, build id, checksum); `rebuildHint` is quoted in errors. */
   constructor(readonly path: string, readonly dims: number, expectedCount: number, rebuildHint: string, buildId: string) {
     this.container = new ContainerReader(path, VECTOR_FILE_KIND, VECTOR_FILE_VERSIONS, rebuildHint, buildId);
-    this.rowBytes = dims * 4;
+    this.rowBytes = rowBytes(dims);
     this.count = this.container.payloadBytes / this.rowBytes;
     if (this.count !== expectedCount) {
       this.container.close();
@@ -57,7 +59,7 @@ export class VectorFileReader {
   row(ordinal: number): Float32Array {
     if (!Number.isInteger(ordinal) || ordinal < 0 || ordinal >= this.count) throw new RangeError(`doc ordinal ${ordinal} outside 0..${this.count - 1}`);
     const out = new Float32Array(this.dims);
-    this.container.read(ordinal * this.rowBytes, this.rowBytes, Buffer.from(out.buffer));
+    this.container.read(rowOffset(ordinal, this.dims), this.rowBytes, Buffer.from(out.buffer));
     return out;
   }
 
@@ -67,7 +69,7 @@ export class VectorFileReader {
    */
   readRows(first: number, rows: number, into: Float32Array): Float32Array {
     const length = rows * this.dims;
-    this.container.read(first * this.rowBytes, rows * this.rowBytes, Buffer.from(into.buffer, into.byteOffset, length * 4));
+    this.container.read(rowOffset(first, this.dims), rows * this.rowBytes, Buffer.from(into.buffer, into.byteOffset, length * Float32Array.BYTES_PER_ELEMENT));
     return into.subarray(0, length);
   }
 

@@ -6,7 +6,7 @@
  * query and the document's exact row, whichever search found the document (the graph only proposes
  * candidates), so results are sorted by that score descending, ties by ascending ordinal.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { exactSearch, Index, MetricKind, type BatchMatches, type Matches } from 'usearch';
@@ -14,13 +14,9 @@ import { IndexError } from '../errors.js';
 import { log } from '../log.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import type { Candidate } from '../mine/retriever.js';
+import { GRAPH_FILE, MANIFEST_FILE, VECTOR_INDEX_FORMAT, VECTOR_INDEX_VERSIONS, VECTORS_FILE } from './format.js';
 import {
-  GRAPH_FILE,
-  MANIFEST_FILE,
   readVectorIndexManifest,
-  VECTOR_INDEX_FORMAT,
-  VECTOR_INDEX_VERSIONS,
-  VECTORS_FILE,
   type FileRecord,
   type HnswParams,
   type ManifestExpectations,
@@ -122,11 +118,10 @@ function byScoreThenOrdinal(a: Candidate, b: Candidate): number {
 }
 
 /**
- * Streams vectors into a new index directory. Everything is written to `<dir>.partial-<pid>` and moved
- * onto `<dir>` by finish(), so a reader never sees a half-built index.
+ * Streams vectors into a new index directory `dir` (created), the manifest last. Building aside and renaming
+ * into place is the caller's (src/index/ builds every part in a `.building-<pid>` folder).
  */
 export class VectorIndexWriter {
-  private readonly buildDir: string;
   private readonly vectors: VectorFileWriter;
   private readonly graph?: Index;
   private readonly params: HnswParams;
@@ -136,12 +131,10 @@ export class VectorIndexWriter {
   private readonly buildId = newBuildId();
 
   constructor(readonly dir: string, private readonly options: VectorIndexWriterOptions) {
-    this.buildDir = `${dir}.partial-${process.pid}`;
-    rmSync(this.buildDir, { recursive: true, force: true });
-    mkdirSync(this.buildDir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     this.params = { ...DEFAULT_HNSW_PARAMS, ...options.hnsw };
     this.threads = options.threads ?? 1;
-    this.vectors = new VectorFileWriter(join(this.buildDir, VECTORS_FILE), options.dims, this.buildId);
+    this.vectors = new VectorFileWriter(join(dir, VECTORS_FILE), options.dims, this.buildId);
     if (options.buildGraph) this.graph = newGraph(options.dims, options.precision, this.params);
   }
 
@@ -164,15 +157,15 @@ export class VectorIndexWriter {
     }
   }
 
-  /** Write the graph and manifest and move the directory into place. */
+  /** Write the graph, then the manifest. */
   finish(identity: VectorIndexIdentity): VectorIndexManifest {
     this.vectors.finish();
-    const files: Record<string, FileRecord> = { [VECTORS_FILE]: fileRecord(join(this.buildDir, VECTORS_FILE)) };
+    const files: Record<string, FileRecord> = { [VECTORS_FILE]: fileRecord(join(this.dir, VECTORS_FILE)) };
     if (this.graph) {
       const started = performance.now();
-      this.graph.save(join(this.buildDir, GRAPH_FILE));
+      this.graph.save(join(this.dir, GRAPH_FILE));
       this.graphMs += performance.now() - started;
-      files[GRAPH_FILE] = fileRecord(join(this.buildDir, GRAPH_FILE));
+      files[GRAPH_FILE] = fileRecord(join(this.dir, GRAPH_FILE));
     }
     const manifest: VectorIndexManifest = {
       format: VECTOR_INDEX_FORMAT,
@@ -190,18 +183,14 @@ export class VectorIndexWriter {
       createdAt: new Date().toISOString(),
       buildMs: { vectors: Math.round(this.vectorsMs), graph: Math.round(this.graphMs) },
     };
-    writePartManifest(this.buildDir, manifest);
-    const old = `${this.dir}.old-${process.pid}`;
-    if (existsSync(this.dir)) renameSync(this.dir, old);
-    renameSync(this.buildDir, this.dir);
-    rmSync(old, { recursive: true, force: true });
+    writePartManifest(this.dir, manifest);
     log().debug({ dir: this.dir, count: manifest.count, precision: manifest.precision, graph: manifest.hnsw !== null, buildMs: manifest.buildMs }, 'vector index written');
     return manifest;
   }
 
-  /** Give up: remove the partial directory. */
+  /** Give up: close vectors.bin (the caller removes the folder). */
   abort(): void {
-    rmSync(this.buildDir, { recursive: true, force: true });
+    this.vectors.abort();
   }
 }
 

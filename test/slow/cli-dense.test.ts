@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTinyBertModelDir } from '../../src/onnx/tiny-models.js';
+import { writeTinyBertModelDir } from '../helpers/tiny-models.js';
 import { runCli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/shared-data.js';
 import { VectorIndex } from '../../src/vector/vector-index.js';

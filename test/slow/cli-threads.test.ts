@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTinyBertModelDir } from '../../src/onnx/tiny-models.js';
+import { writeTinyBertModelDir } from '../helpers/tiny-models.js';
 import { runCli } from '../helpers/cli.js';
 import { cliPath, repoRoot } from '../helpers/shared-data.js';
 

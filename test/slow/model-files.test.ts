@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTinyBertModelDir, writeTinyCrossEncoderModelDir } from '../../src/onnx/tiny-models.js';
+import { writeTinyBertModelDir, writeTinyCrossEncoderModelDir } from '../helpers/tiny-models.js';
 import { OnnxEmbedder } from '../../src/embed/onnx-embedder.js';
 import { CrossEncoder } from '../../src/rescore/cross-encoder.js';
 import { checkModelFile, modelFileBound, readModelFile } from '../../src/embed/model-files.js';

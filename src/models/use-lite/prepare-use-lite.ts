@@ -97,10 +97,10 @@ async function sha256OfFile(path: string): Promise<string> {
   return sha256Hex(await readFile(path));
 }
 
-/** Read and shape-check manifest.json of `dir`; undefined when absent or unreadable. */
-export async function readUseLiteManifest(dir: string): Promise<UseLiteManifest | undefined> {
+/** Read and shape-check manifest.json of `dir` (the one reader: preparing, opening, `models list`); undefined when absent or unreadable. */
+export function readUseLiteManifest(dir: string): UseLiteManifest | undefined {
   try {
-    const manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as UseLiteManifest;
+    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as UseLiteManifest;
     if (manifest.format !== MANIFEST_FORMAT || manifest.name !== USE_LITE_MODEL_NAME) return undefined;
     return manifest;
   } catch (error) {
@@ -112,7 +112,7 @@ export async function readUseLiteManifest(dir: string): Promise<UseLiteManifest 
 
 /** Why the cached directory cannot be used as is, or undefined when it is current. */
 async function staleReason(dir: string, sourceVersion: string, sourceFiles: Record<string, string>): Promise<string | undefined> {
-  const manifest = await readUseLiteManifest(dir);
+  const manifest = readUseLiteManifest(dir);
   if (manifest === undefined) return 'no manifest';
   if (manifest.converterVersion !== USE_LITE_CONVERTER_VERSION) return `converter version ${manifest.converterVersion} ≠ ${USE_LITE_CONVERTER_VERSION}`;
   if (manifest.source.version !== sourceVersion) return `source version ${manifest.source.version} ≠ ${sourceVersion}`;

@@ -6,7 +6,7 @@
  * (their sha256s are checked on open).
  */
 import { readModelFile } from '../../embed/model-files.js';
-import { withDefaultSignals } from '../../cli/signals.js';
+import { withDefaultSignals } from '../../terminal/signals.js';
 import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ModelError } from '../../errors.js';
@@ -69,7 +69,7 @@ export class UseLiteEncoder {
     if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
       throw new ModelError(`use-lite: batchSize must be a positive integer, got ${options.batchSize}`);
     }
-    const manifest = await readUseLiteManifest(dir);
+    const manifest = readUseLiteManifest(dir);
     const prepareHint = 'run `rare-mine models prepare use-lite --force` to convert it again';
     if (manifest === undefined) throw new ModelError(`${dir} holds no converted use-lite model (no valid manifest.json)`, { hint: prepareHint });
     let modelBytes: Buffer;

@@ -152,3 +152,8 @@ export class Progress {
     this.drawn = false;
   }
 }
+
+/** The progress line of an index build phase (the ProgressReporter src/index/ reports through). */
+export function phaseProgress(label: string, total: number | undefined, itemLabel: string): Progress {
+  return new Progress(label, { total, itemLabel });
+}

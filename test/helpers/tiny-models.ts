@@ -6,15 +6,15 @@
  * export (input_ids, attention_mask, token_type_ids int64 [batch, sequence] → last_hidden_state or logits),
  * the tokenizer is bert-base-uncased's, the same seed and options give byte-identical files, and padding
  * never changes a real position's output (padded keys get a −1e4 bias, exactly 0 after the softmax).
- * Also runnable: `node dist/src/onnx/tiny-models.js --out DIR [--kind bert|cross-encoder] [--seed N]`.
+ * Also runnable: `node dist/test/helpers/tiny-models.js --out DIR [--kind bert|cross-encoder] [--seed N]`.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ModelError, UsageError } from '../errors.js';
-import { Attr, OnnxGraphBuilder } from './graph-builder.js';
+import { ModelError, UsageError } from '../../src/errors.js';
+import { Attr, OnnxGraphBuilder } from '../../src/onnx/graph-builder.js';
 import { SeededRandom } from './seeded-random.js';
 import {
   attentionBias,
@@ -24,7 +24,7 @@ import {
   scaledDotProductAttention,
   splitHeads,
   type DenseWeights,
-} from './transformer-blocks.js';
+} from '../../src/onnx/transformer-blocks.js';
 
 /** Architecture and determinism options shared by both generators. */
 export interface TinyEncoderOptions {
@@ -459,7 +459,7 @@ export async function writeTinyCrossEncoderModelDir(dir: string, options: TinyEn
   return { dir, onnxPath, config };
 }
 
-/** `node dist/src/onnx/tiny-models.js --out DIR [--kind bert|cross-encoder] [--seed N] [--pooling cls|mean]` */
+/** `node dist/test/helpers/tiny-models.js --out DIR [--kind bert|cross-encoder] [--seed N] [--pooling cls|mean]` */
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,

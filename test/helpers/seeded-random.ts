@@ -1,26 +1,23 @@
 /**
  * A small deterministic random source for generated test weights: the same seed gives the same numbers on
- * every machine and Node version (integer arithmetic only up to the final float), so generated models and
- * their outputs are reproducible. mulberry32 (Tommy Ettinger, public domain) for uniforms, Box–Muller for
- * normals. Not for anything that needs statistical or cryptographic quality.
+ * every machine and Node version, so generated models and their outputs are reproducible: the product's
+ * mulberry32 (src/mine/random.ts) for uniforms, Box–Muller for normals. Not for anything that needs
+ * statistical or cryptographic quality.
  */
+import { mulberry32 } from '../../src/mine/random.js';
 
 /** A seeded stream of uniform and normal numbers. */
 export class SeededRandom {
-  private state: number;
+  private readonly next: () => number;
 
   /** @param seed any integer; 0 is fine. */
   constructor(seed: number) {
-    this.state = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+    this.next = mulberry32((Math.trunc(seed) ^ 0x9e3779b9) >>> 0);
   }
 
   /** Uniform in [0, 1). */
   uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.next();
   }
 
   /** Standard normal (mean 0, standard deviation 1). */

@@ -1,0 +1,179 @@
+/**
+ * The BM25 part's on-disk format, in one place for the writer (index-writer.ts) and the reader (index-reader.ts):
+ * file names, container kinds, format versions, the manifest, and the byte layout of each file (FORMAT.md beside
+ * this file draws it). What must hold: no other module knows an offset in these files; encode and decode here are
+ * exact inverses, and the bytes are those of format version 1 (test/index-format-compat.test.ts opens an index
+ * written before this module existed).
+ *
+ *   terms.bin     TERM  u32 T | u32 0 | f64 postingStart[T+1] | f64 idf[T] | f32 maxImpact[T] | u32 termByteOffset[T+1] | term bytes
+ *   postings.bin  POST  u32 doc[P] | f32 impact[P]
+ *   lengths.bin   DLEN  u32 analyzedLength[N]
+ */
+import { join } from 'node:path';
+import { IndexError } from '../errors.js';
+import { ContainerReader, ContainerWriter, type ContainerVersions } from '../storage/container.js';
+import { readPartManifest } from '../storage/manifest.js';
+import { sharedArray } from './term-dictionary.js';
+
+/** Format version written, and the oldest read. */
+export const BM25_VERSIONS: ContainerVersions = { current: 1, oldestReadable: 1 };
+
+/** The manifest's "format" value. */
+export const BM25_MANIFEST_FORMAT = 'rare-mine-bm25';
+
+/** Each file of the part: its name and container kind. */
+export const BM25_FILES = {
+  terms: { name: 'terms.bin', kind: 'TERM' },
+  postings: { name: 'postings.bin', kind: 'POST' },
+  lengths: { name: 'lengths.bin', kind: 'DLEN' },
+} as const;
+
+export interface Bm25Manifest {
+  format: typeof BM25_MANIFEST_FORMAT;
+  version: number;
+  /** Identity of this build, also in the header of terms.bin, postings.bin and lengths.bin. */
+  buildId: string;
+  /** The build id of the doc store (docs/) whose ordinals this index uses. */
+  docsBuildId: string;
+  k1: number;
+  b: number;
+  variant: string;
+  analyzer: string;
+  docCount: number;
+  averageDocLength: number;
+  termCount: number;
+  postingCount: number;
+  corpusFingerprint: string;
+  createdAt: string;
+}
+
+/**
+ * The verified manifest of the BM25 index at `dir`; undefined when `dir` does not exist.
+ * @throws IndexError when `dir` exists and its manifest is missing, damaged or of an older storage version
+ */
+export function readBm25Manifest(dir: string, rebuildHint: string): Bm25Manifest | undefined {
+  return readPartManifest<Bm25Manifest>(dir, BM25_MANIFEST_FORMAT, rebuildHint);
+}
+
+/** The term table (terms.bin): per term its posting range, idf, largest impact and UTF-8 bytes. */
+export interface TermTable {
+  termCount: number;
+  /** postingStart[t] .. postingStart[t+1] are term t's postings (f64: counts beyond 2^32). */
+  starts: Float64Array;
+  idf: Float64Array;
+  maxImpact: Float32Array;
+  termOffsets: Uint32Array;
+  termBytes: Uint8Array;
+}
+
+function bytesOf(array: Uint8Array | Uint32Array | Float32Array | Float64Array): Uint8Array {
+  return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+}
+
+/** Write terms.bin into `dir`. */
+export function writeTermTable(dir: string, buildId: string, table: TermTable): void {
+  const file = new ContainerWriter(join(dir, BM25_FILES.terms.name), BM25_FILES.terms.kind, BM25_VERSIONS.current, buildId);
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(table.termCount, 0);
+  file.write(head);
+  file.write(bytesOf(table.starts));
+  file.write(bytesOf(table.idf));
+  file.write(bytesOf(table.maxImpact));
+  file.write(bytesOf(table.termOffsets));
+  file.write(table.termBytes);
+  file.finish();
+}
+
+/** Read and verify terms.bin into shared memory (search threads share it). */
+export function readTermTable(dir: string, buildId: string, rebuildHint: string): TermTable {
+  const file = new ContainerReader(join(dir, BM25_FILES.terms.name), BM25_FILES.terms.kind, BM25_VERSIONS, rebuildHint, buildId);
+  const bytes = file.readAll();
+  file.close();
+  const termCount = bytes.readUInt32LE(0);
+  let at = 8;
+  const take = <T extends Uint8Array | Uint32Array | Float32Array | Float64Array>(
+    Type: { new (buffer: SharedArrayBuffer, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number },
+    count: number,
+  ): T => {
+    // Copied: the payload is not aligned for typed-array views.
+    const out = sharedArray(Type, count);
+    new Uint8Array(out.buffer).set(bytes.subarray(at, at + count * Type.BYTES_PER_ELEMENT));
+    at += count * Type.BYTES_PER_ELEMENT;
+    return out;
+  };
+  const starts = take(Float64Array, termCount + 1);
+  const idf = take(Float64Array, termCount);
+  const maxImpact = take(Float32Array, termCount);
+  const termOffsets = take(Uint32Array, termCount + 1);
+  const termBytes = take(Uint8Array, bytes.length - at);
+  return { termCount, starts, idf, maxImpact, termOffsets, termBytes };
+}
+
+/**
+ * Streams postings.bin: every doc ordinal first (term by term, docs ascending within a term), then every impact in
+ * the same order. finish() checks that both halves hold `postingCount` entries.
+ */
+export class PostingsFileWriter {
+  private readonly file: ContainerWriter;
+  private docs = 0;
+  private impacts = 0;
+
+  constructor(dir: string, buildId: string) {
+    this.file = new ContainerWriter(join(dir, BM25_FILES.postings.name), BM25_FILES.postings.kind, BM25_VERSIONS.current, buildId);
+  }
+
+  /** Append doc ordinals; all of them come before the first impact. */
+  writeDocs(docs: Uint32Array): void {
+    if (this.impacts > 0) throw new Error('postings.bin: doc ordinals written after impacts');
+    this.file.write(bytesOf(docs));
+    this.docs += docs.length;
+  }
+
+  /** Append impacts, in the order of the doc ordinals written. */
+  writeImpacts(impacts: Float32Array): void {
+    this.file.write(bytesOf(impacts));
+    this.impacts += impacts.length;
+  }
+
+  finish(postingCount: number): void {
+    if (this.docs !== postingCount || this.impacts !== postingCount) {
+      throw new Error(`postings.bin: ${this.docs} doc ordinals and ${this.impacts} impacts written for ${postingCount} postings`);
+    }
+    this.file.finish();
+  }
+}
+
+/**
+ * Read and verify postings.bin into shared memory.
+ * @throws IndexError when it holds another number of postings than `postingCount` (the manifest's and the term table's)
+ */
+export function readPostings(dir: string, buildId: string, rebuildHint: string, postingCount: number): { docs: Uint32Array; impacts: Float32Array } {
+  const file = new ContainerReader(join(dir, BM25_FILES.postings.name), BM25_FILES.postings.kind, BM25_VERSIONS, rebuildHint, buildId);
+  const stored = file.payloadBytes / 8;
+  if (stored !== postingCount) {
+    file.close();
+    throw new IndexError(`${dir}: ${BM25_FILES.postings.name} holds ${stored} postings, manifest says ${postingCount}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+  }
+  const docs = sharedArray(Uint32Array, postingCount);
+  const impacts = sharedArray(Float32Array, postingCount);
+  file.read(0, postingCount * 4, Buffer.from(docs.buffer));
+  file.read(postingCount * 4, postingCount * 4, Buffer.from(impacts.buffer));
+  file.close();
+  return { docs, impacts };
+}
+
+/** Write lengths.bin: the analyzed length of every document, in ordinal order. */
+export function writeDocLengths(dir: string, buildId: string, lengths: Uint32Array): void {
+  const file = new ContainerWriter(join(dir, BM25_FILES.lengths.name), BM25_FILES.lengths.kind, BM25_VERSIONS.current, buildId);
+  file.write(bytesOf(lengths));
+  file.finish();
+}
+
+/** Read and verify lengths.bin (`docCount` lengths) into shared memory. */
+export function readDocLengths(dir: string, buildId: string, rebuildHint: string, docCount: number): Uint32Array {
+  const file = new ContainerReader(join(dir, BM25_FILES.lengths.name), BM25_FILES.lengths.kind, BM25_VERSIONS, rebuildHint, buildId);
+  const lengths = sharedArray(Uint32Array, docCount);
+  file.read(0, docCount * 4, Buffer.from(lengths.buffer));
+  file.close();
+  return lengths;
+}

@@ -1,0 +1,117 @@
+/**
+ * The on-disk formats did not change when their byte layouts moved into one codec per format (bm25/format.ts,
+ * corpus/doc-store-format.ts, vector/format.ts): an index dir written by the code before that move
+ * (test/fixtures/index-before-codecs, built by the writers of commit d4a3fd2) opens through today's index/
+ * functions and gives the results it gave then, and today's writers produce the same bytes for the same input
+ * (every byte but the random build id and the header checksum that covers it).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DocStoreWriter } from '../src/corpus/doc-store.js';
+import type { CorpusSource } from '../src/corpus/corpus-source.js';
+import { Bm25IndexWriter } from '../src/bm25/index-writer.js';
+import { ensureBm25Index, ensureDocStore, openDenseIndex } from '../src/index/index-dir.js';
+import { indexLayout } from '../src/index/layout.js';
+import { NO_PROGRESS } from '../src/index/parts.js';
+import { VectorIndexWriter } from '../src/vector/vector-index.js';
+import { createAnalyzer } from '../src/text/analyzer.js';
+import { seededRandom } from '../src/mine/random.js';
+import { repoRoot } from './helpers/shared-data.js';
+
+process.env.RARE_MINE_LOG_LEVEL ??= 'warn';
+const fixture = join(repoRoot, 'test', 'fixtures', 'index-before-codecs');
+const root = mkdtempSync(join(tmpdir(), 'rare-mine-compat-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+/** The corpus the fixture was built from (id, title, text), as its generator wrote it. */
+const DOCS: Array<[string, string, string]> = [
+  ['d1', 'Vitamin D', 'Vitamin D deficiency is linked to bone loss in older adults.'],
+  ['d2', '', 'Regular exercise lowers blood pressure and improves heart health.'],
+  ['d3', 'Sleep', 'Short sleep raises the risk of obesity in children and adults.'],
+  ['12345678901234567890', '', 'Antibiotics do not help against viral infections such as the common cold.'],
+  ['d5', 'Café', 'Coffee drinking is associated with a lower risk of liver disease — naïve résumé.'],
+  ['d6', '', 'Smoking damages the lungs and raises the risk of lung cancer.'],
+  ['d7', 'Diet', 'A diet rich in fibre lowers cholesterol and the risk of heart disease.'],
+  ['d8', '', '睡眠不足会增加肥胖的风险。 Bone density falls with age.'],
+];
+const FINGERPRINT = 'fixture-corpus';
+const SOURCE = 'test/fixtures/index-before-codecs (8 documents)';
+const BM25 = { analyzer: 'en', scoring: { k1: 0.9, b: 0.4, variant: 'lucene' }, memoryBudget: undefined };
+const MODEL = { name: 'fixture-model', fingerprint: 'f'.repeat(64), dims: 8 };
+/** The fixture's rows: seededRandom(7, 0) draws in [-1, 1). */
+function fixtureRows(): Float32Array[] {
+  const random = seededRandom(7, 0);
+  return DOCS.map(() => Float32Array.from({ length: 8 }, () => random() * 2 - 1));
+}
+
+const source: CorpusSource = {
+  description: SOURCE,
+  fingerprint: FINGERPRINT,
+  documents: async function* () {
+    for (const [id, title, text] of DOCS) yield { id, title, text };
+  },
+};
+
+test('an index dir written before the codecs opens through index/ and gives the results it gave then', async () => {
+  const indexDir = join(root, 'old');
+  cpSync(fixture, indexDir, { recursive: true });
+  const build = { rebuild: false, rebuildHint: 'rare-mine index bm25 --corpus C', progress: NO_PROGRESS };
+  const docs = await ensureDocStore(indexDir, source, build);
+  assert.equal(docs.docCount, 8);
+  assert.equal(docs.id(3), '12345678901234567890');
+  assert.equal(docs.title(4), 'Café');
+  assert.equal(docs.text(7), '睡眠不足会增加肥胖的风险。 Bone density falls with age.');
+  assert.equal(docs.ordinalOfText('a diet rich in FIBRE lowers cholesterol and the risk of heart disease.'), 6);
+
+  const bm25 = await ensureBm25Index(indexDir, docs, BM25, build);
+  // Recorded with the code of commit d4a3fd2 over this fixture.
+  assert.deepEqual(bm25.search('risk of heart disease', 4), [
+    { docOrdinal: 6, score: 1.7039414048194885 },
+    { docOrdinal: 4, score: 1.0116081237792969 },
+    { docOrdinal: 1, score: 0.6853054761886597 },
+    { docOrdinal: 5, score: 0.3791833519935608 },
+  ]);
+  assert.deepEqual(bm25.search('risk of heart disease', 4), bm25.searchExhaustive('risk of heart disease', 4));
+
+  const dense = openDenseIndex(indexDir, { embedder: MODEL, corpusFingerprint: FINGERPRINT, docsBuildId: docs.manifest.buildId });
+  const query = dense.vectors.row(2);
+  const expected = [{ docOrdinal: 2, score: 1 }, { docOrdinal: 0, score: 0.404353300962976 }, { docOrdinal: 4, score: 0.23724816562854728 }];
+  assert.deepEqual(dense.search([query], 3, { method: 'exact' }), [expected]);
+  assert.deepEqual(dense.search([query], 3, { method: 'hnsw' }), [expected]);
+  assert.deepEqual(dense.vectors.row(5), fixtureRows()[5]);
+  dense.close();
+  docs.close();
+});
+
+/** A container file with its build id (bytes 24..39) and header CRC (44..47) zeroed: the bytes a build decides. */
+function buildIndependentBytes(path: string): Buffer {
+  const bytes = readFileSync(path);
+  bytes.fill(0, 24, 40);
+  bytes.fill(0, 44, 48);
+  return bytes;
+}
+
+test('today\'s writers write the fixture\'s bytes for the fixture\'s corpus', () => {
+  const layout = indexLayout(join(root, 'new'));
+  const store = new DocStoreWriter(layout.docs);
+  for (const [id, title, text] of DOCS) store.add({ id, title, text });
+  const docsManifest = store.finish({ corpusFingerprint: FINGERPRINT, source: SOURCE });
+  const writer = new Bm25IndexWriter(layout.bm25, createAnalyzer('en'), BM25.scoring);
+  for (const [, title, text] of DOCS) writer.add(title, text);
+  writer.finish(FINGERPRINT, docsManifest.buildId);
+  const vectors = new VectorIndexWriter(layout.dense(MODEL.name, 'f32'), { dims: 8, precision: 'f32', buildGraph: false });
+  vectors.add(fixtureRows());
+  vectors.finish({ model: { name: MODEL.name, fingerprint: MODEL.fingerprint }, corpusFingerprint: FINGERPRINT, docsBuildId: docsManifest.buildId });
+
+  const old = indexLayout(fixture);
+  const pairs: Array<[string, string]> = [
+    ...readdirSync(old.docs).filter((name) => name.endsWith('.bin')).map((name): [string, string] => [join(old.docs, name), join(layout.docs, name)]),
+    ...readdirSync(old.bm25).filter((name) => name.endsWith('.bin')).map((name): [string, string] => [join(old.bm25, name), join(layout.bm25, name)]),
+    [join(old.dense(MODEL.name, 'f32'), 'vectors.bin'), join(layout.dense(MODEL.name, 'f32'), 'vectors.bin')],
+  ];
+  assert.equal(pairs.length, 7, 'texts, titles, table; terms, postings, lengths; vectors');
+  for (const [before, now] of pairs) assert.ok(buildIndependentBytes(before).equals(buildIndependentBytes(now)), `${now} differs from ${before}`);
+});
