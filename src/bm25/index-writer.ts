@@ -21,9 +21,11 @@ import { scoringVariant, type Bm25Params } from './scoring.js';
 
 /**
  * Default --memory-budget of a BM25 build: 1 GiB. The budget bounds the posting buffer together with the term
- * dictionary; on top of it a build keeps a constant per document and per term regardless of the budget:
- * 12 bytes a document (length, effective length), ~28 bytes a term (df, offsets, idf, bound, run fill), and
- * 1 MiB of read buffer per run during the merge (runs ≈ postings × 28 bytes / budget).
+ * dictionary and the token memo; on top of it a build keeps a constant per document and per term regardless of
+ * the budget: 12 bytes a document (length, effective length) plus the doc store's table it reads from (~35 bytes
+ * a document: offsets, hashes, ids), ~28 bytes a term (df, offsets, idf, bound, run fill), 1 MiB of read buffer
+ * per run during the merge (runs ≈ postings × 28 bytes / budget) and Node itself (~60 MB). Measured: 8.8M
+ * generated passages, 3.3M terms, 12 runs: peak RSS 1,523 MB at the default budget (docs/BENCHMARKS.md).
  */
 export const DEFAULT_MEMORY_BUDGET = 1 << 30;
 /** Bytes one buffered posting costs at its peak: 3 × u32 buffered, 3 × u32 copied out, u32 sort order. */

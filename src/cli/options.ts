@@ -217,7 +217,7 @@ export function addBm25Options(command: Command, options: { lang: boolean } = { 
     spec('--b <b>', h, { help: 'BM25 length normalisation', range: num(0, 1), default: 0.4 }),
     spec('--bm25-variant <name>', h, { help: 'scoring formula (src/bm25/scoring.ts)', choices: VARIANT_NAMES, default: 'lucene' }),
     spec('--memory-budget <size>', h, {
-      help: 'memory for building the BM25 index: postings beyond it go to sorted runs on disk, merged at the end (peak RSS ≈ budget + 12 bytes a document + ~30 bytes a term); K/M/G units, at least 64K',
+      help: 'memory for building the BM25 index: postings beyond it go to sorted runs on disk, merged at the end (peak RSS ≈ budget + ~50 bytes a document, doc store table included, + ~30 bytes a term + ~60 MB for Node); K/M/G units, at least 64K',
       parse: byteSize('--memory-budget', 64 * 1024),
       default: DEFAULT_MEMORY_BUDGET,
       defaultHelp: '1G',
