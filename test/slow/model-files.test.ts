@@ -98,7 +98,7 @@ test('CLI: dense --model with model.onnx → /dev/zero ends at once with exit 4 
 
 test('SIGTERM and SIGINT end the process at once during a step that blocks the event loop (withDefaultSignals)', async () => {
   const script = [
-    `import { installSignalHandlers, withDefaultSignals } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'cli', 'signals.js'))};`,
+    `import { installSignalHandlers, withDefaultSignals } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'terminal', 'signals.js'))};`,
     'installSignalHandlers();',
     "await withDefaultSignals(() => { process.stderr.write('blocking\\n'); const end = Date.now() + 8000; while (Date.now() < end); });",
     "process.stderr.write('survived\\n');",
