@@ -160,10 +160,15 @@ export class Bm25Index {
       }
     }
     const top = new TopK(Math.min(k, touchedCount));
+    // Once the top k is full, a score below its lowest cannot enter (an equal one may: a lower ordinal wins).
+    let lowest = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < touchedCount; i++) {
       const doc = touched[i];
-      top.offer(doc, acc[doc]);
+      const score = acc[doc];
       acc[doc] = 0;
+      if (score < lowest) continue;
+      top.offer(doc, score);
+      if (top.size === top.k) lowest = top.minScore();
     }
     if (work) {
       work.postingsScored += postingsScored;
