@@ -17,8 +17,8 @@
  * lower case, single spaces); the mining input pairs it (question) with its passage (text, the positive).
  * With --queries FILE (BEIR queries), mining input uses the query alone (no positive).
  * Usage: node dist/bench/bm25-scale.js --corpus C.jsonl --index-dir DIR (--queries Q.jsonl | --sample-queries N)
- *        [--ks 28,100] [--threads 1,2] [--mine-records N] [--xapian] [--bm25s-python PY] [--memory-budget SIZE]
- *        [--work DIR] [--out F.json]
+ *        [--ks 28,100] [--threads 1,2] [--mine-records N] [--search-queries N] [--xapian] [--bm25s-python PY]
+ *        [--memory-budget SIZE] [--work DIR] [--out F.json]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     ks: { type: 'string', default: '28,100' },
     threads: { type: 'string', default: '1,2' },
     'mine-records': { type: 'string' },
+    'search-queries': { type: 'string' },
     xapian: { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
     'bm25s-python': { type: 'string', default: 'python3' },
@@ -159,7 +160,14 @@ if (values.queries) {
   writeFileSync(queriesPath, mining.map((q, i) => JSON.stringify({ _id: `q${i}`, text: q.question })).join('\n') + '\n');
   report.queries = { recipe: 'every ⌊docs/N⌋-th passage, its first new sentence of 8-60 words (see header)', count: mining.length, mean_words: round(mining.reduce((s, q) => s + q.question.split(/\s+/).length, 0) / mining.length, 1) };
 }
-const queryTexts = mining.map((q) => q.question);
+// The search passes use the first --search-queries of them (all by default); mining uses --mine-records.
+const queryTexts = mining.slice(0, Number(values['search-queries'] ?? mining.length)).map((q) => q.question);
+if (queryTexts.length < mining.length) {
+  // The peers search the same subset.
+  queriesPath = join(work, 'search-queries.jsonl');
+  writeFileSync(queriesPath, queryTexts.map((text, i) => JSON.stringify({ _id: `q${i}`, text })).join('\n') + '\n');
+  (report.queries as Record<string, unknown>).searched = queryTexts.length;
+}
 
 // 3. Search: exhaustive vs MaxScore, one pass each, fresh analyzer per pass.
 const rssBefore = process.memoryUsage().rss;

@@ -190,7 +190,8 @@ export class Miner {
     // Enough ranks to fill the window after typical exclusions; deepened per record while short.
     let depth = Math.min(limit, Math.max(minRank + numNeg * 4 + 16, this.options.maxRank ?? 0, this.options.sample === 'random' ? limit : 0));
     const results: MinedRecord[] = new Array(batch.length);
-    const positiveScores = await Promise.all(batch.map((parsed) => this.scorePositives(parsed)));
+    // Positives are scored once the first searches are asked for: off-thread search runs meanwhile.
+    let positiveScores: number[][] | undefined;
     let pending = batch.map((_, i) => i);
     for (;;) {
       // Off-thread search: all pieces are asked for at once; piece p is selected while p + 1.. are searched.
@@ -201,6 +202,7 @@ export class Miner {
         piece.catch(() => undefined); // awaited (and thrown) in order below; not an unhandled rejection meanwhile
         pieces.push(piece);
       }
+      positiveScores ??= await Promise.all(batch.map((parsed) => this.scorePositives(parsed)));
       const retry: number[] = [];
       let candidates: Candidate[][] = [];
       for (let j = 0; j < pending.length; j++) {
