@@ -146,7 +146,11 @@ for _ in $(seq 1200); do
 done
 if [ -n "$requeued" ]; then
   pass "requeued task $victim while it was running ($(($(wc -l <"out/part-$victim.jsonl.partial.journal") - 2)) checkpoints written)"
-  # A requeued job waits ~2 minutes before it may start again; let it start now.
+  # A requeued job waits ~2 minutes before it may start again; let it start sooner. Not in the second of the
+  # requeue: slurmd revokes the killed job's credential with a timestamp in whole seconds, and a relaunch within
+  # that second is refused ("Job credential revoked") and ends the task FAILED, never requeued again.
+  for _ in $(seq 100); do [ "$(squeue -h -o %t -j "${jobid}_$victim" 2>/dev/null)" = PD ] && break; sleep 0.2; done
+  sleep 3
   for _ in $(seq 100); do scontrol update jobid="${jobid}_$victim" StartTime=now 2>/dev/null && break; sleep 0.2; done
 else
   fail "task $victim finished before it could be requeued (raise RECORDS_COPIES)"
