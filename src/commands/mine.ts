@@ -8,7 +8,7 @@ import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileErrorFrom, FileError, IndexError, InputError, UsageError } from '../errors.js';
 import { log, prettyAs } from '../log.js';
-import { readRecords, RejectPolicy, type HeldReject, type OnError } from '../io/jsonl.js';
+import { readRecords, RejectPolicy, type OnError } from '../io/jsonl.js';
 import { inputName, isSeekable, spoolInput } from '../io/line-reader.js';
 import { assertRegularPartial, directOutput, OutputSink, partialPath } from '../io/output.js';
 import { checkPaths } from '../io/path-safety.js';
@@ -18,7 +18,7 @@ import { Journal, journalPath, refuseOtherRun, resumeFrom, startCheckpoint, type
 import { parseShard, shardRange, shardSidecarPath, writeShardSidecar, type Shard } from '../io/shards.js';
 import { inputIdentity, outputOptions, type RunFingerprint } from '../io/run-fingerprint.js';
 import { describeHolder, LeaseLock } from '../io/lease-lock.js';
-import { Miner, type MinedRecord, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
+import { Miner, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
 import type { Retriever } from '../mine/retriever.js';
 import { RecordFormatter, type FormatOptions } from '../formats/formats.js';
 import type { IfKeyExists } from '../formats/record.js';
@@ -356,14 +356,6 @@ interface StreamOutcome {
  * a journal checkpoint after each batch (every record is written or rejected; a checkpoint never claims bytes the
  * output has not got).
  */
-/** A batch handed to the miner and not yet written: its mining, the rejects read with it, where it ends. */
-interface MinedBatch {
-  mined: Promise<MinedRecord[]>;
-  rejects: HeldReject[];
-  resumePoint: { inputByte: number; inputLine: number };
-  endByte: number;
-}
-
 async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOptions): Promise<StreamOutcome> {
   const { range, readPath, miner, formatter, statistics, sink, policy } = run;
   const started = Date.now();
@@ -374,46 +366,35 @@ async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOpt
   const progress = new Progress('mining', totalBytes === undefined ? { itemLabel: 'records' } : { unit: 'bytes', total: totalBytes, itemLabel: 'records' });
   let lastEndByte = range.startByte;
   const rejectsBytes = () => (options.rejects && existsSync(options.rejects) ? statSync(options.rejects).size : 0);
-  // Batch n+1 is read, and its search started, while batch n is written: the search threads work while this
-  // thread formats and writes. One batch is mined at a time (each waits for the one before), and what is
-  // written — records, rejects, checkpoints — follows the batches in input order, as without the overlap.
-  policy.holdRejects();
   try {
     let batch: ParsedRecord[] = [];
-    let mining: Promise<unknown> = Promise.resolve();
-    let unwritten: MinedBatch | undefined;
-    const hand = (resumePoint: { inputByte: number; inputLine: number }): MinedBatch => {
-      const records = batch;
-      batch = [];
-      const mined = mining.then(() => (records.length > 0 ? miner.mine(records) : []));
-      mined.catch(() => undefined); // awaited (and thrown) by write; not an unhandled rejection meanwhile
-      mining = mined.catch(() => undefined);
-      return { mined, rejects: policy.takeHeld(), resumePoint, endByte: lastEndByte };
-    };
-    const write = async (done: MinedBatch) => {
-      policy.release(done.rejects);
-      const mined = await done.mined;
-      for (const record of mined) {
-        let lines: string[];
-        try {
-          lines = formatter.lines(record);
-        } catch (error) {
-          if (!(error instanceof InputError)) throw error;
-          policy.rejectNow(error, record.record.raw);
-          continue;
+    let resumePoint = { inputByte: range.startByte, inputLine: range.startLine };
+    const flush = async () => {
+      if (batch.length > 0) {
+        const mined = await miner.mine(batch);
+        batch = [];
+        for (const record of mined) {
+          let lines: string[];
+          try {
+            lines = formatter.lines(record);
+          } catch (error) {
+            if (!(error instanceof InputError)) throw error;
+            policy.reject(error, record.record.raw);
+            continue;
+          }
+          statistics.add(record);
+          for (const line of lines) {
+            const wait = sink.write(line + '\n');
+            if (wait) await wait;
+          }
+          written++;
         }
-        statistics.add(record);
-        for (const line of lines) {
-          const wait = sink.write(line + '\n');
-          if (wait) await wait;
-        }
-        written++;
+        progress.tick(mined.length, totalBytes === undefined ? undefined : lastEndByte - range.startByte);
       }
-      if (mined.length > 0) progress.tick(mined.length, totalBytes === undefined ? undefined : done.endByte - range.startByte);
       if (plan.journal) {
         await sink.settled();
         plan.journal.record({
-          ...done.resumePoint,
+          ...resumePoint,
           outputBytes: sink.bytesWritten,
           outputLines: sink.linesWritten,
           outputSha256: sink.sha256()!,
@@ -431,33 +412,25 @@ async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOpt
       endByte: range.endByte,
       startLine: range.startLine,
     });
-    try {
-      for await (const record of records) {
-        if (sink.closed) break;
-        let parsed: ParsedRecord;
-        try {
-          parsed = miner.parse(record);
-        } catch (error) {
-          if (!(error instanceof InputError)) throw error;
-          policy.reject(error, record.raw);
-          continue;
-        }
-        batch.push(parsed);
-        lastEndByte = record.endOffset;
-        if (batch.length >= options.batchSize) {
-          const next = hand({ inputByte: record.endOffset, inputLine: record.lineNumber + 1 });
-          if (unwritten) await write(unwritten);
-          unwritten = next;
-        }
+    for await (const record of records) {
+      if (sink.closed) break;
+      let parsed: ParsedRecord;
+      try {
+        parsed = miner.parse(record);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        policy.reject(error, record.raw);
+        continue;
       }
-    } catch (error) {
-      // A bad line under --on-error fail: the batches read before it are written, as they were before the overlap.
-      if (error instanceof InputError && unwritten) await write(unwritten);
-      throw error;
+      batch.push(parsed);
+      lastEndByte = record.endOffset;
+      if (batch.length >= options.batchSize) {
+        resumePoint = { inputByte: record.endOffset, inputLine: record.lineNumber + 1 };
+        await flush();
+      }
     }
-    const last = hand({ inputByte: range.endByte ?? Number.MAX_SAFE_INTEGER, inputLine: 0 });
-    if (unwritten) await write(unwritten);
-    await write(last);
+    resumePoint = { inputByte: range.endByte ?? Number.MAX_SAFE_INTEGER, inputLine: 0 };
+    await flush();
   } finally {
     progress.done();
   }

@@ -31,55 +31,14 @@ export class RejectPolicy {
     if (rejectsPath && !options.append) writeFileSync(rejectsPath, '');
   }
 
-  /** Rejects held back since holdRejects(), in order; undefined while rejects are written at once. */
-  private held?: HeldReject[];
-
-  /** Handle a bad line: throws the error under `fail`; held (see holdRejects) or written and counted otherwise. */
+  /** Handle a bad line: throws the error under `fail`. */
   reject(error: InputError, raw: string | undefined): void {
     if (this.onError === 'fail') throw error;
-    if (this.held) this.held.push({ error, raw });
-    else this.write(error, raw);
-  }
-
-  /** As reject, but never held: for a line of the batch being written now. */
-  rejectNow(error: InputError, raw: string | undefined): void {
-    if (this.onError === 'fail') throw error;
-    this.write(error, raw);
-  }
-
-  /**
-   * From now on, skipped lines are held back until takeHeld() hands them to whoever writes their batch, which
-   * passes them to release(): a run that reads batch n+1 while batch n is written keeps the rejects file (and its
-   * count at each checkpoint) in the order of the batches.
-   */
-  holdRejects(): void {
-    this.held ??= [];
-  }
-
-  /** The rejects held since the last call, in order. */
-  takeHeld(): HeldReject[] {
-    const taken = this.held ?? [];
-    if (this.held) this.held = [];
-    return taken;
-  }
-
-  /** Write and count rejects taken with takeHeld(). */
-  release(rejects: readonly HeldReject[]): void {
-    for (const { error, raw } of rejects) this.write(error, raw);
-  }
-
-  private write(error: InputError, raw: string | undefined): void {
     this.rejected++;
     if (this.rejectsPath) {
       appendFileSync(this.rejectsPath, JSON.stringify({ file: error.file, line: error.line, reason: error.reason, raw: raw ?? null }) + '\n');
     }
   }
-}
-
-/** A skipped line waiting to be written with its batch (RejectPolicy.holdRejects). */
-export interface HeldReject {
-  error: InputError;
-  raw: string | undefined;
 }
 
 /** Parse one line as a JSON object, or throw an InputError naming file and line (`what` prefixes the reason). */
