@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
-import { killMidway, makeInput, tempDir } from './helpers/scale-out.js';
-import { LeaseLock } from '../src/io/lease-lock.js';
+import { runCli } from '../helpers/cli.js';
+import { killMidway, makeInput, tempDir } from '../helpers/scale-out.js';
+import { LeaseLock } from '../../src/io/lease-lock.js';
 
 test('--resume refuses a partial of another run (exit 2, naming what differs) and leaves it as it was', async () => {
   const dir = tempDir('fingerprint');
