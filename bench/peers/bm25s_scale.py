@@ -14,23 +14,8 @@ import resource
 import sys
 import time
 
-
-def read_texts(path):
-    texts = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            title = record.get("title") or ""
-            text = record.get("text") or ""
-            texts.append(title + "\n" + text if title else text)
-    return texts
-
-
-def read_queries(path):
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line)["text"] for line in handle if line.strip()]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpus_files import read_corpus, read_queries  # noqa: E402
 
 
 def main():
@@ -45,7 +30,7 @@ def main():
     except ImportError:
         stemmer, stemmer_name = None, "none (PyStemmer not importable)"
     started, cpu_started = time.perf_counter(), time.process_time()
-    texts = read_texts(config["corpus"])
+    texts = [title + "\n" + text if title else text for _id, title, text in read_corpus(config["corpus"])]
     read_seconds = time.perf_counter() - started
     tokens = bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False)
     docs = len(texts)
@@ -54,7 +39,7 @@ def main():
     retriever.index(tokens, show_progress=False)
     index_seconds, index_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     index_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    queries = read_queries(config["queries"])
+    queries = [text for _id, text in read_queries(config["queries"], None)]
     search = {}
     for k in config["ks"]:
         started, cpu_started = time.perf_counter(), time.process_time()

@@ -11,11 +11,15 @@ searches on the calling thread. The index is an on-disk glass database, committe
 Run with the Debian interpreter (/usr/bin/python3), which is where python3-xapian installs.
 """
 import json
+import os
 import resource
 import sys
 import time
 
 import xapian
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpus_files import read_corpus, read_queries  # noqa: E402  (xapian_bm25_scale imports them from here too)
 
 LUCENE_ENGLISH_STOPWORDS = [
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not",
@@ -35,24 +39,6 @@ def term_generator():
     generator.set_stopper_strategy(xapian.TermGenerator.STOP_ALL)
     # Keep the stopper alive as long as the generator (the binding does not hold a reference).
     return generator, stopper
-
-
-def read_corpus(path):
-    with open(path, encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                record = json.loads(line)
-                yield str(record.get("_id", record.get("id"))), record.get("title") or "", record["text"]
-
-
-def read_queries(path, limit):
-    queries = []
-    with open(path, encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                record = json.loads(line)
-                queries.append((str(record.get("_id", record.get("id"))), record["text"]))
-    return queries if limit is None else queries[:limit]
 
 
 def build(config):

@@ -32,8 +32,6 @@ export const DEFAULT_MEMORY_BUDGET = 1 << 30;
 const BYTES_PER_BUFFERED_POSTING = 28;
 /** Rough cost of one dictionary entry beyond its characters (Map entry, array slot, string header). */
 const BYTES_PER_TERM_ENTRY = 80;
-/** Surface tokens memoised at most (the analyzer's own cache has the same bound). */
-const MAX_CACHED_TOKENS = 2_000_000;
 
 export interface Bm25Settings extends Bm25Params {
   variant: string;
@@ -101,7 +99,7 @@ export class Bm25IndexWriter {
     readonly buildId = newBuildId(),
   ) {
     scoringVariant(settings.variant);
-    this.tokenIds = new TokenIds(analyzer, (term) => this.termIdOf(term), MAX_CACHED_TOKENS);
+    this.tokenIds = new TokenIds(analyzer, (term) => this.termIdOf(term));
     mkdirSync(dir, { recursive: true });
   }
 

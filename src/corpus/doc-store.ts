@@ -245,22 +245,18 @@ export class DocStore implements CorpusView {
     return this.idMap.get(id);
   }
 
-  /** Open-addressing table over the text hashes: slot → ordinal + 1 (0: empty); built on first use. */
-  private hashSlots?: Uint32Array;
+  /**
+   * Open-addressing table over the text hashes, built on first use: slot → ordinal + 1 (0: empty), and the hashes
+   * as little-endian 32-bit words (hash d is words[2d], words[2d + 1]).
+   */
+  private textTable?: { slots: Uint32Array; words: Uint32Array };
 
   /** The lowest ordinal whose normalized text equals `text`'s (by hash), if any. */
   ordinalOfText(text: string): number | undefined {
-    const slots = (this.hashSlots ??= this.buildHashSlots());
-    const hashWords = new Uint32Array(this.hashes.buffer, this.hashes.byteOffset, this.hashes.length * 2);
+    const table = (this.textTable ??= this.buildTextTable());
     const wanted = normalizedTextHash(text);
-    const low = Number(wanted & 0xffffffffn);
-    const high = Number(wanted >> 32n);
-    const mask = slots.length - 1;
-    for (let slot = low & mask; slots[slot] !== 0; slot = (slot + 1) & mask) {
-      const ordinal = slots[slot] - 1;
-      if (hashWords[2 * ordinal] === low && hashWords[2 * ordinal + 1] === high) return ordinal;
-    }
-    return undefined;
+    const found = table.slots[probe(table, Number(wanted & 0xffffffffn), Number(wanted >> 32n))];
+    return found === 0 ? undefined : found - 1;
   }
 
   /**
@@ -268,21 +264,16 @@ export class DocStore implements CorpusView {
    * so the lowest ordinal of equal texts is the one kept. A Map of 64-bit keys took seconds at millions of
    * documents; this takes milliseconds and 8–16 bytes a document.
    */
-  private buildHashSlots(): Uint32Array {
-    const slots = new Uint32Array(2 ** Math.max(4, Math.ceil(Math.log2(2 * this.docCount + 1))));
-    const hashWords = new Uint32Array(this.hashes.buffer, this.hashes.byteOffset, this.hashes.length * 2);
-    const mask = slots.length - 1;
+  private buildTextTable(): { slots: Uint32Array; words: Uint32Array } {
+    const table = {
+      slots: new Uint32Array(2 ** Math.max(4, Math.ceil(Math.log2(2 * this.docCount + 1)))),
+      words: new Uint32Array(this.hashes.buffer, this.hashes.byteOffset, this.hashes.length * 2),
+    };
     for (let ordinal = 0; ordinal < this.docCount; ordinal++) {
-      const low = hashWords[2 * ordinal];
-      const high = hashWords[2 * ordinal + 1];
-      let slot = low & mask;
-      for (; slots[slot] !== 0; slot = (slot + 1) & mask) {
-        const other = slots[slot] - 1;
-        if (hashWords[2 * other] === low && hashWords[2 * other + 1] === high) break;
-      }
-      if (slots[slot] === 0) slots[slot] = ordinal + 1;
+      const slot = probe(table, table.words[2 * ordinal], table.words[2 * ordinal + 1]);
+      if (table.slots[slot] === 0) table.slots[slot] = ordinal + 1;
     }
-    return slots;
+    return table;
   }
 
   normalizedTextHash(docOrdinal: number): bigint {
@@ -293,4 +284,15 @@ export class DocStore implements CorpusView {
     this.texts.close();
     this.titles.close();
   }
+}
+
+/** The slot holding the hash (low, high) in a DocStore text table, or the empty slot where it would go. */
+function probe({ slots, words }: { slots: Uint32Array; words: Uint32Array }, low: number, high: number): number {
+  const mask = slots.length - 1;
+  let slot = low & mask;
+  for (; slots[slot] !== 0; slot = (slot + 1) & mask) {
+    const ordinal = slots[slot] - 1;
+    if (words[2 * ordinal] === low && words[2 * ordinal + 1] === high) break;
+  }
+  return slot;
 }
