@@ -12,7 +12,7 @@ import type { Analyzer } from '../text/analyzer.js';
 import type { Candidate } from '../mine/retriever.js';
 import { BM25_VERSIONS, readBm25Manifest, readDocLengths, readPostings, readTermTable, type Bm25Manifest } from './format.js';
 import { TopK } from './top-k.js';
-import { blockMaxima, windowMaxima, maxScoreTopK, MaxScoreScratch, type PostingArrays, type SearchWork } from './max-score.js';
+import { blockMaxima, windowMaxima, maxScoreTopK, MaxScoreScratch, MAX_QUERY_TERMS, sumsAreExact, type PostingArrays, type SearchWork } from './max-score.js';
 import { buildTermDictionary, sharedArray, TermDictionary, type TermDictionaryData } from './term-dictionary.js';
 import { scoringVariant } from './scoring.js';
 
@@ -53,9 +53,9 @@ export function loadBm25IndexData(dir: string, analyzerFingerprint: string, rebu
   const { docs, impacts } = readPostings(dir, manifest.buildId, rebuildHint, manifest.postingCount);
   const docLengths = readDocLengths(dir, manifest.buildId, rebuildHint, manifest.docCount);
 
-  const { blockStart, blockMax } = blockMaxima(starts, impacts, (n) => sharedArray(Float32Array, n), (n) => sharedArray(Float64Array, n));
+  const { blockStart, blockMax, minImpact } = blockMaxima(starts, impacts, (n) => sharedArray(Float32Array, n), (n) => sharedArray(Float64Array, n));
   const windows = windowMaxima(starts, docs, impacts, manifest.docCount, (n) => sharedArray(Int32Array, n), (n) => sharedArray(Float32Array, n));
-  return { dir, manifest, dictionary: buildTermDictionary(termBytes, termOffsets), postings: { starts, docs, impacts, maxImpact, blockStart, blockMax, ...windows }, idf, docLengths };
+  return { dir, manifest, dictionary: buildTermDictionary(termBytes, termOffsets), postings: { starts, docs, impacts, maxImpact, minImpact, blockStart, blockMax, ...windows }, idf, docLengths };
 }
 
 /**
@@ -125,12 +125,20 @@ export class Bm25Index {
     const { starts } = this.postings;
     let postings = 0;
     for (const [term] of terms) postings += starts[term + 1] - starts[term];
-    return postings < EXHAUSTIVE_BELOW ? this.exhaustiveTopK(terms, k, work) : maxScoreTopK(this.postings, terms, k, work, this.scratch);
+    return postings < EXHAUSTIVE_BELOW ? this.exhaustiveTopK(terms, k, work) : this.prunedTopK(terms, k, work);
   }
 
-  /** The same top-k, always found with MaxScore pruning (src/bm25/max-score.ts); for tests and benchmarks. */
+  /**
+   * The same top-k, found with MaxScore pruning (src/bm25/max-score.ts); for tests and benchmarks. A query whose
+   * sums MaxScore cannot keep exact (sumsAreExact; none on a realistic index) is scored exhaustively.
+   */
   searchPruned(query: string, k: number, work?: SearchWork): Candidate[] {
-    return maxScoreTopK(this.postings, this.queryTerms(query), k, work, this.scratch);
+    return this.prunedTopK(this.queryTerms(query), k, work);
+  }
+
+  private prunedTopK(terms: ReadonlyArray<readonly [number, number]>, k: number, work?: SearchWork): Candidate[] {
+    if (terms.length > MAX_QUERY_TERMS || !sumsAreExact(this.postings, terms)) return this.exhaustiveTopK(terms, k, work);
+    return maxScoreTopK(this.postings, terms, k, work, this.scratch);
   }
 
   /**

@@ -1,20 +1,24 @@
 /**
  * Exact top-k with block-max MaxScore dynamic pruning (Turtle & Flood 1995; block maxima as in Ding & Suel 2011
- * and Chakrabarti et al. 2011; windowed as Lucene's MaxScoreBulkScorer). Documents are scored window by window:
- * each term's bound in a window is its largest block maximum there; terms sorted by bound, those whose bounds
- * together cannot lift a document into the top k are "non-essential" and only looked up (galloping search) for
- * documents an essential term proposes, a document is dropped as soon as its partial score plus the remaining
- * bounds cannot beat the k-th score, and a window whose bounds all together cannot is skipped.
+ * and Chakrabarti et al. 2011; windowed as Lucene's MaxScoreBulkScorer), plus a hit-count filter. Documents are
+ * scored window by window: each term's bound in a window is its largest block maximum there; terms sorted by
+ * bound, those whose bounds together cannot lift a document into the top k are "non-essential" and only looked
+ * up (galloping search) for documents the essential terms propose, a document is dropped as soon as its partial
+ * score plus the remaining bounds cannot beat the k-th score, and a window whose bounds all together cannot is
+ * skipped. The filter: a document with fewer than r essential hits, r the least count whose largest bounds can
+ * beat the k-th score, is never visited; a window may give up non-essential terms to raise r (see maxScoreTopK).
  * Why (block-max) MaxScore: mining queries are long (a sentence, ~20 terms) and ask for k = 28..110; on long
  * queries and larger k, MaxScore-style partitioning beats WAND-style pivoting (Mallia et al., ECIR 2019: fewer
  * cursor reorderings per document), and a term-at-a-time scatter inside a window suits JavaScript's typed
- * arrays. Per-term maxima are in terms.bin; block maxima (1/64 of the impacts) and the frequent terms' maxima
- * per aligned window of WINDOW docs (at most 1/8 of the postings' bytes) are computed when the index is
- * loaded, so the index format does not change.
- * Exactness: a kept document's score is summed over the query's terms in query order, exactly as the
- * exhaustive scorer adds them (absent terms add 0, which changes no float), and bounds are compared with a
- * relative slack far above float rounding, so pruning never drops a document the exhaustive scorer keeps. Docs
- * come in ascending order, so a later document tying the k-th score ranks below it and is rightly skipped.
+ * arrays. Why the filter: on such queries a document needs several matching terms to reach the top k, while
+ * plain MaxScore visits every document holding any essential term (on 2M passages, 4× more).
+ * Per-term maxima are in terms.bin; block maxima (1/64 of the impacts), each term's smallest impact and the
+ * frequent terms' maxima per aligned window of WINDOW docs (at most 1/8 of the postings' bytes) are computed
+ * when the index is loaded, so the index format does not change.
+ * Exactness: where sumsAreExact holds (the caller checks), every sum of a query's contributions is exact in
+ * float64, so a document's score gathered in any order is the exhaustive scorer's, bit for bit; bounds are
+ * compared with a relative slack far above float rounding, so pruning never drops a document the exhaustive
+ * scorer keeps, and a document tying the k-th score is still offered (TopK ranks ties by doc ordinal).
  */
 import type { Candidate } from '../mine/retriever.js';
 import { TopK } from './top-k.js';
@@ -27,6 +31,8 @@ export interface PostingArrays {
   impacts: Float32Array;
   /** The largest impact in each term's postings. */
   maxImpact: Float32Array;
+  /** The smallest positive impact in each term's postings (see sumsAreExact). */
+  minImpact: Float32Array;
   /** Term t's block maxima are blockMax[blockStart[t] ..] (see blockMaxima). */
   blockStart: Float64Array;
   blockMax: Float32Array;
@@ -82,42 +88,77 @@ export const WINDOW = 4096;
 const FIRST_WINDOW = 64;
 
 /**
+ * Whether every order of summing this query's contributions gives the same float64: each term's contribution
+ * w·impact is a multiple of the smallest float32 step among the query's impacts, and the largest possible score
+ * stays below 2^52 such steps, so every partial sum is exact. Then a score gathered in window order (scattered
+ * essentials, then looked-up non-essentials) is bit for bit the exhaustive scorer's query-order sum. Realistic
+ * indexes always satisfy it (impacts ≥ 1e-6 and scores < 1e3 need 2^43 steps); a query that does not is scored
+ * exhaustively by the caller.
+ */
+export function sumsAreExact(index: Pick<PostingArrays, 'maxImpact' | 'minImpact'>, queryTerms: ReadonlyArray<readonly [number, number]>): boolean {
+  let most = 0;
+  let step = Number.POSITIVE_INFINITY;
+  for (const [term, multiplicity] of queryTerms) {
+    if (!Number.isInteger(multiplicity) || multiplicity < 0) return false;
+    most += multiplicity * index.maxImpact[term];
+    const smallest = index.minImpact[term];
+    // A float32 of binary exponent e is a multiple of 2^(e − 23); one less, in case log2 rounds up.
+    if (smallest > 0) step = Math.min(step, 2 ** (Math.floor(Math.log2(smallest)) - 24));
+  }
+  return most === 0 || most < step * 2 ** 52;
+}
+
+/** Options the per-window plan weighs (estimated nanoseconds): a scattered posting, a walked candidate. */
+const SCATTER_COST = 4;
+const CANDIDATE_COST = 8;
+/** How many fewer non-essential terms than the most the plan may try (each moves a term to the scatter). */
+const PLAN_SPAN = 6;
+
+/**
  * Per-thread working memory of maxScoreTopK, reused across queries (allocating and zeroing it per query would
- * cost more than a short query's search). Between searches every entry is zero again.
+ * cost more than a short query's search). Between searches every entry of `touched` and `hits` is zero.
  */
 export class MaxScoreScratch {
-  /** Σ of a window row so far, in any order (for bounds only). */
+  /** The sum of a window slot's essential contributions (valid where hits > 0). */
   readonly partial = new Float64Array(WINDOW);
-  /** One bit per window slot touched by an essential posting; scanned in order (cheaper than sorting slots). */
+  /** How many essential terms hit each window slot. */
+  readonly hits = new Uint16Array(WINDOW);
+  /** One bit per slot with enough hits to be a candidate; scanned in order (cheaper than sorting slots). */
   readonly touched = new Uint32Array(WINDOW / 32);
-  private rows = new Float64Array(WINDOW * 16);
-
-  /** The window table for m query terms. */
-  rowsFor(m: number): Float64Array {
-    if (this.rows.length < WINDOW * m) this.rows = new Float64Array(WINDOW * m);
-    return this.rows;
-  }
 }
+
+/** Query terms beyond this many are not counted per slot (Uint16); maxScoreTopK's callers score them exhaustively. */
+export const MAX_QUERY_TERMS = 0xffff;
 
 /**
  * The exact top-k documents for `queryTerms` ([term id, multiplicity], in query order), best first, ties by
- * ascending doc ordinal: the same documents and scores as summing every posting.
- * Windowed, as Lucene's MaxScoreBulkScorer: the essential terms' postings falling in a window of WINDOW doc
- * ordinals are scattered term-at-a-time into a small table (one row per document, one column per query term),
- * then the window's documents are visited in ascending order for the non-essential look-ups, the bound test
- * and, for survivors, the exact sum of their row in query order.
+ * ascending doc ordinal: the same documents and scores as summing every posting. The caller checks
+ * `sumsAreExact` (and MAX_QUERY_TERMS) first.
+ * Windowed, as Lucene's MaxScoreBulkScorer. In each window, with the terms sorted by their window bounds:
+ *  - the first n terms are non-essential (their bounds together cannot lift a document over the k-th score), the
+ *    rest essential;
+ *  - a document also needs r essential hits, the least number whose largest bounds, with all the non-essential
+ *    ones, can pass the k-th score: with fewer it cannot. The most non-essential terms give r = 1 (plain
+ *    MaxScore); giving up a few raises r, scattering more postings but walking far fewer documents. The plan
+ *    weighs both with a per-window estimate (term densities, independence assumed) and takes the cheaper;
+ *  - the essential postings are scattered into the window's slots, counting hits; the slots with r hits are then
+ *    visited in ascending order, the non-essential terms looked up (galloping) from the largest bound down while
+ *    the document can still make the top k.
  */
 export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<readonly [number, number]>, k: number, work?: SearchWork, scratch = new MaxScoreScratch()): Candidate[] {
   const m = queryTerms.length;
   if (m === 0 || k <= 0) return [];
+  if (m > MAX_QUERY_TERMS) throw new RangeError(`maxScoreTopK: ${m} query terms, at most ${MAX_QUERY_TERMS}`);
   const { starts, docs, impacts, blockStart, blockMax, windowRow, windowMax, windowCount } = index;
+  const documentSpan = windowCount * WINDOW;
 
-  // Per query term, indexed by its position in the query (the order exact sums follow).
+  // Per query term, indexed by its position in the query.
   const position = new Float64Array(m);
   const end = new Float64Array(m);
   const first = new Float64Array(m);
   const blocks = new Float64Array(m);
   const weight = new Float64Array(m);
+  const density = new Float64Array(m); // postings per document: the chance a document holds the term
   const row = new Float64Array(m); // where the term's window maxima start in windowMax, or −1
   let postingTotal = 0;
   let lastDoc = 0;
@@ -127,6 +168,7 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
     end[q] = starts[term + 1];
     blocks[q] = blockStart[term];
     weight[q] = multiplicity;
+    density[q] = Math.min(1, (end[q] - first[q]) / documentSpan);
     row[q] = windowRow[term] < 0 ? -1 : windowRow[term] * windowCount;
     postingTotal += end[q] - position[q];
     if (end[q] > position[q] && docs[end[q] - 1] > lastDoc) lastDoc = docs[end[q] - 1];
@@ -136,22 +178,17 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
   let postingsScored = 0;
   let documentsScored = 0;
 
-  const { partial, touched } = scratch;
-  // rows[q × WINDOW + (doc − windowStart)]: one column per query term, so a term's scatter is sequential;
-  // all zero between uses.
-  const rows = scratch.rowsFor(m);
-  const windowFrom = new Float64Array(m); // each essential term's first posting in the current window
-  const windowBound = new Float64Array(m); // each term's largest block maximum overlapping the window
+  const { partial, hits, touched } = scratch;
+  const windowBound = new Float64Array(m); // each term's largest block maximum among its postings in the window
   const order = new Uint32Array(m); // query positions by ascending window bound
-  const prefix = new Float64Array(m); // prefix[j] = Σ window bounds of order[0..j]
-  const lookedUp = new Uint32Array(m); // cells written by non-essential look-ups for the current document
-  let lookedUpCount = 0;
+  const prefix = new Float64Array(m + 1); // prefix[j] = Σ window bounds of order[0..j)
+  const atMost = new Float64Array(m + 1); // the plan's scratch: P(a document has c essential hits), c < r
 
   for (let windowStart = 0, size = FIRST_WINDOW; windowStart <= lastDoc; windowStart += size, size = windowStart < WINDOW ? Math.min(size * 2, WINDOW - windowStart) : WINDOW) {
     const windowEnd = windowStart + size;
     const column = Math.floor(windowStart / WINDOW);
     // Window bounds: a frequent term's from its window maximum (the aligned window holding this one), any
-    // other's from the block maxima of its blocks overlapping [windowStart, windowEnd).
+    // other's from the block maxima of its blocks holding postings in [windowStart, windowEnd), 0 if none.
     let windowTotal = 0;
     for (let q = 0; q < m; q++) {
       let bound = 0;
@@ -159,9 +196,11 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
       else {
         const at = seek(docs, position[q], end[q], windowStart);
         position[q] = at;
-        for (let offset = Math.floor((at - first[q]) / BLOCK) * BLOCK; first[q] + offset < end[q] && docs[first[q] + offset] < windowEnd; offset += BLOCK) {
-          const max = blockMax[blocks[q] + offset / BLOCK];
-          if (max > bound) bound = max;
+        if (at < end[q] && docs[at] < windowEnd) {
+          for (let offset = Math.floor((at - first[q]) / BLOCK) * BLOCK; first[q] + offset < end[q] && docs[first[q] + offset] < windowEnd; offset += BLOCK) {
+            const max = blockMax[blocks[q] + offset / BLOCK];
+            if (max > bound) bound = max;
+          }
         }
       }
       windowBound[q] = weight[q] * bound;
@@ -170,33 +209,65 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
     }
     if (windowTotal * BOUND_SLACK <= threshold) continue; // nothing in this window can reach the top k
     sortByBound(order, windowBound, m);
-    for (let j = 0; j < m; j++) prefix[j] = (j > 0 ? prefix[j - 1] : 0) + windowBound[order[j]];
-    let firstEssential = 0;
-    while (firstEssential < m && prefix[firstEssential] * BOUND_SLACK <= threshold) firstEssential++;
-    const windowEssential = firstEssential;
+    for (let j = 0; j < m; j++) prefix[j + 1] = prefix[j] + windowBound[order[j]];
+    let mostNonEssential = 0;
+    while (mostNonEssential < m && prefix[mostNonEssential + 1] * BOUND_SLACK <= threshold) mostNonEssential++;
 
-    for (let j = firstEssential; j < m; j++) {
+    // The plan: n non-essential terms and r essential hits needed, by the lowest estimated cost.
+    let n = mostNonEssential;
+    let r = 1;
+    let bestCost = Number.POSITIVE_INFINITY;
+    for (let tryN = mostNonEssential; tryN >= 0 && tryN >= mostNonEssential - PLAN_SPAN; tryN--) {
+      let needed = 0; // r: at least one hit, and as many of the largest bounds as it takes to pass the k-th score
+      let reach = prefix[tryN];
+      for (let j = m - 1; j >= tryN; j--) {
+        reach += windowBound[order[j]];
+        needed++;
+        if (reach * BOUND_SLACK > threshold) break;
+      }
+      let scattered = 0;
+      atMost.fill(0, 0, needed);
+      atMost[0] = 1;
+      for (let j = tryN; j < m; j++) {
+        const p = density[order[j]];
+        scattered += p;
+        for (let c = needed - 1; c >= 1; c--) atMost[c] = atMost[c] * (1 - p) + atMost[c - 1] * p;
+        atMost[0] *= 1 - p;
+      }
+      let fewer = 0;
+      for (let c = 0; c < needed; c++) fewer += atMost[c];
+      const cost = SCATTER_COST * scattered + CANDIDATE_COST * (1 - fewer) * (1 + 0.5 * tryN);
+      if (cost < bestCost) {
+        bestCost = cost;
+        n = tryN;
+        r = needed;
+      }
+    }
+
+    // Scatter the essential terms, counting hits; a slot becomes a candidate at its r-th hit.
+    for (let j = n; j < m; j++) {
       const q = order[j];
-      const column = q * WINDOW;
       const w = weight[q];
       let at = seek(docs, position[q], end[q], windowStart); // frequent terms are not positioned at window starts
-      windowFrom[q] = at;
+      const from = at;
       const stop = end[q];
       for (; at < stop; at++) {
         const doc = docs[at];
         if (doc >= windowEnd) break;
         const slot = doc - windowStart;
         const c = w * impacts[at];
-        rows[column + slot] = c;
-        const bit = 1 << (slot & 31);
-        if ((touched[slot >>> 5] & bit) === 0) {
-          touched[slot >>> 5] |= bit;
-          partial[slot] = c;
-        } else partial[slot] += c;
+        const count = hits[slot] + 1;
+        hits[slot] = count;
+        if (count === 1) partial[slot] = c;
+        else partial[slot] += c;
+        if (count === r) touched[slot >>> 5] |= 1 << (slot & 31);
       }
-      postingsScored += at - position[q];
+      postingsScored += at - from;
       position[q] = at;
     }
+    hits.fill(0, 0, size);
+
+    // Visit the candidates in doc order: look up non-essential terms while the document can still make it.
     for (let word = 0; word < size >>> 5; word++) {
       let bits = touched[word];
       if (bits === 0) continue;
@@ -206,10 +277,10 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
         bits ^= low;
         const slot = (word << 5) + 31 - Math.clz32(low);
         const doc = windowStart + slot;
-        let bound = partial[slot];
+        let score = partial[slot];
         let pruned = false;
-        for (let j = firstEssential - 1; j >= 0; j--) {
-          if ((bound + prefix[j]) * BOUND_SLACK <= threshold) {
+        for (let j = n - 1; j >= 0; j--) {
+          if ((score + prefix[j + 1]) * BOUND_SLACK <= threshold) {
             pruned = true;
             break;
           }
@@ -217,34 +288,17 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
           const at = seek(docs, position[q], end[q], doc);
           position[q] = at;
           if (at < end[q] && docs[at] === doc) {
-            const c = weight[q] * impacts[at];
-            const cell = q * WINDOW + slot;
-            rows[cell] = c;
-            lookedUp[lookedUpCount++] = cell;
-            bound += c;
+            score += weight[q] * impacts[at];
             postingsScored++;
           }
         }
-        if (!pruned) {
-          let score = 0;
-          for (let q = 0, cell = slot; q < m; q++, cell += WINDOW) score += rows[cell];
-          documentsScored++;
-          if (score > threshold || top.size < top.k) {
-            top.offer(doc, score);
-            if (top.size === top.k) {
-              threshold = top.minScore();
-              while (firstEssential < m && prefix[firstEssential] * BOUND_SLACK <= threshold) firstEssential++;
-            }
-          }
+        if (pruned) continue;
+        documentsScored++;
+        if (top.size < top.k || score >= top.minScore()) {
+          top.offer(doc, score);
+          if (top.size === top.k) threshold = top.minScore();
         }
-        while (lookedUpCount > 0) rows[lookedUp[--lookedUpCount]] = 0;
       }
-    }
-    // Clear what the essential terms scattered (their postings of this window, read again: sequential).
-    for (let j = windowEssential; j < m; j++) {
-      const q = order[j];
-      const column = q * WINDOW;
-      for (let at = windowFrom[q]; at < position[q]; at++) rows[column + docs[at] - windowStart] = 0;
     }
   }
   if (work) {
@@ -275,25 +329,37 @@ function sortByBound(order: Uint32Array, bound: Float64Array, m: number): void {
 
 /**
  * The block maxima of every term's postings: blockMax[blockStart[t] + b] is the largest impact among term t's
- * postings [starts[t] + b·BLOCK, starts[t] + (b+1)·BLOCK). Computed once when the index is loaded (one pass
- * over the impacts, 1/64 of their size), so the index format stays as it is.
+ * postings [starts[t] + b·BLOCK, starts[t] + (b+1)·BLOCK); and minImpact[t], term t's smallest positive impact.
+ * Computed once when the index is loaded (one pass over the impacts), so the index format stays as it is.
  */
-export function blockMaxima(starts: Float64Array, impacts: Float32Array, allocate: (length: number) => Float32Array, allocateStarts: (length: number) => Float64Array): { blockStart: Float64Array; blockMax: Float32Array } {
+export function blockMaxima(
+  starts: Float64Array,
+  impacts: Float32Array,
+  allocate: (length: number) => Float32Array,
+  allocateStarts: (length: number) => Float64Array,
+): { blockStart: Float64Array; blockMax: Float32Array; minImpact: Float32Array } {
   const termCount = starts.length - 1;
   const blockStart = allocateStarts(termCount + 1);
   for (let t = 0; t < termCount; t++) blockStart[t + 1] = blockStart[t] + Math.ceil((starts[t + 1] - starts[t]) / BLOCK);
   const blockMax = allocate(blockStart[termCount]);
+  const minImpact = allocate(termCount);
   for (let t = 0; t < termCount; t++) {
     const end = starts[t + 1];
     let block = blockStart[t];
+    let min = Number.POSITIVE_INFINITY;
     for (let from = starts[t]; from < end; from += BLOCK, block++) {
       let max = 0;
       const to = Math.min(end, from + BLOCK);
-      for (let at = from; at < to; at++) if (impacts[at] > max) max = impacts[at];
+      for (let at = from; at < to; at++) {
+        const impact = impacts[at];
+        if (impact > max) max = impact;
+        if (impact > 0 && impact < min) min = impact;
+      }
       blockMax[block] = max;
     }
+    minImpact[t] = min === Number.POSITIVE_INFINITY ? 0 : min;
   }
-  return { blockStart, blockMax };
+  return { blockStart, blockMax, minImpact };
 }
 
 /**
