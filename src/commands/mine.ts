@@ -367,12 +367,13 @@ async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOpt
   let lastEndByte = range.startByte;
   const rejectsBytes = () => (options.rejects && existsSync(options.rejects) ? statSync(options.rejects).size : 0);
   try {
+    type ResumePoint = { inputByte: number; inputLine: number };
     let batch: ParsedRecord[] = [];
-    let resumePoint = { inputByte: range.startByte, inputLine: range.startLine };
-    const flush = async () => {
-      if (batch.length > 0) {
-        const mined = await miner.mine(batch);
-        batch = [];
+    // A full batch is searched ahead (off-thread search) while the one before it is selected and written.
+    let waiting: { batch: ParsedRecord[]; resumePoint: ResumePoint } | undefined;
+    const flush = async (ready: ParsedRecord[], resumePoint: ResumePoint) => {
+      if (ready.length > 0) {
+        const mined = await miner.mine(ready);
         for (const record of mined) {
           let lines: string[];
           try {
@@ -404,6 +405,18 @@ async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOpt
         });
       }
     };
+    /**
+     * Search `next` ahead, then mine and write the batch waiting before it. The rejections of lines read while
+     * that batch waited belong after it: they are held back until it is written (and checkpointed).
+     */
+    const handOver = async (next: { batch: ParsedRecord[]; resumePoint: ResumePoint } | undefined) => {
+      const readAhead = policy.stopHolding();
+      if (next) miner.searchAhead(next.batch);
+      if (waiting) await flush(waiting.batch, waiting.resumePoint);
+      policy.rejectHeld(readAhead);
+      waiting = next;
+      if (waiting) policy.hold();
+    };
     const records = readRecords(readPath, {
       policy,
       maxLineBytes: options.maxLineBytes,
@@ -425,12 +438,12 @@ async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOpt
       batch.push(parsed);
       lastEndByte = record.endOffset;
       if (batch.length >= options.batchSize) {
-        resumePoint = { inputByte: record.endOffset, inputLine: record.lineNumber + 1 };
-        await flush();
+        await handOver({ batch, resumePoint: { inputByte: record.endOffset, inputLine: record.lineNumber + 1 } });
+        batch = [];
       }
     }
-    resumePoint = { inputByte: range.endByte ?? Number.MAX_SAFE_INTEGER, inputLine: 0 };
-    await flush();
+    await handOver({ batch, resumePoint: { inputByte: range.endByte ?? Number.MAX_SAFE_INTEGER, inputLine: 0 } });
+    await handOver(undefined);
   } finally {
     progress.done();
   }

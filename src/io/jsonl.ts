@@ -31,13 +31,40 @@ export class RejectPolicy {
     if (rejectsPath && !options.append) writeFileSync(rejectsPath, '');
   }
 
+  /** Rejections kept back by hold() (not yet counted or written), in input order. */
+  private held?: Array<{ error: InputError; raw: string | undefined }>;
+
   /** Handle a bad line: throws the error under `fail`. */
   reject(error: InputError, raw: string | undefined): void {
     if (this.onError === 'fail') throw error;
+    if (this.held) {
+      this.held.push({ error, raw });
+      return;
+    }
     this.rejected++;
     if (this.rejectsPath) {
       appendFileSync(this.rejectsPath, JSON.stringify({ file: error.file, line: error.line, reason: error.reason, raw: raw ?? null }) + '\n');
     }
+  }
+
+  /**
+   * Keep the coming rejections back (lines read ahead of a batch still to be written), so that the rejects file
+   * and the count stay in input order and a checkpoint taken meanwhile does not claim them. `fail` still throws.
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Stop holding; the rejections held so far, for rejectHeld once what comes before them is written. */
+  stopHolding(): ReadonlyArray<{ error: InputError; raw: string | undefined }> {
+    const held = this.held ?? [];
+    this.held = undefined;
+    return held;
+  }
+
+  /** Count and write rejections returned by stopHolding, in their order. */
+  rejectHeld(held: ReadonlyArray<{ error: InputError; raw: string | undefined }>): void {
+    for (const { error, raw } of held) this.reject(error, raw);
   }
 }
 

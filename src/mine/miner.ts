@@ -182,26 +182,50 @@ export class Miner {
     return { record, query, positives, positiveOrdinals, excludedHashes, queryHash: normalizedTextHash(query) };
   }
 
+  /**
+   * Ask for a batch's first searches now, when search runs off this thread: the search threads then work on it
+   * while the batch before it is selected and written (mine(batch) takes them up). Otherwise nothing.
+   */
+  searchAhead(batch: ParsedRecord[]): void {
+    if (!this.retriever.searchesOffThread || batch.length === 0) return;
+    const depth = this.firstDepth();
+    this.searchedAhead.set(batch, { depth, ...this.requestSearches(batch, batch.map((_, i) => i), depth) });
+  }
+
+  private readonly searchedAhead = new WeakMap<ParsedRecord[], { depth: number; pieceSize: number; pieces: Array<Promise<Candidate[][]>> }>();
+
+  /** Enough ranks to fill the window after typical exclusions; deepened per record while short. */
+  private firstDepth(): number {
+    const { numNeg, minRank } = this.options;
+    const limit = windowEnd(this.options, this.retriever.corpus.docCount);
+    return Math.min(limit, Math.max(minRank + numNeg * 4 + 16, this.options.maxRank ?? 0, this.options.sample === 'random' ? limit : 0));
+  }
+
+  /** Off-thread search: all pieces are asked for at once; piece p is selected while p + 1.. are searched. */
+  private requestSearches(batch: ParsedRecord[], pending: number[], depth: number): { pieceSize: number; pieces: Array<Promise<Candidate[][]>> } {
+    const pieceSize = this.retriever.searchesOffThread ? Math.max(16, Math.ceil(pending.length / SEARCH_PIECES)) : pending.length;
+    const pieces: Array<Promise<Candidate[][]>> = [];
+    for (let from = 0; from < pending.length; from += pieceSize) {
+      const piece = this.retriever.search(pending.slice(from, from + pieceSize).map((i) => batch[i].query), depth);
+      piece.catch(() => undefined); // awaited (and thrown) in order by mine(); not an unhandled rejection meanwhile
+      pieces.push(piece);
+    }
+    return { pieceSize, pieces };
+  }
+
   /** Mine a batch of parsed records (one retriever call per deepening round). */
   async mine(batch: ParsedRecord[]): Promise<MinedRecord[]> {
-    const { numNeg, minRank } = this.options;
-    const docCount = this.retriever.corpus.docCount;
-    const limit = windowEnd(this.options, docCount);
-    // Enough ranks to fill the window after typical exclusions; deepened per record while short.
-    let depth = Math.min(limit, Math.max(minRank + numNeg * 4 + 16, this.options.maxRank ?? 0, this.options.sample === 'random' ? limit : 0));
+    const { numNeg } = this.options;
+    const limit = windowEnd(this.options, this.retriever.corpus.docCount);
+    const ahead = this.searchedAhead.get(batch);
+    this.searchedAhead.delete(batch);
+    let depth = ahead?.depth ?? this.firstDepth();
     const results: MinedRecord[] = new Array(batch.length);
     // Positives are scored once the first searches are asked for: off-thread search runs meanwhile.
     let positiveScores: number[][] | undefined;
     let pending = batch.map((_, i) => i);
-    for (;;) {
-      // Off-thread search: all pieces are asked for at once; piece p is selected while p + 1.. are searched.
-      const pieceSize = this.retriever.searchesOffThread ? Math.max(16, Math.ceil(pending.length / SEARCH_PIECES)) : pending.length;
-      const pieces: Array<Promise<Candidate[][]>> = [];
-      for (let from = 0; from < pending.length; from += pieceSize) {
-        const piece = this.retriever.search(pending.slice(from, from + pieceSize).map((i) => batch[i].query), depth);
-        piece.catch(() => undefined); // awaited (and thrown) in order below; not an unhandled rejection meanwhile
-        pieces.push(piece);
-      }
+    for (let round = 0; ; round++) {
+      const { pieceSize, pieces } = round === 0 && ahead ? ahead : this.requestSearches(batch, pending, depth);
       positiveScores ??= await Promise.all(batch.map((parsed) => this.scorePositives(parsed)));
       const retry: number[] = [];
       let candidates: Candidate[][] = [];
