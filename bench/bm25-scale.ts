@@ -7,7 +7,7 @@
  *    (after a JIT warm-up on 50 queries with a throwaway analyzer),
  *    q/s (wall and CPU) and postings scored per query; the two rankings are compared for exact equality;
  *  - mining: `rare-mine bm25 --num-neg 3` end to end at each --threads value, records/s and peak RSS, outputs
- *    compared byte for byte;
+ *    compared byte for byte; --mine-rounds rounds (default 3), the values taking turns, medians reported;
  *  - peers: Xapian in-memory and on-disk (bench/peers/xapian_bm25_scale.py, Debian python3-xapian), same queries,
  *    one pass per k; bm25s (bench/peers/bm25s_scale.py) only when BM25S_SRC points at a checkout of xhluca/bm25s
  *    (skipped, with the reason), run by --bm25s-python (a Python with numpy and scipy; PyStemmer if available).
@@ -17,7 +17,7 @@
  * lower case, single spaces); the mining input pairs it (question) with its passage (text, the positive).
  * With --queries FILE (BEIR queries), mining input uses the query alone (no positive).
  * Usage: node dist/bench/bm25-scale.js --corpus C.jsonl --index-dir DIR (--queries Q.jsonl | --sample-queries N)
- *        [--ks 28,100] [--threads 1,2] [--mine-records N] [--search-queries N] [--xapian] [--bm25s-python PY]
+ *        [--ks 28,100] [--threads 1,2] [--mine-records N] [--mine-rounds R] [--search-queries N] [--xapian] [--bm25s-python PY]
  *        [--memory-budget SIZE] [--work DIR] [--out F.json]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -43,6 +43,7 @@ const { values } = parseArgs({
     ks: { type: 'string', default: '28,100' },
     threads: { type: 'string', default: '1,2' },
     'mine-records': { type: 'string' },
+    'mine-rounds': { type: 'string', default: '3' },
     'search-queries': { type: 'string' },
     xapian: { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
@@ -231,25 +232,46 @@ const mineRecords = Math.min(Number(values['mine-records'] ?? mining.length), mi
 const mineInput = join(work, 'mine-input.jsonl');
 writeFileSync(mineInput, mining.slice(0, mineRecords).map((q, i) => JSON.stringify(q.text === undefined ? { id: i, question: q.question } : { id: i, question: q.question, text: q.text })).join('\n') + '\n');
 const mine: Record<string, unknown> = { records: mineRecords };
+// Each --threads value runs --mine-rounds times, the values taking turns within a round, so a change of load (this
+// machine is a shared VM) falls on all of them; the speed-up is the median of the rounds' paired ratios.
+const rounds = Math.max(1, Number(values['mine-rounds']));
+const rates = new Map<number, number[]>(threadCounts.map((threads) => [threads, []]));
+const runs = new Map<number, { seconds: number; peakRssMb: number; identical: boolean }>();
 let firstOutput: Buffer | undefined;
+for (let turn = 0; turn < rounds; turn++) {
+  for (const threads of threadCounts) {
+    const output = join(work, `mined-${threads}.jsonl`);
+    const run = timed(process.execPath, [cli, 'bm25', '--index-dir', indexDir, '--num-neg', '3', '--threads', String(threads), mineInput, '-o', output]);
+    if (run.status !== 0) throw new Error(`mining failed:\n${run.stderr.slice(-4000)}`);
+    const summary = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; mine_seconds?: number }).find((l) => l.msg === 'summary');
+    const bytes = readFileSync(output);
+    firstOutput ??= bytes;
+    rates.get(threads)!.push(mineRecords / (summary?.mine_seconds ?? run.seconds));
+    const before = runs.get(threads);
+    runs.set(threads, { seconds: run.seconds, peakRssMb: Math.max(before?.peakRssMb ?? 0, run.peakRssMb), identical: (before?.identical ?? true) && bytes.equals(firstOutput) });
+  }
+}
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+};
+mine.rounds = rounds;
 for (const threads of threadCounts) {
-  const output = join(work, `mined-${threads}.jsonl`);
-  const run = timed(process.execPath, [cli, 'bm25', '--index-dir', indexDir, '--num-neg', '3', '--threads', String(threads), mineInput, '-o', output]);
-  if (run.status !== 0) throw new Error(`mining failed:\n${run.stderr.slice(-4000)}`);
-  const summary = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; mine_seconds?: number }).find((l) => l.msg === 'summary');
-  const bytes = readFileSync(output);
-  firstOutput ??= bytes;
+  const run = runs.get(threads)!;
   mine[`threads${threads}`] = {
-    records_per_second: round(mineRecords / (summary?.mine_seconds ?? run.seconds), 1),
-    end_to_end_seconds: round(run.seconds, 2),
+    records_per_second: round(median(rates.get(threads)!), 1),
+    records_per_second_each_round: rates.get(threads)!.map((rate) => round(rate, 1)),
+    end_to_end_seconds_last_round: round(run.seconds, 2),
     peak_rss_mb: round(run.peakRssMb, 0),
-    output_identical_to_first: bytes.equals(firstOutput),
+    output_identical_to_first: run.identical,
   };
 }
 if (threadCounts.length > 1) {
-  const first = mine[`threads${threadCounts[0]}`] as { records_per_second: number };
-  const last = mine[`threads${threadCounts[threadCounts.length - 1]}`] as { records_per_second: number };
-  mine[`speedup_threads${threadCounts[threadCounts.length - 1]}_over_threads${threadCounts[0]}`] = round(last.records_per_second / first.records_per_second, 2);
+  const first = rates.get(threadCounts[0])!;
+  const last = rates.get(threadCounts[threadCounts.length - 1])!;
+  const ratios = last.map((rate, i) => rate / first[i]);
+  mine[`speedup_threads${threadCounts[threadCounts.length - 1]}_over_threads${threadCounts[0]}`] = round(median(ratios), 2);
+  mine[`speedup_each_round`] = ratios.map((ratio) => round(ratio, 2));
 }
 report.mine = mine;
 
