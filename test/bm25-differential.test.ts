@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { createAnalyzer } from '../src/text/analyzer.js';
 import { Bm25IndexWriter } from '../src/bm25/index-writer.js';
 import { Bm25Index } from '../src/bm25/index-reader.js';
+import { sumsAreExact } from '../src/bm25/max-score.js';
 import { luceneQuantizedLength } from '../src/bm25/scoring.js';
 import { NaiveBm25 } from './helpers/naive-bm25.js';
 import { newBuildId } from '../src/storage/manifest.js';
@@ -182,4 +183,21 @@ test('MaxScore pruning equals the exhaustive scorer across many aligned windows 
   } finally {
     cleanup();
   }
+});
+
+test('sumsAreExact: order-free sums where every contribution is a multiple of one float32 step far below the largest score', () => {
+  const arrays = (max: number[], min: number[]) => ({ maxImpact: Float32Array.from(max), minImpact: Float32Array.from(min) });
+  const index = arrays([12.5, 3.25, 1e3, 1e-30], [0.01, 0.5, 1e-3, 1e-30]);
+  assert.equal(sumsAreExact(index, [[0, 1], [1, 2]]), true);
+  assert.equal(sumsAreExact(index, [[0, 1], [1, 2], [2, 60]]), true);
+  // A term with impacts near 1e-30 beside one reaching 1e3: its steps are far too fine for float64 to add exactly.
+  assert.equal(sumsAreExact(index, [[2, 1], [3, 1]]), false);
+  assert.equal(sumsAreExact(index, [[3, 1]]), true);
+  // Multiplicities must be whole numbers for w·impact to stay on the step grid.
+  assert.equal(sumsAreExact(index, [[0, 1.5]]), false);
+  // Order-free in fact: the sum of these contributions is the same in every order.
+  const values = [12.5, 3.25 * 2, Math.fround(0.1), Math.fround(7.3), Math.fround(0.01)];
+  const forward = values.reduce((a, b) => a + b, 0);
+  const backward = [...values].reverse().reduce((a, b) => a + b, 0);
+  assert.equal(forward, backward);
 });
