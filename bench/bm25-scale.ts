@@ -3,8 +3,8 @@
  *  - index: `rare-mine index bm25` through the CLI (docs/s, peak RSS), unless the index dir already holds it;
  *  - search, the modes interleaved by slices of 25 queries: exhaustive (the reference scorer) vs `search` (what
  *    mining runs: MaxScore, or exhaustive for a query with few postings) vs MaxScore alone, at each k, one pass
- *    each with a fresh analyzer
- *    (after a JIT warm-up on 50 queries with a throwaway analyzer),
+ *    each with a fresh analyzer (after a JIT warm-up, every mode at every k, on 200 OTHER queries: the first
+ *    sentences of the passages after the sampled ones),
  *    q/s (wall and CPU) and postings scored per query; the two rankings are compared for exact equality;
  *  - mining: `rare-mine bm25 --num-neg 3` end to end at each --threads value, records/s and peak RSS, outputs
  *    compared byte for byte; --mine-rounds rounds (default 3), the values taking turns, medians reported;
@@ -64,6 +64,8 @@ mkdirSync(work, { recursive: true });
 const ks = values.ks!.split(',').map(Number);
 const threadCounts = values.threads!.split(',').map(Number);
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+/** Queries the JIT warm-up searches (other than the timed ones). */
+const WARMUP_QUERIES = 200;
 
 /** What a peer script prints (bench/peers/*_scale.py). */
 interface PeerReport {
@@ -102,13 +104,13 @@ async function* corpusLines(path: string): AsyncGenerator<{ text: string; title:
 }
 
 /** The recipe in the header: distinct one-sentence queries, each with the passage it came from. */
-async function sampleQueries(count: number, docCount: number): Promise<Array<{ question: string; text: string }>> {
+async function sampleQueries(count: number, docCount: number, offset = 0): Promise<Array<{ question: string; text: string }>> {
   const step = Math.max(1, Math.floor(docCount / count));
   const seen = new Set<string>();
   const out: Array<{ question: string; text: string }> = [];
   let ordinal = 0;
   for await (const { text } of corpusLines(corpus)) {
-    if (ordinal++ % step !== 0 || out.length >= count) continue;
+    if (ordinal++ % step !== offset % step || out.length >= count) continue;
     for (const sentence of text.split(/(?<=[.!?])\s+/)) {
       const words = sentence.trim().split(/\s+/);
       const key = words.join(' ').toLowerCase();
@@ -175,14 +177,21 @@ const rssBefore = process.memoryUsage().rss;
 const loadStarted = performance.now();
 const data = loadBm25IndexData(join(indexDir, 'bm25'), createAnalyzer('en').fingerprint, 'bench');
 const search: Record<string, unknown> = { load_seconds: round((performance.now() - loadStarted) / 1000), index_rss_mb: round((process.memoryUsage().rss - rssBefore) / 2 ** 20, 0) };
-// JIT warm-up on throwaway analyzers (timed passes below each start with a fresh, empty analyzer cache).
+// JIT warm-up, so that no timed pass pays for V8 compiling the search (each peer at its best): every mode at every
+// k over WARMUP_QUERIES other queries (first sentences of the passages just after the sampled ones, none equal to a
+// timed query), on a throwaway analyzer; the timed passes below each start with a fresh, empty analyzer cache.
 {
+  const timed = new Set(queryTexts);
+  const others = (await sampleQueries(WARMUP_QUERIES, docCount, 1)).map((q) => q.question).filter((q) => !timed.has(q));
   const warm = new Bm25Index(data, createAnalyzer('en'));
-  for (const q of queryTexts.slice(0, 50)) {
-    warm.search(q, ks[0]);
-    warm.searchPruned(q, ks[0]);
-    warm.searchExhaustive(q, ks[0]);
+  for (const k of ks) {
+    for (const q of others) {
+      warm.search(q, k);
+      warm.searchPruned(q, k);
+      warm.searchExhaustive(q, k);
+    }
   }
+  search.warmup_queries = others.length;
 }
 for (const k of ks) {
   // pruned: `search`, what mining runs (MaxScore, exhaustive for queries under EXHAUSTIVE_BELOW postings);
