@@ -182,6 +182,9 @@ export class Miner {
     return { record, query, positives, positiveOrdinals, excludedHashes, queryHash: normalizedTextHash(query) };
   }
 
+  /** Searches asked for by searchAhead, by batch, until mine(batch) takes them up. */
+  private readonly searchedAhead = new WeakMap<ParsedRecord[], { depth: number; pieceSize: number; pieces: Array<Promise<Candidate[][]>> }>();
+
   /**
    * Ask for a batch's first searches now, when search runs off this thread: the search threads then work on it
    * while the batch before it is selected and written (mine(batch) takes them up). Otherwise nothing.
@@ -191,8 +194,6 @@ export class Miner {
     const depth = this.firstDepth();
     this.searchedAhead.set(batch, { depth, ...this.requestSearches(batch, batch.map((_, i) => i), depth) });
   }
-
-  private readonly searchedAhead = new WeakMap<ParsedRecord[], { depth: number; pieceSize: number; pieces: Array<Promise<Candidate[][]>> }>();
 
   /** Enough ranks to fill the window after typical exclusions; deepened per record while short. */
   private firstDepth(): number {
