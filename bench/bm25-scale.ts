@@ -63,6 +63,12 @@ const work = values.work!;
 mkdirSync(work, { recursive: true });
 const ks = values.ks!.split(',').map(Number);
 const threadCounts = values.threads!.split(',').map(Number);
+// Each --threads value is mined this many times (see step 4).
+const rounds = Number(values['mine-rounds']);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  process.stderr.write(`--mine-rounds must be a whole number ≥ 1, got "${values['mine-rounds']}"\n`);
+  process.exit(2);
+}
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 /** Queries the JIT warm-up searches (other than the timed ones). */
 const WARMUP_QUERIES = 200;
@@ -103,24 +109,28 @@ async function* corpusLines(path: string): AsyncGenerator<{ text: string; title:
   }
 }
 
-/** The recipe in the header: distinct one-sentence queries, each with the passage it came from. */
-async function sampleQueries(count: number, docCount: number, offset = 0): Promise<Array<{ question: string; text: string }>> {
-  const step = Math.max(1, Math.floor(docCount / count));
-  const seen = new Set<string>();
-  const out: Array<{ question: string; text: string }> = [];
+/**
+ * The recipe in the header: distinct one-sentence queries, each with the passage it came from. One pass over the
+ * corpus serves several samples: sample i takes every ⌊docs/count_i⌋-th passage starting at offset_i.
+ */
+async function sampleQueries(samples: ReadonlyArray<{ count: number; offset: number }>, docCount: number): Promise<Array<Array<{ question: string; text: string }>>> {
+  const takers = samples.map(({ count, offset }) => ({ count, offset, step: Math.max(1, Math.floor(docCount / count)), seen: new Set<string>(), out: [] as Array<{ question: string; text: string }> }));
   let ordinal = 0;
   for await (const { text } of corpusLines(corpus)) {
-    if (ordinal++ % step !== offset % step || out.length >= count) continue;
-    for (const sentence of text.split(/(?<=[.!?])\s+/)) {
-      const words = sentence.trim().split(/\s+/);
-      const key = words.join(' ').toLowerCase();
-      if (words.length < 8 || words.length > 60 || seen.has(key)) continue;
-      seen.add(key);
-      out.push({ question: sentence.trim(), text });
-      break;
+    const at = ordinal++;
+    for (const taker of takers) {
+      if (at % taker.step !== taker.offset % taker.step || taker.out.length >= taker.count) continue;
+      for (const sentence of text.split(/(?<=[.!?])\s+/)) {
+        const words = sentence.trim().split(/\s+/);
+        const key = words.join(' ').toLowerCase();
+        if (words.length < 8 || words.length > 60 || taker.seen.has(key)) continue;
+        taker.seen.add(key);
+        taker.out.push({ question: sentence.trim(), text });
+        break;
+      }
     }
   }
-  return out;
+  return takers.map((taker) => taker.out);
 }
 
 const report: Record<string, unknown> = {
@@ -153,12 +163,18 @@ const docCount = (JSON.parse(readFileSync(join(indexDir, 'docs', 'manifest.json'
 // 2. Queries.
 let mining: Array<{ question: string; text?: string }>;
 let queriesPath: string;
+// The JIT warm-up's queries: first sentences of the passages just after the sampled ones (see step 3).
+const warmupSample = { count: WARMUP_QUERIES, offset: 1 };
+let warmupQueries: string[];
 if (values.queries) {
   queriesPath = values.queries;
   mining = readFileSync(queriesPath, 'utf8').trim().split('\n').map((line) => ({ question: (JSON.parse(line) as { text: string }).text }));
   report.queries = { source: queriesPath, count: mining.length };
+  warmupQueries = (await sampleQueries([warmupSample], docCount))[0].map((q) => q.question);
 } else {
-  mining = await sampleQueries(Number(values['sample-queries']), docCount);
+  const [timed, warmup] = await sampleQueries([{ count: Number(values['sample-queries']), offset: 0 }, warmupSample], docCount);
+  mining = timed;
+  warmupQueries = warmup.map((q) => q.question);
   queriesPath = join(work, 'queries.jsonl');
   writeFileSync(queriesPath, mining.map((q, i) => JSON.stringify({ _id: `q${i}`, text: q.question })).join('\n') + '\n');
   report.queries = { recipe: 'every ⌊docs/N⌋-th passage, its first new sentence of 8-60 words (see header)', count: mining.length, mean_words: round(mining.reduce((s, q) => s + q.question.split(/\s+/).length, 0) / mining.length, 1) };
@@ -182,7 +198,7 @@ const search: Record<string, unknown> = { load_seconds: round((performance.now()
 // timed query), on a throwaway analyzer; the timed passes below each start with a fresh, empty analyzer cache.
 {
   const timed = new Set(queryTexts);
-  const others = (await sampleQueries(WARMUP_QUERIES, docCount, 1)).map((q) => q.question).filter((q) => !timed.has(q));
+  const others = warmupQueries.filter((q) => !timed.has(q));
   const warm = new Bm25Index(data, createAnalyzer('en'));
   for (const k of ks) {
     for (const q of others) {
@@ -243,7 +259,6 @@ writeFileSync(mineInput, mining.slice(0, mineRecords).map((q, i) => JSON.stringi
 const mine: Record<string, unknown> = { records: mineRecords };
 // Each --threads value runs --mine-rounds times, the values taking turns within a round, so a change of load (this
 // machine is a shared VM) falls on all of them; the speed-up is the median of the rounds' paired ratios.
-const rounds = Math.max(1, Number(values['mine-rounds']));
 const rates = new Map<number, number[]>(threadCounts.map((threads) => [threads, []]));
 const runs = new Map<number, { seconds: number; peakRssMb: number; identical: boolean }>();
 let firstOutput: Buffer | undefined;

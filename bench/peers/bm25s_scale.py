@@ -16,6 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from corpus_files import read_corpus, read_queries  # noqa: E402
+from scale_report import print_report, timed_pass  # noqa: E402
 
 
 def main():
@@ -42,26 +43,13 @@ def main():
     queries = [text for _id, text in read_queries(config["queries"], None)]
     search = {}
     for k in config["ks"]:
-        started, cpu_started = time.perf_counter(), time.process_time()
-        query_tokens = bm25s.tokenize(queries, stopwords="en", stemmer=stemmer, show_progress=False)
-        retriever.retrieve(query_tokens, k=k, show_progress=False, n_threads=0)
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        search[str(k)] = {"queries": len(queries), "seconds": seconds, "cpu_seconds": cpu, "queries_per_second": len(queries) / seconds, "queries_per_cpu_second": len(queries) / cpu}
-    report = {
-        "engine": "bm25s",
-        "engine_version": getattr(bm25s, "__version__", "source checkout"),
-        "stemmer": stemmer_name,
-        "docs": docs,
-        "read_seconds": read_seconds,
-        "index_seconds": index_seconds,
-        "index_cpu_seconds": index_cpu,
-        "index_docs_per_second": docs / index_seconds,
-        "index_peak_rss_mb": index_rss / 1024,
-        "search": search,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
-    sys.stdout.write(json.dumps(report) + "\n")
 
+        def search_all(k=k):
+            query_tokens = bm25s.tokenize(queries, stopwords="en", stemmer=stemmer, show_progress=False)
+            retriever.retrieve(query_tokens, k=k, show_progress=False, n_threads=0)
+
+        search[str(k)] = timed_pass(len(queries), search_all)
+    print_report("bm25s", getattr(bm25s, "__version__", "source checkout"), docs, index_seconds, index_cpu, index_rss, search, stemmer=stemmer_name, read_seconds=read_seconds)
 
 if __name__ == "__main__":
     main()

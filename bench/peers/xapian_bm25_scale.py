@@ -16,6 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import xapian  # noqa: E402
 from xapian_bm25 import read_corpus, read_queries, term_generator  # noqa: E402
+from scale_report import print_report, timed_pass  # noqa: E402
 
 
 def main():
@@ -46,29 +47,18 @@ def main():
     for k in config["ks"]:
         # A fresh generator per pass: no analysis state carried over from the previous k.
         generator, _stopper = term_generator()
-        started, cpu_started = time.perf_counter(), time.process_time()
-        for text in queries:
-            scratch = xapian.Document()
-            generator.set_document(scratch)
-            generator.index_text_without_positions(text)
-            terms = [xapian.Query(item.term, item.wdf) for item in scratch.termlist()]
-            enquire.set_query(xapian.Query(xapian.Query.OP_OR, terms))
-            enquire.get_mset(0, k)
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        search[str(k)] = {"queries": len(queries), "seconds": seconds, "cpu_seconds": cpu, "queries_per_second": len(queries) / seconds, "queries_per_cpu_second": len(queries) / cpu}
-    report = {
-        "engine": f"xapian-{config['backend']}",
-        "engine_version": xapian.version_string(),
-        "docs": docs,
-        "index_seconds": index_seconds,
-        "index_cpu_seconds": index_cpu,
-        "index_docs_per_second": docs / index_seconds,
-        "index_peak_rss_mb": index_rss / 1024,
-        "search": search,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
-    sys.stdout.write(json.dumps(report) + "\n")
 
+        def search_all(k=k, generator=generator):
+            for text in queries:
+                scratch = xapian.Document()
+                generator.set_document(scratch)
+                generator.index_text_without_positions(text)
+                terms = [xapian.Query(item.term, item.wdf) for item in scratch.termlist()]
+                enquire.set_query(xapian.Query(xapian.Query.OP_OR, terms))
+                enquire.get_mset(0, k)
+
+        search[str(k)] = timed_pass(len(queries), search_all)
+    print_report(f"xapian-{config['backend']}", xapian.version_string(), docs, index_seconds, index_cpu, index_rss, search)
 
 if __name__ == "__main__":
     main()

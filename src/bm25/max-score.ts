@@ -108,7 +108,7 @@ export function sumsAreExact(index: Pick<PostingArrays, 'maxImpact' | 'minImpact
   return most === 0 || most < step * 2 ** 52;
 }
 
-/** Options the per-window plan weighs (estimated nanoseconds): a scattered posting, a walked candidate. */
+/** What the per-window plan weighs, in estimated nanoseconds: a scattered posting, a walked candidate. */
 const SCATTER_COST = 4;
 const CANDIDATE_COST = 8;
 /** How many fewer non-essential terms than the most the plan may try (each moves a term to the scatter). */
