@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import snowball from 'snowball-stemmers';
 import stopwordLists from 'stopword';
 import { UsageError } from '../errors.js';
+import { porterStem } from './porter-stemmer.js';
 
 export interface AnalyzerSpec {
   /** What the analyzer does, in words (shown by --help and docs/ANALYZERS.md). */
@@ -172,6 +173,12 @@ function stopwordsFor(choice: string | undefined, spec: AnalyzerSpec): readonly 
     .filter((line) => line.length > 0);
 }
 
+/** The stem function of the Snowball algorithm `name`. */
+function snowballStem(name: string): (word: string) => string {
+  const stemmer = snowball.newStemmer(name);
+  return (word) => stemmer.stem(word);
+}
+
 export function createAnalyzer(choice: string | AnalyzerChoice): Analyzer {
   const { lang, stemmer: stemmerChoice, stopwords: stopwordChoice } = typeof choice === 'string' ? { lang: choice, stemmer: undefined, stopwords: undefined } : choice;
   const spec = ANALYZERS[lang];
@@ -182,7 +189,8 @@ export function createAnalyzer(choice: string | AnalyzerChoice): Analyzer {
   const stemmerName = stemmerFor(stemmerChoice, lang, spec);
   const stopwordList = stopwordsFor(stopwordChoice, spec);
   const stopwords = new Set(stopwordList);
-  const stemmer = stemmerName ? snowball.newStemmer(stemmerName) : undefined;
+  // Porter is ours: the same stems as snowball-stemmers' 'porter' (test/porter-stemmer.test.ts), ~18x faster.
+  const stem = stemmerName === undefined ? undefined : stemmerName === 'porter' ? porterStem : snowballStem(stemmerName);
   const segmenter = new Intl.Segmenter(spec.segmenterLocale ?? 'und', { granularity: 'word' });
   // The language's own list keeps its historical fingerprint (stop=<count>); a replaced list is named by its content.
   const stopwordFingerprint = stopwordChoice === undefined
@@ -197,7 +205,7 @@ export function createAnalyzer(choice: string | AnalyzerChoice): Analyzer {
     // A listed contraction ("it's", "let's" in Snowball's list) is a stopword before the possessive is removed.
     const word = spec.removePossessive && whole.endsWith("'s") && !stopwords.has(whole) ? whole.slice(0, -2) : whole;
     if (word.length === 0 || stopwords.has(word)) return '';
-    return stemmer ? stemmer.stem(word) : word;
+    return stem ? stem(word) : word;
   };
   const termOf = (token: string): string => {
     let term = termCache.get(token);
