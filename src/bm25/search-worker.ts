@@ -1,19 +1,17 @@
 /**
  * A BM25 search thread (src/bm25/search-pool.ts): wraps the index data the pool shares (SharedArrayBuffers, no
- * copy). Every chunk of queries is offered to every thread; this one searches the chunks it claims first (in the
- * order offered) and answers with flat typed arrays transferred back, and passes over the others.
+ * copy) and answers search requests in the order they come, with flat typed arrays transferred back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createAnalyzer, type AnalyzerChoice } from '../text/analyzer.js';
 import { Bm25Index, type Bm25IndexData } from './index-reader.js';
-import { claimChunk, type SearchAnswer, type SearchRequest } from './search-pool.js';
+import type { SearchAnswer, SearchRequest } from './search-pool.js';
 
-const { data, analyzer, claims } = workerData as { data: Bm25IndexData; analyzer: string | AnalyzerChoice; claims: Int32Array };
+const { data, analyzer } = workerData as { data: Bm25IndexData; analyzer: string | AnalyzerChoice };
 const index = new Bm25Index(data, createAnalyzer(analyzer));
 const port = parentPort!;
 port.postMessage('ready');
 port.on('message', ({ id, queries, k }: SearchRequest) => {
-  if (!claimChunk(claims, id)) return;
   try {
     const results = queries.map((query) => index.search(query, k));
     const total = results.reduce((sum, candidates) => sum + candidates.length, 0);
