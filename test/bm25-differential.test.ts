@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { createAnalyzer } from '../src/text/analyzer.js';
 import { Bm25IndexWriter } from '../src/bm25/index-writer.js';
 import { Bm25Index } from '../src/bm25/index-reader.js';
-import { sumsAreExact } from '../src/bm25/max-score.js';
+import { sumsAreExact, windowMaxima, WINDOW } from '../src/bm25/max-score.js';
 import { luceneQuantizedLength } from '../src/bm25/scoring.js';
 import { NaiveBm25 } from './helpers/naive-bm25.js';
 import { newBuildId } from '../src/storage/manifest.js';
@@ -182,6 +182,33 @@ test('MaxScore pruning equals the exhaustive scorer across many aligned windows 
     }
   } finally {
     cleanup();
+  }
+});
+
+test('window tables: each frequent term\'s largest impact and first posting per window, empty windows included', () => {
+  // Term 0 is in every document, term 1 in the first and last windows only (its middle windows are empty),
+  // term 2 is too rare for a row.
+  const docCount = 5 * WINDOW + 100;
+  const lists: Array<Array<[number, number]>> = [
+    Array.from({ length: docCount }, (_, doc) => [doc, 1 + (doc % 97) / 8]),
+    [...Array.from({ length: 4 * 6 * 2 }, (_, i): [number, number] => [i * 7, 2 + i / 16]), ...Array.from({ length: 4 * 6 * 2 }, (_, i): [number, number] => [5 * WINDOW + i, 3 + i / 32])],
+    [[5, 1], [3 * WINDOW, 2]],
+  ];
+  const starts = new Float64Array(lists.length + 1);
+  lists.forEach((list, t) => (starts[t + 1] = starts[t] + list.length));
+  const docs = new Uint32Array(lists.flat().map(([doc]) => doc));
+  const impacts = new Float32Array(lists.flat().map(([, impact]) => impact));
+  const tables = windowMaxima(starts, docs, impacts, docCount, (n) => new Int32Array(n), (n) => new Float32Array(n), (n) => new Uint32Array(n));
+  assert.equal(tables.windowCount, 6);
+  assert.deepEqual([...tables.windowRow], [0, 1, -1]);
+  for (const t of [0, 1]) {
+    for (let w = 0; w < tables.windowCount; w++) {
+      const inWindow = lists[t].map(([doc], i) => ({ doc, i })).filter(({ doc }) => doc >= w * WINDOW);
+      const cell: number = tables.windowRow[t] * tables.windowCount + w;
+      assert.equal(tables.windowFirst[cell], inWindow.length > 0 ? inWindow[0].i : lists[t].length, `term ${t} window ${w}: first posting`);
+      const maxima = lists[t].filter(([doc]) => Math.floor(doc / WINDOW) === w).map(([, impact]) => Math.fround(impact));
+      assert.equal(tables.windowMax[cell], maxima.length > 0 ? Math.max(...maxima) : 0, `term ${t} window ${w}: maximum`);
+    }
   }
 });
 

@@ -12,7 +12,7 @@ import type { Analyzer } from '../text/analyzer.js';
 import type { Candidate } from '../mine/retriever.js';
 import { BM25_VERSIONS, readBm25Manifest, readDocLengths, readPostings, readTermTable, type Bm25Manifest } from './format.js';
 import { TopK } from './top-k.js';
-import { blockMaxima, windowMaxima, maxScoreTopK, MaxScoreScratch, MAX_QUERY_TERMS, sumsAreExact, type PostingArrays, type SearchWork } from './max-score.js';
+import { blockMaxima, windowMaxima, maxScoreTopK, MaxScoreScratch, MAX_POSTINGS, MAX_QUERY_TERMS, sumsAreExact, type PostingArrays, type SearchWork } from './max-score.js';
 import { buildTermDictionary, sharedArray, TermDictionary, type TermDictionaryData } from './term-dictionary.js';
 import { scoringVariant } from './scoring.js';
 
@@ -54,7 +54,7 @@ export function loadBm25IndexData(dir: string, analyzerFingerprint: string, rebu
   const docLengths = readDocLengths(dir, manifest.buildId, rebuildHint, manifest.docCount);
 
   const { blockStart, blockMax, minImpact } = blockMaxima(starts, impacts, (n) => sharedArray(Float32Array, n), (n) => sharedArray(Float64Array, n));
-  const windows = windowMaxima(starts, docs, impacts, manifest.docCount, (n) => sharedArray(Int32Array, n), (n) => sharedArray(Float32Array, n));
+  const windows = windowMaxima(starts, docs, impacts, manifest.docCount, (n) => sharedArray(Int32Array, n), (n) => sharedArray(Float32Array, n), (n) => sharedArray(Uint32Array, n));
   return { dir, manifest, dictionary: buildTermDictionary(termBytes, termOffsets), postings: { starts, docs, impacts, maxImpact, minImpact, blockStart, blockMax, ...windows }, idf, docLengths };
 }
 
@@ -131,14 +131,15 @@ export class Bm25Index {
 
   /**
    * The same top-k, found with MaxScore pruning (src/bm25/max-score.ts); for tests and benchmarks. A query whose
-   * sums MaxScore cannot keep exact (sumsAreExact; none on a realistic index) is scored exhaustively.
+   * sums MaxScore cannot keep exact (sumsAreExact; none on a realistic index), or an index of more than
+   * MAX_POSTINGS postings (2^31 − 1, ~16 GB of postings in memory), is scored exhaustively.
    */
   searchPruned(query: string, k: number, work?: SearchWork): Candidate[] {
     return this.prunedTopK(this.queryTerms(query), k, work);
   }
 
   private prunedTopK(terms: ReadonlyArray<readonly [number, number]>, k: number, work?: SearchWork): Candidate[] {
-    if (terms.length > MAX_QUERY_TERMS || !sumsAreExact(this.postings, terms)) return this.exhaustiveTopK(terms, k, work);
+    if (terms.length > MAX_QUERY_TERMS || this.postings.docs.length > MAX_POSTINGS || !sumsAreExact(this.postings, terms)) return this.exhaustiveTopK(terms, k, work);
     return maxScoreTopK(this.postings, terms, k, work, this.scratch);
   }
 
