@@ -13,8 +13,8 @@
  * arrays. Why the filter: on such queries a document needs several matching terms to reach the top k, while
  * plain MaxScore visits every document holding any essential term (on 2M passages, 4× more).
  * Per-term maxima are in terms.bin; block maxima (1/64 of the impacts), each term's smallest impact and the
- * frequent terms' maxima per aligned window of WINDOW docs (at most 1/8 of the postings' bytes) are computed
- * when the index is loaded, so the index format does not change.
+ * frequent terms' maxima and first postings per aligned window of WINDOW docs (each table at most 1/8 of the
+ * postings' bytes) are computed when the index is loaded, so the index format does not change.
  * Exactness: where sumsAreExact holds (the caller checks), every sum of a query's contributions is exact in
  * float64, so a document's score gathered in any order is the exhaustive scorer's, bit for bit; bounds are
  * compared with a relative slack far above float rounding, so pruning never drops a document the exhaustive
