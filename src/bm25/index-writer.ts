@@ -9,7 +9,6 @@
  * Invariants: the impacts written are exactly what the naive scorer computes, rounded to float32; the files
  * are byte-identical whatever the budget (test/bm25-bounded-build.test.ts).
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Analyzer } from '../text/analyzer.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
@@ -18,6 +17,7 @@ import { BM25_MANIFEST_FORMAT, BM25_VERSIONS, PostingsFileWriter, writeDocLength
 import { ChunkedUint32 } from './growable.js';
 import { RunReader, writeRun } from './posting-runs.js';
 import { scoringVariant, type Bm25Params } from './scoring.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 /**
  * Default --memory-budget of a BM25 build: 1 GiB. The budget bounds the posting buffer together with the term
@@ -100,7 +100,7 @@ export class Bm25IndexWriter {
   ) {
     scoringVariant(settings.variant);
     this.tokenIds = new TokenIds(analyzer, (term) => this.termIdOf(term));
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   }
 
   /** Sorted runs flushed to disk so far (0 when everything fit in the budget). */

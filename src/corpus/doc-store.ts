@@ -8,7 +8,7 @@
  * writer writes into the folder it is given; building aside and renaming is the index dir's (src/index/). Invariant: ordinals are 0..docCount-1 in corpus order, and every index built in
  * the same index dir (bm25/, dense/) uses these ordinals.
  */
-import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import type { ContainerReader, ContainerWriter } from '../storage/container.js';
@@ -27,6 +27,7 @@ import {
   type DocStoreManifest,
   type TableColumn,
 } from './doc-store-format.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 export type { DocStoreManifest } from './doc-store-format.js';
 export { readDocStoreManifest } from './doc-store-format.js';
@@ -107,7 +108,7 @@ export class DocStoreWriter {
   private readonly buildId = newBuildId();
 
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     this.texts = createDocStoreFile(dir, 'texts', this.buildId);
     this.titles = createDocStoreFile(dir, 'titles', this.buildId);
     this.columns = Object.fromEntries(TABLE_COLUMNS.map((name) => [name, new SpillColumn(join(dir, `${name}.tmp`))])) as Record<TableColumn, SpillColumn>;

@@ -8,12 +8,13 @@
  * Only the keys live in memory (16 bytes of hash each); vectors are read back by position on a hit.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { log } from '../log.js';
 import type { EmbedRole } from './embedder.js';
 import { processAlive } from '../io/lease-lock.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 /** Format version of keys.bin and vectors.bin (FORMAT.md). */
 export const EMBEDDING_CACHE_VERSION = 1;
@@ -78,7 +79,7 @@ export class EmbeddingCache {
    * @param dims the model's dimensionality; a cache holding other dims is started afresh
    */
   constructor(readonly dir: string, readonly dims: number) {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     this.recordBytes = dims * 4 + 4;
     this.lockPath = join(dir, 'writer.lock');
     this.writable = this.takeLock();

@@ -6,12 +6,13 @@
  * 1 GB model is hashed once, not on every run.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { log } from '../log.js';
 import type { ModelDirConfig } from './model-dir.js';
 import { rareMineCacheRoot } from './cache-paths.js';
 import { checkModelFile } from './model-files.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 interface DigestMemoEntry {
   size: number;
@@ -60,7 +61,7 @@ export function memoizedFileDigest(path: string): string {
   log().debug({ path: realPath, bytes: stat.size, ms: Math.round(performance.now() - started) }, 'hashed model file');
   memo[realPath] = { size: stat.size, mtimeMs: stat.mtimeMs, sha256 };
   try {
-    mkdirSync(dirname(memoPath()), { recursive: true });
+    makeDirs(dirname(memoPath()));
     const partial = `${memoPath()}.${process.pid}.partial`;
     writeFileSync(partial, JSON.stringify(memo));
     renameSync(partial, memoPath());

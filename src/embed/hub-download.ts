@@ -19,13 +19,14 @@
  */
 import { Progress, progressWanted } from '../terminal/progress.js';
 import { createHash } from 'node:crypto';
-import { closeSync, constants, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, createReadStream, existsSync, openSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ModelError } from '../errors.js';
 import { log } from '../log.js';
 import { huggingFaceEndpoint, huggingFaceHubCache } from './cache-paths.js';
 import { findOnnxFile } from './model-dir.js';
 import { MODEL_FILE_BOUNDS, modelFileBound } from './model-files.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 /** The files of a model repo rare-mine fetches. The first ONNX candidate the hub has is taken. */
 export const HUB_ONNX_CANDIDATES = ['onnx/model.onnx', 'model.onnx'] as const;
@@ -300,7 +301,7 @@ export class HubDownloader {
       if (revision !== commit) {
         const ref = join(this.repoDir, 'refs', revision);
         insideCache(this.hubCache, ref);
-        mkdirSync(dirname(ref), { recursive: true });
+        makeDirs(dirname(ref));
         writeFileSync(ref, commit);
       }
       log().info({ model: this.repoId, commit, files: fetched.length, dir: snapshotDir }, fetched.length ? 'model downloaded' : 'model already in the hub cache');
@@ -323,9 +324,9 @@ export class HubDownloader {
   /** Make `snapshots/<commit>/<file>` point at the blob, downloading the blob unless the cache has it. */
   private async fetchFile(remote: RemoteFile, file: string, snapshotDir: string, fetched: string[]): Promise<void> {
     if (!isSafeRelativePath(file)) throw new ModelError(`${file}: not a repo file path rare-mine fetches`);
-    mkdirSync(this.hubCache, { recursive: true });
+    makeDirs(this.hubCache);
     const blobPath = insideCache(this.hubCache, join(this.repoDir, 'blobs', remote.etag));
-    mkdirSync(dirname(blobPath), { recursive: true });
+    makeDirs(dirname(blobPath));
     if (!existsSync(blobPath)) {
       await this.transfer(remote, file, blobPath);
       fetched.push(file);
@@ -333,7 +334,7 @@ export class HubDownloader {
     const target = join(snapshotDir, file);
     if (existsSync(target)) return;
     insideCache(this.hubCache, target);
-    mkdirSync(dirname(target), { recursive: true });
+    makeDirs(dirname(target));
     try {
       symlinkSync(relative(dirname(target), blobPath), target);
     } catch {

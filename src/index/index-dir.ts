@@ -9,7 +9,7 @@
  * another doc store build), and the log says why; a damaged part is an IndexError with a rebuild hint, never "not
  * built". Without --index-dir a temporary dir is used and removed at exit.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { IndexError, StaleIndexError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { ownedTempDir } from '../io/temp-dirs.js';
@@ -26,6 +26,7 @@ import { defaultPrecision, type Precision } from '../vector/precision.js';
 import type { VectorIndex } from '../vector/vector-index.js';
 import { builtDensePrecisions, indexLayout } from './layout.js';
 import { ensurePart, type BuildContext } from './parts.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 /**
  * The index dir to use: the given one (created) or a fresh temporary one removed at exit (and by a later run
@@ -34,7 +35,7 @@ import { ensurePart, type BuildContext } from './parts.js';
 export function resolveIndexDir(indexDir: string | undefined): string {
   if (indexDir) {
     if (!existsSync(indexDir)) log().info({ indexDir }, 'creating a new index dir (it did not exist)');
-    mkdirSync(indexDir, { recursive: true });
+    makeDirs(indexDir);
     return indexDir;
   }
   return ownedTempDir('rare-mine-index-');

@@ -5,7 +5,8 @@
  * atomic), a failed build leaves the old part untouched, and whatever a killed builder leaves behind matches
  * LEFTOVER_PATTERN, so the next holder of the build lock can remove it (src/index/build-lock.ts).
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { makeDirs } from '../io/make-dirs.js';
 
 /** Names of what an interrupted build leaves beside a part: built aside, or moved aside while being replaced. */
 export const LEFTOVER_PATTERN = /\.(building|old)-\d+$/;
@@ -14,7 +15,7 @@ export const LEFTOVER_PATTERN = /\.(building|old)-\d+$/;
 export function prepareAside(finalDir: string): string {
   const aside = `${finalDir}.building-${process.pid}`;
   rmSync(aside, { recursive: true, force: true });
-  mkdirSync(aside, { recursive: true });
+  makeDirs(aside);
   return aside;
 }
 

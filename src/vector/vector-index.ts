@@ -6,7 +6,7 @@
  * query and the document's exact row, whichever search found the document (the graph only proposes
  * candidates), so results are sorted by that score descending, ties by ascending ordinal.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { exactSearch, Index, MetricKind, type BatchMatches, type Matches } from 'usearch';
@@ -27,6 +27,7 @@ import { PRECISIONS, type Precision } from './precision.js';
 import { DEFAULT_HNSW_PARAMS, expansionFor, type SearchMethod } from './search-plan.js';
 import { VectorFileReader, VectorFileWriter } from './vector-file.js';
 import { usearchFileProblem } from './usearch-file.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 /** Rows per brute-force block: 8192 × 384 floats = 12 MiB read and scanned at a time. */
 const EXACT_BLOCK_ROWS = 8192;
@@ -131,7 +132,7 @@ export class VectorIndexWriter {
   private readonly buildId = newBuildId();
 
   constructor(readonly dir: string, private readonly options: VectorIndexWriterOptions) {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     this.params = { ...DEFAULT_HNSW_PARAMS, ...options.hnsw };
     this.threads = options.threads ?? 1;
     this.vectors = new VectorFileWriter(join(dir, VECTORS_FILE), options.dims, this.buildId);
