@@ -1,7 +1,8 @@
 /**
- * Create a directory and its missing parents, one level at a time. Node 20's `mkdirSync(path, { recursive: true })`
- * loops for ever, at full CPU and deaf to SIGTERM, where mkdir fails with ENOENT under a parent that exists (any
- * path in /proc, as `--index-dir /proc/x`); one level at a time, that is the error it is.
+ * Create a directory and its missing parents, one level at a time. Node 20's recursive mkdir (`mkdirSync` and
+ * `fs.promises.mkdir` with `{ recursive: true }`) loops for ever, at full CPU and deaf to SIGTERM, where mkdir
+ * fails with ENOENT under a parent that exists (any path in /proc, as `--index-dir /proc/x`); one level at a
+ * time, that is the error it is. Every directory rare-mine creates goes through here.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';

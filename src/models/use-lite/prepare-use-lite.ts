@@ -14,7 +14,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { makeDirs } from '../../io/make-dirs.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { rareMineCacheRoot } from '../../embed/cache-paths.js';
@@ -165,7 +166,7 @@ export async function prepareUseLite(options: PrepareUseLiteOptions = {}): Promi
     max_tokens: String(architecture.maxTokens),
   });
 
-  await mkdir(dir, { recursive: true });
+  makeDirs(dir);
   await rm(join(dir, MANIFEST_FILE), { force: true });
   await writeAtomically(join(dir, MODEL_FILE), modelBytes);
   await writeAtomically(join(dir, VOCAB_FILE), vocabText);
