@@ -11,14 +11,19 @@
  *  - peers: Xapian in-memory and on-disk (bench/peers/xapian_bm25_scale.py, Debian python3-xapian), same queries,
  *    one pass per k; bm25s (bench/peers/bm25s_scale.py) only when BM25S_SRC points at a checkout of xhluca/bm25s
  *    (skipped, with the reason), run by --bm25s-python (a Python with numpy and scipy; PyStemmer if available).
- *    Every peer builds its own index from the corpus in this run, so build docs/s sit side by side too.
+ *    Every peer builds its own index from the corpus in this run, so build docs/s sit side by side too;
+ *  - baseline (--baseline DIR): another build of rare-mine (a checkout with `npm ci && npm run build` done, e.g. at
+ *    3224186, where issue 14 was filed and every query was scored exhaustively) builds its own index (or reuses
+ *    --baseline-index-dir) and mines the first --baseline-records records (default 1,000) with the same command,
+ *    its run taking turns with this build's `--threads 1` on the same records in every round; records/s of each,
+ *    the median paired ratio, and whether the outputs are byte-identical.
  * Query recipe (generated corpora, --sample-queries N): walk the corpus, take every ⌊docs/N⌋-th passage, split
  * its text into sentences at [.!?] + space, keep the first sentence of 8–60 words not seen before (normalised:
  * lower case, single spaces); the mining input pairs it (question) with its passage (text, the positive).
  * With --queries FILE (BEIR queries), mining input uses the query alone (no positive).
  * Usage: node dist/bench/bm25-scale.js --corpus C.jsonl --index-dir DIR (--queries Q.jsonl | --sample-queries N)
  *        [--ks 28,100] [--threads 1,2] [--mine-records N] [--mine-rounds R] [--search-queries N] [--xapian] [--bm25s-python PY]
- *        [--memory-budget SIZE] [--work DIR] [--out F.json]
+ *        [--memory-budget SIZE] [--baseline DIR [--baseline-index-dir DIR] [--baseline-records N]] [--work DIR] [--out F.json]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -49,6 +54,9 @@ const { values } = parseArgs({
     python: { type: 'string', default: '/usr/bin/python3' },
     'bm25s-python': { type: 'string', default: 'python3' },
     'memory-budget': { type: 'string' },
+    baseline: { type: 'string' },
+    'baseline-index-dir': { type: 'string' },
+    'baseline-records': { type: 'string', default: '1000' },
     work: { type: 'string', default: '/tmp/rare-mine-bm25-scale' },
     out: { type: 'string' },
   },
@@ -67,6 +75,16 @@ const threadCounts = values.threads!.split(',').map(Number);
 const rounds = Number(values['mine-rounds']);
 if (!Number.isInteger(rounds) || rounds < 1) {
   process.stderr.write(`--mine-rounds must be a whole number ≥ 1, got "${values['mine-rounds']}"\n`);
+  process.exit(2);
+}
+const baselineRecordsWanted = Number(values['baseline-records']);
+if (!Number.isInteger(baselineRecordsWanted) || baselineRecordsWanted < 1) {
+  process.stderr.write(`--baseline-records must be a whole number ≥ 1, got "${values['baseline-records']}"\n`);
+  process.exit(2);
+}
+const baselineCli = values.baseline ? join(resolve(values.baseline), 'bin', 'rare-mine.js') : undefined;
+if (baselineCli && !existsSync(baselineCli)) {
+  process.stderr.write(`--baseline: no ${baselineCli} (a checkout of rare-mine, built)\n`);
   process.exit(2);
 }
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));
@@ -262,15 +280,41 @@ const mine: Record<string, unknown> = { records: mineRecords };
 const rates = new Map<number, number[]>(threadCounts.map((threads) => [threads, []]));
 const runs = new Map<number, { seconds: number; peakRssMb: number; identical: boolean }>();
 let firstOutput: Buffer | undefined;
+// The baseline (--baseline): its own index, then in every round its run and this build's --threads 1 on the same
+// first --baseline-records records, in turns.
+const baselineRecords = Math.min(baselineRecordsWanted, mineRecords);
+const baselineInput = join(work, 'baseline-input.jsonl');
+const baselineIndexDir = values['baseline-index-dir'] ?? join(work, 'baseline-index');
+const baselineRuns: Record<'ours' | 'theirs', Array<{ rate: number; perCpuSecond: number; peakRssMb: number; output: Buffer }>> = { ours: [], theirs: [] };
+let baselineIndex: Record<string, unknown> | undefined;
+if (baselineCli) {
+  writeFileSync(baselineInput, readFileSync(mineInput, 'utf8').split('\n').slice(0, baselineRecords).join('\n') + '\n');
+  const prebuilt = existsSync(join(baselineIndexDir, 'bm25', 'manifest.json'));
+  const build = timed(process.execPath, [baselineCli, 'index', 'bm25', '--corpus', corpus, '--index-dir', baselineIndexDir]);
+  if (build.status !== 0) throw new Error(`baseline index build failed:\n${build.stderr.slice(-4000)}`);
+  baselineIndex = prebuilt
+    ? { reused: baselineIndexDir }
+    : { seconds: round(build.seconds, 1), cpu_seconds: round(build.cpuSeconds, 1), peak_rss_mb: round(build.peakRssMb, 0), docs_per_second: round(docCount / build.seconds, 0) };
+}
+/** Mine `input` with `command` (this build's CLI or the baseline's): records/s of the mining phase and per CPU-second of the run. */
+function mineOnce(command: string, extra: string[], input: string, output: string, records: number, index: string) {
+  const run = timed(process.execPath, [command, 'bm25', '--index-dir', index, '--num-neg', '3', ...extra, input, '-o', output]);
+  if (run.status !== 0) throw new Error(`mining failed (${command}):\n${run.stderr.slice(-4000)}`);
+  const summary = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; mine_seconds?: number }).find((l) => l.msg === 'summary');
+  return { run, rate: records / (summary?.mine_seconds ?? run.seconds), perCpuSecond: records / run.cpuSeconds, peakRssMb: run.peakRssMb, output: readFileSync(output) };
+}
 for (let turn = 0; turn < rounds; turn++) {
+  if (baselineCli) {
+    const pair = [
+      () => baselineRuns.ours.push(mineOnce(cli, ['--threads', '1'], baselineInput, join(work, 'baseline-ours.jsonl'), baselineRecords, indexDir)),
+      () => baselineRuns.theirs.push(mineOnce(baselineCli, [], baselineInput, join(work, 'baseline-theirs.jsonl'), baselineRecords, baselineIndexDir)),
+    ];
+    for (const run of turn % 2 === 0 ? pair : pair.reverse()) run();
+  }
   for (const threads of threadCounts) {
-    const output = join(work, `mined-${threads}.jsonl`);
-    const run = timed(process.execPath, [cli, 'bm25', '--index-dir', indexDir, '--num-neg', '3', '--threads', String(threads), mineInput, '-o', output]);
-    if (run.status !== 0) throw new Error(`mining failed:\n${run.stderr.slice(-4000)}`);
-    const summary = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; mine_seconds?: number }).find((l) => l.msg === 'summary');
-    const bytes = readFileSync(output);
+    const { run, rate, output: bytes } = mineOnce(cli, ['--threads', String(threads)], mineInput, join(work, `mined-${threads}.jsonl`), mineRecords, indexDir);
     firstOutput ??= bytes;
-    rates.get(threads)!.push(mineRecords / (summary?.mine_seconds ?? run.seconds));
+    rates.get(threads)!.push(rate);
     const before = runs.get(threads);
     runs.set(threads, { seconds: run.seconds, peakRssMb: Math.max(before?.peakRssMb ?? 0, run.peakRssMb), identical: (before?.identical ?? true) && bytes.equals(firstOutput) });
   }
@@ -296,6 +340,26 @@ if (threadCounts.length > 1) {
   const ratios = last.map((rate, i) => rate / first[i]);
   mine[`speedup_threads${threadCounts[threadCounts.length - 1]}_over_threads${threadCounts[0]}`] = round(median(ratios), 2);
   mine[`speedup_each_round`] = ratios.map((ratio) => round(ratio, 2));
+}
+if (baselineCli) {
+  const { ours, theirs } = baselineRuns;
+  const ratios = ours.map((run, i) => run.rate / theirs[i].rate);
+  const commit = spawnSync('git', ['-C', values.baseline!, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  mine.baseline = {
+    build: values.baseline,
+    commit: commit.status === 0 ? commit.stdout.trim() : undefined,
+    records: baselineRecords,
+    index: baselineIndex,
+    baseline_records_per_second: round(median(theirs.map((run) => run.rate)), 1),
+    baseline_records_per_cpu_second_whole_run: round(median(theirs.map((run) => run.perCpuSecond)), 1),
+    baseline_peak_rss_mb: round(Math.max(...theirs.map((run) => run.peakRssMb)), 0),
+    threads1_records_per_second: round(median(ours.map((run) => run.rate)), 1),
+    threads1_records_per_cpu_second_whole_run: round(median(ours.map((run) => run.perCpuSecond)), 1),
+    speedup_threads1_over_baseline: round(median(ratios), 2),
+    speedup_each_round: ratios.map((ratio) => round(ratio, 2)),
+    speedup_per_cpu_second_whole_run: round(median(ours.map((run, i) => run.perCpuSecond / theirs[i].perCpuSecond)), 2),
+    outputs_identical: [...ours, ...theirs].every((run) => run.output.equals(theirs[0].output)),
+  };
 }
 report.mine = mine;
 
