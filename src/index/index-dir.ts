@@ -27,6 +27,7 @@ import type { VectorIndex } from '../vector/vector-index.js';
 import { builtDensePrecisions, indexLayout } from './layout.js';
 import { ensurePart, type BuildContext } from './parts.js';
 import { makeDirs } from '../io/make-dirs.js';
+import { withDefaultSignals } from '../terminal/signals.js';
 
 /**
  * The index dir to use: the given one (created) or a fresh temporary one removed at exit (and by a later run
@@ -146,17 +147,22 @@ export async function ensureBm25IndexFiles(indexDir: string, docs: DocStore, opt
         ...(runs === undefined ? {} : { runs, memoryBudget }),
       }),
       settings: { analyzer: analyzer.fingerprint, ...scoring },
-      build: (aside, progress) => {
-        const indexing = progress('indexing BM25', docs.docCount, 'documents');
-        try {
-          // A fresh analyzer per build, so its term cache is garbage once the build is done.
-          const built = buildBm25Index(aside, docs, { analyzer: createAnalyzer(options.analyzer), settings: scoring, memoryBudget, corpusFingerprint: fingerprint, docsBuildId }, () => indexing.tick());
-          runs = built.runs;
-          return built.manifest;
-        } finally {
-          indexing.done();
-        }
-      },
+      // The build is synchronous (minutes on millions of passages), so a JS signal handler could only run after
+      // it: SIGINT and SIGTERM act by default meanwhile and end the process at once (a batch scheduler's
+      // preemption then takes effect within its grace period). What a kill leaves behind, the aside folder and
+      // the build lock, the next build removes (build-aside.ts, build-lock.ts).
+      build: (aside, progress) =>
+        withDefaultSignals(() => {
+          const indexing = progress('indexing BM25', docs.docCount, 'documents');
+          try {
+            // A fresh analyzer per build, so its term cache is garbage once the build is done.
+            const built = buildBm25Index(aside, docs, { analyzer: createAnalyzer(options.analyzer), settings: scoring, memoryBudget, corpusFingerprint: fingerprint, docsBuildId }, () => indexing.tick());
+            runs = built.runs;
+            return built.manifest;
+          } finally {
+            indexing.done();
+          }
+        }),
     },
     build,
   );
