@@ -27,7 +27,6 @@ import type { VectorIndex } from '../vector/vector-index.js';
 import { builtDensePrecisions, indexLayout } from './layout.js';
 import { ensurePart, type BuildContext } from './parts.js';
 import { makeDirs } from '../io/make-dirs.js';
-import { withDefaultSignals } from '../terminal/signals.js';
 
 /**
  * The index dir to use: the given one (created) or a fresh temporary one removed at exit (and by a later run
@@ -148,11 +147,10 @@ export async function ensureBm25IndexFiles(indexDir: string, docs: DocStore, opt
       }),
       settings: { analyzer: analyzer.fingerprint, ...scoring },
       // The build is synchronous (minutes on millions of passages), so a JS signal handler could only run after
-      // it: SIGINT and SIGTERM act by default meanwhile and end the process at once (a batch scheduler's
-      // preemption then takes effect within its grace period). What a kill leaves behind, the aside folder and
-      // the build lock, the next build removes (build-aside.ts, build-lock.ts).
+      // it: it runs as the context's blocking step (the CLI's lets SIGINT and SIGTERM end the process at once, so
+      // a batch scheduler's preemption takes effect within its grace period; see BuildContext.blocking).
       build: (aside, progress) =>
-        withDefaultSignals(() => {
+        (build.blocking ?? runNow)(() => {
           const indexing = progress('indexing BM25', docs.docCount, 'documents');
           try {
             // A fresh analyzer per build, so its term cache is garbage once the build is done.
@@ -166,6 +164,11 @@ export async function ensureBm25IndexFiles(indexDir: string, docs: DocStore, opt
     },
     build,
   );
+}
+
+/** A blocking build step run as it is (no BuildContext.blocking). */
+async function runNow<T>(step: () => T): Promise<T> {
+  return step();
 }
 
 /** The dense index of `indexDir` to open: which model, at which precision, over which corpus. */

@@ -29,6 +29,12 @@ export interface BuildContext {
   rebuild: boolean;
   rebuildHint: string;
   progress: ProgressReporter;
+  /**
+   * Runs a build step that blocks the event loop for minutes (the BM25 build). The CLI passes withDefaultSignals
+   * (src/terminal/signals.ts), so SIGINT/SIGTERM end the process at once meanwhile instead of waiting for the
+   * step; what the kill leaves, the next build removes. Without it the step just runs.
+   */
+  blocking?: <T>(step: () => T) => Promise<T>;
 }
 
 /** What is in a part's folder: a part to reuse (its manifest), or one that is stale (why). */

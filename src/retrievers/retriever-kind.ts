@@ -11,6 +11,7 @@ import { ensureDocStore, resolveIndexDir } from '../index/index-dir.js';
 import type { BuildContext } from '../index/parts.js';
 import { withBuildLock } from '../index/build-lock.js';
 import { phaseProgress } from '../terminal/progress.js';
+import { withDefaultSignals } from '../terminal/signals.js';
 import type { Retriever } from '../mine/retriever.js';
 
 /** The options every kind reads: where its index lives and whether to rebuild it. */
@@ -66,9 +67,12 @@ export interface RetrieverKind<O extends IndexDirOptions, R extends Retriever = 
   };
 }
 
-/** How a command's index parts are built: --rebuild, the rebuild hint, the terminal's progress line. */
+/**
+ * How a command's index parts are built: --rebuild, the rebuild hint, the terminal's progress line, and blocking
+ * steps with SIGINT/SIGTERM at their default action (the process ends at once).
+ */
 export function buildContext(options: { rebuild: boolean }, rebuildHint: string): BuildContext {
-  return { rebuild: options.rebuild, rebuildHint, progress: phaseProgress };
+  return { rebuild: options.rebuild, rebuildHint, progress: phaseProgress, blocking: withDefaultSignals };
 }
 
 /** Run `over` on the doc store of `options.indexDir` (built from `source` as needed), under its build lock. */
