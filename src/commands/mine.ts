@@ -124,6 +124,21 @@ function lockOutput(output: string): LeaseLock | undefined {
   });
 }
 
+/**
+ * Another run took over this run's output: its writer lock went stale (no heartbeat for a whole lease: the process
+ * was frozen, or the filesystem stalled) and was taken. This run stops writing at once and leaves the partial and
+ * its journal to that run. Exit 1.
+ */
+class OutputTakenOver extends FileError {}
+
+/** Throw OutputTakenOver unless this run still holds the output's writer lock (checked before every write). */
+function assertStillWriter(lock: LeaseLock | undefined, output: string | undefined): void {
+  if (!lock || lock.stillHeld()) return;
+  throw new OutputTakenOver(output!, `another rare-mine run took over this output (${output}.lock had no heartbeat from this run for a whole lease); stopped without writing, renaming or removing ${partialPath(output!)}`, {
+    hint: 'that run now writes it. A run is taken over only when its heartbeat stops for RARE_MINE_LOCK_LEASE_SECONDS (default 60): a frozen (stopped, swapped-out) process or a stalled filesystem',
+  });
+}
+
 /** The identity of the index build the retriever reads: what its doc store manifest records. */
 function indexIdentity(retriever: Retriever): Record<string, unknown> {
   const corpus = retriever.corpus;
@@ -142,9 +157,13 @@ export async function runMine<O extends IndexDirOptions>(inputPath: string | und
     const run = await openRun(plan, options, kind, clock);
     let mined: StreamOutcome;
     try {
-      mined = await mineStream(plan, run, options);
-      if (mined.complete) await finishOutput(plan, run, options, mined);
+      mined = await mineStream(plan, run, options, writerLock);
+      if (mined.complete) await finishOutput(plan, run, options, mined, writerLock);
     } catch (error) {
+      if (error instanceof OutputTakenOver) {
+        run.sink.abandon();
+        throw error;
+      }
       await run.sink.abort();
       plan.journal?.remove();
       throw error;
@@ -356,7 +375,7 @@ interface StreamOutcome {
  * a journal checkpoint after each batch (every record is written or rejected; a checkpoint never claims bytes the
  * output has not got).
  */
-async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOptions): Promise<StreamOutcome> {
+async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOptions, writerLock: LeaseLock | undefined): Promise<StreamOutcome> {
   const { range, readPath, miner, formatter, statistics, sink, policy } = run;
   const started = Date.now();
   let written = run.resumed?.checkpoint.recordsOut ?? 0;
@@ -374,6 +393,7 @@ async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOpt
     const flush = async (ready: ParsedRecord[], resumePoint: ResumePoint) => {
       if (ready.length > 0) {
         const mined = await miner.mine(ready);
+        assertStillWriter(writerLock, options.output);
         for (const record of mined) {
           let lines: string[];
           try {
@@ -394,6 +414,7 @@ async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOpt
       }
       if (plan.journal) {
         await sink.settled();
+        assertStillWriter(writerLock, options.output);
         plan.journal.record({
           ...resumePoint,
           outputBytes: sink.bytesWritten,
@@ -459,8 +480,10 @@ async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOpt
  * Stage 4, finish the output: a shard's sidecar (written before the rename: a final output never lacks its
  * sidecar, which merge checks), the output committed (renamed into place), the journal removed.
  */
-async function finishOutput(plan: StartPlan, run: OpenRun, options: MineCommandOptions, mined: StreamOutcome): Promise<void> {
+async function finishOutput(plan: StartPlan, run: OpenRun, options: MineCommandOptions, mined: StreamOutcome, writerLock: LeaseLock | undefined): Promise<void> {
   const { sink, policy } = run;
+  await sink.settled();
+  assertStillWriter(writerLock, options.output);
   if (plan.shard && options.output) {
     writeShardSidecar(options.output, {
       fingerprint: plan.fingerprint,

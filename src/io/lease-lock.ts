@@ -279,6 +279,19 @@ export class LeaseLock {
   }
 
   /** Stop the heartbeat and remove the lock (if it is still ours). */
+  /**
+   * Whether this process still holds the lock: not released, not reported lost by the heartbeat, and the file
+   * still names our token (read now: after the process was frozen, the main thread may run before the heartbeat
+   * notices). A lock found lost stays lost.
+   */
+  stillHeld(): boolean {
+    if (this.released || this.lost) return false;
+    const raw = readOrUndefined(() => readFileSync(this.path, 'utf8'));
+    if (raw !== undefined && parseHolder(raw)?.token === this.holder.token) return true;
+    this.lost = true;
+    return false;
+  }
+
   release(): void {
     if (this.released) return;
     this.released = true;

@@ -194,6 +194,14 @@ export class OutputSink {
     await this.end().catch(() => undefined);
   }
 
+  /**
+   * Stop at once and leave the partial file as it is, dropping bytes not yet handed to the OS: another process
+   * took over the output (its writer lock) and the partial is now its to continue.
+   */
+  abandon(): void {
+    if (this.file && !this.file.destroyed) this.file.destroy();
+  }
+
   /** Give up: remove the partial file so nothing half-written is left behind. */
   async abort(): Promise<void> {
     await this.end().catch(() => undefined);

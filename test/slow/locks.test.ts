@@ -6,12 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { repoRoot } from '../helpers/shared-data.js';
+import { cliPath, repoRoot } from '../helpers/shared-data.js';
 import { inspectLock, LeaseLock } from '../../src/io/lease-lock.js';
 
 const corpus = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
@@ -183,4 +183,31 @@ test('inspectLock: free, held, stale by heartbeat, by a gone pid on this host, g
   longAgo(path);
   assert.match((inspectLock(path) as { reason: string }).reason, /the lock file is empty/);
   assert.ok(readFileSync(path, 'utf8') === '');
+});
+
+test('a run whose output lock was taken over stops writing: exit 1, nothing renamed, the partial and the lock left to the run that took it', async () => {
+  const dir = tempDir('taken-over');
+  const output = join(dir, 'out.jsonl');
+  const child = spawn(process.execPath, [cliPath, 'bm25', '--num-neg', '1', '--corpus', corpus, '--corpus-id-key', 'question', '-o', output], {
+    env: { ...process.env, ...LEASE, RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_NO_PROGRESS: '1' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // The run takes the lock before it reads a line; another process then takes it over (as after a lease without
+  // heartbeat: a frozen process, a stalled filesystem).
+  const lock = `${output}.lock`;
+  for (let waited = 0; !existsSync(lock); waited += 20) {
+    assert.ok(waited < TIMEOUT_MS, `no ${lock}:\n${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const theirs = JSON.stringify({ host: hostname(), pid: 1, purpose: `writing ${output}`, acquiredAt: new Date().toISOString(), token: 'the-run-that-took-over' });
+  writeFileSync(lock, theirs);
+  child.stdin.end(readFileSync(corpus));
+  const code = await exited;
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /another rare-mine run took over this output/);
+  assert.ok(!existsSync(output), 'not renamed onto the output');
+  assert.ok(existsSync(`${output}.partial`), 'the partial is left to the run that took over');
+  assert.equal(readFileSync(lock, 'utf8'), theirs, 'its lock is not removed');
 });
