@@ -278,7 +278,6 @@ export class LeaseLock {
     }
   }
 
-  /** Stop the heartbeat and remove the lock (if it is still ours). */
   /**
    * Whether this process still holds the lock: not released, not reported lost by the heartbeat, and the file
    * still names our token (read now: after the process was frozen, the main thread may run before the heartbeat
@@ -292,6 +291,7 @@ export class LeaseLock {
     return false;
   }
 
+  /** Stop the heartbeat and remove the lock (if it is still ours). */
   release(): void {
     if (this.released) return;
     this.released = true;
