@@ -49,7 +49,8 @@ def exact_top_k(corpus, queries, k):
     best_ids = np.full((len(queries), 0), -1, dtype=np.int64)
     best_scores = np.zeros((len(queries), 0), dtype=np.float32)
     for first in range(0, corpus.shape[0], TRUTH_BLOCK):
-        block = normalise(np.asarray(corpus[first:first + TRUTH_BLOCK], dtype=np.float32))
+        # A copy: on a float32 memmap np.asarray would be a view, and normalise() would write into the file.
+        block = normalise(np.array(corpus[first:first + TRUTH_BLOCK], dtype=np.float32, copy=True))
         scores = queries @ block.T
         take = min(k, block.shape[0])
         part = np.argpartition(-scores, take - 1, axis=1)[:, :take]
