@@ -23,7 +23,7 @@
  *   node dist/bench/dense-scale.js --docs 1000000 --queries 100000 --peers hnswlib --hnswlib-configs 32:200 ...
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -44,7 +44,7 @@ const USAGE = `usage: node dist/bench/dense-scale.js --docs N --queries Q [--dim
   [--peers hnswlib,faiss-hnsw,faiss-ivf | none] [--hnswlib-configs M:efC,...] [--faiss-hnsw-configs M:efC,...]
   [--ivf-nlist N] [--ivf-niter N] [--ivf-train-points N] [--threads 2] [--target 0.95] [--sample 200]
   [--spread 2] [--query-noise 0.5] [--seed 22] [--split] [--rare-mine CHECKOUT | --no-rare-mine]
-  [--python /usr/bin/python3] [--out F.json]
+  [--python /usr/bin/python3] [--label TEXT] [--out F.json]
 rare-mine's whole dense run from .npy vectors next to hnswlib and FAISS on the same files (docs/BENCHMARKS.md).
 `;
 
@@ -74,6 +74,7 @@ const { values } = parseArgs({
     'rare-mine': { type: 'string' },
     python: { type: 'string', default: '/usr/bin/python3' },
     out: { type: 'string' },
+    label: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -173,6 +174,8 @@ const git = (args: string[], root = repoRoot) => spawnSync('git', ['-C', root, .
 const pythonVersion = spawnSync(values.python!, ['--version'], { encoding: 'utf8' });
 const report: Record<string, unknown> = {
   bench: 'dense-scale (issue 22)',
+  // What this run is (e.g. "dry run on a busy machine"), as given by --label.
+  ...(values.label ? { label: values.label } : {}),
   command: ['node', ...process.argv.slice(1).map((arg) => (arg.startsWith(repoRoot) ? arg.slice(repoRoot.length + 1) : arg))].join(' '),
   commit: git(['rev-parse', '--short', 'HEAD']),
   commit_dirty: git(['status', '--porcelain', '--untracked-files=no']).length > 0,
@@ -221,6 +224,27 @@ function readNpyInt64(path: string): { shape: number[]; values: BigInt64Array } 
   const body = bytes.subarray(headerStart + headerLength);
   const values = new BigInt64Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
   return { shape, values };
+}
+/**
+ * Read the input files once before each engine's step, so that none pays for first reads from disk that another was
+ * spared (the data may be cached from an earlier run, or written just now). Skipped when they would fill more than
+ * half of the memory (then the page cache cannot hold them for every engine anyway); the report says which.
+ */
+const INPUT_FILES = ['corpus.npy', 'queries.npy', 'corpus.jsonl', 'queries.jsonl'];
+const inputBytes = INPUT_FILES.reduce((sum, name) => sum + statSync(file(name)).size, 0);
+const warmPageCache = inputBytes < totalmem() / 2;
+(report.data as Record<string, unknown>).page_cache_warmed_before_each_step = warmPageCache;
+function warm(): void {
+  if (!warmPageCache) return;
+  const buffer = Buffer.allocUnsafe(8 << 20);
+  for (const name of INPUT_FILES) {
+    const fd = openSync(file(name), 'r');
+    try {
+      while (readSync(fd, buffer, 0, buffer.length, null) > 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
 const sample = Array.from(readNpyInt64(file('sample.npy')).values, Number);
 const truthNpy = readNpyInt64(file('truth.npy'));
@@ -338,6 +362,7 @@ if (!values['no-rare-mine']) {
   const args = mineArgs(indexDir, output);
   rareMine.command = ['node', ...args.map((arg) => arg.replace(rareMineRoot + '/', '').replace(data + '/', '').replace(values.work! + '/', '$WORK/'))].join(' ');
   say(`rare-mine: whole run (index + mining), ${docs.toLocaleString('en-US')} × ${dims}, ${queryCount.toLocaleString('en-US')} queries`);
+  warm();
   const before = load();
   const run = timed(process.execPath, args, RUN_ENV);
   if (run.status !== 0) {
@@ -360,6 +385,7 @@ if (!values['no-rare-mine']) {
     // The index alone, then mining from it: the two halves of the whole run, each timed.
     const splitDir = fresh(join(values.work!, 'rare-mine-index-split'));
     say('rare-mine: --split, index dense alone');
+    warm();
     const build = timed(process.execPath, [cli, 'index', 'dense', '--corpus', file('corpus.jsonl'), '--corpus-vectors', file('corpus.npy'), '--index-dir', splitDir, '--threads', String(threads)], RUN_ENV);
     if (build.status !== 0) rareMine.index_alone = failure('rare-mine index dense', build);
     else {
@@ -391,6 +417,7 @@ interface PeerReport {
 const peerRuns: Record<string, PeerReport> = {};
 function runPeer(key: string, script: string, config: Record<string, unknown>): void {
   say(`peer ${key}`);
+  warm();
   const before = load();
   const run = timed(values.python!, [join(peersDir, script), JSON.stringify({ work: data, k: SEARCH_K, recallK: RECALL_K, threads, target, ...config })]);
   const last = run.stdout.trim().split('\n').pop() ?? '';
@@ -423,13 +450,16 @@ const hnswlibRuns = Object.entries(peerRuns).filter(([key, peer]) => key.startsW
 const reference = peerRuns['hnswlib M32 efC200'];
 const fastest = hnswlibRuns.filter(([, peer]) => peer.search.target_reached).sort(([, a], [, b]) => a.build_plus_search_seconds - b.build_plus_search_seconds)[0];
 if (whole?.seconds !== undefined) {
+  // Each peer's build + search seconds over rare-mine's whole run (> 1: rare-mine is faster), by wall and CPU time.
+  const speedups: Record<string, { wall: number; cpu: number }> = {};
   for (const [key, peer] of Object.entries(peerRuns)) {
     if (!ok(peer)) continue;
-    ratios[`rare_mine_whole_run_speedup_over ${key} build+search`] = {
+    speedups[key] = {
       wall: round(peer.build_plus_search_seconds / whole.seconds, 2),
-      cpu: round((peer.build_cpu_seconds + peer.search.cpu_seconds) / whole.cpu_seconds!, 2),
+      cpu: round((peer.build_cpu_seconds + peer.search.cpu_seconds) / whole.cpu_seconds, 2),
     };
   }
+  ratios.rare_mine_whole_run_speedup_over_peer_build_plus_search = speedups;
   if (fastest) ratios.hnswlib_fastest_reaching_target = fastest[0];
 }
 report.ratios = ratios;
@@ -462,12 +492,12 @@ if (values.out) writeFileSync(values.out, json);
 else process.stdout.write(json);
 
 // Short summary on stderr.
-const line = (name: string, seconds: number | undefined, extra: string) => say(`${name.padEnd(26)} ${seconds === undefined ? '      —' : seconds.toFixed(1).padStart(7) + ' s'}  ${extra}`);
-if (whole?.seconds !== undefined) line('rare-mine whole run', whole.seconds, `recall@100 ${recall}, peak ${whole.peak_rss_mb as number} MB`);
+const line = (name: string, seconds: number, cpuSeconds: number, extra: string) => say(`${name.padEnd(24)} ${seconds.toFixed(1).padStart(7)} s (CPU ${cpuSeconds.toFixed(1)} s)  ${extra}`);
+if (whole?.seconds !== undefined) line('rare-mine whole run', whole.seconds, whole.cpu_seconds, `recall@100 ${recall}, peak ${whole.peak_rss_mb as number} MB`);
 else if (!values['no-rare-mine']) say(`rare-mine: ${wholeRun?.error ?? 'not run'}`);
 for (const [key, peer] of Object.entries(peerRuns)) {
   if (!ok(peer)) say(`${key}: ${(peer as { error?: string }).error}`);
-  else line(key, peer.build_plus_search_seconds, `build ${peer.build_seconds.toFixed(1)} s + search ${peer.search.seconds.toFixed(1)} s, recall@100 ${peer.search[`recall_at_${RECALL_K}`] as number}, peak ${peer.peak_rss_mb as number} MB`);
+  else line(key, peer.build_plus_search_seconds, peer.build_cpu_seconds + peer.search.cpu_seconds, `build ${peer.build_seconds.toFixed(1)} s + search ${peer.search.seconds.toFixed(1)} s, recall@100 ${peer.search[`recall_at_${RECALL_K}`] as number}, peak ${peer.peak_rss_mb as number} MB`);
 }
 for (const [name, value] of Object.entries(targets)) say(`target ${name}: ${(value as { status: string }).status}`);
 if (values.out) say(`report: ${values.out}`);
