@@ -368,8 +368,10 @@ test('readRows at any position and rowsInBlocks across block boundaries give the
 /** Rows enough for more than one READ_CHUNK_BYTES chunk: 1,100 rows of 1,024 float32 (4.5 MB). */
 const BIG_DIMS = 1024;
 const BIG_ROWS = Math.ceil((READ_CHUNK_BYTES * 1.05) / (4 * BIG_DIMS));
+let big: number[][] | undefined;
 function bigRows(): number[][] {
-  return Array.from({ length: BIG_ROWS }, (_, r) => Array.from({ length: BIG_DIMS }, (_, d) => ((r * 31 + d * 17) % 97) - 48 + (d === r % BIG_DIMS ? 100 : 0)));
+  big ??= Array.from({ length: BIG_ROWS }, (_, r) => Array.from({ length: BIG_DIMS }, (_, d) => ((r * 31 + d * 17) % 97) - 48 + (d === r % BIG_DIMS ? 100 : 0)));
+  return big;
 }
 
 test('reads spanning several chunks: one read, blocks, and an fvecs row with a wrong dimension beyond the first chunk', () => {
