@@ -368,8 +368,10 @@ test('readRows at any position and rowsInBlocks across block boundaries give the
 /** Rows enough for more than one READ_CHUNK_BYTES chunk: 1,100 rows of 1,024 float32 (4.5 MB). */
 const BIG_DIMS = 1024;
 const BIG_ROWS = Math.ceil((READ_CHUNK_BYTES * 1.05) / (4 * BIG_DIMS));
+let big: number[][] | undefined;
 function bigRows(): number[][] {
-  return Array.from({ length: BIG_ROWS }, (_, r) => Array.from({ length: BIG_DIMS }, (_, d) => ((r * 31 + d * 17) % 97) - 48 + (d === r % BIG_DIMS ? 100 : 0)));
+  big ??= Array.from({ length: BIG_ROWS }, (_, r) => Array.from({ length: BIG_DIMS }, (_, d) => ((r * 31 + d * 17) % 97) - 48 + (d === r % BIG_DIMS ? 100 : 0)));
+  return big;
 }
 
 test('reads spanning several chunks: one read, blocks, and an fvecs row with a wrong dimension beyond the first chunk', () => {
@@ -421,6 +423,13 @@ test('.npy refusals: byte order, dtype, order, shape, version, keys, magic, head
   openFails(npyBytes(npyHeader('<f4', '(5, 4)'), data).fill(4, 6, 7), 'v4.npy', InputError, /\.npy format version 4\.0 is not read \(rare-mine reads 1\.0, 2\.0, 3\.0\)/);
   openFails(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (5, 4), 'extra': 1}", data), 'keys.npy', InputError, /its keys are "descr, extra, fortran_order, shape"/);
   openFails(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': __import__('os')}", data), 'code.npy', InputError, /not a valid \.npy header: expected a value/);
+  openFails(npyBytes(npyHeader('<f4é', '(5, 4)'), data, 3), 'utf8.npy', InputError, /dtype "<f4é" is not read/); // v3: UTF-8
+  const notUtf8 = npyBytes(npyHeader('<f4', '(5, 4)'), data, 3);
+  notUtf8[notUtf8.indexOf('<f4') + 1] = 0xff;
+  openFails(notUtf8, 'not-utf8.npy', InputError, /a version 3\.0 header that is not valid UTF-8/);
+  const latin1 = npyBytes(npyHeader('<f4', '(5, 4)'), data, 2);
+  latin1[latin1.indexOf('<f4') + 1] = 0xe9;
+  openFails(latin1, 'latin1.npy', InputError, /dtype "<é4" is not read/); // v1, v2: latin-1
   const magic = npyF32(ROWS);
   magic[1] = 0x4f;
   openFails(magic, 'magic.npy', InputError, /not a \.npy file: it does not start with the magic \\x93NUMPY/);

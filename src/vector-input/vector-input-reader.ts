@@ -9,13 +9,14 @@
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
 import { extname } from 'node:path';
 import { FileError, fileErrorFrom, InputError, InputRowError, UsageError } from '../errors.js';
 import { float16Table } from './float16.js';
 import { readFvecsLayout } from './fvecs-format.js';
 import { isNpy, readNpyLayout } from './npy-format.js';
 import { looksLikeSafetensors, readSafetensorsLayout } from './safetensors-format.js';
-import { readHeaderBytes, type HeaderSource, type VectorDtype, type VectorFileFormat, type VectorLayout } from './vector-layout.js';
+import { DTYPE_BYTES, readHeaderBytes, type HeaderSource, type VectorDtype, type VectorFileFormat, type VectorLayout } from './vector-layout.js';
 
 export type { VectorDtype, VectorFileFormat } from './vector-layout.js';
 
@@ -136,6 +137,35 @@ export function openVectorFile(path: string, options: OpenVectorFileOptions = {}
   }
 }
 
+const BIG_ENDIAN_HOST = endianness() === 'BE';
+
+/**
+ * One chunk of the file and typed views of it. Every offset a row is read at is a multiple of its element size (row
+ * strides and prefixes are whole elements, and the chunk starts at a row), so the views index it directly; the
+ * file's little-endian values are native on a little-endian machine and swapped in place on a big-endian one.
+ */
+class ChunkViews {
+  private constructor(
+    readonly bytes: Buffer,
+    readonly float32s: Float32Array,
+    readonly int32s: Int32Array,
+    readonly uint16s: Uint16Array,
+  ) {}
+
+  static allocate(byteLength: number): ChunkViews {
+    const bytes = Buffer.allocUnsafeSlow(byteLength); // its own ArrayBuffer, so byteOffset 0 and aligned views
+    const whole = bytes.buffer;
+    return new ChunkViews(bytes, new Float32Array(whole, 0, byteLength >> 2), new Int32Array(whole, 0, byteLength >> 2), new Uint16Array(whole, 0, byteLength >> 1));
+  }
+
+  /** Swap the first `byteLength` bytes from little-endian to this machine's order, in elements of `elementBytes`. */
+  toNativeOrder(byteLength: number, elementBytes: number): void {
+    const read = this.bytes.subarray(0, byteLength);
+    if (elementBytes === 4) read.swap32();
+    else read.swap16();
+  }
+}
+
 /**
  * Rows of one open vector file, by position. Named apart from src/vector/vector-file.ts's VectorFileReader (rows of
  * an index's own vectors.bin), which a dense build may use beside this one.
@@ -144,7 +174,7 @@ export class VectorInputReader {
   readonly info: VectorFileInfo;
   private fd: number | undefined;
   /** Scratch for one chunk of the file, allocated on first read and reused. */
-  private chunk: Buffer | undefined;
+  private chunk: ChunkViews | undefined;
   private readonly rowsPerChunk: number;
 
   /** Use openVectorFile, which checks the layout against the file. */
@@ -174,14 +204,13 @@ export class VectorInputReader {
     const target = out ?? new Float32Array(values);
     if (target.length < values) throw new RangeError(`an output of ${target.length} floats cannot hold ${count} rows of ${dims}`);
     const stride = this.layout.rowStrideBytes;
-    if (this.chunk === undefined) this.chunk = Buffer.allocUnsafeSlow(this.rowsPerChunk * stride);
-    const chunk = this.chunk;
-    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const chunk = (this.chunk ??= ChunkViews.allocate(this.rowsPerChunk * stride));
     for (let done = 0; done < count; ) {
       const chunkRows = Math.min(this.rowsPerChunk, count - done);
       const chunkFirstRow = firstRow + done;
-      this.readExactly(fd, chunk, chunkRows * stride, chunkFirstRow);
-      for (let r = 0; r < chunkRows; r++) this.decodeRow(view, r * stride, chunkFirstRow + r, target, (done + r) * dims);
+      this.readExactly(fd, chunk.bytes, chunkRows * stride, chunkFirstRow);
+      if (BIG_ENDIAN_HOST) chunk.toNativeOrder(chunkRows * stride, DTYPE_BYTES[this.layout.dtype]);
+      for (let r = 0; r < chunkRows; r++) this.decodeRow(chunk, r * stride, chunkFirstRow + r, target, (done + r) * dims);
       done += chunkRows;
     }
     return target.subarray(0, values);
@@ -258,11 +287,11 @@ export class VectorInputReader {
     }
   }
 
-  /** Decode row `row`, whose bytes start at `byteOffset` of `view`, into out[outOffset …], checked and normalised. */
-  private decodeRow(view: DataView, byteOffset: number, row: number, out: Float32Array, outOffset: number): void {
+  /** Decode row `row`, whose bytes start at `byteOffset` of `chunk`, into out[outOffset …], checked and normalised. */
+  private decodeRow(chunk: ChunkViews, byteOffset: number, row: number, out: Float32Array, outOffset: number): void {
     const { dims, dtype, rowPrefixBytes } = this.layout;
     if (rowPrefixBytes > 0) {
-      const rowDims = view.getInt32(byteOffset, true);
+      const rowDims = chunk.int32s[byteOffset / 4];
       if (rowDims !== dims) {
         throw new InputRowError(this.info.path, row, `its dimension prefix says ${rowDims} where row 0's says ${dims}; every row of an .fvecs file must have the same dimension`, {
           hint: 'the file mixes vectors of different models, or is damaged: write it again',
@@ -272,15 +301,19 @@ export class VectorInputReader {
     const valuesAt = byteOffset + rowPrefixBytes;
     let sumOfSquares = 0;
     if (dtype === 'float32') {
+      const floats = chunk.float32s;
+      const first = valuesAt / 4;
       for (let i = 0; i < dims; i++) {
-        const value = view.getFloat32(valuesAt + 4 * i, true);
+        const value = floats[first + i];
         out[outOffset + i] = value;
         sumOfSquares += value * value;
       }
     } else {
       const halves = float16Table();
+      const bits = chunk.uint16s;
+      const first = valuesAt / 2;
       for (let i = 0; i < dims; i++) {
-        const value = halves[view.getUint16(valuesAt + 2 * i, true)];
+        const value = halves[bits[first + i]];
         out[outOffset + i] = value;
         sumOfSquares += value * value;
       }
