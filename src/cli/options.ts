@@ -13,6 +13,7 @@ import { DEFAULT_MEMORY_BUDGET } from '../bm25/index-writer.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../io/line-reader.js';
 import { DEFAULT_MODELS, LANGUAGES as MODEL_LANGUAGES, MODEL_SIZES } from '../embed/default-models.js';
 import { POOLING_MODES } from '../embed/model-dir.js';
+import { DEVICES } from '../embed/device.js';
 import { PRECISION_NAMES } from '../vector/precision.js';
 import { FORMAT_NAMES, FORMATS, DEFAULT_FORMAT } from '../formats/formats.js';
 import { IF_KEY_EXISTS } from '../formats/record.js';
@@ -262,6 +263,11 @@ export function addDenseOptions(command: Command, options: { lang?: boolean; lan
         ]),
     spec('--vectors-tensor <name>', h, { help: 'the tensor to read from a .safetensors vector file holding several', parse: nonEmpty('--vectors-tensor'), defaultHelp: 'its only tensor' }),
     spec('--embed-batch-size <n>', h, { help: 'texts per model run', range: int(1), default: 32 }),
+    spec('--device <name>', h, {
+      help: "where the model encodes: cpu (onnxruntime on --threads cores) or webgpu (onnxruntime's WebGPU execution provider, Dawn over Vulkan/Metal/D3D12; checked before any work, exit 4 when no adapter is found, never a silent fall back to the CPU)",
+      choices: DEVICES,
+      default: 'cpu',
+    }),
     spec('--no-cache', h, { help: 'do not read or write the embedding cache (default: use it)' }),
   ]);
 }

@@ -25,6 +25,7 @@ import { UseLiteEncoder } from '../models/use-lite/use-lite-encoder.js';
 import { buildContext, type IndexDirOptions, type RetrieverKind } from './retriever-kind.js';
 import { openVectorInputs, type OpenedVectorInputs, type VectorInputOptions } from '../dense/vector-inputs.js';
 import type { RecordRows } from '../io/record-rows.js';
+import { probeDevice, type Device } from '../embed/device.js';
 
 export interface DenseOptions extends IndexDirOptions, VectorInputOptions {
   model?: string;
@@ -42,6 +43,8 @@ export interface DenseOptions extends IndexDirOptions, VectorInputOptions {
   exact: boolean;
   embedBatchSize?: number;
   cache: boolean;
+  /** --device: where the model encodes. */
+  device: Device;
 }
 
 /** An opened embedder and where its files came from (recorded in the index manifest). */
@@ -52,12 +55,13 @@ export interface DenseModel {
 
 /** Open the embedder the options name; use-lite is prepared (converted) on first use. */
 export async function openDenseEmbedder(options: DenseOptions): Promise<DenseModel> {
+  await probeDevice(options.device ?? 'cpu');
   if (options.model === USE_LITE_MODEL_NAME) {
     if (options.revision !== undefined || options.onnxFile !== undefined) {
       throw new UsageError(`--revision and --onnx-file apply to hub models and model directories, not to the built-in ${USE_LITE_MODEL_NAME}`);
     }
     const { dir } = await prepareUseLite();
-    const encoder = await UseLiteEncoder.open(dir, { threads: options.threads ?? 1, batchSize: options.embedBatchSize });
+    const encoder = await UseLiteEncoder.open(dir, { threads: options.threads ?? 1, batchSize: options.embedBatchSize, device: options.device });
     log().info({ model: encoder.name, dims: encoder.dims, fingerprint: encoder.fingerprint.slice(0, 12), dir }, 'model');
     return { embedder: options.cache ? new CachedEmbedder(encoder) : encoder, source: {} };
   }
@@ -74,6 +78,7 @@ export async function openDenseEmbedder(options: DenseOptions): Promise<DenseMod
     threads: options.threads,
     batchSize: options.embedBatchSize,
     cache: options.cache,
+    device: options.device,
   });
   if (options.revision !== undefined && (model.source === 'path' || model.source === 'models dir')) {
     await embedder.close();
