@@ -33,6 +33,30 @@ export class InputError extends RareMineError {
   }
 }
 
+/**
+ * Bad data in one row (record) of a binary input such as a vector file, where rows have no line numbers. `row` is
+ * 0-based, as array indexes are; the message also counts it from 1 ("row 4 (the 5th record)"), since a reader
+ * matching it to a corpus counts lines from 1. Exit 1, like every InputError.
+ */
+export class InputRowError extends InputError {
+  constructor(
+    file: string,
+    readonly row: number,
+    reason: string,
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    super(file, undefined, `${rowWords(row)}: ${reason}`, options);
+  }
+}
+
+/** "row 0 (the 1st record)", "row 11 (the 12th record)", "row 21 (the 22nd record)". */
+export function rowWords(row: number): string {
+  const n = row + 1;
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `row ${row} (the ${n}${suffix} record)`;
+}
+
 /** A missing, corrupt, stale or incompatible on-disk index. */
 export class IndexError extends RareMineError {
   readonly exitCode = 3;

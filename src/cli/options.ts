@@ -13,6 +13,7 @@ import { DEFAULT_MEMORY_BUDGET } from '../bm25/index-writer.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../io/line-reader.js';
 import { DEFAULT_MODELS, LANGUAGES as MODEL_LANGUAGES, MODEL_SIZES } from '../embed/default-models.js';
 import { POOLING_MODES } from '../embed/model-dir.js';
+import { DEVICES } from '../embed/device.js';
 import { PRECISION_NAMES } from '../vector/precision.js';
 import { FORMAT_NAMES, FORMATS, DEFAULT_FORMAT } from '../formats/formats.js';
 import { IF_KEY_EXISTS } from '../formats/record.js';
@@ -233,8 +234,9 @@ const defaultModelsHelp = `by --lang and --model-size; small: ${Object.entries(D
  * The embedding model and the vector index. `langHelp`: what --lang also picks (hybrid: the BM25 analyzer);
  * `lang: false` where the BM25 group declares --lang (eval, whose analyzer languages are more).
  */
-export function addDenseOptions(command: Command, options: { lang?: boolean; langHelp?: string } = {}): Command {
+export function addDenseOptions(command: Command, options: { lang?: boolean; langHelp?: string; queryVectors?: boolean } = {}): Command {
   const h = HEADINGS.dense;
+  const vectorFile = 'NumPy .npy (float32/float16, little-endian, C order, 2-D; header v1-3), .safetensors or .fvecs, read in blocks; rows are L2-normalised and compared by cosine';
   return add(command, [
     ...(options.lang === false ? [] : [spec('--lang <lang>', h, { help: options.langHelp ?? 'language, picks the default model when --model is not given', choices: MODEL_LANGUAGES, default: 'en' })]),
     spec('--model <name>', h, { help: `model directory, Hugging Face name, or "use-lite" (built-in, offline, English)`, defaultHelp: defaultModelsHelp }),
@@ -247,7 +249,25 @@ export function addDenseOptions(command: Command, options: { lang?: boolean; lan
     spec('--pooling <mode>', h, { help: "pooling when the model's files don't say (or to override them)", choices: POOLING_MODES, defaultHelp: "from the model's files" }),
     spec('--precision <kind>', h, { help: 'vector storage in the vector index', choices: PRECISION_NAMES, defaultHelp: 'f32; i8 above 500,000 documents' }),
     spec('--exact', h, { help: 'exact (brute-force) search instead of HNSW (chosen automatically below ~60k documents, where it is faster)', default: false }),
+    spec('--corpus-vectors <file>', h, {
+      help: `precomputed document vectors instead of embedding the corpus: row i is the i-th corpus document (DataFlow mode: the i-th text of the input, a list of positives giving one row per text, in order); ${vectorFile}. Without --query-vectors the model (--model, the one that made these rows) embeds the queries. Its SHA-256 and shape identify the index; give it again when mining over --index-dir`,
+      parse: nonEmpty('--corpus-vectors'),
+    }),
+    ...(options.queryVectors === false
+      ? []
+      : [
+          spec('--query-vectors <file>', h, {
+            help: `precomputed query vectors instead of embedding the queries: row i is the i-th record of the input (eval: of --queries), blank lines not counted; ${vectorFile}`,
+            parse: nonEmpty('--query-vectors'),
+          }),
+        ]),
+    spec('--vectors-tensor <name>', h, { help: 'the tensor to read from a .safetensors vector file holding several', parse: nonEmpty('--vectors-tensor'), defaultHelp: 'its only tensor' }),
     spec('--embed-batch-size <n>', h, { help: 'texts per model run', range: int(1), default: 32 }),
+    spec('--device <name>', h, {
+      help: "where the model encodes: cpu (onnxruntime on --threads cores) or webgpu (onnxruntime's WebGPU execution provider, Dawn over Vulkan/Metal/D3D12; checked before any work, exit 4 when no adapter is found, never a silent fall back to the CPU)",
+      choices: DEVICES,
+      default: 'cpu',
+    }),
     spec('--no-cache', h, { help: 'do not read or write the embedding cache (default: use it)' }),
   ]);
 }

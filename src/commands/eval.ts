@@ -4,6 +4,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { rowsInOrder } from '../io/record-rows.js';
+import type { VectorInputOptions } from '../dense/vector-inputs.js';
 import { UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { addOptionsOnce, addRunOptions, HEADINGS, int, spec } from '../cli/options.js';
@@ -37,6 +39,8 @@ export async function runEval(options: EvalOptions): Promise<void> {
       { option: '--corpus', path: options.corpus },
       { option: '--queries', path: options.queries },
       { option: '--qrels', path: options.qrels },
+      { option: '--corpus-vectors', path: (options as Partial<VectorInputOptions>).corpusVectors },
+      { option: '--query-vectors', path: (options as Partial<VectorInputOptions>).queryVectors },
     ],
     writes: [{ option: '--run', path: options.run }, ...indexDirWrites(options.indexDir)],
   });
@@ -44,14 +48,15 @@ export async function runEval(options: EvalOptions): Promise<void> {
   const source = await corpusFileSource(options.corpus, keys, new RejectPolicy('fail'));
   const queries = await readQueries(options.queries);
   const qrels = await readQrels(options.qrels);
-  const judged = queries.filter((q) => qrels.has(q.id));
+  // Row i of --query-vectors is the i-th query of --queries: each judged query keeps its position as its line.
+  const judged = queries.map((query, i) => ({ ...query, line: i + 1 })).filter((q) => qrels.has(q.id));
   if (judged.length === 0) throw new UsageError(`no query of ${options.queries} has judgments in ${options.qrels}`);
 
   const indexStarted = performance.now();
   const kind = RETRIEVERS.find((k) => k.name === options.retriever);
   // commander checks the choices; a caller of runEval may pass anything.
   if (!kind) throw new UsageError(`unknown --retriever "${options.retriever}"; choose one of: ${RETRIEVER_NAMES.join(', ')}`);
-  const retriever = await openRetriever(kind, source, options, 'eval');
+  const retriever = await openRetriever(kind, source, options, 'eval', rowsInOrder(options.queries, queries.length));
   const indexSeconds = (performance.now() - indexStarted) / 1000;
 
   let results: Candidate[][];
@@ -60,7 +65,7 @@ export async function runEval(options: EvalOptions): Promise<void> {
   const threads = options.threads ?? 1;
   // Search threads (BM25's pool, the model's and USearch's threads) started while the retriever opened.
   const searchStarted = performance.now();
-  results = await retriever.search(texts, options.depth);
+  results = await retriever.search(texts, options.depth, judged.map((q) => q.line));
   searchSeconds = (performance.now() - searchStarted) / 1000;
 
   const rankings = new Map<string, string[]>();

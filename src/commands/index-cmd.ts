@@ -4,6 +4,7 @@
  * (src/retrievers/retrievers.ts).
  */
 import type { Command } from 'commander';
+import type { VectorInputOptions } from '../dense/vector-inputs.js';
 import { log } from '../log.js';
 import { addCorpusOptions, badInputOptions } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
@@ -27,7 +28,10 @@ export interface IndexOptions extends IndexDirOptions {
 export async function runIndex<O extends IndexDirOptions>(kind: RetrieverKind<O>, options: IndexOptions & O): Promise<void> {
   // The corpus is read; the rejects file and the index dir's parts are written.
   checkPaths({
-    reads: [{ option: '--corpus', path: options.corpus }],
+    reads: [
+      { option: '--corpus', path: options.corpus },
+      { option: '--corpus-vectors', path: (options as Partial<VectorInputOptions>).corpusVectors },
+    ],
     writes: [{ option: '--rejects', path: options.rejects }, ...indexDirWrites(options.indexDir)],
   });
   const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };

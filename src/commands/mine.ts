@@ -33,6 +33,8 @@ import { setActiveOutput } from '../terminal/signals.js';
 import { RETRIEVERS } from '../retrievers/retrievers.js';
 import { openRetriever, type IndexDirOptions, type RetrieverKind } from '../retrievers/retriever-kind.js';
 import type { Command } from 'commander';
+import { recordRows } from '../io/record-rows.js';
+import { vectorFilesIdentity, type VectorInputOptions } from '../dense/vector-inputs.js';
 
 export interface RecordOptions {
   questionKey: string;
@@ -234,10 +236,13 @@ function planStart(inputPath: string | undefined, options: MineCommandOptions): 
     throw new UsageError(`${shard ? '--shard' : '--resume'} needs -o to be a regular file (it keeps a partial file and a sidecar beside it); ${options.output} is a FIFO or device`);
   }
   checkPathsBeforeWork(fromStdin ? undefined : inputPath, options);
+  const vectorFiles = options as Partial<VectorInputOptions>;
   checkPaths({
     reads: [
       { option: 'input', path: fromStdin ? undefined : inputPath },
       { option: '--corpus', path: options.corpus },
+      { option: '--corpus-vectors', path: vectorFiles.corpusVectors },
+      { option: '--query-vectors', path: vectorFiles.queryVectors },
     ],
     writes: [
       {
@@ -301,16 +306,19 @@ async function openRun<O extends IndexDirOptions>(plan: StartPlan, options: Mine
   const { displayName, previous, partial, fingerprint, start } = plan;
   const policy = new RejectPolicy(options.onError, options.rejects, { append: previous !== undefined });
   let readPath = plan.inputPath;
-  if ((plan.fromStdin || !plan.seekable) && !options.corpus) {
+  const queryVectors = (options as Partial<VectorInputOptions>).queryVectors;
+  if ((plan.fromStdin || !plan.seekable) && (!options.corpus || queryVectors !== undefined)) {
     readPath = await spoolInput(plan.inputPath);
-    log().debug({ input: displayName, spool: readPath }, 'input spooled to a temporary file (it is also the corpus, and is read twice)');
+    log().debug({ input: displayName, spool: readPath }, `input spooled to a temporary file (${options.corpus ? 'its records are counted against --query-vectors' : 'it is also the corpus'}, and is read twice)`);
   }
+  // --query-vectors: row i is the i-th record of the input, checked against the file before any index is built.
+  const queries = queryVectors === undefined ? undefined : await recordRows(readPath!, displayName, options.maxLineBytes);
   // Fail fast: the re-scoring model is opened before any index is built.
   const rescorer = options.rescoreModel ? await CrossEncoder.open(options.rescoreModel, { threads: options.threads }) : undefined;
   const source = await resolveCorpusSource(options, readPath ?? '-', policy, displayName);
   let retriever: Retriever;
   try {
-    retriever = await openRetriever(kind, source, options, 'mine');
+    retriever = await openRetriever(kind, source, options, 'mine', queries);
   } catch (error) {
     await rescorer?.close();
     throw error;
@@ -321,7 +329,7 @@ async function openRun<O extends IndexDirOptions>(plan: StartPlan, options: Mine
     'the corpus in --index-dir';
   clock.times.index_seconds = (Date.now() - clock.started) / 1000;
   fingerprint.command = retriever.name;
-  fingerprint.index = indexIdentity(retriever);
+  fingerprint.index = { ...indexIdentity(retriever), ...vectorFilesIdentity(options as Partial<VectorInputOptions>) };
   let resumed: Recovery | undefined;
   let range = plan.range;
   if (previous) {
@@ -597,6 +605,8 @@ function checkPathsBeforeWork(inputPath: string | undefined, options: MineComman
     [inputPath, 'input'],
     [options.corpus, '--corpus'],
   ];
+  const vectorFiles = options as Partial<VectorInputOptions>;
+  readable.push([vectorFiles.corpusVectors, '--corpus-vectors'], [vectorFiles.queryVectors, '--query-vectors']);
   for (const [path, what] of readable) {
     if (path !== undefined && !existsSync(path)) throw new InputError(path, undefined, `cannot open: no such file or directory (${what})`);
   }

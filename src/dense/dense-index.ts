@@ -21,6 +21,15 @@ export const EMBED_BLOCK_DOCS = 1024;
 /** The corpus a dense index reads: ordinals, texts and (optionally) titles. The doc store is one. */
 export type DenseCorpus = Pick<CorpusView, 'docCount' | 'text'> & { title?(docOrdinal: number): string };
 
+/** What the vectors of an index are: the model's name, fingerprint and dims (or a vector file's, src/dense/vector-inputs.ts). */
+export type VectorSpace = Pick<Embedder, 'name' | 'fingerprint' | 'dims'>;
+
+/** Document rows computed elsewhere (--corpus-vectors): row i is doc ordinal i. */
+export interface DocumentVectors extends VectorSpace {
+  /** Rows `first`..`first + count − 1`, L2-normalised. */
+  block(first: number, count: number): Float32Array[];
+}
+
 /** Options of writeDenseIndex. */
 export interface WriteDenseIndexOptions {
   /** The folder to write the index into (created). */
@@ -28,7 +37,8 @@ export interface WriteDenseIndexOptions {
   corpus: DenseCorpus;
   /** Title of a document, for corpora whose view has no title(); default: the view's title(), else none. */
   title?: (docOrdinal: number) => string;
-  embedder: Embedder;
+  /** Where the rows come from: the model embeds each document, or a vector file gives them (row i = ordinal i). */
+  embedder: Embedder | DocumentVectors;
   /** Graph storage precision (`--precision`). */
   precision: Precision;
   /** The corpus fingerprint the doc store recorded; default: sha256 over the titles and texts embedded. */
@@ -63,6 +73,7 @@ export function documentEmbeddingText(title: string, text: string): string {
 
 /** The command that rebuilds a dense index, for error hints. */
 export function denseRebuildHint(modelName: string): string {
+  if (modelName.startsWith('vectors:')) return 'rare-mine index dense --corpus-vectors FILE --corpus CORPUS --index-dir DIR';
   return `rare-mine index dense --model ${modelName} --corpus CORPUS --index-dir DIR`;
 }
 
@@ -72,6 +83,7 @@ export function denseRebuildHint(modelName: string): string {
  */
 export async function writeDenseIndex(options: WriteDenseIndexOptions): Promise<BuiltDenseIndex> {
   const { corpus, embedder, dir, precision } = options;
+  const rowsOf = 'block' in embedder ? embedder.block.bind(embedder) : undefined;
   const titleOf = options.title ?? (corpus.title ? (ordinal: number) => corpus.title!(ordinal) : () => '');
   const writer = new VectorIndexWriter(dir, {
     dims: embedder.dims,
@@ -94,7 +106,11 @@ export async function writeDenseIndex(options: WriteDenseIndexOptions): Promise<
         corpusHash.update(title).update('\u0000').update(text).update('\n');
         texts.push(documentEmbeddingText(title, text));
       }
-      const rows = await embedder.embedDocuments(texts, options.onEmbedded);
+      let rows: Float32Array[];
+      if (rowsOf) {
+        rows = rowsOf(first, last - first);
+        options.onEmbedded?.(rows.length);
+      } else rows = await (embedder as Embedder).embedDocuments(texts, options.onEmbedded);
       writer.add(rows);
       const now = performance.now();
       if (now - lastLog > 10_000 || last === corpus.docCount) {
@@ -116,7 +132,7 @@ export async function writeDenseIndex(options: WriteDenseIndexOptions): Promise<
 
 /** What an opened dense index must agree with. */
 export interface OpenDenseIndexOptions {
-  embedder: Pick<Embedder, 'name' | 'fingerprint' | 'dims'>;
+  embedder: VectorSpace;
   precision: Precision;
   /** When given, the index must have been built from this corpus. */
   corpusFingerprint?: string;

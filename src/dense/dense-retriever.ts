@@ -5,6 +5,7 @@
  * same document; the search method (exact or HNSW) is chosen once per retriever and logged.
  */
 import type { Embedder } from '../embed/embedder.js';
+import { InputError } from '../errors.js';
 import { log } from '../log.js';
 import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../mine/retriever.js';
 import { planSearch, type SearchPlan } from '../vector/search-plan.js';
@@ -13,10 +14,26 @@ import { cosineSimilarity, type VectorIndex } from '../vector/vector-index.js';
 /** Query vectors kept for scoreDocuments after search (mining scores positives of the queries it just searched). */
 const QUERY_MEMO_ENTRIES = 4096;
 
+/** Query rows computed elsewhere (--query-vectors), found by the query's line in its file. */
+export interface QueryRows {
+  vectorsOf(lines: readonly number[]): Float32Array[];
+}
+
 /** Options of the dense retriever. */
 export interface DenseRetrieverOptions {
   corpus: CorpusView;
-  embedder: Embedder;
+  /**
+   * The model: it embeds the queries (unless `queryRows`) and passages outside the corpus. None when both sides
+   * come from vector files: a positive given by a text outside the corpus then has no vector (an InputError).
+   */
+  embedder?: Embedder;
+  /** --query-vectors: each query's row by its line; search and scores then need the queries' lines. */
+  queryRows?: QueryRows;
+  /**
+   * --corpus-vectors: a text that is a corpus passage is scored with that passage's row (the model, if any, may
+   * not be the one that made the rows); only other texts are embedded.
+   */
+  corpusRows?: boolean;
   /** The opened dense index (src/index/index-dir.ts ensureDenseIndex or openDenseIndex). */
   index: VectorIndex;
   /** `--exact`: always brute force. */
@@ -36,7 +53,9 @@ export class DenseRetriever implements Retriever {
   readonly name = 'dense';
   readonly corpus: CorpusView;
   readonly plan: SearchPlan;
-  private readonly embedder: Embedder;
+  private readonly embedder?: Embedder;
+  private readonly queryRows?: QueryRows;
+  private readonly corpusRows: boolean;
   private readonly index: VectorIndex;
   private readonly threads: number;
   private readonly ownsEmbedder: boolean;
@@ -45,6 +64,9 @@ export class DenseRetriever implements Retriever {
   constructor(options: DenseRetrieverOptions) {
     this.corpus = options.corpus;
     this.embedder = options.embedder;
+    this.queryRows = options.queryRows;
+    this.corpusRows = options.corpusRows ?? false;
+    if (!this.embedder && !this.queryRows) throw new Error('DenseRetriever: neither a model nor query rows');
     this.index = options.index;
     this.threads = options.threads ?? 1;
     this.ownsEmbedder = options.ownsEmbedder ?? true;
@@ -56,12 +78,16 @@ export class DenseRetriever implements Retriever {
       options.forceGraph && !options.exact
         ? { method: 'hnsw', reason: 'graph forced' }
         : planSearch({ docCount: this.index.count, queryCount: options.expectedQueryCount, graphBuilt: this.index.hasGraph, forceExact: options.exact });
-    log().debug({ model: this.embedder.name, docs: this.index.count, precision: this.index.manifest.precision, method: this.plan.method, why: this.plan.reason }, 'dense search');
+    log().debug({ model: this.index.manifest.model.name, docs: this.index.count, precision: this.index.manifest.precision, method: this.plan.method, why: this.plan.reason }, 'dense search');
     if (this.plan.method === 'hnsw' && !this.index.hasGraph) this.index.buildGraph(this.threads);
   }
 
-  private async queryVectors(queries: readonly string[]): Promise<Float32Array[]> {
-    const vectors = await this.embedder.embedQueries(queries);
+  private async queryVectors(queries: readonly string[], lines?: readonly number[]): Promise<Float32Array[]> {
+    if (this.queryRows) {
+      if (!lines || lines.length !== queries.length) throw new Error('DenseRetriever: --query-vectors needs each query\'s line');
+      return this.queryRows.vectorsOf(lines);
+    }
+    const vectors = await this.embedder!.embedQueries(queries);
     queries.forEach((query, i) => {
       if (this.queryMemo.size >= QUERY_MEMO_ENTRIES) this.queryMemo.delete(this.queryMemo.keys().next().value!);
       this.queryMemo.set(query, vectors[i]);
@@ -69,23 +95,46 @@ export class DenseRetriever implements Retriever {
     return vectors;
   }
 
-  async search(queries: readonly string[], k: number): Promise<Candidate[][]> {
+  /** The vector of one query: its row (--query-vectors), else the memo of the last searches, else embedded. */
+  private async queryVector(query: string, line: number | undefined): Promise<Float32Array> {
+    if (this.queryRows) return (await this.queryVectors([query], line === undefined ? undefined : [line]))[0];
+    return this.queryMemo.get(query) ?? (await this.queryVectors([query]))[0];
+  }
+
+  async search(queries: readonly string[], k: number, queryLines?: readonly number[]): Promise<Candidate[][]> {
     if (queries.length === 0) return [];
-    const vectors = await this.queryVectors(queries);
+    const vectors = await this.queryVectors(queries, queryLines);
     return this.index.search(vectors, k, { method: this.plan.method, threads: this.threads });
   }
 
-  async scoreDocuments(query: string, docOrdinals: readonly number[]): Promise<number[]> {
-    const vector = this.queryMemo.get(query) ?? (await this.queryVectors([query]))[0];
-    return this.index.scores(vector, docOrdinals);
+  async scoreDocuments(query: string, docOrdinals: readonly number[], queryLine?: number): Promise<number[]> {
+    return this.index.scores(await this.queryVector(query, queryLine), docOrdinals);
   }
 
-  /** Texts outside the corpus are embedded as documents (title-less) and scored like corpus rows. */
-  async scoreTexts(query: string, texts: readonly string[]): Promise<number[]> {
+  /**
+   * Texts outside the corpus are embedded as documents (title-less) and scored like corpus rows; with
+   * --corpus-vectors a text that is a corpus passage is scored with its row.
+   */
+  async scoreTexts(query: string, texts: readonly string[], queryLine?: number): Promise<number[]> {
     if (texts.length === 0) return [];
-    const vector = this.queryMemo.get(query) ?? (await this.queryVectors([query]))[0];
-    const rows = await this.embedder.embedDocuments(texts);
-    return rows.map((row) => cosineSimilarity(vector, row));
+    const vector = await this.queryVector(query, queryLine);
+    const scores = new Array<number>(texts.length);
+    const toEmbed: number[] = [];
+    texts.forEach((text, i) => {
+      const ordinal = this.corpusRows ? this.corpus.ordinalOfText(text) : undefined;
+      if (ordinal === undefined) toEmbed.push(i);
+      else scores[i] = this.index.scores(vector, [ordinal])[0];
+    });
+    if (toEmbed.length > 0) {
+      if (!this.embedder) {
+        throw new InputError('--corpus-vectors', undefined, `a positive passage is not in the corpus, and with vectors for both sides and no --model rare-mine has no vector for it: "${texts[toEmbed[0]].slice(0, 80)}"`, {
+          hint: 'give --model (the model that made the vectors) to embed such passages, or give positives by corpus id (--positive-ids-key)',
+        });
+      }
+      const rows = await this.embedder.embedDocuments(toEmbed.map((i) => texts[i]));
+      toEmbed.forEach((i, j) => (scores[i] = cosineSimilarity(vector, rows[j])));
+    }
+    return scores;
   }
 
   describe(): RetrieverDescription {
@@ -95,6 +144,6 @@ export class DenseRetriever implements Retriever {
 
   async close(): Promise<void> {
     this.index.close();
-    if (this.ownsEmbedder) await this.embedder.close();
+    if (this.ownsEmbedder) await this.embedder?.close();
   }
 }

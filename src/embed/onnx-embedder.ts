@@ -17,6 +17,7 @@ import { withDefaultSignals } from '../terminal/signals.js';
 import { readModelDir, type ModelDirConfig, type ModelSettingsOverrides } from './model-dir.js';
 import { ModelTokenizer, type PaddedBatch } from './model-tokenizer.js';
 import { l2Normalize, POOLING } from './pooling.js';
+import { executionProviders, type Device } from './device.js';
 
 /** Options of the ONNX encoder; prefix, pooling and length overrides are documented on ModelSettingsOverrides. */
 export interface OnnxEmbedderOptions extends ModelSettingsOverrides {
@@ -28,6 +29,8 @@ export interface OnnxEmbedderOptions extends ModelSettingsOverrides {
   sortByLength?: boolean;
   /** The model's name for logs and manifests (the hub repo id). Default: the directory name. */
   name?: string;
+  /** Where the model runs (`--device`). Default cpu. */
+  device?: Device;
 }
 
 /** Default texts per model run: large enough to amortise a run, small enough to bound padding. */
@@ -51,6 +54,7 @@ export class OnnxEmbedder implements Embedder {
   private readonly threads: number;
   private readonly batchSize: number;
   private readonly sortByLength: boolean;
+  private readonly device: Device;
 
   private constructor(readonly config: ModelDirConfig, options: OnnxEmbedderOptions) {
     this.name = config.name;
@@ -58,6 +62,7 @@ export class OnnxEmbedder implements Embedder {
     this.threads = options.threads ?? availableParallelism();
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.sortByLength = options.sortByLength ?? true;
+    this.device = options.device ?? 'cpu';
     if (!Number.isInteger(this.threads) || this.threads < 1) throw new ModelError(`threads must be an integer ≥ 1, got ${this.threads}`);
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new ModelError(`batch size must be an integer ≥ 1, got ${this.batchSize}`);
     this.tokenizer = new ModelTokenizer(config.tokenizerJson, config.tokenizerConfig, config.maxLength);
@@ -177,6 +182,7 @@ export class OnnxEmbedder implements Embedder {
         // file is checked again first: the session opens lazily, and the file may have changed since open().
         checkModelFile(this.config.onnxPath);
         const session = await withDefaultSignals(() => InferenceSession.create(this.config.onnxPath, {
+          executionProviders: executionProviders(this.device),
           intraOpNumThreads: this.threads,
           interOpNumThreads: 1,
           executionMode: 'sequential',

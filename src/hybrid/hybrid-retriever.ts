@@ -38,28 +38,34 @@ export class HybridRetriever implements Retriever {
     }
   }
 
-  /** Every engine's ranked list for each query, at least `depth` deep (memoised per query). */
-  private async engineLists(queries: readonly string[], depth: number): Promise<Candidate[][][]> {
-    const missing = queries.filter((q) => (this.lists.get(q)?.depth ?? -1) < depth);
+  /**
+   * Every engine's ranked list for each query, at least `depth` deep (memoised per query, and per query line when
+   * lines are given: two records with one question may carry different query vectors).
+   */
+  private async engineLists(queries: readonly string[], depth: number, lines?: readonly number[]): Promise<Candidate[][][]> {
+    const keyOf = (i: number) => (lines === undefined ? queries[i] : `${lines[i]}\u0000${queries[i]}`);
+    const missing = queries.map((_, i) => i).filter((i) => (this.lists.get(keyOf(i))?.depth ?? -1) < depth);
     if (missing.length > 0) {
       // One engine at a time: each already uses the --threads cores (BM25's pool, onnxruntime and USearch).
       const perEngine: Candidate[][][] = [];
-      for (const engine of this.engines) perEngine.push(await engine.search(missing, depth));
-      missing.forEach((query, i) => {
+      const missingQueries = missing.map((i) => queries[i]);
+      const missingLines = lines === undefined ? undefined : missing.map((i) => lines[i]);
+      for (const engine of this.engines) perEngine.push(await engine.search(missingQueries, depth, missingLines));
+      missing.forEach((q, i) => {
         if (this.lists.size >= MEMO_ENTRIES) this.lists.delete(this.lists.keys().next().value!);
-        this.lists.set(query, { depth, lists: perEngine.map((lists) => lists[i]) });
+        this.lists.set(keyOf(q), { depth, lists: perEngine.map((lists) => lists[i]) });
       });
     }
-    return queries.map((q) => this.lists.get(q)!.lists);
+    return queries.map((_, i) => this.lists.get(keyOf(i))!.lists);
   }
 
   private rrf(engine: number, rank1: number): number {
     return this.weights[engine] / (this.options.rrfK + rank1);
   }
 
-  async search(queries: readonly string[], k: number): Promise<Candidate[][]> {
+  async search(queries: readonly string[], k: number, queryLines?: readonly number[]): Promise<Candidate[][]> {
     const depth = Math.max(k, this.options.fusionDepth);
-    const all = await this.engineLists(queries, depth);
+    const all = await this.engineLists(queries, depth, queryLines);
     return all.map((lists) => {
       const fused = new Map<number, number>();
       lists.forEach((list, e) => list.forEach((c, rank) => fused.set(c.docOrdinal, (fused.get(c.docOrdinal) ?? 0) + this.rrf(e, rank + 1))));
@@ -70,8 +76,8 @@ export class HybridRetriever implements Retriever {
   }
 
   /** RRF score from each engine's own scores of the items, placed in that engine's list. */
-  private async fusedScores(query: string, engineScores: (engine: Retriever) => Promise<number[]>, count: number): Promise<number[]> {
-    const [lists] = await this.engineLists([query], this.options.fusionDepth);
+  private async fusedScores(query: string, queryLine: number | undefined, engineScores: (engine: Retriever) => Promise<number[]>, count: number): Promise<number[]> {
+    const [lists] = await this.engineLists([query], this.options.fusionDepth, queryLine === undefined ? undefined : [queryLine]);
     const out = new Array<number>(count).fill(0);
     for (let e = 0; e < this.engines.length; e++) {
       const scores = await engineScores(this.engines[e]);
@@ -85,12 +91,12 @@ export class HybridRetriever implements Retriever {
     return out;
   }
 
-  async scoreDocuments(query: string, docOrdinals: readonly number[]): Promise<number[]> {
-    return this.fusedScores(query, (engine) => engine.scoreDocuments(query, docOrdinals), docOrdinals.length);
+  async scoreDocuments(query: string, docOrdinals: readonly number[], queryLine?: number): Promise<number[]> {
+    return this.fusedScores(query, queryLine, (engine) => engine.scoreDocuments(query, docOrdinals, queryLine), docOrdinals.length);
   }
 
-  async scoreTexts(query: string, texts: readonly string[]): Promise<number[]> {
-    return this.fusedScores(query, (engine) => engine.scoreTexts(query, texts), texts.length);
+  async scoreTexts(query: string, texts: readonly string[], queryLine?: number): Promise<number[]> {
+    return this.fusedScores(query, queryLine, (engine) => engine.scoreTexts(query, texts, queryLine), texts.length);
   }
 
   /** Each engine's description, its keys prefixed by the engine's name, and the fusion settings. */

@@ -20,7 +20,7 @@ import { buildBm25Index, type Bm25Settings } from '../bm25/index-writer.js';
 import { readBm25Manifest, type Bm25Manifest } from '../bm25/format.js';
 import { createAnalyzer, type AnalyzerChoice } from '../text/analyzer.js';
 import type { Embedder } from '../embed/embedder.js';
-import { denseRebuildHint, openDenseIndexAt, writeDenseIndex } from '../dense/dense-index.js';
+import { denseRebuildHint, openDenseIndexAt, writeDenseIndex, type DocumentVectors } from '../dense/dense-index.js';
 import { readVectorIndexManifest, type HnswParams, type ModelIdentity, type VectorIndexManifest } from '../vector/index-manifest.js';
 import { defaultPrecision, type Precision } from '../vector/precision.js';
 import type { VectorIndex } from '../vector/vector-index.js';
@@ -204,7 +204,8 @@ export function openDenseIndex(indexDir: string, options: OpenDenseOptions): Vec
 
 /** What a dense part is built with. */
 export interface DensePartOptions {
-  embedder: Embedder;
+  /** The model that embeds every document, or the rows of --corpus-vectors. */
+  embedder: Embedder | DocumentVectors;
   /** Where the model's files came from, recorded in the manifest. */
   modelSource?: Omit<ModelIdentity, 'name' | 'fingerprint'>;
   /** `--precision`; default as densePrecision. */

@@ -207,7 +207,8 @@ export class Miner {
     const pieceSize = this.retriever.searchesOffThread ? Math.max(16, Math.ceil(pending.length / SEARCH_PIECES)) : pending.length;
     const pieces: Array<Promise<Candidate[][]>> = [];
     for (let from = 0; from < pending.length; from += pieceSize) {
-      const piece = this.retriever.search(pending.slice(from, from + pieceSize).map((i) => batch[i].query), depth);
+      const slice = pending.slice(from, from + pieceSize);
+      const piece = this.retriever.search(slice.map((i) => batch[i].query), depth, slice.map((i) => batch[i].record.lineNumber));
       piece.catch(() => undefined); // awaited (and thrown) in order by mine(); not an unhandled rejection meanwhile
       pieces.push(piece);
     }
@@ -258,8 +259,9 @@ export class Miner {
       const texts = [...parsed.positives, ...parsed.positiveOrdinals.map((o) => corpus.text(o))];
       return texts.length === 0 ? [] : this.rescorer.score(parsed.query, texts);
     }
-    const byText = parsed.positives.length > 0 ? await this.retriever.scoreTexts(parsed.query, parsed.positives) : [];
-    const byId = parsed.positiveOrdinals.length > 0 ? await this.retriever.scoreDocuments(parsed.query, parsed.positiveOrdinals) : [];
+    const line = parsed.record.lineNumber;
+    const byText = parsed.positives.length > 0 ? await this.retriever.scoreTexts(parsed.query, parsed.positives, line) : [];
+    const byId = parsed.positiveOrdinals.length > 0 ? await this.retriever.scoreDocuments(parsed.query, parsed.positiveOrdinals, line) : [];
     return [...byText, ...byId];
   }
 

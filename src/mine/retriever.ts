@@ -36,15 +36,19 @@ export interface Retriever {
    * same either way.
    */
   readonly searchesOffThread?: boolean;
-  /** Top-`k` candidates for each query text, best first. Fewer when the corpus has fewer matches. */
-  search(queries: readonly string[], k: number): Promise<Candidate[][]>;
+  /**
+   * Top-`k` candidates for each query text, best first. Fewer when the corpus has fewer matches. `queryLines`, when
+   * given, is each query's 1-based line in its query file (the mining input, or eval's --queries): engines that take
+   * query vectors by row (--query-vectors) find a query's vector by it; the others ignore it.
+   */
+  search(queries: readonly string[], k: number, queryLines?: readonly number[]): Promise<Candidate[][]>;
   /** The engine's score of each given document for the query, whether or not it is in the top-k. */
-  scoreDocuments(query: string, docOrdinals: readonly number[]): Promise<number[]>;
+  scoreDocuments(query: string, docOrdinals: readonly number[], queryLine?: number): Promise<number[]>;
   /**
    * The engine's score of arbitrary passages for the query, as if they were corpus documents (a positive given by
    * text that is not in the corpus still gets a score, for positive-aware false-negative filters).
    */
-  scoreTexts(query: string, texts: readonly string[]): Promise<number[]>;
+  scoreTexts(query: string, texts: readonly string[], queryLine?: number): Promise<number[]>;
   /**
    * What identifies the engine's results beyond the corpus: analyzer and BM25 parameters, model name and
    * fingerprint, precision, fusion weights. Recorded in the run section of --stats-json (and the report).

@@ -23,8 +23,11 @@ import { planSearch } from '../vector/search-plan.js';
 import { prepareUseLite, USE_LITE_MODEL_NAME } from '../models/use-lite/prepare-use-lite.js';
 import { UseLiteEncoder } from '../models/use-lite/use-lite-encoder.js';
 import { buildContext, type IndexDirOptions, type RetrieverKind } from './retriever-kind.js';
+import { openVectorInputs, type OpenedVectorInputs, type VectorInputOptions } from '../dense/vector-inputs.js';
+import type { RecordRows } from '../io/record-rows.js';
+import { probeDevice, type Device } from '../embed/device.js';
 
-export interface DenseOptions extends IndexDirOptions {
+export interface DenseOptions extends IndexDirOptions, VectorInputOptions {
   model?: string;
   lang: string;
   modelSize: string;
@@ -40,6 +43,8 @@ export interface DenseOptions extends IndexDirOptions {
   exact: boolean;
   embedBatchSize?: number;
   cache: boolean;
+  /** --device: where the model encodes. */
+  device: Device;
 }
 
 /** An opened embedder and where its files came from (recorded in the index manifest). */
@@ -50,12 +55,13 @@ export interface DenseModel {
 
 /** Open the embedder the options name; use-lite is prepared (converted) on first use. */
 export async function openDenseEmbedder(options: DenseOptions): Promise<DenseModel> {
+  await probeDevice(options.device ?? 'cpu');
   if (options.model === USE_LITE_MODEL_NAME) {
     if (options.revision !== undefined || options.onnxFile !== undefined) {
       throw new UsageError(`--revision and --onnx-file apply to hub models and model directories, not to the built-in ${USE_LITE_MODEL_NAME}`);
     }
     const { dir } = await prepareUseLite();
-    const encoder = await UseLiteEncoder.open(dir, { threads: options.threads ?? 1, batchSize: options.embedBatchSize });
+    const encoder = await UseLiteEncoder.open(dir, { threads: options.threads ?? 1, batchSize: options.embedBatchSize, device: options.device });
     log().info({ model: encoder.name, dims: encoder.dims, fingerprint: encoder.fingerprint.slice(0, 12), dir }, 'model');
     return { embedder: options.cache ? new CachedEmbedder(encoder) : encoder, source: {} };
   }
@@ -72,6 +78,7 @@ export async function openDenseEmbedder(options: DenseOptions): Promise<DenseMod
     threads: options.threads,
     batchSize: options.embedBatchSize,
     cache: options.cache,
+    device: options.device,
   });
   if (options.revision !== undefined && (model.source === 'path' || model.source === 'models dir')) {
     await embedder.close();
@@ -83,16 +90,60 @@ export async function openDenseEmbedder(options: DenseOptions): Promise<DenseMod
 }
 
 /** Open (building when missing, stale or --rebuild) the dense index of `docs` and its retriever. */
-export async function openDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, model: DenseModel, expectedQueryCount?: number): Promise<DenseRetriever> {
-  const { embedder } = model;
+export async function openDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, model: DenseModel | undefined, vectors: OpenedVectorInputs, expectedQueryCount?: number): Promise<DenseRetriever> {
+  const rows = vectors.corpus ?? model?.embedder;
+  if (!rows) throw new Error('openDenseOver: neither a model nor corpus vectors');
+  vectors.corpus?.checkDocCount(docs.docCount);
   const plan = planSearch({ docCount: docs.docCount, queryCount: expectedQueryCount, graphBuilt: false, forceExact: options.exact });
   const index = await ensureDenseIndex(
     indexDir,
     docs,
-    { embedder, modelSource: model.source, precision: options.precision, buildGraph: plan.method === 'hnsw', threads: options.threads },
-    buildContext(options, denseRebuildHint(embedder.name)),
+    { embedder: rows, modelSource: vectors.corpus ? {} : model?.source, precision: options.precision, buildGraph: plan.method === 'hnsw', threads: options.threads },
+    buildContext(options, denseRebuildHint(rows.name)),
   );
-  return new DenseRetriever({ corpus: docs, embedder, index, exact: options.exact, expectedQueryCount, threads: options.threads });
+  return new DenseRetriever({
+    corpus: docs,
+    embedder: model?.embedder,
+    queryRows: vectors.query,
+    corpusRows: vectors.corpus !== undefined,
+    index,
+    exact: options.exact,
+    expectedQueryCount,
+    threads: options.threads,
+  });
+}
+
+/**
+ * The vector files and the model of a run, opened and checked against each other before any index is built: the
+ * model is opened unless both sides come from files (or --model is given all the same, for positives outside the
+ * corpus); its dims must be the files'.
+ */
+async function prepareDense(options: DenseOptions, queries: RecordRows | undefined, needsQueries: boolean): Promise<{ model?: DenseModel; vectors: OpenedVectorInputs }> {
+  const vectors = openVectorInputs(options);
+  const closeVectors = () => {
+    vectors.corpus?.close();
+    vectors.query?.close();
+  };
+  try {
+    if (vectors.query) {
+      if (!queries) throw new UsageError('--query-vectors: this command has no query file whose records the rows could belong to');
+      vectors.query.bind(queries);
+    }
+    const bothSides = vectors.corpus !== undefined && (vectors.query !== undefined || !needsQueries);
+    const model = bothSides && options.model === undefined ? undefined : await openDenseEmbedder(options);
+    const fileDims = vectors.corpus?.dims ?? vectors.query?.dims;
+    if (model && fileDims !== undefined && model.embedder.dims !== fileDims) {
+      const file = vectors.corpus ? `--corpus-vectors ${options.corpusVectors}` : `--query-vectors ${options.queryVectors}`;
+      await model.embedder.close();
+      throw new UsageError(`${file} has ${fileDims}-d rows, the model ${model.embedder.name} makes ${model.embedder.dims}-d vectors: both sides must come from one model`, {
+        hint: vectors.corpus && !vectors.query ? 'give --model the model that made the corpus vectors, or --query-vectors too' : 'give --model the model that made the query vectors, or --corpus-vectors too',
+      });
+    }
+    return { model, vectors };
+  } catch (error) {
+    closeVectors();
+    throw error;
+  }
 }
 
 export const dense: RetrieverKind<DenseOptions, DenseRetriever> = {
@@ -106,23 +157,23 @@ export const dense: RetrieverKind<DenseOptions, DenseRetriever> = {
   rankingRunsOut: false,
   options: (command) => addDenseOptions(command),
   rebuildHint: (options) => denseRebuildHint(options.model ?? 'MODEL'),
-  async prepare(options) {
-    const model = await openDenseEmbedder(options);
-    return async (docs, indexDir) => openDenseOver(docs, indexDir, options, model);
+  async prepare(options, _purpose, queries) {
+    const { model, vectors } = await prepareDense(options, queries, true);
+    return async (docs, indexDir) => openDenseOver(docs, indexDir, options, model, vectors, queries?.records);
   },
   index: {
     description:
       'Embed a corpus and build its dense (USearch) vector index in --index-dir for many mining runs. From 60,000 ' +
       'documents up the HNSW graph is built too; below that (or with --exact) exact search is faster and no graph is written.',
     options(command) {
-      addDenseOptions(command);
+      addDenseOptions(command, { queryVectors: false });
       addRunOptions(command, { mining: false });
     },
     async prepare(options) {
-      const model = await openDenseEmbedder(options);
+      const { model, vectors } = await prepareDense(options, undefined, false);
       return async (docs, indexDir) => {
         // Every query count is expected: the graph is built whenever the corpus is large enough to want one.
-        const retriever = await openDenseOver(docs, indexDir, options, model, Number.POSITIVE_INFINITY);
+        const retriever = await openDenseOver(docs, indexDir, options, model, vectors, Number.POSITIVE_INFINITY);
         await retriever.close();
         return {};
       };

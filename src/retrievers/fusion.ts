@@ -39,9 +39,9 @@ export function fusionOf<O extends FusionOptions>(spec: FusionSpec<O>): Retrieve
     rankingRunsOut: inputs.every((input) => input.rankingRunsOut),
     options: spec.options,
     rebuildHint: (options) => inputs[0].rebuildHint(options),
-    async prepare(options, purpose): Promise<OpenOver> {
+    async prepare(options, purpose, queries): Promise<OpenOver> {
       const openers: OpenOver[] = [];
-      for (const input of inputs) openers.push(await input.prepare(options, purpose));
+      for (const input of inputs) openers.push(await input.prepare(options, purpose, queries));
       return async (docs, indexDir) => {
         const engines: Retriever[] = [];
         try {

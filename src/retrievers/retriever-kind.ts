@@ -13,6 +13,7 @@ import { withBuildLock } from '../index/build-lock.js';
 import { phaseProgress } from '../terminal/progress.js';
 import { withDefaultSignals } from '../terminal/signals.js';
 import type { Retriever } from '../mine/retriever.js';
+import type { RecordRows } from '../io/record-rows.js';
 
 /** The options every kind reads: where its index lives and whether to rebuild it. */
 export interface IndexDirOptions {
@@ -56,8 +57,11 @@ export interface RetrieverKind<O extends IndexDirOptions, R extends Retriever = 
   options(command: Command): void;
   /** The command that rebuilds this kind's index, for error hints. */
   rebuildHint(options: O): string;
-  /** The fail-fast work (before any index is built); resolves to the opener of the kind's parts. */
-  prepare(options: O, purpose: OpenPurpose): Promise<OpenOver<R>>;
+  /**
+   * The fail-fast work (before any index is built); resolves to the opener of the kind's parts. `queries`: the
+   * records of the query file the run will search (the mining input, eval's --queries), when it has one.
+   */
+  prepare(options: O, purpose: OpenPurpose, queries?: RecordRows): Promise<OpenOver<R>>;
   /** `rare-mine index <name>`, for kinds whose index is worth building ahead of mining runs. */
   readonly index?: {
     readonly description: string;
@@ -82,8 +86,14 @@ async function overDocStore<T>(source: CorpusSource | undefined, options: IndexD
 }
 
 /** Open a retriever of `kind` over the corpus `source` (undefined: the doc store already in --index-dir). */
-export async function openRetriever<O extends IndexDirOptions, R extends Retriever>(kind: RetrieverKind<O, R>, source: CorpusSource | undefined, options: O, purpose: OpenPurpose): Promise<R> {
-  const openOver = await kind.prepare(options, purpose);
+export async function openRetriever<O extends IndexDirOptions, R extends Retriever>(
+  kind: RetrieverKind<O, R>,
+  source: CorpusSource | undefined,
+  options: O,
+  purpose: OpenPurpose,
+  queries?: RecordRows,
+): Promise<R> {
+  const openOver = await kind.prepare(options, purpose, queries);
   return overDocStore(source, options, kind.rebuildHint(options), openOver);
 }
 

@@ -6,6 +6,7 @@
  * (their sha256s are checked on open).
  */
 import { readModelFile } from '../../embed/model-files.js';
+import { executionProviders, type Device } from '../../embed/device.js';
 import { withDefaultSignals } from '../../terminal/signals.js';
 import { join } from 'node:path';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
@@ -20,6 +21,8 @@ import { emptyEncodeStats, type EmbedProgress, type EncodeStats } from '../../em
 export interface UseLiteEncoderOptions {
   /** onnxruntime intra-op threads, ≥ 1. Default 1. */
   threads?: number;
+  /** Where the model runs (`--device`). Default cpu. */
+  device?: Device;
   /** Texts per onnxruntime run, ≥ 1. Default 32. */
   batchSize?: number;
   /** Group texts of similar piece count into the same batch (less padding). Default true. */
@@ -88,6 +91,7 @@ export class UseLiteEncoder {
     try {
       // onnxruntime loads the graph synchronously in native code: SIGINT/SIGTERM act at once meanwhile.
       session = await withDefaultSignals(() => InferenceSession.create(modelBytes, {
+        executionProviders: executionProviders(options.device ?? 'cpu'),
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
