@@ -274,7 +274,15 @@ function logLines(stderr: string): LogLine[] {
 function phases(run: Timed): Record<string, unknown> {
   const lines = logLines(run.stderr);
   const summary = lines.find((line) => line.msg === 'summary');
+  // "building X" … "X built": how long each part of the index took.
+  const built: Record<string, number> = {};
+  for (const line of lines) {
+    const part = /^building (.+)$/.exec(line.msg ?? '')?.[1];
+    const done = part && lines.find((other) => other.msg === `${part} built`);
+    if (part && done && typeof line.time === 'number' && typeof done.time === 'number') built[part] = round((done.time - line.time) / 1000, 2);
+  }
   return {
+    index_parts_seconds: built,
     log: lines.filter((line) => typeof line.time === 'number').map((line) => ({ at_seconds: round(((line.time as number) - run.startedAtMs) / 1000, 2), msg: line.msg })),
     summary_seconds: summary ? Object.fromEntries(Object.entries(summary).filter(([key]) => key.endsWith('_seconds'))) : undefined,
   };
