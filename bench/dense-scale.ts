@@ -56,8 +56,9 @@ const { values } = parseArgs({
     dtype: { type: 'string', default: 'f32' },
     work: { type: 'string', default: '/tmp/rare-mine-dense-scale' },
     peers: { type: 'string', default: PEERS.join(',') },
-    // hnswlib: the M=32/efC=200, hnswlib's own defaults (M=16, efC=200) and a cheaper build.
-    'hnswlib-configs': { type: 'string', default: '32:200,16:200,16:100' },
+    // hnswlib: the M=32/efC=200, hnswlib's own defaults (M=16, efC=200) and two cheaper builds, the candidates
+    // for its fastest setting reaching the target.
+    'hnswlib-configs': { type: 'string', default: '32:200,16:200,16:100,8:100' },
     // FAISS HNSWFlat: the same M=32/efC=200, and FAISS's own default efConstruction (40).
     'faiss-hnsw-configs': { type: 'string', default: '32:200,32:40' },
     'ivf-nlist': { type: 'string' },
