@@ -282,7 +282,10 @@ function phases(run: Timed): Record<string, unknown> {
     const done = part && lines.find((other) => other.msg === `${part} built`);
     if (part && done && typeof line.time === 'number' && typeof done.time === 'number') built[part] = round((done.time - line.time) / 1000, 2);
   }
+  // What rare-mine built: precision, graph or none, HNSW settings (the fields of its "dense index built" line).
+  const dense = lines.find((line) => line.msg === 'dense index built');
   return {
+    ...(dense ? { dense_index: Object.fromEntries(Object.entries(dense).filter(([key]) => !['level', 'time', 'msg', 'pid', 'hostname'].includes(key))) } : {}),
     index_parts_seconds: built,
     log: lines.filter((line) => typeof line.time === 'number').map((line) => ({ at_seconds: round(((line.time as number) - run.startedAtMs) / 1000, 2), msg: line.msg })),
     summary_seconds: summary ? Object.fromEntries(Object.entries(summary).filter(([key]) => key.endsWith('_seconds'))) : undefined,
