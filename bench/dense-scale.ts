@@ -19,8 +19,10 @@
  *    after each step, commit and command line.
  * JSON goes to --out (stdout without it); stderr gets one line per step and a short summary.
  *
- *   node dist/bench/dense-scale.js --docs 200000 --queries 2000 --dims 384 --out bench/results/dense-scale-200k.json
- *   node dist/bench/dense-scale.js --docs 1000000 --queries 100000 --peers hnswlib --hnswlib-configs 32:200 ...
+ *   npm run -s bench:dense -- --docs 200000 --queries 2000 --out bench/results/dense-scale-200k.json      # all peers
+ *   npm run -s bench:dense -- --docs 1000000 --queries 100000 --peers hnswlib,faiss-hnsw \
+ *     --hnswlib-configs 32:200,16:100 --faiss-hnsw-configs 32:40 --out bench/results/dense-scale-1m.json
+ * (docs/BENCHMARKS.md gives the expected times; FAISS IVF at 1M is BLAS-bound on Debian's reference BLAS.)
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -185,6 +187,9 @@ const report: Record<string, unknown> = {
     nproc: cpus().length,
     cpu_model: cpus()[0]?.model,
     memory_gib: round(totalmem() / 2 ** 30, 1),
+    // The SIMD the CPU offers: rare-mine's usearch picks its kernels at run time; Debian's hnswlib and FAISS builds are
+    // compiled for baseline x86-64 (SSE), whatever this says.
+    simd: (/^flags\s*:(.*)$/m.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ?? '').split(' ').filter((flag) => ['sse4_2', 'avx2', 'fma', 'avx512f', 'avx512_bf16', 'avx512_vnni'].includes(flag)),
     node: process.version,
     python: `${values.python} ${(pythonVersion.stdout || pythonVersion.stderr).trim()}`,
     load_average_at_start: load(),
