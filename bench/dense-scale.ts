@@ -22,7 +22,9 @@
  *   npm run -s bench:dense -- --docs 200000 --queries 2000 --out bench/results/dense-scale-200k.json      # all peers
  *   npm run -s bench:dense -- --docs 1000000 --queries 100000 --peers hnswlib,faiss-hnsw \
  *     --hnswlib-configs 32:200,16:100 --faiss-hnsw-configs 32:40 --out bench/results/dense-scale-1m.json
- * (docs/BENCHMARKS.md gives the expected times; FAISS IVF at 1M is BLAS-bound on Debian's reference BLAS.)
+ * On 2 idle cores, extrapolated from CPU seconds at 10k-20k: 200k about 25 min in all (FAISS HNSW efC=200 ~6 min and
+ * IVF ~8 min of it), 1M as above about 40 min and 4 GB of disk. FAISS IVF at 1M (nlist 4,000) would add over half an
+ * hour: its k-means and list assignment run on Debian's reference BLAS (~3.7 GFLOP/s here); --ivf-nlist 1000 is ~7 min.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
