@@ -306,6 +306,14 @@ const RUN_ENV = { RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_NO_PROGRESS: '1' };
  * negative holds (none missing: the positive ranked 100 or later, or was not found). Records are in input order.
  */
 async function miningRecall(output: string): Promise<Record<string, unknown>> {
+  try {
+    return await readMiningRecall(output);
+  } catch (error) {
+    // A long run's timings are kept even when its output cannot be read back.
+    return { recall_error: (error as Error).message };
+  }
+}
+async function readMiningRecall(output: string): Promise<Record<string, unknown>> {
   const wanted = new Map(sample.map((queryOrdinal, row) => [queryOrdinal, row]));
   let recalled = 0;
   let positiveInTop = 0;
