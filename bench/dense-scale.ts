@@ -520,7 +520,7 @@ else process.stdout.write(json);
 
 // Short summary on stderr.
 const line = (name: string, seconds: number, cpuSeconds: number, extra: string) => say(`${name.padEnd(24)} ${seconds.toFixed(1).padStart(7)} s (CPU ${cpuSeconds.toFixed(1)} s)  ${extra}`);
-if (whole?.seconds !== undefined) line('rare-mine whole run', whole.seconds, whole.cpu_seconds, `recall@100 ${recall}, peak ${whole.peak_rss_mb as number} MB`);
+if (whole?.seconds !== undefined) line('rare-mine whole run', whole.seconds, whole.cpu_seconds, `recall@100 ${recall ?? whole.recall_error}, peak ${whole.peak_rss_mb as number} MB`);
 else if (!values['no-rare-mine']) say(`rare-mine: ${wholeRun?.error ?? 'not run'}`);
 for (const [key, peer] of Object.entries(peerRuns)) {
   if (!ok(peer)) say(`${key}: ${(peer as { error?: string }).error}`);
