@@ -392,7 +392,7 @@ async function openRun<O extends IndexDirOptions>(plan: StartPlan, options: Mine
     await rescorer?.close();
     throw error;
   }
-  setActiveOutput(sink);
+  setActiveOutput(sink, sideSinks);
   return { policy, readPath, rescorer, retriever, corpusSource, resumed, range, miner, formatter, statistics, sink, sideSinks };
 }
 
