@@ -8,7 +8,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../src/errors.js';
@@ -310,4 +311,30 @@ test('CLI labeled-pair and labeled-list on the fixture: column names from the ke
     assert.equal(row.text.length, 3);
     assert.equal(row.scores.length, 3);
   }
+});
+
+const python = spawnSync('python3', ['--version']).status === 0 ? 'python3' : undefined;
+
+test('CLI colbert read back by Python with ColBERT\'s reading logic (universal newlines, strip, int pids = line index)', { skip: python === undefined && 'no python3 here' }, () => {
+  const dir = tmp();
+  const input = join(dir, 'in.jsonl');
+  // Texts with the characters that break TSVs or Python's line reading: tab, CR, CRLF, LF, NEL, LINE SEPARATOR, trailing spaces.
+  const texts = ['alpha\tbeta gamma  ', 'alpha\rdelta\r\nepsilon', 'beta\ngamma \u0085 zeta', 'gamma \u2028 eta theta', 'delta beta alpha', 'epsilon zeta eta'];
+  writeFileSync(input, texts.map((text, i) => JSON.stringify({ _id: `q${i}`, question: `which\t${text.slice(0, 11)}?`, text })).join('\n') + '\n');
+  const out = join(dir, 'triples.train.colbert.jsonl');
+  const run = runCli(['bm25', '--num-neg', '2', '--fill', 'random', '--format', 'colbert', '--with-scores', '-o', out, input]);
+  assert.equal(run.status, 0, run.stderr);
+  const read = spawnSync(python!, [join(repoRoot, 'test', 'helpers', 'colbert_read.py'), out, join(dir, 'queries.train.colbert.tsv'), join(dir, 'corpus.train.colbert.tsv'), '2'], { encoding: 'utf8' });
+  assert.equal(read.status, 0, read.stderr);
+  const rows = read.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { query: string; passages: string[]; scores: number[] });
+  assert.equal(rows.length, texts.length * 2, 'every triple read');
+  const spaced = (text: string) => text.replace(/[\t\r\n]/g, ' ');
+  texts.forEach((text, i) => {
+    for (const row of rows.slice(2 * i, 2 * i + 2)) {
+      assert.equal(row.query, spaced(`which\t${text.slice(0, 11)}?`).trim(), 'the query, one column');
+      assert.equal(row.passages[0], spaced(text).replace(/[ ]+$/, ''), 'the positive, one line and one column');
+      assert.ok(texts.some((t) => spaced(t).replace(/[ ]+$/, '') === row.passages[1]) && row.passages[1] !== row.passages[0], 'a negative from the corpus');
+      assert.equal(row.scores.length, 2);
+    }
+  });
 });
