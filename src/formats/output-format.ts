@@ -3,6 +3,8 @@
  * value (no newline inside) that the format's consumer reads as one training example (or, for `record`, one record).
  * What must hold: a format either writes a complete example or writes nothing for the record and says why (a
  * SkipReason); it never writes half an example, so the consumer never meets an empty `pos`, `neg` or `negative_3`.
+ * A format with side files (colbert's TSVs) hands their lines over with the record's, and every id a line names is
+ * in a side file's lines of that record or of an earlier one.
  */
 import type { MinedRecord } from '../mine/miner.js';
 import type { CorpusView } from '../mine/retriever.js';
