@@ -93,11 +93,12 @@ async function main() {
   const indexDir = join(work, 'idx');
   await run(['index', 'bm25', '--corpus', corpusPath, '--index-dir', indexDir, '--log-level', 'warn'], 0, []);
 
-  // 1. Memory: 2M records against the fixed corpus, positives by id, ColBERT id triples out (small output).
+  // 1. Memory: 2M records against the fixed corpus, positives by id, ColBERT id triples out (small output; its
+  //    queries and collection TSVs go to the work dir, and its numbering keeps 4 bytes per corpus document).
   const memoryInput = join(work, 'memory.jsonl');
   await writeLines(memoryInput, records, (i) => JSON.stringify({ _id: `q${i}`, question: `${claims[i % claims.length].text} ${i % 97}`, pos: corpus[(i * 7919) % corpus.length]._id }));
   const memory = await run(
-    ['bm25', '--index-dir', indexDir, '--positive-ids-key', 'pos', '--num-neg', '3', '--format', 'colbert', '--log-level', 'warn', memoryInput],
+    ['bm25', '--index-dir', indexDir, '--positive-ids-key', 'pos', '--num-neg', '3', '--format', 'colbert', '--colbert-dir', work, '--log-level', 'warn', memoryInput],
     records * 3,
     [0.1, 0.5, 0.999],
   );

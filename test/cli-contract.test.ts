@@ -35,6 +35,11 @@ const REFUSED: Array<{ args: string[]; names: RegExp[] }> = [
   { args: ['bm25', '--rejects', 'bad.jsonl'], names: [/--rejects/, /--on-error skip/] },
   { args: ['bm25', '--format', 'colbert', '--with-ids'], names: [/--with-ids/, /colbert/] },
   { args: ['bm25', '--format', 'colbert', '--with-ranks'], names: [/--with-ranks/, /colbert/] },
+  { args: ['bm25', '--format', 'colbert'], names: [/--format colbert to stdout/, /--colbert-dir/] },
+  { args: ['bm25', '--format', 'triplet', '--colbert-dir', '.'], names: [/--colbert-dir/, /--format triplet/] },
+  { args: ['bm25', '--format', 'labeled-pair', '--with-ids'], names: [/--with-ids/, /labeled-pair/] },
+  { args: ['bm25', '--format', 'labeled-list', '--with-ranks'], names: [/--with-ranks/, /labeled-list/] },
+  { args: ['bm25', '--format', 'labeled-pair', '--question-key', 'score'], names: [/"score"/, /label column/] },
   { args: ['eval', '--corpus', 'c', '--queries', 'q', '--qrels', 'r', '--depth', '0'], names: [/--depth/, /"0"/, /≥ 1/] },
   { args: ['stats', '--max-line-bytes', '0'], names: [/--max-line-bytes/, /"0"/, /≥ 1/] },
 ];

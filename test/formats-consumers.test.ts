@@ -40,9 +40,9 @@ const corpus: CorpusView = {
   },
 };
 
-/** What the mining stage does for positiveTextIds: look the text up among the corpus texts. */
-function positiveTextIds(mined: MinedRecord): (string | undefined)[] {
-  return mined.positives.map((text) => DOCS.find((d) => normalizedTextHash(d.text) === normalizedTextHash(text))?.id);
+/** What the mining stage does for positiveTextOrdinals: look the text up among the corpus texts. */
+function positiveTextOrdinals(mined: MinedRecord): (number | undefined)[] {
+  return mined.positives.map((text) => corpus.ordinalOfText(text));
 }
 
 function context(overrides: Partial<FormatContext> = {}): FormatContext {
@@ -56,7 +56,9 @@ function context(overrides: Partial<FormatContext> = {}): FormatContext {
     withRanks: false,
     numNeg: 2,
     queryIdKey: '_id',
-    positiveTextIds,
+    questionKey: 'question',
+    textKey: 'text',
+    positiveTextOrdinals,
     ...overrides,
   };
 }
@@ -147,8 +149,8 @@ test('flag: ids and ranks when asked; null id for a text positive outside the co
   assert.deepEqual(data.neg_ranks, [1, 3]);
 });
 
-test('flag/triplet/ntuple/colbert: no line for a record without negatives or without positives, counted by reason', () => {
-  for (const name of ['flag', 'triplet', 'ntuple', 'colbert'] as const) {
+test('flag/triplet/ntuple/labeled-list/colbert: no line for a record without negatives or without positives, counted by reason', () => {
+  for (const name of ['flag', 'triplet', 'ntuple', 'labeled-list', 'colbert'] as const) {
     const formatter = new RecordFormatter(name, context());
     assert.deepEqual(formatter.lines(mined({ negatives: [] })), [], `${name}: no negative, no line`);
     assert.deepEqual(formatter.lines(mined({ positives: [] })), [], `${name}: no positive, no line`);
@@ -194,6 +196,7 @@ test('a positive given both as text and by id is one positive (no duplicated exa
   const record = mined({ positives: ['Paris is the capital of France.', '  paris IS the capital of France. '], positiveOrdinals: [0] });
   assert.equal(lines('triplet', record).length, 2, '1 distinct positive × 2 negatives');
   assert.equal(lines('colbert', record).length, 2);
+  assert.equal(lines('labeled-pair', record).length, 3, '1 positive + 2 negatives');
   assert.deepEqual(JSON.parse(lines('flag', record)[0]).pos, ['Paris is the capital of France.']);
 });
 
@@ -217,43 +220,6 @@ test('ntuple: a record short of --num-neg negatives is skipped (sentence-transfo
   assert.match(formatter.warnings()[0], /fewer negatives than --num-neg/);
 });
 
-test('colbert: [qid, pos_pid, neg_pid] string triples, as `qid, pos, neg = json.loads(line)` reads them', () => {
-  const record = mined({ value: { _id: 'q7', question: 'What is the capital of France?' }, positives: ['Paris is the capital of France.'], positiveOrdinals: [5] });
-  const out = lines('colbert', record);
-  assert.equal(out.length, 4, '2 positives × 2 negatives');
-  for (const line of out) {
-    const triple = JSON.parse(line) as unknown[];
-    assert.ok(Array.isArray(triple) && triple.length === 3);
-    assert.ok(triple.every((x) => typeof x === 'string'), 'qid, pos_pid, neg_pid are strings');
-  }
-  assert.deepEqual(out.map((l) => JSON.parse(l)), [
-    ['q7', 'd0', 'd1'],
-    ['q7', 'd0', 'd4'],
-    ['q7', '17', 'd1'],
-    ['q7', '17', 'd4'],
-  ]);
-});
-
-test('colbert with scores: ColBERT v2 distillation layout [qid, [pid, score], [pid, score]]', () => {
-  const record = mined({ value: { id: 3, question: 'q' }, positiveScores: [12.5] });
-  const [line] = lines('colbert', record, context({ withScores: true }));
-  const [qid, ...pids] = JSON.parse(line) as [string, ...[string, number][]];
-  assert.equal(qid, '3', 'numeric "id" becomes a string qid');
-  // ColBERT's LazyBatcher: pids, scores = zipstar(pids)
-  assert.deepEqual(pids, [['d0', 12.5], ['d1', 9.5]]);
-});
-
-test('colbert: a positive text outside the corpus is left out and counted; none nameable → record skipped', () => {
-  const formatter = new RecordFormatter('colbert', context());
-  const partly = formatter.lines(mined({ positives: ['Not a corpus passage.'], positiveOrdinals: [2] }));
-  assert.deepEqual(partly.map((l) => JSON.parse(l)[1]), ['d2', 'd2']);
-  assert.equal(formatter.tally.positivesWithoutId, 1);
-  assert.deepEqual(formatter.lines(mined({ positives: ['Not a corpus passage.'] })), []);
-  assert.equal(formatter.tally.skipped['no-positive-id'], 1);
-  assert.equal(formatter.tally.positivesWithoutId, 2);
-  assert.ok(formatter.warnings().some((w) => w.startsWith('2 positives given by text are not in the corpus')));
-});
-
 test('query id: --query-id-key, "_id" falling back to "id", then line:N; other types are an InputError', () => {
   const rec = (value: Record<string, unknown>) => ({ lineNumber: 9, byteOffset: 0, endOffset: 0, raw: JSON.stringify(value), value });
   assert.equal(queryIdOf(rec({ _id: 'a', id: 'b' }), '_id', 'f'), 'a');
@@ -269,7 +235,7 @@ test('query id: --query-id-key, "_id" falling back to "id", then line:N; other t
 });
 
 test('--format choices and help come from the FORMATS table', async () => {
-  assert.deepEqual(FORMAT_NAMES, ['record', 'flag', 'triplet', 'ntuple', 'colbert']);
+  assert.deepEqual(FORMAT_NAMES, ['record', 'flag', 'triplet', 'ntuple', 'labeled-pair', 'labeled-list', 'colbert']);
   const make = () => {
     const command = addFormatOptions(new Command('mine')).exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
     command.action(() => {});
@@ -282,14 +248,14 @@ test('--format choices and help come from the FORMATS table', async () => {
   const bad = make();
   await assert.rejects(bad.parseAsync(['--format', 'csv'], { from: 'user' }), (error: unknown) => {
     assert.ok(error instanceof CommanderError);
-    assert.match(error.message, /Allowed choices are record, flag, triplet, ntuple, colbert/);
+    assert.match(error.message, /Allowed choices are record, flag, triplet, ntuple, labeled-pair, labeled-list, colbert/);
     return true;
   });
   const help = make().helpInformation();
   for (const name of FORMAT_NAMES) assert.ok(help.replace(/\s+/g, ' ').includes(`${name}: ${FORMATS[name].description}`.replace(/\s+/g, ' ')), `help explains ${name}`);
 });
 
-test('property: triplet = distinct positives × negatives lines; flag keeps every text; colbert triples are strings', () => {
+test('property: triplet = distinct positives × negatives lines; flag keeps every text; colbert ids resolve to the texts', () => {
   const spec = fc.record({
     positiveTexts: fc.subarray(DOCS.map((d) => d.text).concat(['Outside text one.', 'Outside text two.'])),
     positiveOrdinals: fc.subarray([0, 1, 2, 3, 4, 5]),
@@ -322,9 +288,15 @@ test('property: triplet = distinct positives × negatives lines; flag keeps ever
       } else {
         assert.deepEqual(flag, []);
       }
-      for (const line of lines('colbert', record, context())) {
-        const triple = JSON.parse(line);
-        assert.ok(triple.length === 3 && triple.every((x: unknown) => typeof x === 'string'));
+      const colbert = new RecordFormatter('colbert', context()).formatRecord(record);
+      const [queries, collection] = colbert.side ?? [[], []];
+      const passages = collection.map((l) => l.split('\t')[1]);
+      collection.forEach((l, i) => assert.equal(l.split('\t')[0], String(i), 'pid = line index'));
+      for (const line of colbert.lines) {
+        const [qid, pos, neg] = JSON.parse(line) as number[];
+        assert.equal(queries[qid].split('\t')[1], record.query);
+        assert.ok(distinct.has(normalizedTextHash(passages[pos])), 'the positive pid names a positive');
+        assert.ok(negatives.some((o) => DOCS[o].text === passages[neg]), 'the negative pid names a negative');
       }
     }),
     { numRuns: 300, seed: 7 },

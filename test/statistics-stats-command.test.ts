@@ -67,7 +67,9 @@ function context(overrides: Partial<FormatContext> = {}): FormatContext {
     withRanks: true,
     numNeg: 2,
     queryIdKey: '_id',
-    positiveTextIds: (m) => m.positives.map(() => undefined),
+    questionKey: 'question',
+    textKey: 'text',
+    positiveTextOrdinals: (m) => m.positives.map(() => undefined),
     ...overrides,
   };
 }
@@ -160,7 +162,7 @@ test('a triplet file or the wrong --output-key is refused with a hint saying wha
   const wrongKey = await readError([JSON.stringify({ question: 'q', negs: ['n'] })], { outputKey: 'hard_negatives' });
   assert.match(wrongKey.hint ?? '', /pass the key it was mined with/);
   const asFlag = await readError([JSON.stringify({ anchor: 'q', positive: 'p', negative: 'n' })], { format: 'flag' });
-  assert.match(asFlag.hint ?? '', /triplet, ntuple and colbert lines hold one example each/);
+  assert.match(asFlag.hint ?? '', /triplet, ntuple, labeled-pair, labeled-list, colbert lines hold one example each/);
 });
 
 test('the registered `stats` command prints the table on stdout, or the JSON report', () => {

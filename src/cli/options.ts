@@ -315,10 +315,14 @@ export function addFormatOptions(command: Command): Command {
   const formatsHelp = FORMAT_NAMES.map((name) => `${name}: ${FORMATS[name].description}`).join('; ');
   return add(command, [
     spec('--format <name>', h, { help: `output layout (docs/FORMATS.md) — ${formatsHelp}`, choices: FORMAT_NAMES, default: DEFAULT_FORMAT }),
-    spec('--with-scores', h, { help: "also write each negative's retriever score (colbert: ColBERT v2's distillation layout)", default: false }),
-    spec('--with-ids', h, { help: "also write each negative's corpus id (record, flag, triplet, ntuple; colbert writes ids only)", default: false }),
-    spec('--with-ranks', h, { help: "also write each negative's 0-based raw rank (record: <key>_ranks, flag: neg_ranks, triplet: negative_rank, ntuple: negative_ranks; not colbert); rare-mine stats draws its rank histogram from them", default: false }),
-    spec('--query-id-key <key>', h, { help: 'colbert: record field holding the query id (string or number); with "_id", falls back to "id", then to line:N', default: '_id' }),
+    spec('--with-scores', h, { help: "also write each negative's retriever score (colbert: ColBERT v2's distillation layout; labeled-pair/labeled-list: score/scores in place of label/labels)", default: false }),
+    spec('--with-ids', h, { help: "also write each negative's corpus id (record, flag, triplet, ntuple; colbert writes ids only; not labeled-pair/labeled-list)", default: false }),
+    spec('--with-ranks', h, { help: "also write each negative's 0-based raw rank (record: <key>_ranks, flag: neg_ranks, triplet: negative_rank, ntuple: negative_ranks; not colbert, labeled-pair, labeled-list); rare-mine stats draws its rank histogram from them", default: false }),
+    spec('--query-id-key <key>', h, { help: 'colbert: record field holding the query id (string or number), written as the third column of its queries file; with "_id", falls back to "id", then to line:N', default: '_id' }),
+    spec('--colbert-dir <dir>', h, {
+      help: 'colbert: existing directory for queries.train.colbert.tsv and corpus.train.colbert.tsv, which resolve the integer ids of the triples (with -o DIR/triples.train.colbert.jsonl, DIR is a RAGatouille data dir); required when the triples go to stdout',
+      defaultHelp: 'the directory of -o',
+    }),
   ]);
 }
 
@@ -357,7 +361,18 @@ export interface CombinationView {
   format?: string;
   withIds?: boolean;
   withRanks?: boolean;
+  output?: string;
+  resume?: boolean;
+  shard?: string;
+  colbertDir?: string;
+  questionKey?: string;
+  textKey?: string;
 }
+
+/** The formats whose label column sentence-transformers' CrossEncoderDataCollator picks out of the row. */
+const LABELED_FORMATS: readonly string[] = ['labeled-pair', 'labeled-list'];
+/** CrossEncoderDataCollator.valid_label_columns: a text column with one of these names would be taken for the label. */
+const LABEL_COLUMNS: readonly string[] = ['label', 'labels', 'score', 'scores'];
 
 /** Each rule returns the problem, or undefined. */
 const COMBINATION_RULES: ReadonlyArray<(o: CombinationView) => string | undefined> = [
@@ -378,6 +393,27 @@ const COMBINATION_RULES: ReadonlyArray<(o: CombinationView) => string | undefine
       ? o.withIds
         ? '--with-ids does not apply to --format colbert (its triples are corpus ids already); drop it, or use --format record, flag, triplet or ntuple'
         : '--with-ranks does not apply to --format colbert (its triples have no place for ranks); use --format record, flag, triplet or ntuple'
+      : undefined,
+  (o) =>
+    o.format !== undefined && LABELED_FORMATS.includes(o.format) && (o.withIds === true || o.withRanks === true)
+      ? `${o.withIds ? '--with-ids' : '--with-ranks'} does not apply to --format ${o.format} (sentence-transformers' CrossEncoder feeds every column but the label to the model as text); use --format record, flag, triplet or ntuple`
+      : undefined,
+  (o) => {
+    if (o.format === undefined || !LABELED_FORMATS.includes(o.format) || o.questionKey === undefined || o.textKey === undefined) return undefined;
+    if (o.questionKey === o.textKey) return `--format ${o.format} names its two text columns after --question-key and --text-key, which are both "${o.textKey}"`;
+    const clash = [o.questionKey, o.textKey].find((key) => LABEL_COLUMNS.includes(key));
+    return clash === undefined
+      ? undefined
+      : `--format ${o.format} names a text column "${clash}" (after --question-key/--text-key), which sentence-transformers would take for the label column (${LABEL_COLUMNS.join(', ')}); rename that field in the input`;
+  },
+  (o) => (o.colbertDir !== undefined && o.format !== undefined && o.format !== 'colbert' ? `--colbert-dir applies to --format colbert only (here --format ${o.format})` : undefined),
+  (o) =>
+    o.format === 'colbert' && (o.output === undefined || o.output === '-') && o.colbertDir === undefined
+      ? '--format colbert to stdout needs --colbert-dir DIR: the triples name queries and passages by integer ids, which its queries and collection files there resolve'
+      : undefined,
+  (o) =>
+    o.format === 'colbert' && (o.resume === true || o.shard !== undefined)
+      ? `${o.resume ? '--resume' : '--shard'} does not apply to --format colbert: it numbers queries and passages across the whole run (a shard's ids would collide with another's, and its TSV files are not journaled): run it whole`
       : undefined,
 ];
 

@@ -5,7 +5,7 @@
  * --stats-json, summary). Invariant: records in = records written + records rejected (under --on-error skip), always.
  */
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileErrorFrom, FileError, IndexError, InputError, UsageError } from '../errors.js';
 import { log, prettyAs } from '../log.js';
 import { readRecords, RejectPolicy, type OnError } from '../io/jsonl.js';
@@ -20,7 +20,7 @@ import { inputIdentity, outputOptions, type RunFingerprint } from '../io/run-fin
 import { describeHolder, LeaseLock } from '../io/lease-lock.js';
 import { Miner, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
 import type { Retriever } from '../mine/retriever.js';
-import { RecordFormatter, type FormatOptions } from '../formats/formats.js';
+import { FORMATS, RecordFormatter, type FormatOptions, type FormattedRecord } from '../formats/formats.js';
 import type { IfKeyExists } from '../formats/record.js';
 import { MiningStatistics, type StatisticsReport } from '../mine/statistics.js';
 import { rareMineVersion, scalarOptions, type RunInfo } from '../mine/run-info.js';
@@ -153,20 +153,29 @@ function indexIdentity(retriever: Retriever): Record<string, unknown> {
  */
 export async function runMine<O extends IndexDirOptions>(inputPath: string | undefined, options: MineCommandOptions & O, kind: RetrieverKind<O>): Promise<void> {
   const writerLock = options.output && options.output !== '-' ? lockOutput(options.output) : undefined;
+  const sideLocks: LeaseLock[] = [];
   try {
     const clock: RunClock = { started: Date.now(), times: {} };
     const plan = planStart(inputPath, options);
+    // After the path checks, so a side file that is -o itself is reported as such, not as a lock held by this run.
+    for (const path of sideFilePaths(options)) {
+      const lock = lockOutput(path);
+      if (lock) sideLocks.push(lock);
+    }
     const run = await openRun(plan, options, kind, clock);
     let mined: StreamOutcome;
     try {
       mined = await mineStream(plan, run, options, writerLock);
       if (mined.complete) await finishOutput(plan, run, options, mined, writerLock);
+      else for (const side of run.sideSinks) await side.abort();
     } catch (error) {
       if (error instanceof OutputTakenOver) {
         run.sink.abandon();
+        for (const side of run.sideSinks) side.abandon();
         throw error;
       }
       await run.sink.abort();
+      for (const side of run.sideSinks) await side.abort();
       plan.journal?.remove();
       throw error;
     } finally {
@@ -177,8 +186,21 @@ export async function runMine<O extends IndexDirOptions>(inputPath: string | und
     clock.times.mine_seconds = (Date.now() - mined.started) / 1000;
     if (mined.complete) report(plan, run, options, mined, clock);
   } finally {
+    for (const lock of sideLocks) lock.release();
     writerLock?.release();
   }
+}
+
+/**
+ * The side files of --format (colbert's queries and collection TSVs): in --colbert-dir, else beside -o. Empty for
+ * formats without side files, and when there is no directory to put them in (stdout without --colbert-dir is a
+ * usage error, src/cli/options.ts; a FIFO or device -o is refused in planStart).
+ */
+function sideFilePaths(options: MineCommandOptions): string[] {
+  const sideFiles = FORMATS[options.format].sideFiles ?? [];
+  if (sideFiles.length === 0) return [];
+  const dir = options.colbertDir ?? (options.output !== undefined && options.output !== '-' ? dirname(options.output) : undefined);
+  return dir === undefined ? [] : sideFiles.map((side) => join(dir, side.fileName));
 }
 
 /** When the run started and how long its phases took (index_seconds, mine_seconds), for the summary. */
@@ -235,8 +257,12 @@ function planStart(inputPath: string | undefined, options: MineCommandOptions): 
   if ((shard || options.resume) && direct) {
     throw new UsageError(`${shard ? '--shard' : '--resume'} needs -o to be a regular file (it keeps a partial file and a sidecar beside it); ${options.output} is a FIFO or device`);
   }
+  if (sideFilePaths(options).length > 0 && direct && options.colbertDir === undefined) {
+    throw new UsageError(`--format ${options.format} writing to ${options.output} (a FIFO or device) needs --colbert-dir DIR for its queries and collection files`);
+  }
   checkPathsBeforeWork(fromStdin ? undefined : inputPath, options);
   const vectorFiles = options as Partial<VectorInputOptions>;
+  const sidePaths = sideFilePaths(options);
   checkPaths({
     reads: [
       { option: 'input', path: fromStdin ? undefined : inputPath },
@@ -253,6 +279,7 @@ function planStart(inputPath: string | undefined, options: MineCommandOptions): 
       { option: '--rejects', path: options.rejects },
       { option: '--stats-json', path: options.statsJson },
       ...indexDirWrites(options.indexDir),
+      ...sidePaths.map((path) => ({ option: options.colbertDir === undefined ? `--format ${options.format} (beside -o)` : '--colbert-dir', path, siblings: [partialPath(path), `${path}.lock`] })),
     ],
   });
 
@@ -295,6 +322,8 @@ interface OpenRun {
   readonly formatter: RecordFormatter;
   readonly statistics: MiningStatistics;
   readonly sink: OutputSink;
+  /** The format's side files (colbert's TSVs), aligned with its `sideFiles`; committed before the main output. */
+  readonly sideSinks: OutputSink[];
 }
 
 /**
@@ -350,10 +379,9 @@ async function openRun<O extends IndexDirOptions>(plan: StartPlan, options: Mine
     withRanks: options.withRanks,
     numNeg: options.numNeg,
     queryIdKey: options.queryIdKey,
-    positiveTextIds: (mined) => mined.positives.map((text) => {
-      const ordinal = retriever.corpus.ordinalOfText(text);
-      return ordinal === undefined ? undefined : retriever.corpus.id(ordinal);
-    }),
+    questionKey: options.questionKey,
+    textKey: options.textKey,
+    positiveTextOrdinals: (mined) => mined.positives.map((text) => retriever.corpus.ordinalOfText(text)),
   });
   const statistics = new MiningStatistics({ numNeg: options.numNeg, minRank: options.minRank, maxRank: options.maxRank, suggestFill: kind.rankingRunsOut && options.fill === 'none' });
   const sink = new OutputSink(options.output, {
@@ -362,8 +390,18 @@ async function openRun<O extends IndexDirOptions>(plan: StartPlan, options: Mine
     startLines: resumed?.checkpoint.outputLines,
     hash: resumed?.hash,
   });
-  setActiveOutput(sink);
-  return { policy, readPath, rescorer, retriever, corpusSource, resumed, range, miner, formatter, statistics, sink };
+  const sideSinks: OutputSink[] = [];
+  try {
+    for (const path of sideFilePaths(options)) sideSinks.push(new OutputSink(path));
+  } catch (error) {
+    for (const side of sideSinks) await side.abort();
+    await sink.abort();
+    await retriever.close();
+    await rescorer?.close();
+    throw error;
+  }
+  setActiveOutput(sink, sideSinks);
+  return { policy, readPath, rescorer, retriever, corpusSource, resumed, range, miner, formatter, statistics, sink, sideSinks };
 }
 
 /** What mining the stream did. */
@@ -384,7 +422,7 @@ interface StreamOutcome {
  * output has not got).
  */
 async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOptions, writerLock: LeaseLock | undefined): Promise<StreamOutcome> {
-  const { range, readPath, miner, formatter, statistics, sink, policy } = run;
+  const { range, readPath, miner, formatter, statistics, sink, sideSinks, policy } = run;
   const started = Date.now();
   let written = run.resumed?.checkpoint.recordsOut ?? 0;
   const rejectedBefore = run.resumed?.checkpoint.rejected ?? 0;
@@ -403,16 +441,23 @@ async function mineStream(plan: StartPlan, run: OpenRun, options: MineCommandOpt
         const mined = await miner.mine(ready);
         assertStillWriter(writerLock, options.output);
         for (const record of mined) {
-          let lines: string[];
+          let formatted: FormattedRecord;
           try {
-            lines = formatter.lines(record);
+            formatted = formatter.formatRecord(record);
           } catch (error) {
             if (!(error instanceof InputError)) throw error;
             policy.reject(error, record.record.raw);
             continue;
           }
           statistics.add(record);
-          for (const line of lines) {
+          // Side lines first: the ids a main line names are on their way to the side files before it is.
+          for (const [i, sideLines] of (formatted.side ?? []).entries()) {
+            for (const line of sideLines) {
+              const wait = sideSinks[i].write(line + '\n');
+              if (wait) await wait;
+            }
+          }
+          for (const line of formatted.lines) {
             const wait = sink.write(line + '\n');
             if (wait) await wait;
           }
@@ -504,6 +549,8 @@ async function finishOutput(plan: StartPlan, run: OpenRun, options: MineCommandO
       rejected: mined.rejectedBefore + policy.rejected,
     });
   } else if (options.output && options.output !== '-') rmSync(shardSidecarPath(options.output), { force: true });
+  // The side files first: a committed main output never names an id its side files lack.
+  for (const side of run.sideSinks) await side.commit();
   await sink.commit();
   plan.journal?.remove();
 }
@@ -544,6 +591,7 @@ function report(plan: StartPlan, run: OpenRun, options: MineCommandOptions, mine
     ...(resumed ? { records_resumed: resumed.checkpoint.recordsOut, records_mined_now: written - resumed.checkpoint.recordsOut } : {}),
     format: options.format,
     lines_out: formatter.tally.lines,
+    ...(run.sideSinks.length > 0 ? { side_files: Object.fromEntries(run.sideSinks.map((side, i) => [side.path!, formatter.tally.sideLines[i]])) } : {}),
     rejected: policy.rejected,
     blank_lines: policy.blankLines,
     ...(plan.shard ? { shard: `${plan.shard.index}/${plan.shard.count}` } : {}),
@@ -590,6 +638,9 @@ export function summaryLine(s: Record<string, unknown>): string {
     `${n(s.records_in)} records in, ${n(s.records_out)} out`,
     s.records_resumed !== undefined ? `the output holds ${n(s.records_out)}: ${n(s.records_resumed)} resumed from the partial output + ${n(s.records_mined_now)} mined now` : undefined,
     s.format === 'record' ? undefined : `${n(s.lines_out)} ${String(s.format)} lines`,
+    s.side_files !== undefined && typeof s.side_files === 'object'
+      ? Object.entries(s.side_files as Record<string, number>).map(([path, lines]) => `${n(lines)} lines in ${path}`).join(', ')
+      : undefined,
     s.rejected !== 0 ? `${n(s.rejected)} rejected` : undefined,
     s.blank_lines !== 0 ? `${n(s.blank_lines)} blank lines` : undefined,
     s.shard !== undefined ? `shard ${String(s.shard)}` : undefined,

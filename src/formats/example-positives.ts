@@ -13,6 +13,8 @@ export interface ExamplePositive {
   text: string;
   /** Corpus id; undefined for a text positive that is not a corpus document. */
   id: string | undefined;
+  /** Corpus ordinal; undefined exactly when `id` is. */
+  docOrdinal: number | undefined;
   /** The retriever's score; undefined when the mining stage did not score positives. */
   score: number | undefined;
 }
@@ -27,21 +29,22 @@ export function examplePositives(mined: MinedRecord, context: FormatContext): Ex
   if (scores.length !== 0 && scores.length !== total) {
     throw new Error(`MinedRecord.positiveScores has ${scores.length} scores for ${total} positives (line ${mined.record.lineNumber})`);
   }
-  const textIds = context.positiveTextIds(mined);
+  const textOrdinals = context.positiveTextOrdinals(mined);
   const seen = new Set<bigint>();
   const result: ExamplePositive[] = [];
   mined.positives.forEach((text, i) => {
     const hash = normalizedTextHash(text);
     if (seen.has(hash)) return;
     seen.add(hash);
-    result.push({ text, id: textIds[i], score: scores.length === 0 ? undefined : scores[i] });
+    const docOrdinal = textOrdinals[i];
+    result.push({ text, id: docOrdinal === undefined ? undefined : context.corpus.id(docOrdinal), docOrdinal, score: scores.length === 0 ? undefined : scores[i] });
   });
   mined.positiveOrdinals.forEach((docOrdinal, j) => {
     const hash = context.corpus.normalizedTextHash(docOrdinal);
     if (seen.has(hash)) return;
     seen.add(hash);
     const score = scores.length === 0 ? undefined : scores[mined.positives.length + j];
-    result.push({ text: context.corpus.text(docOrdinal), id: context.corpus.id(docOrdinal), score });
+    result.push({ text: context.corpus.text(docOrdinal), id: context.corpus.id(docOrdinal), docOrdinal, score });
   });
   return result;
 }

@@ -3,6 +3,8 @@
  * value (no newline inside) that the format's consumer reads as one training example (or, for `record`, one record).
  * What must hold: a format either writes a complete example or writes nothing for the record and says why (a
  * SkipReason); it never writes half an example, so the consumer never meets an empty `pos`, `neg` or `negative_3`.
+ * A format with side files (colbert's TSVs) hands their lines over with the record's, and every id a line names is
+ * in a side file's lines of that record or of an earlier one.
  */
 import type { MinedRecord } from '../mine/miner.js';
 import type { CorpusView } from '../mine/retriever.js';
@@ -35,11 +37,18 @@ export interface FormatContext {
    */
   readonly queryIdKey: string;
   /**
-   * The corpus id of each positive given by text, aligned with `mined.positives` (entry i for `mined.positives[i]`),
-   * or undefined when that text is not a corpus document. Resolved by the mining stage, which knows the corpus'
-   * text hashes; positives given by id (`mined.positiveOrdinals`) need no entry. Only colbert and --with-ids read it.
+   * --question-key and --text-key: the names of the query and passage columns of labeled-pair and labeled-list
+   * (sentence-transformers' `mine_hard_negatives` names them after the input dataset's anchor and positive columns).
    */
-  positiveTextIds(mined: MinedRecord): ReadonlyArray<string | undefined>;
+  readonly questionKey: string;
+  readonly textKey: string;
+  /**
+   * The corpus ordinal of each positive given by text, aligned with `mined.positives` (entry i for `mined.positives[i]`),
+   * or undefined when that text is not a corpus document. Resolved by the mining stage, which knows the corpus'
+   * text hashes; positives given by id (`mined.positiveOrdinals`) need no entry. Read for corpus ids (--with-ids)
+   * and by colbert, which numbers a corpus document once however its positives name it.
+   */
+  positiveTextOrdinals(mined: MinedRecord): ReadonlyArray<number | undefined>;
 }
 
 /**
@@ -50,7 +59,6 @@ export const SKIP_REASONS = {
   'no-positive': 'had no positive to pair the negatives with',
   'no-negative': 'got no negative',
   'fewer-negatives': 'got fewer negatives than --num-neg (ntuple needs the same columns on every line)',
-  'no-positive-id': 'had no positive with a corpus id (colbert triples name passages by corpus id)',
 } as const;
 
 export type SkipReason = keyof typeof SKIP_REASONS;
@@ -61,16 +69,37 @@ export interface FormattedRecord {
   lines: string[];
   /** Set exactly when `lines` is empty. */
   skipped?: SkipReason;
-  /** Positives left out of this record's examples because they have no corpus id (colbert only). */
-  positivesWithoutId?: number;
+  /** Lines to append to each of the format's side files, aligned with `OutputFormat.sideFiles` (colbert only). */
+  side?: string[][];
 }
 
-/** One `--format`: a description for --help, who reads it, and the function that writes a record's lines. */
-export interface OutputFormat {
+/** A file a format writes beside its main output, as a stream of lines (colbert: its queries and collection TSVs). */
+export interface SideFile {
+  /** The file's name inside the side-file directory (--colbert-dir). */
+  readonly fileName: string;
+  /** What it holds, for the end-of-run summary. */
+  readonly holds: string;
+}
+
+/**
+ * One `--format`: a description for --help, who reads it, and the function that writes a record's lines. A format
+ * that must remember earlier records (colbert numbers queries and passages as they come; flag notices a `prompt`
+ * some records lack) keeps it in a State, made fresh for every run by `newState`.
+ */
+export interface OutputFormat<State = undefined> {
   /** One line for --help (the choices and their help text are generated from the FORMATS table). */
   readonly description: string;
   /** The tool that reads this layout, as docs/FORMATS.md names it. */
   readonly consumer: string;
-  /** The record's output lines; may throw InputError for a bad field of the input record (colbert: query id). */
-  lines(mined: MinedRecord, context: FormatContext): FormattedRecord;
+  /** Files written beside the main output (a FormattedRecord's `side` lines, in this order); absent for most formats. */
+  readonly sideFiles?: readonly SideFile[];
+  /** This run's state; formats without one leave it out (their State is undefined). */
+  newState?(context: FormatContext): State;
+  /**
+   * The record's output lines; may throw InputError for a bad field of the input record (colbert: query id; flag:
+   * prompt, type), before changing `state`, so a rejected record leaves no trace.
+   */
+  lines(mined: MinedRecord, context: FormatContext, state: State): FormattedRecord;
+  /** End-of-run warnings beyond the skip reasons (flag: a `prompt` only some lines have). */
+  warnings?(state: State): string[];
 }

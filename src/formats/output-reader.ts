@@ -9,6 +9,7 @@ import { describe, readRecords, RejectPolicy, type JsonRecord } from '../io/json
 import { inputName } from '../io/line-reader.js';
 import type { RecordObservation } from '../mine/statistics.js';
 import { FLAG_FIELDS } from './flag.js';
+import { FORMAT_NAMES } from './formats.js';
 import { recordFields } from './record-format.js';
 
 /** Where a layout keeps what the statistics need. `positives` is set where the positive texts are (flag). */
@@ -29,8 +30,14 @@ const READABLE_LAYOUTS = {
 
 export type LayoutName = keyof typeof READABLE_LAYOUTS;
 
+/** The --format outputs stats cannot read back, for its hints (generated, so a new format is named there too). */
+const UNREADABLE_FORMATS: readonly string[] = FORMAT_NAMES.filter((name) => !(name in READABLE_LAYOUTS));
+
 /** The layout names, for `--format` choices. */
 export const LAYOUT_NAMES = Object.keys(READABLE_LAYOUTS) as LayoutName[];
+
+/** What stats reads and what it cannot, for the hints of its refusals. */
+const READABLE = `rare-mine stats reads ${LAYOUT_NAMES.join(' and ')} outputs (${UNREADABLE_FORMATS.join(', ')} lines hold one example each, not a record)`;
 
 function isFlagLine(value: Record<string, unknown>): boolean {
   return typeof value[FLAG_FIELDS.query] === 'string' && Array.isArray(value[FLAG_FIELDS.positives]) && Array.isArray(value[FLAG_FIELDS.negatives]);
@@ -98,16 +105,26 @@ export async function* readOutputLines(path: string | undefined, options: Output
   let layout: LayoutName | undefined = options.format === 'auto' ? undefined : options.format;
   let fields: LayoutFields | undefined;
   let hint = '';
-  for await (const record of readRecords(path, { policy: new RejectPolicy('fail'), maxLineBytes: options.maxLineBytes })) {
+  const records = readRecords(path, { policy: new RejectPolicy('fail'), maxLineBytes: options.maxLineBytes });
+  for await (const record of withReadableHint(records)) {
     if (!fields) {
       layout ??= isFlagLine(record.value) ? 'flag' : 'record';
       fields = READABLE_LAYOUTS[layout](options.outputKey);
-      const readable = 'rare-mine stats reads record and flag outputs (triplet, ntuple and colbert lines hold one example each, not a record)';
       hint =
         layout === 'flag'
-          ? `a flag line is {"query","pos":[...],"neg":[...]}; ${readable}`
-          : `a record output keeps its negatives under --output-key (here "${options.outputKey}"): pass the key it was mined with; ${readable}`;
+          ? `a flag line is {"query","pos":[...],"neg":[...]}; ${READABLE}`
+          : `a record output keeps its negatives under --output-key (here "${options.outputKey}"): pass the key it was mined with; ${READABLE}`;
     }
     yield { record, layout: layout!, fields, observation: observationOf(file, record, fields, hint) };
+  }
+}
+
+/** A line that is not a JSON object (a colbert triple is an array) is refused with the hint of what stats reads. */
+async function* withReadableHint(records: AsyncGenerator<JsonRecord>): AsyncGenerator<JsonRecord> {
+  try {
+    yield* records;
+  } catch (error) {
+    if (!(error instanceof InputError) || error.hint !== undefined) throw error;
+    throw new InputError(error.file, error.line, error.reason, { cause: error, hint: READABLE });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * SIGINT/SIGTERM: flush what was written and keep `<output>.partial` (so --resume can continue it), then exit
- * with the conventional 128 + signal number. Only the output sink of the running command is touched.
+ * with the conventional 128 + signal number. Only the output sinks of the running command are touched: a format's
+ * side files (colbert's TSVs), which no --resume continues, are removed rather than kept.
  * While a step runs that blocks the event loop (reading and hashing a model, onnxruntime loading it: native
  * and synchronous), a JS handler could only run after it; withDefaultSignals lets the OS default act instead,
  * so the process ends at once, by the signal (exit status 128 + signal number as the shell reports it).
@@ -8,9 +9,12 @@
 import type { OutputSink } from '../io/output.js';
 
 let active: OutputSink | undefined;
+let activeSides: readonly OutputSink[] = [];
 
-export function setActiveOutput(sink: OutputSink | undefined): void {
+/** The running command's output, and the side files it writes beside it (removed on a signal). */
+export function setActiveOutput(sink: OutputSink | undefined, sides: readonly OutputSink[] = []): void {
   active = sink;
+  activeSides = sides;
 }
 
 export function installSignalHandlers(): void {
@@ -20,7 +24,9 @@ export function installSignalHandlers(): void {
       const finish = () => process.exit(128 + code);
       if (sink) {
         process.stderr.write(`\n${signal}: stopping; partial output kept${sink.path ? ` in ${sink.path}.partial` : ''}\n`);
-        sink.detach().then(finish, finish);
+        Promise.all(activeSides.map((side) => side.abort()))
+          .then(() => sink.detach())
+          .then(finish, finish);
       } else finish();
     });
   };

@@ -1,7 +1,7 @@
 /**
  * Issue 9, items 4 and 5, end to end (slow: many CLI runs and the use-lite conversion): the README's pipeline
  * `cat in | rare-mine bm25 | rare-mine dense --model use-lite --output-key dense_negatives` keeps every byte of each
- * stage; flag, triplet and colbert keep ids exact (numeric ids above 2^53 as written); DataFlow ids name one text each.
+ * stage; flag and triplet keep ids exact (numeric ids above 2^53 as written), colbert its query id (queries file); DataFlow ids name one text each.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,7 +50,7 @@ test("README pipeline: cat in | rare-mine bm25 | rare-mine dense --model use-lit
   });
 });
 
-test('other formats: exact big ids in flag, triplet and colbert; DataFlow colbert names each text of a list by its own id', () => {
+test('other formats: exact big ids in flag, triplet and the colbert queries file; DataFlow colbert numbers each text of a list on its own', () => {
   const corpus = join(dir, 'corpus.jsonl');
   writeFileSync(
     corpus,
@@ -64,14 +64,18 @@ test('other formats: exact big ids in flag, triplet and colbert; DataFlow colber
   const queries = join(dir, 'queries.jsonl');
   writeFileSync(queries, '{"_id": 98765432109876543210, "question": "alpha letter", "pos": ["12345678901234567890"]}\n');
   const ids = ['12345678901234567890', '12345678901234567891', '12345678901234567892', '1.10'];
-  const colbert = runCli(['bm25', '--corpus', corpus, '--positive-ids-key', 'pos', '--num-neg', '3', '--format', 'colbert', queries]);
+  const colbertDir = mkdtempSync(join(dir, 'colbert-'));
+  const colbert = runCli(['bm25', '--corpus', corpus, '--positive-ids-key', 'pos', '--num-neg', '3', '--format', 'colbert', '--colbert-dir', colbertDir, queries]);
   assert.equal(colbert.status, 0, colbert.stderr);
-  const triples = colbert.json() as string[][];
+  const triples = colbert.json() as number[][];
   assert.equal(triples.length, 3);
+  const tsv = (name: string) => readFileSync(join(colbertDir, name), 'utf8').trimEnd().split('\n').map((l) => l.split('\t'));
+  assert.deepEqual(tsv('queries.train.colbert.tsv'), [['0', 'alpha letter', '98765432109876543210']], 'the exact query id, third column');
+  const collection = tsv('corpus.train.colbert.tsv');
   for (const [qid, pos, neg] of triples) {
-    assert.equal(qid, '98765432109876543210');
-    assert.equal(pos, '12345678901234567890');
-    assert.ok(ids.slice(1).includes(neg), neg);
+    assert.equal(qid, 0);
+    assert.equal(collection[pos][1], 'alpha is the first letter of the alphabet');
+    assert.notEqual(collection[neg][1], collection[pos][1]);
   }
   const flag = runCli(['bm25', '--corpus', corpus, '--positive-ids-key', 'pos', '--num-neg', '3', '--format', 'flag', '--with-ids', queries]);
   assert.equal(flag.status, 0, flag.stderr);
@@ -86,10 +90,12 @@ test('other formats: exact big ids in flag, triplet and colbert; DataFlow colber
     { question: 'which letters come first', text: ['alpha is the first letter', 'beta is the second letter'] },
     { question: 'which letter is third', text: 'gamma is the third letter' },
   ].map((r) => JSON.stringify(r)).join('\n') + '\n');
-  const df = runCli(['bm25', '--num-neg', '1', '--format', 'colbert', dataflow]);
+  const dfDir = mkdtempSync(join(dir, 'colbert-'));
+  const df = runCli(['bm25', '--num-neg', '1', '--format', 'colbert', '--colbert-dir', dfDir, dataflow]);
   assert.equal(df.status, 0, df.stderr);
-  const positives = new Set(df.json().filter((t) => t[0] === 'line:1').map((t) => t[1]));
-  assert.deepEqual([...positives].sort(), ['line:1:0', 'line:1:1'], 'two positive texts, two ids');
+  const dfCollection = readFileSync(join(dfDir, 'corpus.train.colbert.tsv'), 'utf8').trimEnd().split('\n').map((l) => l.split('\t')[1]);
+  const positives = new Set(df.json().filter((t) => t[0] === 0).map((t) => dfCollection[t[1]]));
+  assert.deepEqual([...positives].sort(), ['alpha is the first letter', 'beta is the second letter'], 'two positive texts, two pids');
   const withIds = runCli(['bm25', '--num-neg', '2', '--with-ids', dataflow]);
   assert.deepEqual(withIds.json()[1].hard_negatives_ids.sort(), ['line:1:0', 'line:1:1']);
 });
