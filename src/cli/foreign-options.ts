@@ -2,8 +2,9 @@
  * Other tools' option names, for users coming from them: an unknown option that is the name of a
  * sentence-transformers `mine_hard_negatives` argument, a FlagEmbedding `hn_mine` flag or a RAGatouille miner
  * setting gets "did you mean" with rare-mine's option and how the value maps. One row per name in FOREIGN_OPTIONS;
- * docs/COMING-FROM.md shows the same mappings as whole commands. What must hold: a name here is never one of
- * rare-mine's own options (those are never unknown); both spellings match, `--range_min` and `--range-min`.
+ * docs/COMING-FROM.md shows the same mappings as whole commands. What must hold: both spellings match,
+ * `--range_min` and `--range-min`, except where the dashed one is rare-mine's own option on some command
+ * (`--batch-size`, `--model-size`, `--min-rank`, `--max-rank`): only `--batch_size` etc. are theirs (src/app/main.ts leaves the other to commander).
  */
 
 /** One foreign option: whose it is, and rare-mine's equivalent for a value (undefined when it takes none). */
