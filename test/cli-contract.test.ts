@@ -153,7 +153,7 @@ test('a wrong --question-key names the option and the keys the record has', () =
   // that record's error (the DataFlow test below: file:line, exit 1).
   const run = runCli(['bm25', '--question-key', 'query', fixture]);
   assert.equal(run.status, 2, run.stderr);
-  assert.match(run.stderr, /--question-key "query": no record has a field "query" \(the query text\); looked at the 40 records of .*dataflow-scifact-40\.jsonl, which have "question", "text"/);
+  assert.match(run.stderr, /--question-key "query": no record of .*dataflow-scifact-40\.jsonl has a field "query" \(the query text\); its 40 records have "question", "text"/);
 });
 
 test('DataFlow mode (no --corpus): the first bad line is reported first', () => {

@@ -64,9 +64,8 @@ test('a misspelled --positive-ids-key is a usage error naming option, value, key
   const indexDir = freshIndexDir();
   const run = runCli(['bm25', '--corpus', corpus, '--index-dir', indexDir, '--positive-ids-key', 'pos_id', queries]);
   assert.equal(run.status, 2, run.stderr);
-  assert.match(run.stderr, /--positive-ids-key "pos_id": no record has a field "pos_id"/);
-  assert.match(run.stderr, /looked at the 4 records of .*queries\.jsonl/);
-  assert.match(run.stderr, /"question", "pos_ids" \(3 of them\)/, 'the keys the records have, and how many have each');
+  assert.match(run.stderr, /--positive-ids-key "pos_id": no record of .*queries\.jsonl has a field "pos_id" \(the positive corpus ids\)/);
+  assert.match(run.stderr, /its 4 records have "question", "pos_ids" \(3 of them\)/, 'the keys the records have, and how many have each');
   assert.match(run.stderr, /did you mean --positive-ids-key pos_ids\?/);
   assert.equal(run.stdout, '');
   assertNothingBuilt(indexDir);
@@ -82,7 +81,7 @@ test('a misspelled --question-key fails before the index is built; a key present
 
   const proto = runCli(['bm25', '--corpus', corpus, '--index-dir', indexDir, '--positive-ids-key', 'constructor', queries]);
   assert.equal(proto.status, 2, proto.stderr);
-  assert.match(proto.stderr, /--positive-ids-key "constructor": no record has a field "constructor"/);
+  assert.match(proto.stderr, /--positive-ids-key "constructor": no record of .* has a field "constructor"/);
   assertNothingBuilt(indexDir);
 });
 
@@ -90,7 +89,7 @@ test('DataFlow mode: a misspelled --text-key fails before any index; an existing
   const indexDir = freshIndexDir();
   const run = runCli(['bm25', '--index-dir', indexDir, '--text-key', 'txt', fixture]);
   assert.equal(run.status, 2, run.stderr);
-  assert.match(run.stderr, /--text-key "txt": no record has a field "txt" \(the positive texts, which form the corpus when there is no --corpus\)/);
+  assert.match(run.stderr, /--text-key "txt": no record of .*dataflow-scifact-40\.jsonl has a field "txt" \(the positive texts, which form the corpus when there is no --corpus\)/);
   assert.match(run.stderr, /did you mean --text-key text\?/);
   assert.equal(run.stdout, '');
   assertNothingBuilt(indexDir);
@@ -114,14 +113,14 @@ test('the prefix: a key some records lack is no error; a key none of the first 1
   writeFileSync(many, lines.join('\n') + '\n');
   const run = runCli(['bm25', '--corpus', corpus, '--positive-ids-key', 'pos_ids', many]);
   assert.equal(run.status, 2, run.stderr);
-  assert.match(run.stderr, /none of them has a field "pos_ids" .*looked at the first 1,000 records of .*many\.jsonl/);
+  assert.match(run.stderr, /--positive-ids-key "pos_ids": none of the first 1,000 records of .*many\.jsonl has a field "pos_ids" \(the positive corpus ids\); they have "question", "text"/);
 });
 
 test('corpus keys: index and mining commands check --corpus-text-key (and a non-default id or title key) before building', () => {
   const indexDir = freshIndexDir();
   const index = runCli(['index', 'bm25', '--corpus', corpus, '--index-dir', indexDir, '--corpus-text-key', 'txt']);
   assert.equal(index.status, 2, index.stderr);
-  assert.match(index.stderr, /--corpus-text-key "txt": no record has a field "txt" \(the document text\).*"_id", "title", "text".*did you mean --corpus-text-key text\?/);
+  assert.match(index.stderr, /--corpus-text-key "txt": no record of .*corpus\.jsonl has a field "txt" \(the document text\); its 5 records have "_id", "title", "text"; did you mean --corpus-text-key text\?/);
   assertNothingBuilt(indexDir);
 
   const title = runCli(['bm25', '--corpus', corpus, '--index-dir', indexDir, '--corpus-title-key', 'titel', queries]);

@@ -148,12 +148,6 @@ function listKeys(census: KeyCensus): string {
   return shown.join(', ') + (keys.length > LISTED_KEYS ? `, … (${keys.length} keys in all)` : '');
 }
 
-/** Which records were looked at, in words: "the 40 records of in.jsonl" or "the first 1,000 records of in.jsonl". */
-export function prefixWords(census: KeyCensus): string {
-  const n = census.records.toLocaleString('en-US');
-  return census.whole ? `${census.records === 1 ? 'the one record' : `the ${n} records`} of ${census.file}` : `the first ${n} records of ${census.file}`;
-}
-
 /**
  * Throw a UsageError for the first use whose key no record of the census has (nor its fallback). A census of no
  * records checks nothing: an empty input is reported by the run.
@@ -164,9 +158,11 @@ export function checkKeys(census: KeyCensus, uses: readonly KeyUse[]): void {
     if (census.keys.has(use.key) || (use.fallback !== undefined && census.keys.has(use.fallback))) continue;
     const byFrequency = [...census.keys.entries()].sort((a, b) => b[1] - a[1]).map(([key]) => key);
     const closest = closestKey(use.key, byFrequency);
-    const none = census.whole ? 'no record has' : 'none of them has';
+    const n = census.records.toLocaleString('en-US');
+    const none = census.whole ? `no record of ${census.file} has` : `none of the first ${n} records of ${census.file} has`;
+    const they = census.whole ? (census.records === 1 ? 'it has' : `its ${n} records have`) : 'they have';
     throw new UsageError(
-      `${use.option} ${JSON.stringify(use.key)}: ${none} a field ${JSON.stringify(use.key)} (${use.what}); looked at ${prefixWords(census)}, which have ${listKeys(census)}` +
+      `${use.option} ${JSON.stringify(use.key)}: ${none} a field ${JSON.stringify(use.key)} (${use.what}); ${they} ${listKeys(census)}` +
         (closest === undefined ? '' : `; did you mean ${use.option} ${closest}?`),
       { hint: closest === undefined ? `pass ${use.option} KEY naming the field that holds ${use.what}` : `the closest key is ${JSON.stringify(closest)}: ${use.option} ${closest}` },
     );
