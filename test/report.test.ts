@@ -50,7 +50,7 @@ function report(path: string, options: Partial<ReportOptions> = {}): Promise<str
 
 /** `rare-mine stats --json` of a file, in this process. */
 async function statsOf(path: string, numNeg?: number): Promise<unknown> {
-  return (await summarizeOutput(path, { format: 'auto', outputKey: 'hard_negatives', numNeg, maxLineBytes: 1 << 24 })).toJSON();
+  return (await summarizeOutput(path, { format: 'auto', outputKey: 'hard_negatives', textKey: 'text', numNeg, maxLineBytes: 1 << 24 })).toJSON();
 }
 
 /** The statistics block the report embeds for machines. */
@@ -92,7 +92,7 @@ test('record output with --stats-json: well-formed, offline, figures equal rare-
   assert.equal(check.elements.get('svg'), 4, 'three score histograms and the rank histogram (every record has 3 negatives: no chart of one bar)');
   assertOffline(html);
 
-  const statistics = await summarizeOutput(full.out, { format: 'auto', outputKey: 'hard_negatives', numNeg: 3, maxLineBytes: 1 << 24 });
+  const statistics = await summarizeOutput(full.out, { format: 'auto', outputKey: 'hard_negatives', textKey: 'text', numNeg: 3, maxLineBytes: 1 << 24 });
   const fromStats = statistics.toJSON();
   assert.deepEqual(embedded(html).statistics, fromStats, 'the embedded statistics are rare-mine stats --json');
 

@@ -110,7 +110,7 @@ test('record output (with _scores, _ranks, _positive_scores) round-trips too, re
   const direct = new MiningStatistics({ numNeg: 2 });
   for (const m of records) direct.add(m);
   const path = writeOutput('record', records, context({ outputKey: 'negs' }));
-  const read = await summarizeOutput(path, { format: 'auto', outputKey: 'negs', numNeg: 2, maxLineBytes: 1 << 20 });
+  const read = await summarizeOutput(path, { format: 'auto', outputKey: 'negs', textKey: 'text', numNeg: 2, maxLineBytes: 1 << 20 });
   assert.deepEqual(comparable(read.toJSON()), comparable(direct.toJSON()));
   assert.equal(read.toJSON().records, 5);
   assert.equal(read.toJSON().short_records.count, 2);

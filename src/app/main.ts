@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { fileErrorFrom, RareMineError, UsageError } from '../errors.js';
 import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log.js';
 import { checkCombinations, type CombinationView } from '../cli/options.js';
+import { foreignKey, foreignSuggestion } from '../cli/foreign-options.js';
 import { installSignalHandlers } from '../terminal/signals.js';
 import { register as registerMining } from '../commands/mine.js';
 import { register as registerEval } from '../commands/eval.js';
@@ -53,7 +54,35 @@ function configureErrors(command: Command, path: string): void {
   command
     .showHelpAfterError(`(see \`${path} --help\`)`)
     .configureOutput({ outputError: (text, write) => write(`rare-mine: ${text.replace(/^error: /, '')}`) });
+  suggestForeignOptions(command);
   for (const sub of command.commands) configureErrors(sub, `${path} ${sub.name()}`);
+}
+
+/** Every long option of every command, to tell a foreign name from a slip of rare-mine's own (`--batch-size`). */
+function allLongFlags(command: Command, into = new Set<string>()): Set<string> {
+  for (const option of command.options) if (option.long) into.add(option.long);
+  for (const sub of command.commands) allLongFlags(sub, into);
+  return into;
+}
+
+/**
+ * An unknown option that is another tool's name (src/cli/foreign-options.ts) gets rare-mine's option and the value
+ * mapped; any other keeps commander's own "Did you mean". commander reports unknown options through the command's
+ * `unknownOption(flag)` (commander 14; not in its typings, pinned by test/foreign-options.test.ts); a dashed name
+ * that is an option of another rare-mine command (`--batch-size` on `index`) is left to commander.
+ */
+function suggestForeignOptions(command: Command): void {
+  const target = command as unknown as { unknownOption(flag: string): void };
+  const commanders = target.unknownOption.bind(command);
+  target.unknownOption = (flag: string) => {
+    const dashed = `--${foreignKey(flag).replace(/_/g, '-')}`;
+    const ownElsewhere = !flag.includes('_') && allLongFlags(program).has(dashed);
+    const args = process.argv;
+    const at = args.indexOf(flag);
+    const suggestion = ownElsewhere ? undefined : foreignSuggestion(flag, at >= 0 && !flag.includes('=') ? args[at + 1] : undefined);
+    if (suggestion === undefined) return commanders(flag);
+    command.error(`error: unknown option '${flag}' ${suggestion}`, { code: 'commander.unknownOption' });
+  };
 }
 configureErrors(program, 'rare-mine');
 

@@ -18,6 +18,7 @@ import { PRECISION_NAMES } from '../vector/precision.js';
 import { FORMAT_NAMES, FORMATS, DEFAULT_FORMAT } from '../formats/formats.js';
 import { IF_KEY_EXISTS } from '../formats/record.js';
 import { SCORE_FILTERS } from '../mine/filters.js';
+import type { KeyUse } from '../io/record-keys.js';
 
 /** Help headings, in the order `--help` shows them. */
 export const HEADINGS = {
@@ -159,13 +160,51 @@ export function addOptionsOnce(command: Command, declare: (scratch: Command) => 
 // ---------------------------------------------------------------------------------------------------------------
 // The groups. Each add*Options declares a topic's options on a command.
 
+/**
+ * The default field names. A key an option names is looked for in the first records before any work
+ * (src/io/record-keys.ts); an optional field left at its default (the title, a positive text when ids are given)
+ * may be absent, one the user named may not.
+ */
+export const DEFAULT_KEYS = {
+  question: 'question',
+  text: 'text',
+  queryId: '_id',
+  corpusId: '_id',
+  corpusText: 'text',
+  corpusTitle: 'title',
+} as const;
+
+/** The corpus keys an `index` or mining command reads from --corpus, as the prefix check looks for them. */
+export function corpusKeyUses(options: { corpusIdKey: string; corpusTextKey: string; corpusTitleKey: string }): KeyUse[] {
+  return [
+    { option: '--corpus-text-key', key: options.corpusTextKey, what: 'the document text' },
+    ...(options.corpusIdKey === DEFAULT_KEYS.corpusId ? [] : [{ option: '--corpus-id-key', key: options.corpusIdKey, what: 'the document id' }]),
+    ...(options.corpusTitleKey === DEFAULT_KEYS.corpusTitle ? [] : [{ option: '--corpus-title-key', key: options.corpusTitleKey, what: 'the document title' }]),
+  ];
+}
+
+/**
+ * The input keys a mining command reads, as the prefix check looks for them. `corpusIsInput`: no --corpus and no
+ * corpus in --index-dir, so the --text-key texts are the corpus and the key is required.
+ */
+export function inputKeyUses(options: { questionKey: string; textKey: string; positiveIdsKey?: string; format: string; queryIdKey: string }, corpusIsInput: boolean): KeyUse[] {
+  const uses: KeyUse[] = [{ option: '--question-key', key: options.questionKey, what: 'the query text' }];
+  if (corpusIsInput || options.textKey !== DEFAULT_KEYS.text) {
+    uses.push({ option: '--text-key', key: options.textKey, what: corpusIsInput ? 'the positive texts, which form the corpus when there is no --corpus' : 'the positive texts' });
+  }
+  if (options.positiveIdsKey !== undefined) uses.push({ option: '--positive-ids-key', key: options.positiveIdsKey, what: 'the positive corpus ids' });
+  if (options.format === 'colbert' && options.queryIdKey !== DEFAULT_KEYS.queryId) uses.push({ option: '--query-id-key', key: options.queryIdKey, what: 'the query id of the colbert triples' });
+  return uses;
+}
+
 /** Records in and out: keys, output file, bad-input policy. Mining commands. */
 export function addRecordOptions(command: Command): Command {
   const h = HEADINGS.io;
   return add(command, [
-    spec('--question-key <key>', h, { help: 'field holding the query text (a non-empty string)', default: 'question' }),
-    spec('--text-key <key>', h, { help: 'field holding the positive passage(s): a string or a list of strings; without --corpus, these texts form the corpus', default: 'text' }),
-    spec('--positive-ids-key <key>', h, { help: 'field holding positive corpus id(s): a string or a list (excluded from negatives)' }),
+    spec('--question-key <key>', h, { help: 'field holding the query text (a non-empty string); checked in the first 1,000 records before any work', default: DEFAULT_KEYS.question }),
+    spec('--text-key <key>', h, { help: 'field holding the positive passage(s): a string or a list of strings; without --corpus, these texts form the corpus (an empty one is an error)', default: DEFAULT_KEYS.text }),
+    spec('--positive-ids-key <key>', h, { help: 'field holding positive corpus id(s): a string or a list (excluded from negatives); a key none of the first 1,000 records has is an error' }),
+    spec('--require-positives', h, { help: 'a record with no positive (no --text-key text, no known --positive-ids-key id) is a bad input line (file:line; exit 1, or rejected under --on-error skip) instead of being mined with a warning: its answer could be among its negatives', default: false }),
     spec('--output-key <key>', h, { help: 'field the negatives are written to; --with-scores adds <key>_scores, --with-ids adds <key>_ids', default: 'hard_negatives' }),
     spec('--if-key-exists <what>', h, { help: 'record format, when an input record already has a key this run writes (e.g. bm25 | dense): fail (stop, or reject under --on-error skip) or replace its value in place', choices: IF_KEY_EXISTS, default: 'fail' }),
     spec('-o, --output <file>', h, { help: 'write here (atomically: <file>.partial renamed on success) instead of stdout', defaultHelp: 'stdout' }),
@@ -195,9 +234,9 @@ export function addCorpusOptions(command: Command, forIndex = false): Command {
     forIndex
       ? spec('--corpus <file>', h, { help: 'corpus JSONL (or a .json array): {"_id","title","text"}', required: true })
       : spec('--corpus <file>', h, { help: 'corpus JSONL (or a .json array): {"_id","title","text"}', defaultHelp: 'the distinct --text-key texts of the input' }),
-    spec('--corpus-id-key <key>', h, { help: 'corpus id field (falls back to "id" when "_id" is absent)', default: '_id' }),
-    spec('--corpus-text-key <key>', h, { help: 'corpus text field', default: 'text' }),
-    spec('--corpus-title-key <key>', h, { help: 'corpus title field (indexed together with the text; optional)', default: 'title' }),
+    spec('--corpus-id-key <key>', h, { help: 'corpus id field (falls back to "id" when "_id" is absent)', default: DEFAULT_KEYS.corpusId }),
+    spec('--corpus-text-key <key>', h, { help: 'corpus text field', default: DEFAULT_KEYS.corpusText }),
+    spec('--corpus-title-key <key>', h, { help: 'corpus title field (indexed together with the text; optional when left at its default)', default: DEFAULT_KEYS.corpusTitle }),
     forIndex
       ? spec('--index-dir <dir>', h, { help: 'where the index is written', required: true })
       : spec('--index-dir <dir>', h, { help: 'where indexes live; reused when corpus and settings match', defaultHelp: 'a temporary dir' }),
@@ -318,7 +357,7 @@ export function addFormatOptions(command: Command): Command {
     spec('--with-scores', h, { help: "also write each negative's retriever score (colbert: ColBERT v2's distillation layout; labeled-pair/labeled-list: score/scores in place of label/labels)", default: false }),
     spec('--with-ids', h, { help: "also write each negative's corpus id (record, flag, triplet, ntuple; colbert writes ids only; not labeled-pair/labeled-list)", default: false }),
     spec('--with-ranks', h, { help: "also write each negative's 0-based raw rank (record: <key>_ranks, flag: neg_ranks, triplet: negative_rank, ntuple: negative_ranks; not colbert, labeled-pair, labeled-list); rare-mine stats draws its rank histogram from them", default: false }),
-    spec('--query-id-key <key>', h, { help: 'colbert: record field holding the query id (string or number), written as the third column of its queries file; with "_id", falls back to "id", then to line:N', default: '_id' }),
+    spec('--query-id-key <key>', h, { help: 'colbert: record field holding the query id (string or number), written as the third column of its queries file; with "_id", falls back to "id", then to line:N', default: DEFAULT_KEYS.queryId }),
     spec('--colbert-dir <dir>', h, {
       help: 'colbert: existing directory for queries.train.colbert.tsv and corpus.train.colbert.tsv, which resolve the integer ids of the triples (with -o DIR/triples.train.colbert.jsonl, DIR is a RAGatouille data dir); required when the triples go to stdout',
       defaultHelp: 'the directory of -o',

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { VectorInputOptions } from '../dense/vector-inputs.js';
 import { log } from '../log.js';
-import { addCorpusOptions, badInputOptions } from '../cli/options.js';
+import { addCorpusOptions, badInputOptions, corpusKeyUses } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
 import { checkPaths } from '../io/path-safety.js';
@@ -37,7 +37,7 @@ export async function runIndex<O extends IndexDirOptions>(kind: RetrieverKind<O>
   const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
   const policy = new RejectPolicy(options.onError, options.rejects);
   const started = performance.now();
-  const { docs, ...figures } = await buildIndex(kind, await corpusFileSource(options.corpus, keys, policy), options);
+  const { docs, ...figures } = await buildIndex(kind, await corpusFileSource(options.corpus, keys, policy, corpusKeyUses(options)), options);
   log().info({ indexDir: options.indexDir, docs, ...figures, rejected: policy.rejected, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) }, 'index ready');
 }
 

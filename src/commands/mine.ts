@@ -27,7 +27,8 @@ import { rareMineVersion, scalarOptions, type RunInfo } from '../mine/run-info.j
 import { CrossEncoder } from '../rescore/cross-encoder.js';
 import { corpusFileSource, corpusFromInput, fingerprintFile, type CorpusKeys, type CorpusSource } from '../corpus/corpus-source.js';
 import { DocStore } from '../corpus/doc-store.js';
-import { addCorpusOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions } from '../cli/options.js';
+import { addCorpusOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions, corpusKeyUses, inputKeyUses } from '../cli/options.js';
+import { censusOfInput, checkKeys } from '../io/record-keys.js';
 import { Progress } from '../terminal/progress.js';
 import { setActiveOutput } from '../terminal/signals.js';
 import { RETRIEVERS } from '../retrievers/retrievers.js';
@@ -83,7 +84,7 @@ const INPUT_CORPUS_VERSION = 'input-v2';
  */
 export async function resolveCorpusSource(options: CorpusOptions & { textKey: string }, inputPath: string, policy: RejectPolicy, displayName = inputPath): Promise<CorpusSource | undefined> {
   const keys: CorpusKeys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
-  if (options.corpus) return corpusFileSource(options.corpus, keys, policy);
+  if (options.corpus) return corpusFileSource(options.corpus, keys, policy, corpusKeyUses(options));
   if (options.indexDir) {
     // A damaged doc store is an IndexError (exit 3), not "none": it must not be replaced by the input's texts
     // unless --rebuild says so.
@@ -105,6 +106,28 @@ export async function resolveCorpusSource(options: CorpusOptions & { textKey: st
     fingerprint: await fingerprintFile(inputPath, `${INPUT_CORPUS_VERSION};${options.textKey}`),
     documents: () => corpusFromInput(inputPath, options.textKey, policy, displayName),
   };
+}
+
+/** Whether --index-dir holds a doc store built from a corpus file (which a run without --corpus then uses). */
+function indexHoldsCorpusFile(options: CorpusOptions): boolean {
+  if (!options.indexDir) return false;
+  try {
+    const manifest = readIndexDocStoreManifest(options.indexDir, '');
+    return manifest !== undefined && !manifest.source.startsWith(INPUT_SOURCE_PREFIX);
+  } catch {
+    return false; // a damaged doc store is reported when the corpus is resolved (resolveCorpusSource)
+  }
+}
+
+/**
+ * Keys checked before any work: the fields the options name must be in the first records of the input (the
+ * shard's, or the resumed range's), before a model, the corpus or an index is opened or built. A one-pass input
+ * is peeked and replayed (src/io/line-reader.ts peekInput): the run still reads every record.
+ */
+async function checkInputKeys(plan: StartPlan, options: MineCommandOptions): Promise<void> {
+  const corpusIsInput = !options.corpus && !indexHoldsCorpusFile(options);
+  const census = await censusOfInput(plan.inputPath, { seekable: plan.seekable, startByte: plan.range.startByte, endByte: plan.range.endByte, displayName: plan.displayName });
+  checkKeys(census, inputKeyUses(options, corpusIsInput));
 }
 
 /**
@@ -333,6 +356,7 @@ interface OpenRun {
  */
 async function openRun<O extends IndexDirOptions>(plan: StartPlan, options: MineCommandOptions & O, kind: RetrieverKind<O>, clock: RunClock): Promise<OpenRun> {
   const { displayName, previous, partial, fingerprint, start } = plan;
+  await checkInputKeys(plan, options);
   const policy = new RejectPolicy(options.onError, options.rejects, { append: previous !== undefined });
   let readPath = plan.inputPath;
   const queryVectors = (options as Partial<VectorInputOptions>).queryVectors;
@@ -611,6 +635,15 @@ function report(plan: StartPlan, run: OpenRun, options: MineCommandOptions, mine
   if (c.short > 0) {
     log().warn({ short_records: c.short, asked: options.numNeg }, `${c.short} records got fewer than ${options.numNeg} negatives: widen --max-rank, lower --min-rank, loosen the score filters, or use a larger corpus`);
   }
+  // Last, so it is the line a reader sees: nothing was excluded for these records.
+  if (c.withoutPositives > 0) log().warn({ records_without_positives: c.withoutPositives, records: c.records }, withoutPositivesWarning(c.withoutPositives, c.records, options));
+}
+
+/** The warning about records mined without a positive: how many, what it risks, what to do. */
+export function withoutPositivesWarning(count: number, records: number, options: Pick<MineCommandOptions, 'textKey' | 'positiveIdsKey'>): string {
+  const where = `no text under --text-key "${options.textKey}"${options.positiveIdsKey === undefined ? ' and no --positive-ids-key' : ` and no known id under --positive-ids-key "${options.positiveIdsKey}"`}`;
+  const share = count === records ? `all ${count.toLocaleString('en-US')} records` : `${count.toLocaleString('en-US')} of ${records.toLocaleString('en-US')} records`;
+  return `${share} ${count === 1 && records !== 1 ? 'has' : 'have'} no positive (${where}): nothing was excluded for them, so their own answers may be among their negatives; check the keys, or pass --require-positives to make such a record an error`;
 }
 
 /** `rare-mine <kind> [input]`: the mining command of one retriever kind, its options generated from the row. */

@@ -75,10 +75,11 @@ export async function buildReport(path: string | undefined, options: ReportOptio
   const numNeg = options.numNeg ?? (typeof runNumNeg === 'number' ? runNumNeg : undefined);
   const qrels = options.qrels ? { judgments: await readQrels(options.qrels), queriesKey: options.queriesKey ?? DEFAULT_QUERIES_KEY, file: options.qrels } : undefined;
   const runIdsKey = runStats?.run?.options.positiveIdsKey;
+  const positiveIdsKey = options.positiveIdsKey ?? (typeof runIdsKey === 'string' ? runIdsKey : undefined);
   const collector = new ReportCollector({
     questionKey: options.questionKey,
     textKey: options.textKey,
-    positiveIdsKey: options.positiveIdsKey ?? (typeof runIdsKey === 'string' ? runIdsKey : undefined),
+    positiveIdsKey,
     numNeg,
     seed: options.seed,
     reviewRows: options.reviewRows,
@@ -86,7 +87,7 @@ export async function buildReport(path: string | undefined, options: ReportOptio
     qrels,
   });
   const file = inputName(path);
-  for await (const line of readOutputLines(path, options)) collector.add(line, file);
+  for await (const line of readOutputLines(path, { ...options, positiveIdsKey })) collector.add(line, file);
   const data = collector.finish();
 
   const notes: string[] = [];

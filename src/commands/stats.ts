@@ -16,6 +16,9 @@ export interface StatsOptions {
   format: 'auto' | LayoutName;
   /** record layout: the --output-key the output was mined with. */
   outputKey: string;
+  /** record layout: the --text-key and --positive-ids-key it was mined with, to count records without positives (unknown without either). */
+  textKey?: string;
+  positiveIdsKey?: string;
   /** The --num-neg asked when mining; default: the most negatives any record has. */
   numNeg?: number;
   /** Print the JSON report instead of the table. */
@@ -41,6 +44,11 @@ export async function runStats(path: string | undefined, options: StatsOptions):
   const text = options.json ? JSON.stringify(report, null, 2) + '\n' : statistics.toTable();
   if (report.scores.negative.count === 0 && report.negatives > 0 && !options.json) {
     process.stderr.write('rare-mine: no scores: the output has no negative scores, so the score table is empty (mine with --with-scores to record them)\n');
+  }
+  if (report.records_without_positives !== null && report.records_without_positives > 0 && report.records_without_positives === report.records && !options.json && report.records > 0) {
+    process.stderr.write(
+      `rare-mine: no record has a positive${options.format === 'flag' ? '' : ` under "${options.textKey ?? '(no --text-key)'}"${options.positiveIdsKey === undefined ? '' : ` or "${options.positiveIdsKey}"`}: if the output was mined with another --text-key or with --positive-ids-key, pass the same here`}\n`,
+    );
   }
   if (report.rank_histogram === null && !options.json) {
     process.stderr.write('rare-mine: no rank histogram: the output has no negative ranks (mine with --with-ranks to record them)\n');
@@ -68,12 +76,14 @@ export function register(program: Command): void {
     .description(
       'Print the end-of-run summary of an existing rare-mine output: count, mean, std, min, quartiles and max of positive ' +
         'scores, negative scores and their difference (scores are there when it was mined with --with-scores), records ' +
-        'short of negatives, and a histogram of the raw rank each negative came from (when mined with --with-ranks). ' +
+        'short of negatives, records without positives, and a histogram of the raw rank each negative came from (when mined with --with-ranks). ' +
         'Reads the record and flag formats (docs/FORMATS.md).',
     )
     .argument('[output]', 'an output JSONL of rare-mine (default: stdin)')
     .addOption(new Option('--format <name>', 'layout of the file: auto (flag when lines have "query", "pos" and "neg"; else record), record or flag').choices(['auto', ...LAYOUT_NAMES]).default('auto'))
     .option('--output-key <key>', 'record layout: the field holding the negatives (the --output-key it was mined with)', 'hard_negatives')
+    .option('--text-key <key>', 'record layout: the field holding the positive text(s) (the --text-key it was mined with), to count records without positives', 'text')
+    .option('--positive-ids-key <key>', 'record layout: the field holding positive corpus ids (the --positive-ids-key it was mined with), to count records without positives')
     .option('--num-neg <n>', 'the --num-neg it was mined with, to count short records (default: the most negatives any record has)', integer('--num-neg', 0))
     .option('--json', 'print the report as JSON (the --stats-json layout) instead of the table', false)
     .option('--stats-json <file>', 'also write the JSON report to this file')

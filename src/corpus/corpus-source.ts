@@ -11,11 +11,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { InputError } from '../errors.js';
-import { readRecords, RejectPolicy, describe, isWellFormedText, parseRecordLine, wellFormedText, } from '../io/jsonl.js';
+import { readRecords, RejectPolicy, describe, isWellFormedText, ownField, parseRecordLine, wellFormedText } from '../io/jsonl.js';
 import { readJsonArray } from '../io/json-array-reader.js';
 import { exactIdText } from '../io/json-members.js';
 import { DEFAULT_MAX_LINE_BYTES, isSeekable, spoolInput } from '../io/line-reader.js';
 import { log } from '../log.js';
+import { censusOfInput, censusOfJsonArray, checkKeys, type KeyUse } from '../io/record-keys.js';
 import type { CorpusDoc } from './doc-store.js';
 
 /** A corpus to build a doc store from: what it is, its fingerprint, and its documents in corpus order. */
@@ -54,7 +55,7 @@ export async function fingerprintFile(path: string, settings: string): Promise<s
 }
 
 function textField(file: string, lineNumber: number, value: Record<string, unknown>, key: string, required: boolean): string {
-  const field = value[key];
+  const field = ownField(value, key);
   if (field === undefined || field === null) {
     if (required) throw new InputError(file, lineNumber, `missing field "${key}"`);
     return '';
@@ -79,11 +80,16 @@ export function corpusDocFromRecord(file: string, lineNumber: number, value: Rec
 }
 
 /** A corpus file as an index source: its documents and a fingerprint of its bytes and the keys read. */
-export async function corpusFileSource(path: string, keys: CorpusKeys, policy: RejectPolicy): Promise<CorpusSource> {
+export async function corpusFileSource(path: string, keys: CorpusKeys, policy: RejectPolicy, keyUses: readonly KeyUse[] = []): Promise<CorpusSource> {
   let readPath = path;
   if (!isSeekable(path)) {
     readPath = await spoolInput(path);
     log().debug({ corpus: path, spool: readPath }, 'corpus spooled to a temporary file (it is read twice)');
+  }
+  // The keys options name, looked for in the first records before the corpus is fingerprinted or indexed.
+  if (keyUses.length > 0) {
+    const census = path.endsWith('.json') ? await censusOfJsonArray(readPath, path) : await censusOfInput(readPath, { seekable: true, displayName: path });
+    checkKeys(census, keyUses);
   }
   return {
     description: path,
@@ -146,9 +152,11 @@ export async function* corpusFromInput(
 ): AsyncGenerator<NumberedDoc> {
   const seen = new Set<string>();
   const quiet = new QuietPolicy(policy);
+  let records = 0;
   for await (const record of readRecords(inputPath, { policy: quiet, displayName })) {
     if (quiet.stopped) return;
-    const value = record.value[textKey];
+    records++;
+    const value = Object.hasOwn(record.value, textKey) ? record.value[textKey] : undefined;
     const texts = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
     for (let i = 0; i < texts.length; i++) {
       const text: unknown = texts[i];
@@ -159,6 +167,12 @@ export async function* corpusFromInput(
       const id = typeof value === 'string' ? `line:${record.lineNumber}` : `line:${record.lineNumber}:${i}`;
       yield { id, title: '', text, lineNumber: record.lineNumber };
     }
+  }
+  // Records and no text: every negative would be [] (or a random fill). An input without records is reported by the run.
+  if (seen.size === 0 && records > 0 && !quiet.stopped) {
+    throw new InputError(displayName, undefined, `the corpus is empty: without --corpus the corpus is the --text-key texts of the input, and none of its ${records.toLocaleString('en-US')} records has a non-empty text under "${textKey}"`, {
+      hint: 'pass --text-key naming the field that holds the positive passages, or --corpus FILE',
+    });
   }
 }
 

@@ -20,11 +20,14 @@ export interface LayoutFields {
   negativeIds: string;
   positiveScores: string;
   positives?: string;
+  /** record layout: the fields the positives were read from when mining (--text-key, --positive-ids-key). */
+  positiveTexts?: string;
+  positiveIds?: string;
 }
 
 /** The layouts `rare-mine stats` reads, by --format name; the choices and the detection follow this table. */
 const READABLE_LAYOUTS = {
-  record: (outputKey: string): LayoutFields => recordFields(outputKey),
+  record: (outputKey: string, keys: PositiveKeys): LayoutFields => ({ ...recordFields(outputKey), positiveTexts: keys.textKey, positiveIds: keys.positiveIdsKey }),
   flag: (): LayoutFields => FLAG_FIELDS,
 } as const;
 
@@ -76,7 +79,21 @@ export function observationOf(file: string, record: JsonRecord, fields: LayoutFi
       throw new InputError(file, record.lineNumber, `field "${fields.positiveScores}" has ${positiveScores.length} values for ${count} positives`);
     }
   }
-  return { positiveScores, negativeCount: negatives.length, negativeScores, negativeRanks };
+  return { positiveScores, negativeCount: negatives.length, negativeScores, negativeRanks, positiveCount: positiveCountOf(record, fields) };
+}
+
+/** How many strings `value` holds: 1 for a non-empty string, the non-empty strings of a list, else 0. */
+function stringCount(value: unknown): number {
+  if (typeof value === 'string') return value.trim().length > 0 ? 1 : 0;
+  return Array.isArray(value) ? value.filter((item) => typeof item === 'string' && item.trim().length > 0).length : 0;
+}
+
+/** The positives a line shows (flag: its "pos"; record: the --text-key texts and --positive-ids-key ids); undefined when unknown. */
+function positiveCountOf(record: JsonRecord, fields: LayoutFields): number | undefined {
+  const own = (key: string | undefined) => (key !== undefined && Object.hasOwn(record.value, key) ? record.value[key] : undefined);
+  if (fields.positives !== undefined) return stringCount(own(fields.positives));
+  if (fields.positiveTexts === undefined && fields.positiveIds === undefined) return undefined;
+  return stringCount(own(fields.positiveTexts)) + stringCount(own(fields.positiveIds));
 }
 
 /** One line of an output as the readers see it: the record, its layout and what the statistics need of it. */
@@ -94,7 +111,13 @@ export interface OutputReadOptions {
   /** record layout: the --output-key the output was mined with. */
   outputKey: string;
   maxLineBytes: number;
+  /** record layout: the --text-key and --positive-ids-key it was mined with, to count records without positives. */
+  textKey?: string;
+  positiveIdsKey?: string;
 }
+
+/** Where a record output's positives are (the mining run's keys). */
+type PositiveKeys = Pick<OutputReadOptions, 'textKey' | 'positiveIdsKey'>;
 
 /**
  * Every line of an output file (or stdin for undefined / "-"), with its layout (detected from the first line
@@ -109,7 +132,7 @@ export async function* readOutputLines(path: string | undefined, options: Output
   for await (const record of withReadableHint(records)) {
     if (!fields) {
       layout ??= isFlagLine(record.value) ? 'flag' : 'record';
-      fields = READABLE_LAYOUTS[layout](options.outputKey);
+      fields = READABLE_LAYOUTS[layout](options.outputKey, options);
       hint =
         layout === 'flag'
           ? `a flag line is {"query","pos":[...],"neg":[...]}; ${READABLE}`

@@ -112,9 +112,14 @@ export async function* readRecords(path: string | undefined, options: ReadRecord
   }
 }
 
+/** The record's own field `key` (never one inherited from Object.prototype, such as "constructor"); undefined when absent. */
+export function ownField(value: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(value, key) ? value[key] : undefined;
+}
+
 /** A required non-empty string field. */
 export function requireString(file: string, record: JsonRecord, key: string, option?: string): string {
-  const value = record.value[key];
+  const value = ownField(record.value, key);
   if (value === undefined) {
     // Name the option that chose the key, and the keys there are: a wrong --question-key is the usual cause.
     const keys = Object.keys(record.value);
@@ -128,7 +133,7 @@ export function requireString(file: string, record: JsonRecord, key: string, opt
 
 /** An optional field holding a string or a list of strings; returns [] when absent or null. */
 export function optionalStrings(file: string, record: JsonRecord, key: string): string[] {
-  const value = record.value[key];
+  const value = ownField(record.value, key);
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') return [wellFormedText(file, record.lineNumber, key, value)];
   if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return (value as string[]).map((text) => wellFormedText(file, record.lineNumber, key, text));

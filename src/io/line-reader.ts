@@ -5,10 +5,10 @@
  * removed; a UTF-8 BOM at the very start of the input is removed; no line longer than `maxLineBytes` is
  * ever buffered whole (memory stays bounded however long a line is).
  */
-import { closeSync, createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InputError } from '../errors.js';
 
@@ -46,6 +46,11 @@ export function inputName(path: string | undefined): string {
 }
 
 export function openInput(path: string | undefined, startByte = 0, endByte?: number): Readable {
+  const replay = peeked.get(peekKey(path));
+  if (replay && startByte === 0 && endByte === undefined) {
+    peeked.delete(peekKey(path));
+    return replay;
+  }
   if (path === undefined || path === '-') return process.stdin;
   // A whole-file read passes no position: positioned reads (pread) fail with ESPIPE on pipes and FIFOs.
   const whole = startByte === 0 && endByte === undefined;
@@ -62,6 +67,100 @@ export function isSeekable(path: string): boolean {
   } catch {
     return true;
   }
+}
+
+/** One-pass inputs whose head was read by peekInput: the next openInput of the path gets the head, then the rest. */
+const peeked = new Map<string, Readable>();
+
+function peekKey(path: string | undefined): string {
+  return path === undefined || path === '-' ? '-' : path;
+}
+
+/** The first bytes of an input: at least `maxLines` lines or `maxBytes` bytes, fewer only at its end. */
+export interface InputHead {
+  bytes: Buffer;
+  /** True when `bytes` is the whole input (or the whole byte range read). */
+  whole: boolean;
+}
+
+/**
+ * Read the head of a one-pass input (stdin, a pipe, a FIFO) without losing it: reading stops once `maxLines`
+ * newlines or `maxBytes` bytes have come, and the next openInput of the same path replays those bytes, then the
+ * rest of the stream, so every line is still read exactly once by the run. (A regular file is read at an offset
+ * instead: see readHead.)
+ */
+export async function peekInput(path: string | undefined, limits: { maxLines: number; maxBytes: number }): Promise<InputHead> {
+  const stream = openInput(path);
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let lines = 0;
+  let ended = false;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        stream.off('readable', onReadable);
+        stream.off('end', onEnd);
+        stream.off('error', onError);
+        resolve();
+      };
+      const onReadable = () => {
+        let chunk: Buffer | null;
+        while ((chunk = stream.read() as Buffer | null) !== null) {
+          chunks.push(chunk);
+          bytes += chunk.length;
+          for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) lines++;
+          if (bytes >= limits.maxBytes || lines >= limits.maxLines) return done();
+        }
+      };
+      const onEnd = () => {
+        ended = true;
+        done();
+      };
+      const onError = (error: Error) => {
+        stream.off('readable', onReadable);
+        stream.off('end', onEnd);
+        reject(error);
+      };
+      stream.on('readable', onReadable);
+      stream.once('end', onEnd);
+      stream.once('error', onError);
+    });
+  } catch (cause) {
+    throw new InputError(inputName(path), undefined, `cannot read: ${(cause as Error).message}`, { cause });
+  }
+  const head = Buffer.concat(chunks);
+  peeked.set(
+    peekKey(path),
+    Readable.from(
+      (async function* () {
+        if (head.length > 0) yield head;
+        if (!ended) for await (const chunk of stream) yield chunk as Buffer;
+      })(),
+      { objectMode: false },
+    ),
+  );
+  return { bytes: head, whole: ended };
+}
+
+/**
+ * The head of `path` from byte `startByte` (a shard's or a resumed run's start): read at that offset from a regular
+ * file, peeked (and kept for the run: peekInput) from a one-pass input. At most `maxBytes` bytes.
+ */
+export async function readHead(path: string | undefined, options: { seekable: boolean; startByte: number; endByte?: number; maxLines: number; maxBytes: number }): Promise<InputHead> {
+  if (path === undefined || path === '-' || !options.seekable) return peekInput(path, options);
+  return withInputFile(path, (fd) => {
+    const size = fstatSync(fd).size;
+    const end = Math.min(options.endByte ?? size, size);
+    const length = Math.max(0, Math.min(options.maxBytes, end - options.startByte));
+    const buffer = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, buffer, got, length - got, options.startByte + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return { bytes: buffer.subarray(0, got), whole: options.startByte + got >= end };
+  });
 }
 
 /**

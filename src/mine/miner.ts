@@ -45,6 +45,8 @@ export interface MiningOptions extends ScoreFilterOptions {
   fill: 'none' | 'random';
   /** Near-duplicate Jaccard threshold (0..1]; undefined = exact duplicates only. */
   dedupThreshold?: number;
+  /** --require-positives: a record with no positive (by text or by a known id) is an InputError naming its line. */
+  requirePositives?: boolean;
   /** A positive id missing from the corpus: an input error (default) or a counted warning (--on-error skip). */
   onUnknownPositiveId?: 'fail' | 'warn';
 }
@@ -175,6 +177,12 @@ export class Miner {
         }
         this.counters.unknownPositiveIds++;
       } else positiveOrdinals.push(ordinal);
+    }
+    if (this.options.requirePositives && positives.length === 0 && positiveOrdinals.length === 0) {
+      const ids = positiveIdsKey === undefined ? '' : ` and no known corpus id under "${positiveIdsKey}" (--positive-ids-key)`;
+      throw new InputError(this.inputName, record.lineNumber, `no positive (--require-positives): no text under "${textKey}" (--text-key)${ids}`, {
+        hint: 'mined without a positive, its own answer could be among its negatives; fix the record, or pass --on-error skip to set such records aside in --rejects',
+      });
     }
     const excludedHashes = new Set<bigint>();
     for (const text of positives) excludedHashes.add(normalizedTextHash(text));

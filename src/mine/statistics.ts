@@ -248,6 +248,8 @@ export interface RecordObservation {
   excluded?: Readonly<Partial<Record<ExclusionReason, number>>>;
   /** Where the record's other candidates went (MinedRecord.funnel); absent when unknown (an output file). */
   funnel?: Readonly<CandidateFunnel>;
+  /** Positives the record has (by text and by known id); absent when unknown. Zero: nothing was excluded for it. */
+  positiveCount?: number;
 }
 
 /** The candidates `removed` does not account for, summed over records (StatisticsReport.funnel). */
@@ -287,6 +289,11 @@ export interface StatisticsReport {
   filled_negatives: number;
   /** The funnel's counts beside `removed`; null when unknown (`rare-mine stats` on a file: only the run knows). */
   funnel: FunnelCounts | null;
+  /**
+   * Records with no positive (nothing was excluded for them: their own answers may be among their negatives); null
+   * when the positives are not known for every record.
+   */
+  records_without_positives: number | null;
 }
 
 /** One step of the funnel: what it removed and how many candidates are left after it. */
@@ -342,6 +349,9 @@ export class MiningStatistics {
   private readonly shortCutBy = new Map<ExclusionReason, number>();
   private readonly funnel: FunnelCounts = { ranked: 0, fill_drawn: 0, outside_window: 0, not_selected: 0 };
   private funnelRecords = 0;
+  /** Records whose positives are known, and how many of them have none. */
+  private positivesKnown = 0;
+  private withoutPositives = 0;
   private readonly capacity: number;
   private readonly seed: number;
 
@@ -362,6 +372,7 @@ export class MiningStatistics {
       negativeRanks: mined.negatives.map((n) => n.rank),
       excluded: mined.excluded,
       funnel: mined.funnel,
+      positiveCount: mined.positives.length + mined.positiveOrdinals.length,
     });
   }
 
@@ -369,6 +380,10 @@ export class MiningStatistics {
   addObservation(record: RecordObservation): void {
     this.records++;
     this.negatives += record.negativeCount;
+    if (record.positiveCount !== undefined) {
+      this.positivesKnown++;
+      if (record.positiveCount === 0) this.withoutPositives++;
+    }
     this.byNegativeCount.set(record.negativeCount, (this.byNegativeCount.get(record.negativeCount) ?? 0) + 1);
     let lowestPositive = Number.POSITIVE_INFINITY;
     for (const score of record.positiveScores) {
@@ -453,6 +468,7 @@ export class MiningStatistics {
       filled_negatives: this.ranks.filled,
       // Counts for only some records would not add up: the funnel is all records' or none.
       funnel: this.funnelRecords > 0 && this.funnelRecords === this.records ? { ...this.funnel } : null,
+      records_without_positives: this.positivesKnown > 0 && this.positivesKnown === this.records ? this.withoutPositives : null,
     };
   }
 
@@ -469,6 +485,10 @@ export class MiningStatistics {
     const sr = report.short_records;
     const perRecord = report.negatives_per_record === null ? '' : ` (${report.negatives_per_record.toFixed(2)} per record${sr.asked === null ? '' : `, ${sr.asked} ${sr.asked_inferred ? 'most seen' : 'asked'}`})`;
     out.push('', `Records: ${count(report.records)}; negatives: ${count(report.negatives)}${perRecord}`);
+    const without = report.records_without_positives;
+    if (without !== null && without > 0) {
+      out.push(`Without positives: ${count(without)} record${without === 1 ? '' : 's'} (${percent(without, report.records)}): nothing was excluded for them, so their own answers may be among their negatives`);
+    }
     if (sr.count > 0) {
       out.push(`Short: ${count(sr.count)} records (${percent(sr.count, report.records)}) got fewer than ${sr.asked} negatives; to find more: ${sr.loosen.join('; ')}`);
     }

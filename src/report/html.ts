@@ -208,6 +208,12 @@ function funnelSection(input: ReportInput, report: StatisticsReport): string {
     const cuts = (Object.entries(cutBy) as [ExclusionReason, number][]).filter(([, n]) => n > 0);
     if (cuts.length > 0) out.push(table(['removed candidates in', 'short records'], cuts.map(([reason, n]) => [esc(EXCLUSIONS[reason]?.removed ?? reason), count(n)]), { numeric: [1] }));
   }
+  // Records without positives: counted on the file (the run's count when the file cannot tell).
+  const without = report.records_without_positives ?? (typeof run?.records_without_positives === 'number' ? run.records_without_positives : null);
+  out.push('<h3>Records without positives</h3>');
+  if (without === null) out.push(missing('Not known: the positives of this output are not all readable (pass the run\'s <code>--text-key</code> and <code>--positive-ids-key</code>, or its <code>--stats-json</code>).'));
+  else if (without === 0) out.push('<p>None: every record has a positive, excluded from its negatives.</p>');
+  else out.push(`<p class="missing">${count(without)} of ${count(report.records)} records (${percent(without, report.records)}) have no positive: nothing was excluded for them, so their own answers may be among their negatives.</p>`);
   const byCount = Object.entries(report.records_by_negative_count);
   if (byCount.length > 1) {
     out.push(`<figure>${barChartSvg({ bars: byCount.map(([k, v]) => ({ label: k, value: v, title: `${k} negatives: ${count(v)} records` })), xLabel: 'negatives in the record', yLabel: 'records', label: 'records by number of negatives' })}<figcaption>Records by the number of negatives they got.</figcaption></figure>`);
