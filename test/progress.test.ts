@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration, formatProgress, Progress, progressWanted } from '../src/terminal/progress.js';
 import { repoRoot } from './helpers/shared-data.js';
@@ -14,6 +14,11 @@ import { tmpdir } from 'node:os';
 import { writeTinyBertModelDir } from './helpers/tiny-models.js';
 import { OnnxEmbedder } from '../src/embed/onnx-embedder.js';
 import { CachedEmbedder } from '../src/embed/cached-embedder.js';
+import { corpusFileSource, type CorpusSource } from '../src/corpus/corpus-source.js';
+import { RejectPolicy } from '../src/io/jsonl.js';
+import { ensureDocStore } from '../src/index/index-dir.js';
+import type { ProgressReporter } from '../src/index/parts.js';
+import { resolveCorpusSource } from '../src/commands/mine.js';
 
 test('with a total: percentage, bar, amount, rate and ETA', () => {
   const line = formatProgress('embedding', { done: 250, total: 1000, unit: 'items', itemLabel: 'documents', elapsedSeconds: 10 });
@@ -93,4 +98,60 @@ test('embedding moves the progress line per model batch, and cached texts count 
   await cached.embedDocuments(texts, (done) => again.push(done));
   assert.deepEqual(again, [10], 'every text cached: done at once');
   await cached.close();
+});
+
+/** Build a doc store from `source`, drawing its phases on a fake terminal; what the reporter was told, and the lines. */
+async function readingPhases(source: CorpusSource, indexDir: string) {
+  const phases: { label: string; total?: number; itemLabel: string; unit?: string; bytes: (number | undefined)[] }[] = [];
+  const lines: string[] = [];
+  let clock = 0;
+  const reporter: ProgressReporter = (label, total, itemLabel, unit) => {
+    const phase = { label, total, itemLabel, unit, bytes: [] as (number | undefined)[] };
+    phases.push(phase);
+    const line = new Progress(label, { total, itemLabel, unit, stream: { isTTY: true, write: (text: string) => lines.push(text) }, env: {}, now: () => clock });
+    return {
+      tick: (count?: number, bytesDone?: number) => {
+        phase.bytes.push(bytesDone);
+        clock += 250;
+        line.tick(count, bytesDone);
+      },
+      done: () => line.done(),
+    };
+  };
+  await ensureDocStore(indexDir, source, { rebuild: false, rebuildHint: 'rebuild', progress: reporter });
+  return { phases, lines };
+}
+
+test('reading a corpus of known size: the line shows a percentage and an ETA by bytes read (JSONL, JSON array, DataFlow input)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rare-mine-reading-progress-'));
+  const docs = Array.from({ length: 40 }, (_, i) => ({ _id: `d${i}`, title: '', text: `document ${i} ${'word '.repeat(i + 1)}é` }));
+  const jsonl = join(dir, 'corpus.jsonl');
+  writeFileSync(jsonl, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+  const json = join(dir, 'corpus.json');
+  writeFileSync(json, '[\n' + docs.map((d) => JSON.stringify(d)).join(',\n') + '\n]\n');
+  const input = join(dir, 'in.jsonl');
+  writeFileSync(input, docs.map((d) => JSON.stringify({ question: `q ${d._id}`, text: d.text })).join('\n') + '\n');
+  const keys = { idKey: '_id', textKey: 'text', titleKey: 'title' };
+  const sources: [string, CorpusSource, number][] = [
+    ['jsonl', await corpusFileSource(jsonl, keys, new RejectPolicy('fail')), 0],
+    ['json', await corpusFileSource(json, keys, new RejectPolicy('fail')), '\n]\n'.length],
+    ['dataflow', (await resolveCorpusSource({ corpusIdKey: '_id', corpusTextKey: 'text', corpusTitleKey: 'title', rebuild: false, textKey: 'text' }, input, new RejectPolicy('fail')))!, 0],
+  ];
+  for (const [name, source, tail] of sources) {
+    const size = statSync(name === 'jsonl' ? jsonl : name === 'json' ? json : input).size;
+    const { phases, lines } = await readingPhases(source, join(dir, `idx-${name}`));
+    assert.deepEqual(phases.map((p) => [p.label, p.total, p.itemLabel, p.unit]), [['reading corpus', size, 'documents', 'bytes']], `${name}: the total is the file's size in bytes`);
+    const bytes = phases[0].bytes;
+    assert.equal(bytes.length, docs.length, `${name}: one tick a document`);
+    assert.ok(bytes.every((b, i) => b !== undefined && b > 0 && (i === 0 || b > bytes[i - 1]!)), `${name}: bytes read only grow: ${bytes.join(',')}`);
+    assert.equal(bytes[bytes.length - 1], size - tail, `${name}: the last document ends where the file's records end`);
+    const drawn = lines.filter((l) => l.startsWith('\rreading corpus'));
+    assert.ok(drawn.length > 0, `${name}: drawn on the terminal`);
+    assert.match(drawn[drawn.length - 1], /^\rreading corpus \[#+\.*\] +\d+% [\d.]+\/[\d.]+ kB · \d+ documents · [\d.]+ kB\/s · \d+ documents\/s · ETA \d+:\d\d/, `${name}: ${drawn[drawn.length - 1]}`);
+  }
+  // A source of unknown size (a library caller's iterable) still shows a count and a rate.
+  const unsized: CorpusSource = { description: 'two documents', fingerprint: 'two', async *documents() { yield { id: 'a', title: '', text: 'alpha' }; yield { id: 'b', title: '', text: 'beta' }; } };
+  const { phases, lines } = await readingPhases(unsized, join(dir, 'idx-unsized'));
+  assert.deepEqual(phases.map((p) => [p.label, p.total, p.unit]), [['reading corpus', undefined, undefined]]);
+  assert.match(lines.find((l) => l.startsWith('\rreading corpus')) ?? '', /^\rreading corpus \d+ documents · \d+ documents\/s · \d+:\d\d/);
 });

@@ -25,7 +25,7 @@ import type { IfKeyExists } from '../formats/record.js';
 import { MiningStatistics, type StatisticsReport } from '../mine/statistics.js';
 import { rareMineVersion, scalarOptions, type RunInfo } from '../mine/run-info.js';
 import { CrossEncoder } from '../rescore/cross-encoder.js';
-import { corpusFileSource, corpusFromInput, fingerprintFile, type CorpusKeys, type CorpusSource } from '../corpus/corpus-source.js';
+import { corpusFileSource, corpusFromInput, fingerprintFile, regularFileBytes, type CorpusKeys, type CorpusSource } from '../corpus/corpus-source.js';
 import { DocStore } from '../corpus/doc-store.js';
 import { addCorpusOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions, corpusKeyUses, inputKeyUses } from '../cli/options.js';
 import { censusOfInput, checkKeys } from '../io/record-keys.js';
@@ -104,6 +104,7 @@ export async function resolveCorpusSource(options: CorpusOptions & { textKey: st
   return {
     description: `${INPUT_SOURCE_PREFIX}${displayName}`,
     fingerprint: await fingerprintFile(inputPath, `${INPUT_CORPUS_VERSION};${options.textKey}`),
+    totalBytes: regularFileBytes(inputPath),
     documents: () => corpusFromInput(inputPath, options.textKey, policy, displayName),
   };
 }

@@ -9,7 +9,7 @@
  * it is read twice (fingerprint, then documents).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { readRecords, RejectPolicy, describe, isWellFormedText, ownField, parseRecordLine, wellFormedText } from '../io/jsonl.js';
 import { readJsonArray } from '../io/json-array-reader.js';
@@ -19,14 +19,28 @@ import { log } from '../log.js';
 import { censusOfInput, censusOfJsonArray, checkKeys, type KeyUse } from '../io/record-keys.js';
 import type { CorpusDoc } from './doc-store.js';
 
-/** A corpus to build a doc store from: what it is, its fingerprint, and its documents in corpus order. */
+/** A document as a source reads it: where in the source's bytes it ends, when the source knows (for progress). */
+export interface SourceDoc extends CorpusDoc {
+  /** Byte offset just past the record the document came from (a later record of the source ends later). */
+  endByte?: number;
+}
+
+/**
+ * A corpus to build a doc store from: what it is, its fingerprint, its size in bytes when known, and its documents
+ * in corpus order.
+ */
 export interface CorpusSource {
   /** What the corpus is, for logs and manifests. */
   description: string;
   /** Changes whenever the documents read would change (bytes, keys, reader version): an index is reused only on a match. */
   fingerprint: string;
+  /**
+   * Bytes the documents are read from, when known (a regular file): with each document's `endByte` the reading
+   * phase shows a percentage and an ETA, as mining does by input bytes.
+   */
+  totalBytes?: number;
   /** Documents in corpus order. Only called when the doc store must be (re)built. */
-  documents(): AsyncIterable<CorpusDoc>;
+  documents(): AsyncIterable<SourceDoc>;
 }
 
 export interface CorpusKeys {
@@ -36,9 +50,19 @@ export interface CorpusKeys {
   titleKey: string;
 }
 
-export interface NumberedDoc extends CorpusDoc {
+export interface NumberedDoc extends SourceDoc {
   /** 1-based line (or array element) the document came from. */
   lineNumber: number;
+}
+
+/** The size of `path` in bytes when it is a regular file (a pipe, FIFO or device has no size known ahead). */
+export function regularFileBytes(path: string): number | undefined {
+  try {
+    const stats = statSync(path);
+    return stats.isFile() ? stats.size : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** SHA-256 of a file's bytes and the given settings. */
@@ -94,6 +118,7 @@ export async function corpusFileSource(path: string, keys: CorpusKeys, policy: R
   return {
     description: path,
     fingerprint: await fingerprintFile(readPath, `${CORPUS_READER_VERSION};${keys.idKey};${keys.textKey};${keys.titleKey}`),
+    totalBytes: regularFileBytes(readPath),
     documents: () => readCorpusFile(readPath, keys, policy, path),
   };
 }
@@ -119,6 +144,7 @@ export async function* readCorpusFile(path: string, keys: CorpusKeys, policy: Re
       try {
         const value = parseRecordLine(file, line, `array element ${element.index}`);
         const doc = corpusDocFromRecord(file, element.lineNumber, value, keys, element.text);
+        doc.endByte = element.byteOffset + Buffer.byteLength(element.text);
         if (check(doc)) yield doc;
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
@@ -130,6 +156,7 @@ export async function* readCorpusFile(path: string, keys: CorpusKeys, policy: Re
   for await (const record of readRecords(path, { policy, displayName: file })) {
     try {
       const doc = corpusDocFromRecord(file, record.lineNumber, record.value, keys, record.raw);
+      doc.endByte = record.endOffset;
       if (check(doc)) yield doc;
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
@@ -165,7 +192,7 @@ export async function* corpusFromInput(
       if (seen.has(key)) continue;
       seen.add(key);
       const id = typeof value === 'string' ? `line:${record.lineNumber}` : `line:${record.lineNumber}:${i}`;
-      yield { id, title: '', text, lineNumber: record.lineNumber };
+      yield { id, title: '', text, lineNumber: record.lineNumber, endByte: record.endOffset };
     }
   }
   // Records and no text: every negative would be [] (or a random fill). An input without records is reported by the run.

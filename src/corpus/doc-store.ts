@@ -156,13 +156,14 @@ export class DocStoreWriter {
 
 /**
  * The doc store part's build: every document of `documents` (in corpus order) into a doc store at `dir`, with the
- * corpus's fingerprint and description in its manifest; `onDocument` is called after each one (progress).
+ * corpus's fingerprint and description in its manifest; `onDocument` is called with each one once it is stored
+ * (progress: a count, and how far into the source's bytes the document ended).
  */
-export async function buildDocStore(dir: string, documents: AsyncIterable<CorpusDoc>, corpus: Pick<DocStoreManifest, 'corpusFingerprint' | 'source'>, onDocument?: () => void): Promise<DocStoreManifest> {
+export async function buildDocStore<D extends CorpusDoc>(dir: string, documents: AsyncIterable<D>, corpus: Pick<DocStoreManifest, 'corpusFingerprint' | 'source'>, onDocument?: (doc: D) => void): Promise<DocStoreManifest> {
   const writer = new DocStoreWriter(dir);
   for await (const doc of documents) {
     writer.add(doc);
-    onDocument?.();
+    onDocument?.(doc);
   }
   return writer.finish(corpus);
 }

@@ -77,9 +77,11 @@ export async function ensureDocStore(indexDir: string, source: CorpusSource | un
       describe: (manifest) => ({ docs: manifest.docCount }),
       settings: { corpus: source.description },
       build: async (aside, progress) => {
-        const reading = progress('reading corpus', undefined, 'documents');
+        // By bytes when the source's size is known (a regular file): a percentage and an ETA, as mining shows.
+        const byBytes = source.totalBytes !== undefined && source.totalBytes > 0;
+        const reading = byBytes ? progress('reading corpus', source.totalBytes, 'documents', 'bytes') : progress('reading corpus', undefined, 'documents');
         try {
-          return await buildDocStore(aside, source.documents(), { corpusFingerprint: source.fingerprint, source: source.description }, () => reading.tick());
+          return await buildDocStore(aside, source.documents(), { corpusFingerprint: source.fingerprint, source: source.description }, (doc) => reading.tick(1, byBytes ? doc.endByte : undefined));
         } finally {
           reading.done();
         }

@@ -12,14 +12,17 @@ import { requireBuildLock } from './build-lock.js';
 
 /** One phase's progress, drawn by whoever passed the reporter (the CLI's progress line on a terminal). */
 export interface PhaseProgress {
-  /** `count` more items done. */
-  tick(count?: number): void;
+  /** `count` more items done; in a phase measured in bytes, `bytesDone` says how far into the source it is. */
+  tick(count?: number, bytesDone?: number): void;
   /** The phase is over. */
   done(): void;
 }
 
-/** Starts the progress of a phase: its label, its total when known, and what an item is called. */
-export type ProgressReporter = (label: string, total: number | undefined, itemLabel: string) => PhaseProgress;
+/**
+ * Starts the progress of a phase: its label, its total when known, what an item is called, and the unit the total
+ * counts (`bytes`: the phase reads a file of known size and counts its items beside the bytes; default items).
+ */
+export type ProgressReporter = (label: string, total: number | undefined, itemLabel: string, unit?: 'items' | 'bytes') => PhaseProgress;
 
 /** Reports nothing (library callers, tests). */
 export const NO_PROGRESS: ProgressReporter = () => ({ tick: () => undefined, done: () => undefined });

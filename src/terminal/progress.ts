@@ -154,6 +154,6 @@ export class Progress {
 }
 
 /** The progress line of an index build phase (the ProgressReporter src/index/ reports through). */
-export function phaseProgress(label: string, total: number | undefined, itemLabel: string): Progress {
-  return new Progress(label, { total, itemLabel });
+export function phaseProgress(label: string, total: number | undefined, itemLabel: string, unit: ProgressUnit = 'items'): Progress {
+  return new Progress(label, { total, itemLabel, unit });
 }

@@ -1,7 +1,8 @@
 /**
  * Dense quality with the built-in use-lite model on real data (../shared/data; skipped with a printed reason when
  * absent): nDCG@10 near the figures measured when the model was checked (0.21 on SciFact and CACM — a weak model,
- * but a real one; a conversion that lost the 128-piece clip collapses to 0.01), and hybrid next to both.
+ * but a real one; a conversion that lost the 128-piece clip collapses to 0.01), and hybrid next to both. The exact
+ * figures the README states are rerun by readme-figures.test.ts, which reads them from the README.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
