@@ -1,0 +1,213 @@
+/**
+ * Exact top-k by blocks: every block of rows is scored against a batch of queries as one matrix product
+ * (gemm-kernel.ts), each query keeps its best k + margin rows by that float32 cosine, and the kept rows are
+ * rescored with cosineSimilarity (float64 accumulation over the exact float32 rows) and sorted by (score desc,
+ * ordinal asc). One idea: the float32 product only chooses, the exact cosine decides.
+ * What must hold: the result is the exact top-k by cosineSimilarity. The float32 cosine of every row is within
+ * ε = dotProductErrorBound(dims) of the true one, so every row of the true top-k has a float32 score within 2ε
+ * of the k-th kept; when the last kept row is not below that line (ties, duplicates) the query is searched
+ * again keeping four times as many, up to every row.
+ */
+import type { Candidate } from '../mine/retriever.js';
+import { dotProductErrorBound, type GemmKernel } from './gemm-kernel.js';
+
+/** Rows per block: 8192 × 384 floats = 12 MiB; with QUERY_BATCH queries the score matrix is 32 MiB. */
+export const BLOCK_ROWS = 8192;
+/** Queries per matrix product. */
+export const QUERY_BATCH = 1024;
+/** Rows kept per query beyond k before rescoring: room for float32 near-ties at the k-th place. */
+export const KEEP_MARGIN = 16;
+
+/** Cosine similarity of a and b (float64 accumulation over float32 rows). */
+export function cosineSimilarity(a: Float32Array, b: Float32Array, bOffset = 0): number {
+  let dot = 0;
+  let normA = 0;
+  let normB = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[bOffset + i];
+    dot += x * y;
+    normA += x * x;
+    normB += y * y;
+  }
+  const denominator = Math.sqrt(normA * normB);
+  return denominator === 0 ? 0 : dot / denominator;
+}
+
+/** Results order: score descending, ties by ascending ordinal. */
+export function byScoreThenOrdinal(a: Candidate, b: Candidate): number {
+  return b.score - a.score || a.docOrdinal - b.docOrdinal;
+}
+
+/**
+ * The best `capacity` (score, ordinal) pairs pushed, by score descending then ordinal ascending, whatever order
+ * they were pushed in. Pairs below `threshold` cannot enter and may be skipped by the caller.
+ */
+export class TopCandidates {
+  private scores: Float32Array;
+  private ordinals: Int32Array;
+  private size = 0;
+  /** Nothing scoring below this can enter (−∞ until `capacity` pairs are held). */
+  threshold = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly capacity: number) {
+    const room = Math.max(2 * capacity, 8);
+    this.scores = new Float32Array(room);
+    this.ordinals = new Int32Array(room);
+  }
+
+  push(score: number, ordinal: number): void {
+    if (score < this.threshold) return;
+    if (this.size === this.scores.length) this.compact();
+    this.scores[this.size] = score;
+    this.ordinals[this.size] = ordinal;
+    this.size++;
+  }
+
+  /** Keep the best `capacity`; the threshold becomes the last one's score. */
+  private compact(): void {
+    const order = this.sortedOrder();
+    const keep = Math.min(this.capacity, order.length);
+    const scores = new Float32Array(this.scores.length);
+    const ordinals = new Int32Array(this.ordinals.length);
+    for (let i = 0; i < keep; i++) {
+      scores[i] = this.scores[order[i]];
+      ordinals[i] = this.ordinals[order[i]];
+    }
+    this.scores = scores;
+    this.ordinals = ordinals;
+    this.size = keep;
+    if (keep === this.capacity) this.threshold = scores[keep - 1];
+  }
+
+  private sortedOrder(): number[] {
+    const order = Array.from({ length: this.size }, (_, i) => i);
+    return order.sort((a, b) => this.scores[b] - this.scores[a] || this.ordinals[a] - this.ordinals[b]);
+  }
+
+  /** The held pairs, best first (at most `capacity`). */
+  best(): { scores: Float32Array; ordinals: Int32Array } {
+    this.compact();
+    return { scores: this.scores.subarray(0, this.size), ordinals: this.ordinals.subarray(0, this.size) };
+  }
+}
+
+/** Rows to search: `count` rows of `dims` float32, read a block at a time. */
+export interface RowSource {
+  readonly count: number;
+  readonly dims: number;
+  /** Rows [first, first + rows) as a row-major Float32Array (may be a view into `scratch`, which has room for BLOCK_ROWS rows). */
+  block(first: number, rows: number, scratch: Float32Array): Float32Array;
+  /** Row `ordinal` (may be a view into `scratch`, dims long). */
+  row(ordinal: number, scratch: Float32Array): Float32Array;
+}
+
+/** Each query scaled to unit length (a zero query stays zero), as one row-major matrix. */
+export function unitQueries(queries: readonly Float32Array[], dims: number): Float32Array {
+  const flat = new Float32Array(queries.length * dims);
+  queries.forEach((query, q) => {
+    let norm = 0;
+    for (let i = 0; i < dims; i++) norm += query[i] * query[i];
+    const scale = norm === 0 ? 0 : 1 / Math.sqrt(norm);
+    for (let i = 0; i < dims; i++) flat[q * dims + i] = query[i] * scale;
+  });
+  return flat;
+}
+
+/** 1 / ‖row‖ of each row of a block (0 for a zero row, whose cosine is 0). */
+export function inverseNorms(block: Float32Array, rows: number, dims: number, out = new Float64Array(rows)): Float64Array {
+  for (let r = 0; r < rows; r++) {
+    let norm = 0;
+    const at = r * dims;
+    for (let i = 0; i < dims; i++) norm += block[at + i] * block[at + i];
+    out[r] = norm === 0 ? 0 : 1 / Math.sqrt(norm);
+  }
+  return out;
+}
+
+/**
+ * Push every (query, row) float32 cosine of a dot-product matrix into the queries' keepers.
+ * `scores` is queryCount × rowCount; query i is `keepers[queryIndex[i]]`, row j has ordinal `ordinals(j)`.
+ */
+export function keepBest(
+  scores: Float32Array,
+  queryCount: number,
+  rowCount: number,
+  inverseNorm: Float64Array,
+  normOffset: number,
+  keepers: readonly TopCandidates[],
+  queryIndex: (i: number) => number,
+  ordinalOf: (j: number) => number,
+): void {
+  for (let i = 0; i < queryCount; i++) {
+    const keeper = keepers[queryIndex(i)];
+    let threshold = keeper.threshold;
+    const at = i * rowCount;
+    for (let j = 0; j < rowCount; j++) {
+      const score = scores[at + j] * inverseNorm[normOffset + j];
+      if (score >= threshold) {
+        keeper.push(score, ordinalOf(j));
+        threshold = keeper.threshold;
+      }
+    }
+  }
+}
+
+/**
+ * Whether the kept rows of a query surely hold its exact top-k: it kept every row it saw, or its last kept
+ * float32 score lies more than 2ε below the k-th (module header).
+ */
+export function keptEnough(best: { scores: Float32Array }, capacity: number, k: number, epsilon: number): boolean {
+  if (best.scores.length < capacity) return true;
+  const kth = best.scores[Math.min(k, best.scores.length) - 1];
+  return best.scores[best.scores.length - 1] < kth - 2 * epsilon;
+}
+
+/** Rescore kept ordinals exactly against the query and keep the best k. */
+export function rescore(query: Float32Array, ordinals: Int32Array, k: number, rowOf: (ordinal: number) => { row: Float32Array; offset: number }): Candidate[] {
+  const candidates: Candidate[] = [];
+  for (const docOrdinal of ordinals) {
+    const { row, offset } = rowOf(docOrdinal);
+    candidates.push({ docOrdinal, score: cosineSimilarity(query, row, offset) });
+  }
+  return candidates.sort(byScoreThenOrdinal).slice(0, k);
+}
+
+/**
+ * Exact top-k of each query over `source` (module header). `k` ≤ source.count; each result has
+ * min(k, count) candidates, best first.
+ */
+export async function blockedExactSearch(kernel: GemmKernel, source: RowSource, queries: readonly Float32Array[], k: number): Promise<Candidate[][]> {
+  const { dims, count } = source;
+  const epsilon = dotProductErrorBound(dims);
+  const results: Candidate[][] = new Array(queries.length);
+  let pending = queries.map((_, q) => q);
+  let capacity = Math.min(count, k + KEEP_MARGIN);
+  const scratch = new Float32Array(Math.min(BLOCK_ROWS, count) * dims);
+  const rowScratch = new Float32Array(dims);
+  const rowOf = (ordinal: number) => ({ row: source.row(ordinal, rowScratch), offset: 0 });
+  while (pending.length > 0) {
+    const keepers = pending.map(() => new TopCandidates(capacity));
+    const unit = unitQueries(pending.map((q) => queries[q]), dims);
+    const norms = new Float64Array(Math.min(BLOCK_ROWS, count));
+    for (let first = 0; first < count; first += BLOCK_ROWS) {
+      const rows = Math.min(BLOCK_ROWS, count - first);
+      const block = source.block(first, rows, scratch);
+      inverseNorms(block, rows, dims, norms);
+      for (let from = 0; from < pending.length; from += QUERY_BATCH) {
+        const batch = Math.min(QUERY_BATCH, pending.length - from);
+        const scores = await kernel.dotProducts(unit.subarray(from * dims), batch, block, rows, dims);
+        keepBest(scores, batch, rows, norms, 0, keepers, (i) => from + i, (j) => first + j);
+      }
+    }
+    const again: number[] = [];
+    pending.forEach((q, i) => {
+      const best = keepers[i].best();
+      if (capacity < count && !keptEnough(best, capacity, k, epsilon)) again.push(q);
+      else results[q] = rescore(queries[q], best.ordinals, k, rowOf);
+    });
+    pending = again;
+    capacity = Math.min(count, capacity * 4);
+  }
+  return results;
+}
