@@ -76,25 +76,25 @@ function candidateSetRecall(found: Candidate[][], truth: Candidate[][]): number 
 
 const f32Dir = build('f32', 'f32');
 
-test('exact search equals a naive brute force: same ordinals, scores, order and ties', () => {
+test('exact search equals a naive brute force: same ordinals, scores, order and ties', async () => {
   const index = VectorIndex.open(f32Dir, expect);
-  const found = index.search(queries, K, { method: 'exact' });
+  const found = await index.search(queries, K, { method: 'exact' });
   queries.forEach((query, q) => {
     const expected = naiveTopK(query, K);
     assert.deepEqual(found[q].map((c) => c.docOrdinal), expected.map((c) => c.docOrdinal), `query ${q}`);
     found[q].forEach((candidate, i) => assert.ok(Math.abs(candidate.score - expected[i].score) < 1e-9));
   });
   // A query equal to a duplicated row: both copies tie at the top, lower ordinal first.
-  const [dup] = index.search([docs[3]], 2, { method: 'exact' });
+  const [dup] = await index.search([docs[3]], 2, { method: 'exact' });
   assert.deepEqual(dup.map((c) => c.docOrdinal), [3, 13]);
   assert.equal(dup[0].score, dup[1].score);
   index.close();
 });
 
-test('HNSW candidate set matches exact search (recall ≥ 0.98 at f32), scores are exact cosines', () => {
+test('HNSW candidate set matches exact search (recall ≥ 0.98 at f32), scores are exact cosines', async () => {
   const index = VectorIndex.open(f32Dir, expect);
-  const exact = index.search(queries, K, { method: 'exact' });
-  const approximate = index.search(queries, K, { method: 'hnsw' });
+  const exact = await index.search(queries, K, { method: 'exact' });
+  const approximate = await index.search(queries, K, { method: 'hnsw' });
   const recall = candidateSetRecall(approximate, exact);
   assert.ok(recall >= 0.98, `recall ${recall}`);
   for (const candidates of approximate) {
@@ -109,26 +109,26 @@ test('HNSW candidate set matches exact search (recall ≥ 0.98 at f32), scores a
   index.close();
 });
 
-test('save and memory-mapped view round trip: a reopened index answers identically', () => {
+test('save and memory-mapped view round trip: a reopened index answers identically', async () => {
   const first = VectorIndex.open(f32Dir, expect);
-  const before = first.search(queries, K, { method: 'hnsw' });
+  const before = await first.search(queries, K, { method: 'hnsw' });
   first.close();
   const second = VectorIndex.open(f32Dir, expect);
   assert.equal(second.manifest.count, DOCS);
   assert.deepEqual(second.manifest.hnsw, { connectivity: 32, expansionAdd: 200, expansionSearch: 128 });
-  assert.deepEqual(second.search(queries, K, { method: 'hnsw' }), before);
-  assert.deepEqual(second.search([queries[0]], 5, { method: 'hnsw' }), [before[0].slice(0, 5)], 'one query alone gives its own results');
+  assert.deepEqual(await second.search(queries, K, { method: 'hnsw' }), before);
+  assert.deepEqual(await second.search([queries[0]], 5, { method: 'hnsw' }), [before[0].slice(0, 5)], 'one query alone gives its own results');
   second.close();
 });
 
-test('every precision builds and serves; recall degrades gracefully, files shrink', (t) => {
+test('every precision builds and serves; recall degrades gracefully, files shrink', async (t) => {
   const subset = docs.slice(0, 3000);
   const graphBytes: Record<string, number> = {};
   for (const precision of PRECISION_NAMES) {
     const dir = build(`precision-${precision}`, precision, true, subset);
     const index = VectorIndex.open(dir, { ...expect, precision });
-    const exact = index.search(queries, K, { method: 'exact' });
-    const recall = candidateSetRecall(index.search(queries, K, { method: 'hnsw' }), exact);
+    const exact = await index.search(queries, K, { method: 'exact' });
+    const recall = candidateSetRecall(await index.search(queries, K, { method: 'hnsw' }), exact);
     graphBytes[precision] = statSync(join(dir, 'index.usearch')).size;
     t.diagnostic(`${precision}: recall ${recall.toFixed(4)}, graph file ${graphBytes[precision]} bytes`);
     assert.ok(recall >= (precision === 'f32' ? 0.98 : 0.9), `${precision}: recall ${recall}`);
@@ -137,14 +137,14 @@ test('every precision builds and serves; recall degrades gracefully, files shrin
   assert.ok(graphBytes.i8 < graphBytes.f16 && graphBytes.f16 < graphBytes.f32, 'lower precision, smaller graph file');
 });
 
-test('an index written without a graph searches exactly, and gets its graph later', () => {
+test('an index written without a graph searches exactly, and gets its graph later', async () => {
   const dir = build('no-graph', 'f32', false);
   const index = VectorIndex.open(dir, expect);
   assert.equal(index.hasGraph, false);
-  assert.throws(() => index.search(queries, K, { method: 'hnsw' }), IndexError);
-  const exact = index.search(queries, K, { method: 'exact' });
+  await assert.rejects(index.search(queries, K, { method: 'hnsw' }), IndexError);
+  const exact = await index.search(queries, K, { method: 'exact' });
   index.buildGraph(1);
-  const recall = candidateSetRecall(index.search(queries, K, { method: 'hnsw' }), exact);
+  const recall = candidateSetRecall(await index.search(queries, K, { method: 'hnsw' }), exact);
   assert.ok(recall >= 0.98, `recall ${recall}`);
   index.close();
   const reopened = VectorIndex.open(dir, expect);
@@ -194,7 +194,7 @@ function forgeManifestFor(dir: string, file: string): void {
   writePartManifest(dir, manifest);
 }
 
-test('a garbage, truncated or foreign index.usearch never reaches usearch: IndexError saying to rebuild', () => {
+test('a garbage, truncated or foreign index.usearch never reaches usearch: IndexError saying to rebuild', async () => {
   const rebuilds = (pattern: RegExp) => (error: unknown) => error instanceof IndexError && pattern.test(error.message) && /rebuild/.test(error.hint ?? '');
   const rows = docs.slice(0, 300);
   const cases: Array<[string, (path: string) => void, boolean, RegExp]> = [
@@ -222,7 +222,7 @@ test('a garbage, truncated or foreign index.usearch never reaches usearch: Index
   for (const precision of PRECISION_NAMES) {
     const dir = build(`usearch-sound-${precision}`, precision, true, rows);
     const index = VectorIndex.open(dir, expect);
-    assert.equal(index.search([rows[5]], 3, { method: 'hnsw' })[0][0].docOrdinal, 5);
+    assert.equal((await index.search([rows[5]], 3, { method: 'hnsw' }))[0][0].docOrdinal, 5);
     index.close();
   }
 });

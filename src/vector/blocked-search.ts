@@ -96,7 +96,7 @@ export class TopCandidates {
 export interface RowSource {
   readonly count: number;
   readonly dims: number;
-  /** Rows [first, first + rows) as a row-major Float32Array (may be a view into `scratch`, which has room for BLOCK_ROWS rows). */
+  /** Rows [first, first + rows) as a row-major Float32Array (may be a view into `scratch`, which has room for them). */
   block(first: number, rows: number, scratch: Float32Array): Float32Array;
   /** Row `ordinal` (may be a view into `scratch`, dims long). */
   row(ordinal: number, scratch: Float32Array): Float32Array;
@@ -175,23 +175,24 @@ export function rescore(query: Float32Array, ordinals: Int32Array, k: number, ro
 
 /**
  * Exact top-k of each query over `source` (module header). `k` ≤ source.count; each result has
- * min(k, count) candidates, best first.
+ * min(k, count) candidates, best first. `blockRows`: rows per matrix product (BLOCK_ROWS; smaller in tests).
  */
-export async function blockedExactSearch(kernel: GemmKernel, source: RowSource, queries: readonly Float32Array[], k: number): Promise<Candidate[][]> {
+export async function blockedExactSearch(kernel: GemmKernel, source: RowSource, queries: readonly Float32Array[], k: number, blockRows = BLOCK_ROWS): Promise<Candidate[][]> {
   const { dims, count } = source;
   const epsilon = dotProductErrorBound(dims);
   const results: Candidate[][] = new Array(queries.length);
   let pending = queries.map((_, q) => q);
   let capacity = Math.min(count, k + KEEP_MARGIN);
-  const scratch = new Float32Array(Math.min(BLOCK_ROWS, count) * dims);
+  if (!Number.isInteger(blockRows) || blockRows < 1) throw new RangeError(`blockRows must be an integer ≥ 1, got ${blockRows}`);
+  const scratch = new Float32Array(Math.min(blockRows, count) * dims);
   const rowScratch = new Float32Array(dims);
   const rowOf = (ordinal: number) => ({ row: source.row(ordinal, rowScratch), offset: 0 });
   while (pending.length > 0) {
     const keepers = pending.map(() => new TopCandidates(capacity));
     const unit = unitQueries(pending.map((q) => queries[q]), dims);
-    const norms = new Float64Array(Math.min(BLOCK_ROWS, count));
-    for (let first = 0; first < count; first += BLOCK_ROWS) {
-      const rows = Math.min(BLOCK_ROWS, count - first);
+    const norms = new Float64Array(Math.min(blockRows, count));
+    for (let first = 0; first < count; first += blockRows) {
+      const rows = Math.min(blockRows, count - first);
       const block = source.block(first, rows, scratch);
       inverseNorms(block, rows, dims, norms);
       for (let from = 0; from < pending.length; from += QUERY_BATCH) {

@@ -32,8 +32,8 @@ export const EXACT_FASTER_BELOW_DOCS = 60_000;
  */
 export const GRAPH_PAYS_OFF_ABOVE_QUERIES = 10_000;
 
-/** Brute force over vectors.bin, or the HNSW graph. */
-export type SearchMethod = 'exact' | 'hnsw';
+/** Brute force over vectors.bin, the IVF lists, or the HNSW graph. */
+export type SearchMethod = 'exact' | 'ivf' | 'hnsw';
 
 /** What the choice depends on. */
 export interface SearchPlanInput {
