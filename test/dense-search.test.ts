@@ -1,7 +1,8 @@
 /**
  * The dense search kernels against trusted references: the GEMM kernel against naive dot products; blocked
  * exact search against a naive exhaustive top-k and usearch's exactSearch; IVF search against exact search
- * (recall, exact scores), its determinism across thread counts, and its file refused when damaged.
+ * (recall, exact scores), its determinism across thread counts, its file refused when damaged, and the dense
+ * retriever choosing and building it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,10 @@ import { blockedExactSearch, cosineSimilarity, type RowSource } from '../src/vec
 import { readIvfFile, writeIvfFile } from '../src/vector/ivf-index.js';
 import { VectorIndex, VectorIndexWriter } from '../src/vector/vector-index.js';
 import { IndexError } from '../src/errors.js';
+import { IVF_ABOVE_DOCS } from '../src/vector/search-plan.js';
+import { writeDenseIndex } from '../src/dense/dense-index.js';
+import { DenseRetriever } from '../src/dense/dense-retriever.js';
+import type { Embedder } from '../src/embed/embedder.js';
 import { writePartManifest } from '../src/storage/manifest.js';
 import type { Candidate } from '../src/mine/retriever.js';
 import { seededRandom } from '../src/mine/random.js';
@@ -235,4 +240,42 @@ test('a damaged, foreign or inconsistent index.ivf is refused with an IndexError
   await assert.rejects(bad.search([rows[0]], 5, { method: 'ivf' }), rebuilds(/listed twice/));
   bad.close();
   assert.ok(statSync(join(twice, 'index.ivf')).size > 0);
+});
+
+test('the dense retriever over ≥ IVF_ABOVE_DOCS documents plans IVF: built with the index or on first search, scores exact', async (t) => {
+  const dims = 16;
+  const rows = clusteredRows(IVF_ABOVE_DOCS, dims, 300, 8);
+  const asked = noisyCopies(rows, 60, 9);
+  const textOf = new Map<string, Float32Array>(asked.map((query, q) => [`q${q}`, query]));
+  const embedder: Embedder = {
+    name: 'test/table',
+    dims,
+    fingerprint: 'a'.repeat(64),
+    embedQueries: async (texts) => texts.map((text) => textOf.get(text)!),
+    embedDocuments: async (texts) => texts.map((text) => rows[Number(text.slice(1))]),
+    close: async () => undefined,
+  };
+  const corpus = { docCount: rows.length, text: (ordinal: number) => `d${ordinal}`, id: String, ordinalOfId: () => undefined, ordinalOfText: () => undefined, normalizedTextHash: () => 0n };
+  const queryTexts = asked.map((_, q) => `q${q}`);
+  const withIvf = await writeDenseIndex({ dir: join(root, 'retriever-ivf'), corpus, embedder, precision: 'f32', buildGraph: false, buildIvf: true, threads: 2 });
+  assert.ok(withIvf.manifest.ivf, 'writeDenseIndex built index.ivf');
+  const retriever = new DenseRetriever({ corpus, embedder, index: VectorIndex.open(withIvf.dir, expect), ownsEmbedder: false, threads: 2 });
+  assert.equal(retriever.plan.method, 'ivf');
+  const exact = new DenseRetriever({ corpus, embedder, index: VectorIndex.open(withIvf.dir, expect), exact: true, ownsEmbedder: false });
+  const found = await retriever.search(queryTexts, 100);
+  const truth = await exact.search(queryTexts, 100);
+  t.diagnostic(`nlist ${withIvf.manifest.ivf.nlist}, nprobe ${withIvf.manifest.ivf.nprobe}: recall@100 ${recall(found, truth).toFixed(4)}`);
+  assert.ok(recall(found, truth) >= 0.95);
+  assert.deepEqual(await retriever.scoreDocuments('q0', found[0].map((c) => c.docOrdinal)), found[0].map((c) => c.score), 'scoreDocuments gives the score search gave');
+  await retriever.close();
+  await exact.close();
+
+  const without = await writeDenseIndex({ dir: join(root, 'retriever-later'), corpus, embedder, precision: 'f32', buildGraph: false });
+  const index = VectorIndex.open(without.dir, expect);
+  const later = new DenseRetriever({ corpus, embedder, index, ownsEmbedder: false, nprobe: 1_000_000 });
+  assert.equal(later.plan.method, 'ivf');
+  assert.equal(index.hasIvf, false);
+  assert.deepEqual(await later.search(queryTexts.slice(0, 10), 20), truth.slice(0, 10).map((c) => c.slice(0, 20)), 'built on first search; probing every list is exact');
+  assert.equal(index.hasIvf, true);
+  await later.close();
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VectorIndex, VectorIndexWriter, cosineSimilarity } from '../src/vector/vector-index.js';
 import { PRECISION_NAMES, defaultPrecision, parsePrecision, type Precision } from '../src/vector/precision.js';
-import { planSearch, EXACT_FASTER_BELOW_DOCS, GRAPH_PAYS_OFF_ABOVE_QUERIES } from '../src/vector/search-plan.js';
+import { planSearch, IVF_ABOVE_DOCS, IVF_PAYS_OFF_ABOVE_QUERIES } from '../src/vector/search-plan.js';
 import { IndexError, StaleIndexError, UsageError } from '../src/errors.js';
 import { writePartManifest } from '../src/storage/manifest.js';
 import type { Candidate } from '../src/mine/retriever.js';
@@ -176,11 +176,13 @@ test('precision table and search plan', () => {
   assert.equal(parsePrecision('e5m2'), 'e5m2');
   assert.throws(() => parsePrecision('f8'), (error: unknown) => error instanceof UsageError && /f32, f16, bf16, i8, e5m2/.test(error.message));
   assert.equal(planSearch({ docCount: 10, graphBuilt: true, forceExact: true }).method, 'exact');
-  assert.equal(planSearch({ docCount: EXACT_FASTER_BELOW_DOCS - 1, graphBuilt: true }).method, 'exact');
-  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: true }).method, 'hnsw');
-  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, queryCount: GRAPH_PAYS_OFF_ABOVE_QUERIES - 1 }).method, 'exact');
-  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, queryCount: GRAPH_PAYS_OFF_ABOVE_QUERIES }).method, 'hnsw');
-  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false }).method, 'hnsw', 'unknown query count: build the graph');
+  assert.equal(planSearch({ docCount: IVF_ABOVE_DOCS - 1, graphBuilt: true, ivfBuilt: true }).method, 'exact');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: true }).method, 'hnsw', 'an existing graph without an IVF index is used');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: true, ivfBuilt: true }).method, 'ivf');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, ivfBuilt: true, queryCount: 10 }).method, 'ivf', 'a built IVF index is used for any query count');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, queryCount: IVF_PAYS_OFF_ABOVE_QUERIES - 1 }).method, 'exact');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, queryCount: IVF_PAYS_OFF_ABOVE_QUERIES }).method, 'ivf');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false }).method, 'ivf', 'unknown query count: build the IVF index');
 });
 
 /**

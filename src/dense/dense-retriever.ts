@@ -2,7 +2,8 @@
  * The dense retriever: queries embedded by the model, documents found in the vector index, scored by
  * cosine similarity of the exact float32 rows. What must hold (the Retriever contract): results sorted by
  * score descending, ties by ascending ordinal; scoreDocuments gives the very score search would give the
- * same document; the search method (exact or HNSW) is chosen once per retriever and logged.
+ * same document; the search method (exact, IVF or HNSW) is chosen once per retriever and logged; an IVF index
+ * the plan wants and the index lacks is built before the first search (recorded in the index directory).
  */
 import type { Embedder } from '../embed/embedder.js';
 import { log } from '../log.js';
@@ -19,14 +20,18 @@ export interface DenseRetrieverOptions {
   embedder: Embedder;
   /** The opened dense index (src/index/index-dir.ts ensureDenseIndex or openDenseIndex). */
   index: VectorIndex;
-  /** `--exact`: always brute force. */
+  /** `--exact`: always exact search. */
   exact?: boolean;
   /** Force the graph even where brute force would be chosen (benchmarks, tests). Ignored with `exact`. */
   forceGraph?: boolean;
   /** How many queries this run will search, when known; lets the plan skip building a graph (search-plan.ts). */
   expectedQueryCount?: number;
-  /** USearch threads for search and a graph build, ≥ 1. Default 1. */
+  /** Search threads (onnxruntime matrix products, or USearch) and build threads, ≥ 1. Default 1. */
   threads?: number;
+  /** IVF lists probed per query, ≥ 1. Default: the index's calibrated nprobe (manifest). */
+  nprobe?: number;
+  /** The recall an IVF index built by this retriever is calibrated for. Default: ivf-index.ts DEFAULT_RECALL_TARGET. */
+  ivfRecallTarget?: number;
   /** Close the embedder with the retriever. Default true. */
   ownsEmbedder?: boolean;
 }
@@ -41,6 +46,10 @@ export class DenseRetriever implements Retriever {
   private readonly threads: number;
   private readonly ownsEmbedder: boolean;
   private readonly queryMemo = new Map<string, Float32Array>();
+  private readonly nprobe?: number;
+  /** The IVF build the plan wants, started on the first search. */
+  private ivfReady?: Promise<unknown>;
+  private readonly ivfRecallTarget?: number;
 
   constructor(options: DenseRetrieverOptions) {
     this.corpus = options.corpus;
@@ -48,6 +57,8 @@ export class DenseRetriever implements Retriever {
     this.index = options.index;
     this.threads = options.threads ?? 1;
     this.ownsEmbedder = options.ownsEmbedder ?? true;
+    this.nprobe = options.nprobe;
+    this.ivfRecallTarget = options.ivfRecallTarget;
     if (this.index.count !== this.corpus.docCount) {
       // Same corpus fingerprint yet another count cannot happen; a different corpus without a fingerprint can.
       log().warn({ indexDocs: this.index.count, corpusDocs: this.corpus.docCount }, 'dense index and corpus differ in size');
@@ -55,9 +66,16 @@ export class DenseRetriever implements Retriever {
     this.plan =
       options.forceGraph && !options.exact
         ? { method: 'hnsw', reason: 'graph forced' }
-        : planSearch({ docCount: this.index.count, queryCount: options.expectedQueryCount, graphBuilt: this.index.hasGraph, forceExact: options.exact });
+        : planSearch({ docCount: this.index.count, queryCount: options.expectedQueryCount, graphBuilt: this.index.hasGraph, ivfBuilt: this.index.hasIvf, forceExact: options.exact });
     log().debug({ model: this.embedder.name, docs: this.index.count, precision: this.index.manifest.precision, method: this.plan.method, why: this.plan.reason }, 'dense search');
     if (this.plan.method === 'hnsw' && !this.index.hasGraph) this.index.buildGraph(this.threads);
+  }
+
+  /** Build the IVF index when the plan wants it and the index has none (once; index-dir builds it with the index). */
+  private ensureIvf(): Promise<unknown> | undefined {
+    if (this.plan.method !== 'ivf' || this.index.hasIvf) return undefined;
+    this.ivfReady ??= this.index.buildIvf(this.threads, this.ivfRecallTarget === undefined ? {} : { recallTarget: this.ivfRecallTarget });
+    return this.ivfReady;
   }
 
   private async queryVectors(queries: readonly string[]): Promise<Float32Array[]> {
@@ -72,7 +90,8 @@ export class DenseRetriever implements Retriever {
   async search(queries: readonly string[], k: number): Promise<Candidate[][]> {
     if (queries.length === 0) return [];
     const vectors = await this.queryVectors(queries);
-    return this.index.search(vectors, k, { method: this.plan.method, threads: this.threads });
+    await this.ensureIvf();
+    return this.index.search(vectors, k, { method: this.plan.method, threads: this.threads, nprobe: this.nprobe });
   }
 
   async scoreDocuments(query: string, docOrdinals: readonly number[]): Promise<number[]> {

@@ -51,7 +51,7 @@ export class TopCandidates {
   threshold = Number.NEGATIVE_INFINITY;
 
   constructor(readonly capacity: number) {
-    const room = Math.max(2 * capacity, 8);
+    const room = Math.max(4 * capacity, 16);
     this.scores = new Float32Array(room);
     this.ordinals = new Int32Array(room);
   }
@@ -64,20 +64,32 @@ export class TopCandidates {
     this.size++;
   }
 
-  /** Keep the best `capacity`; the threshold becomes the last one's score. */
+  /**
+   * Keep the best `capacity` in place, unordered; the threshold becomes the capacity-th score. The cut score is
+   * found by a native numeric sort of a copy; pairs at the cut are kept by ascending ordinal.
+   */
   private compact(): void {
-    const order = this.sortedOrder();
-    const keep = Math.min(this.capacity, order.length);
-    const scores = new Float32Array(this.scores.length);
-    const ordinals = new Int32Array(this.ordinals.length);
-    for (let i = 0; i < keep; i++) {
-      scores[i] = this.scores[order[i]];
-      ordinals[i] = this.ordinals[order[i]];
+    if (this.size <= this.capacity) return;
+    const sorted = this.scores.slice(0, this.size).sort();
+    const cut = sorted[this.size - this.capacity];
+    let above = 0;
+    for (let i = this.size - this.capacity + 1; i < this.size; i++) if (sorted[i] > cut) above++;
+    let atCut = this.capacity - above;
+    const tied: number[] = [];
+    for (let i = 0; i < this.size; i++) if (this.scores[i] === cut) tied.push(this.ordinals[i]);
+    const keptTies = new Set(tied.sort((a, b) => a - b).slice(0, atCut));
+    let kept = 0;
+    for (let i = 0; i < this.size; i++) {
+      const score = this.scores[i];
+      if (score > cut || (score === cut && atCut > 0 && keptTies.has(this.ordinals[i]))) {
+        if (score === cut) atCut--;
+        this.scores[kept] = score;
+        this.ordinals[kept] = this.ordinals[i];
+        kept++;
+      }
     }
-    this.scores = scores;
-    this.ordinals = ordinals;
-    this.size = keep;
-    if (keep === this.capacity) this.threshold = scores[keep - 1];
+    this.size = kept;
+    this.threshold = cut;
   }
 
   private sortedOrder(): number[] {
@@ -88,7 +100,8 @@ export class TopCandidates {
   /** The held pairs, best first (at most `capacity`). */
   best(): { scores: Float32Array; ordinals: Int32Array } {
     this.compact();
-    return { scores: this.scores.subarray(0, this.size), ordinals: this.ordinals.subarray(0, this.size) };
+    const order = this.sortedOrder();
+    return { scores: Float32Array.from(order, (i) => this.scores[i]), ordinals: Int32Array.from(order, (i) => this.ordinals[i]) };
   }
 }
 

@@ -381,7 +381,7 @@ export class VectorIndex {
     manifest.buildMs = { ...manifest.buildMs, ivf: Math.round(performance.now() - started) };
     writePartManifest(this.dir, manifest);
     log().info(
-      { dir: this.dir, count: this.count, nlist: params.nlist, nprobe: params.nprobe, recallTarget: params.recallTarget, calibratedRecall: Number(params.calibratedRecall.toFixed(4)), ms: { train: Math.round(ms.train), assign: Math.round(ms.assign), calibrate: Math.round(ms.calibrate), total: manifest.buildMs.ivf } },
+      { dir: this.dir, count: this.count, nlist: params.nlist, nprobe: params.nprobe, recallTarget: params.recallTarget, calibratedRecall: Number(params.calibratedRecall.toFixed(4)), trainMs: Math.round(ms.train), assignMs: Math.round(ms.assign), calibrateMs: Math.round(ms.calibrate), totalMs: manifest.buildMs.ivf },
       'IVF index built',
     );
     return params;
