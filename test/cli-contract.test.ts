@@ -123,7 +123,7 @@ test('help: options grouped by topic, every default stated, texts true', () => {
   const denseFill = helpSections(helps.dense).get(HEADINGS.window)!.get('--fill')!;
   assert.doesNotMatch(denseFill, /BM25/);
   const indexDense = runCli(['index', 'dense', '--help']).stdout;
-  assert.match(indexDense, /From 50,000[\s\S]*IVF index is built[\s\S]*only the vectors are written/);
+  assert.match(indexDense, /From 50,000[\s\S]*IVF\s+index\s+is\s+built[\s\S]*only\s+the\s+vectors\s+are\s+written/);
 });
 
 test('each shared option is declared once: the same text and default in every command that has it', () => {
