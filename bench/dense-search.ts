@@ -37,12 +37,14 @@ const { values: args } = parseArgs({
     'nlist-per-sqrt': { type: 'string', default: '' },
     nprobe: { type: 'string', default: '' },
     hnsw: { type: 'string', default: '' },
+    batch: { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   process.stdout.write('usage: node dist/bench/dense-search.js [--docs N] [--dims N] [--queries N] [--exact-queries N] [--k N] [--centers N]\n' +
-    '  [--noise X] [--query-noise X] [--threads N] [--usearch true|false] [--ivf true|false] [--nlist-per-sqrt 1,2,4] [--nprobe 4,8,16] [--hnsw i8]\n');
+    '  [--noise X] [--query-noise X] [--threads N] [--usearch true|false] [--ivf true|false] [--nlist-per-sqrt 1,2,4] [--nprobe 4,8,16] [--hnsw i8] [--batch N]\n' +
+    '  --batch: IVF and HNSW queries per search call (default: all at once; mining asks per batch of --batch-size records)\n');
   process.exit(0);
 }
 process.env.RARE_MINE_LOG_LEVEL ??= 'warn';
@@ -52,6 +54,14 @@ const queryCount = Number(args.queries);
 const exactQueryCount = Number(args['exact-queries'] || args.queries);
 const k = Number(args.k);
 const threads = Number(args.threads);
+const batch = Number(args.batch || Number.MAX_SAFE_INTEGER);
+
+/** Search `all` in calls of `batch` queries, as mining does per batch. */
+async function inBatches(all: Float32Array[], search: (some: Float32Array[]) => Promise<Candidate[][]>): Promise<Candidate[][]> {
+  const found: Candidate[][] = [];
+  for (let from = 0; from < all.length; from += batch) found.push(...(await search(all.slice(from, from + batch))));
+  return found;
+}
 
 function gaussianSource(seed: number): () => number {
   const next = seededRandom(seed, 0);
@@ -99,7 +109,7 @@ function recall(found: Candidate[][], truth: Candidate[][]): number {
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 const result: Record<string, unknown> = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg().map((x) => round(x, 2)) },
-  docs, dims, queries: queryCount, exactQueries: exactQueryCount, k, threads, centers: Number(args.centers), noise: Number(args.noise), queryNoise: Number(args['query-noise']),
+  docs, dims, queries: queryCount, batch: args.batch || 'all', exactQueries: exactQueryCount, k, threads, centers: Number(args.centers), noise: Number(args.noise), queryNoise: Number(args['query-noise']),
 };
 
 let started = performance.now();
@@ -155,7 +165,7 @@ try {
       const probes = args.nprobe ? args.nprobe.split(',').map(Number) : [params.nprobe];
       for (const nprobe of probes) {
         started = performance.now();
-        const found = await ivfIndex.search(queries.slice(0, queryCount), k, { method: 'ivf', threads, nprobe });
+        const found = await inBatches(queries.slice(0, queryCount), (some) => ivfIndex.search(some, k, { method: 'ivf', threads, nprobe }));
         const ms = performance.now() - started;
         ivf.push({
           nlist: params.nlist, nprobe, calibratedNprobe: params.nprobe, calibratedRecall: round(params.calibratedRecall, 4),
@@ -175,7 +185,7 @@ try {
     const graphIndex = VectorIndex.open(graph.dir, { rebuildHint: 'bench' });
     await graphIndex.search(queries.slice(0, 8), k, { method: 'hnsw', threads });
     started = performance.now();
-    const found = await graphIndex.search(queries.slice(0, queryCount), k, { method: 'hnsw', threads });
+    const found = await inBatches(queries.slice(0, queryCount), (some) => graphIndex.search(some, k, { method: 'hnsw', threads }));
     const ms = performance.now() - started;
     result.hnsw = { precision, buildMs: Math.round(graph.ms), searchMs: Math.round(ms), queriesPerSecond: round((queryCount / ms) * 1000), recallAtK: round(recall(found.slice(0, exactQueryCount), exact.slice(0, Math.min(queryCount, exactQueryCount))), 4) };
     graphIndex.close();

@@ -16,11 +16,15 @@ import { ContainerReader, ContainerWriter } from '../storage/container.js';
 import {
   blockedExactSearch,
   BLOCK_ROWS,
+  byScoreThenOrdinal,
+  cosineFromNorms,
   inverseNorms,
+  squaredNorm,
   keepBest,
   KEEP_MARGIN,
+  newSearchTimings,
   QUERY_BATCH,
-  rescore,
+  type SearchTimings,
   TopCandidates,
   unitQueries,
   type RowSource,
@@ -351,6 +355,8 @@ export class IvfSearcher {
     readonly lists: IvfLists,
     /** Row at position p = row of ordinal lists.ordinals[p]. */
     private readonly rows: Float32Array,
+    /** Σ x² and 1/‖row‖ by position. */
+    private readonly normSquared: Float64Array,
     private readonly inverseNorm: Float64Array,
     private readonly positionOf: Uint32Array,
   ) {}
@@ -367,15 +373,22 @@ export class IvfSearcher {
       const data = source.block(first, n, block);
       for (let r = 0; r < n; r++) rows.set(data.subarray(r * dims, (r + 1) * dims), positionOf[first + r] * dims);
     }
-    return new IvfSearcher(lists, rows, inverseNorms(rows, count, dims), positionOf);
+    const normSquared = new Float64Array(count);
+    const inverseNorm = new Float64Array(count);
+    for (let p = 0; p < count; p++) {
+      normSquared[p] = squaredNorm(rows, p * dims, dims);
+      inverseNorm[p] = normSquared[p] === 0 ? 0 : 1 / Math.sqrt(normSquared[p]);
+    }
+    return new IvfSearcher(lists, rows, normSquared, inverseNorm, positionOf);
   }
 
   /**
    * Top-k of each query among the rows of its `nprobe` nearest lists, scored exactly (module header);
    * fewer than k when those lists hold fewer rows.
    */
-  async search(kernel: GemmKernel, queries: readonly Float32Array[], k: number, nprobe: number): Promise<Candidate[][]> {
+  async search(kernel: GemmKernel, queries: readonly Float32Array[], k: number, nprobe: number, timings: SearchTimings = newSearchTimings()): Promise<Candidate[][]> {
     const { nlist, dims, offsets, ordinals } = this.lists;
+    let started = performance.now();
     const probes = Math.max(1, Math.min(nlist, Math.floor(nprobe)));
     const unit = unitQueries(queries, dims);
     const keepers = queries.map(() => new TopCandidates(k + KEEP_MARGIN));
@@ -392,6 +405,7 @@ export class IvfSearcher {
     const queriesOf = new Uint32Array(probed.length);
     const fill = queryOffsets.slice(0, nlist);
     for (let p = 0; p < probed.length; p++) queriesOf[fill[probed[p]]++] = Math.floor(p / probes);
+    timings.probe += performance.now() - started;
     const gathered = new Float32Array(Math.min(QUERY_BATCH, queries.length) * dims);
     for (let list = 0; list < nlist; list++) {
       const first = offsets[list];
@@ -404,11 +418,24 @@ export class IvfSearcher {
           const q = queriesOf[from + i];
           gathered.set(unit.subarray(q * dims, (q + 1) * dims), i * dims);
         }
+        started = performance.now();
         const scores = await kernel.dotProducts(gathered, batch, listRows, rowCount, dims);
+        timings.gemm += performance.now() - started;
+        started = performance.now();
         keepBest(scores, batch, rowCount, this.inverseNorm, first, keepers, (i) => queriesOf[from + i], (j) => ordinals[first + j]);
+        timings.keep += performance.now() - started;
       }
     }
-    const rowOf = (ordinal: number) => ({ row: this.rows, offset: this.positionOf[ordinal] * dims });
-    return queries.map((query, q) => rescore(query, keepers[q].best().ordinals, k, rowOf));
+    started = performance.now();
+    const results = queries.map((query, q) => {
+      const queryNorm = squaredNorm(query, 0, dims);
+      const candidates = Array.from(keepers[q].best().ordinals, (docOrdinal) => {
+        const position = this.positionOf[docOrdinal];
+        return { docOrdinal, score: cosineFromNorms(query, queryNorm, this.rows, position * dims, this.normSquared[position]) };
+      });
+      return candidates.sort(byScoreThenOrdinal).slice(0, k);
+    });
+    timings.rescore += performance.now() - started;
+    return results;
   }
 }

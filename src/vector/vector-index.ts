@@ -18,7 +18,7 @@ import { log } from '../log.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import type { Candidate } from '../mine/retriever.js';
 import { GRAPH_FILE, IVF_FILE, MANIFEST_FILE, VECTOR_INDEX_FORMAT, VECTOR_INDEX_VERSIONS, VECTORS_FILE } from './format.js';
-import { blockedExactSearch, byScoreThenOrdinal, cosineSimilarity, type RowSource } from './blocked-search.js';
+import { blockedExactSearch, byScoreThenOrdinal, cosineSimilarity, newSearchTimings, BLOCK_ROWS, type RowSource, type SearchTimings } from './blocked-search.js';
 import { GemmKernel } from './gemm-kernel.js';
 import { buildIvfLists, IvfSearcher, readIvfFile, writeIvfFile, type IvfBuildOptions } from './ivf-index.js';
 import {
@@ -327,12 +327,19 @@ export class VectorIndex {
       if (query.length !== this.dims) throw new IndexError(`a ${query.length}-d query for a ${this.dims}-d index`);
     }
     const threads = options.threads ?? 1;
-    if (options.method === 'exact') return blockedExactSearch(await this.kernelFor(threads), this.rowSource, queries, wanted);
-    if (options.method === 'ivf') return this.searchIvf(queries, wanted, threads, options.nprobe);
-    return this.searchGraph(queries, wanted, threads, options.oversample ?? PRECISIONS[this.manifest.precision].oversample);
+    if (options.method === 'hnsw') return this.searchGraph(queries, wanted, threads, options.oversample ?? PRECISIONS[this.manifest.precision].oversample);
+    const started = performance.now();
+    const timings = newSearchTimings();
+    const found =
+      options.method === 'exact'
+        ? await blockedExactSearch(await this.kernelFor(threads), this.rowSource, queries, wanted, BLOCK_ROWS, timings)
+        : await this.searchIvf(queries, wanted, threads, options.nprobe, timings);
+    const ms = (x: number) => Math.round(x);
+    log().debug({ method: options.method, queries: queries.length, k: wanted, totalMs: ms(performance.now() - started), probeMs: ms(timings.probe), gemmMs: ms(timings.gemm), readMs: ms(timings.read), keepMs: ms(timings.keep), rescoreMs: ms(timings.rescore) }, 'dense search');
+    return found;
   }
 
-  private async searchIvf(queries: readonly Float32Array[], k: number, threads: number, nprobe?: number): Promise<Candidate[][]> {
+  private async searchIvf(queries: readonly Float32Array[], k: number, threads: number, nprobe: number | undefined, timings: SearchTimings): Promise<Candidate[][]> {
     const params = this.manifest.ivf;
     if (!params) throw new IndexError(`${this.dir} has no IVF index`, { hint: 'search it exactly, or build the IVF index (VectorIndex.buildIvf)' });
     if (nprobe !== undefined && (!Number.isInteger(nprobe) || nprobe < 1)) throw new RangeError(`nprobe must be an integer ≥ 1, got ${nprobe}`);
@@ -342,7 +349,7 @@ export class VectorIndex {
       this.ivfSearcher = IvfSearcher.load(lists, this.rowSource);
       log().debug({ dir: this.dir, nlist: params.nlist, nprobe: params.nprobe, ms: Math.round(performance.now() - started), residentBytes: this.count * (this.dims * 4 + 16) }, 'IVF lists loaded');
     }
-    return this.ivfSearcher.search(await this.kernelFor(threads), queries, k, nprobe ?? params.nprobe);
+    return this.ivfSearcher.search(await this.kernelFor(threads), queries, k, nprobe ?? params.nprobe, timings);
   }
 
   private searchGraph(queries: readonly Float32Array[], k: number, threads: number, oversample: number): Candidate[][] {
