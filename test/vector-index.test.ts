@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VectorIndex, VectorIndexWriter, cosineSimilarity } from '../src/vector/vector-index.js';
 import { PRECISION_NAMES, defaultPrecision, parsePrecision, type Precision } from '../src/vector/precision.js';
-import { planSearch, IVF_ABOVE_DOCS, IVF_PAYS_OFF_ABOVE_QUERIES } from '../src/vector/search-plan.js';
+import { planSearch, IVF_ABOVE_DOCS, IVF_MAX_PROBE_FRACTION, IVF_PAYS_OFF_ABOVE_QUERIES } from '../src/vector/search-plan.js';
 import { IndexError, StaleIndexError, UsageError } from '../src/errors.js';
 import { writePartManifest } from '../src/storage/manifest.js';
 import type { Candidate } from '../src/mine/retriever.js';
@@ -183,6 +183,8 @@ test('precision table and search plan', () => {
   assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, queryCount: IVF_PAYS_OFF_ABOVE_QUERIES - 1 }).method, 'exact');
   assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, queryCount: IVF_PAYS_OFF_ABOVE_QUERIES }).method, 'ivf');
   assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false }).method, 'ivf', 'unknown query count: build the IVF index');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, ivfBuilt: true, ivfProbeFraction: IVF_MAX_PROBE_FRACTION }).method, 'ivf');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, ivfBuilt: true, ivfProbeFraction: 0.9 }).method, 'exact', 'an IVF index that probes most lists is not worth it');
 });
 
 /**

@@ -8,7 +8,7 @@
 import type { Embedder } from '../embed/embedder.js';
 import { log } from '../log.js';
 import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../mine/retriever.js';
-import { planSearch, type SearchPlan } from '../vector/search-plan.js';
+import { planSearch, type SearchPlan, type SearchPlanInput } from '../vector/search-plan.js';
 import { cosineSimilarity, type VectorIndex } from '../vector/vector-index.js';
 
 /** Query vectors kept for scoreDocuments after search (mining scores positives of the queries it just searched). */
@@ -40,7 +40,9 @@ export interface DenseRetrieverOptions {
 export class DenseRetriever implements Retriever {
   readonly name = 'dense';
   readonly corpus: CorpusView;
-  readonly plan: SearchPlan;
+  /** The search plan; re-made once after the retriever builds an IVF index (its calibration can send it to exact). */
+  plan: SearchPlan;
+  private readonly planInput: SearchPlanInput;
   private readonly embedder: Embedder;
   private readonly index: VectorIndex;
   private readonly threads: number;
@@ -63,19 +65,28 @@ export class DenseRetriever implements Retriever {
       // Same corpus fingerprint yet another count cannot happen; a different corpus without a fingerprint can.
       log().warn({ indexDocs: this.index.count, corpusDocs: this.corpus.docCount }, 'dense index and corpus differ in size');
     }
-    this.plan =
-      options.forceGraph && !options.exact
-        ? { method: 'hnsw', reason: 'graph forced' }
-        : planSearch({ docCount: this.index.count, queryCount: options.expectedQueryCount, graphBuilt: this.index.hasGraph, ivfBuilt: this.index.hasIvf, forceExact: options.exact });
+    this.planInput = { docCount: this.index.count, queryCount: options.expectedQueryCount, graphBuilt: this.index.hasGraph, forceExact: options.exact };
+    this.plan = options.forceGraph && !options.exact ? { method: 'hnsw', reason: 'graph forced' } : planSearch({ ...this.planInput, ...this.ivfState() });
     log().debug({ model: this.embedder.name, docs: this.index.count, precision: this.index.manifest.precision, method: this.plan.method, why: this.plan.reason }, 'dense search');
     if (this.plan.method === 'hnsw' && !this.index.hasGraph) this.index.buildGraph(this.threads);
   }
 
-  /** Build the IVF index when the plan wants it and the index has none (once; index-dir builds it with the index). */
-  private ensureIvf(): Promise<unknown> | undefined {
-    if (this.plan.method !== 'ivf' || this.index.hasIvf) return undefined;
-    this.ivfReady ??= this.index.buildIvf(this.threads, this.ivfRecallTarget === undefined ? {} : { recallTarget: this.ivfRecallTarget });
-    return this.ivfReady;
+  private ivfState(): Pick<SearchPlanInput, 'ivfBuilt' | 'ivfProbeFraction'> {
+    const ivf = this.index.manifest.ivf;
+    return ivf ? { ivfBuilt: true, ivfProbeFraction: ivf.nprobe / ivf.nlist } : { ivfBuilt: false };
+  }
+
+  /**
+   * Build the IVF index when the plan wants it and the index has none (once; index-dir builds it with the index),
+   * then plan again with its calibration.
+   */
+  private async ensureIvf(): Promise<void> {
+    if (this.plan.method !== 'ivf' || this.index.hasIvf) return;
+    this.ivfReady ??= this.index.buildIvf(this.threads, this.ivfRecallTarget === undefined ? {} : { recallTarget: this.ivfRecallTarget }).then(() => {
+      this.plan = planSearch({ ...this.planInput, ...this.ivfState() });
+      log().debug({ method: this.plan.method, why: this.plan.reason }, 'dense search after the IVF build');
+    });
+    await this.ivfReady;
   }
 
   private async queryVectors(queries: readonly string[]): Promise<Float32Array[]> {

@@ -34,6 +34,13 @@ export const IVF_ABOVE_DOCS = 50_000;
  */
 export const IVF_PAYS_OFF_ABOVE_QUERIES = 2_000;
 
+/**
+ * Above this fraction of lists probed (the calibrated nprobe / nlist), IVF scans most rows anyway and exact
+ * search is taken instead. Seen on 200k rows in 10,000 clusters of 20, where the top-100 beyond a query's
+ * own cluster has no structure: calibration asked for 384 of 447 lists (bench/dense-search.ts --centers 10000).
+ */
+export const IVF_MAX_PROBE_FRACTION = 0.5;
+
 /** Brute force over vectors.bin, the IVF lists, or the HNSW graph. */
 export type SearchMethod = 'exact' | 'ivf' | 'hnsw';
 
@@ -46,6 +53,8 @@ export interface SearchPlanInput {
   graphBuilt: boolean;
   /** Whether the index directory already holds an IVF index (index.ivf). Default false. */
   ivfBuilt?: boolean;
+  /** The built IVF index's calibrated nprobe / nlist, when built. */
+  ivfProbeFraction?: number;
   /** `--exact`: force exact search. */
   forceExact?: boolean;
 }
@@ -62,6 +71,9 @@ export function planSearch(input: SearchPlanInput): SearchPlan {
   if (input.forceExact) return { method: 'exact', reason: '--exact' };
   if (input.docCount < IVF_ABOVE_DOCS) {
     return { method: 'exact', reason: `${input.docCount} documents: exact search is fast enough below ${IVF_ABOVE_DOCS}` };
+  }
+  if (input.ivfBuilt && input.ivfProbeFraction !== undefined && input.ivfProbeFraction > IVF_MAX_PROBE_FRACTION) {
+    return { method: 'exact', reason: `the IVF index's calibration probes ${(100 * input.ivfProbeFraction).toFixed(0)} % of its lists (over ${100 * IVF_MAX_PROBE_FRACTION} %): exact search costs about the same` };
   }
   if (input.ivfBuilt) return { method: 'ivf', reason: `${input.docCount} documents, IVF index built` };
   if (input.graphBuilt) return { method: 'hnsw', reason: `${input.docCount} documents, an HNSW graph built (and no IVF index)` };
