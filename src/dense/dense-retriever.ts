@@ -40,8 +40,7 @@ export interface DenseRetrieverOptions {
 export class DenseRetriever implements Retriever {
   readonly name = 'dense';
   readonly corpus: CorpusView;
-  /** The search plan; re-made once after the retriever builds an IVF index (its calibration can send it to exact). */
-  plan: SearchPlan;
+  private currentPlan: SearchPlan;
   private readonly planInput: SearchPlanInput;
   private readonly embedder: Embedder;
   private readonly index: VectorIndex;
@@ -66,9 +65,14 @@ export class DenseRetriever implements Retriever {
       log().warn({ indexDocs: this.index.count, corpusDocs: this.corpus.docCount }, 'dense index and corpus differ in size');
     }
     this.planInput = { docCount: this.index.count, queryCount: options.expectedQueryCount, graphBuilt: this.index.hasGraph, forceExact: options.exact };
-    this.plan = options.forceGraph && !options.exact ? { method: 'hnsw', reason: 'graph forced' } : planSearch({ ...this.planInput, ...this.ivfState() });
+    this.currentPlan = options.forceGraph && !options.exact ? { method: 'hnsw', reason: 'graph forced' } : planSearch({ ...this.planInput, ...this.ivfState() });
     log().debug({ model: this.embedder.name, docs: this.index.count, precision: this.index.manifest.precision, method: this.plan.method, why: this.plan.reason }, 'dense search');
     if (this.plan.method === 'hnsw' && !this.index.hasGraph) this.index.buildGraph(this.threads);
+  }
+
+  /** The search plan; made again once after the retriever builds an IVF index (its calibration can send it to exact). */
+  get plan(): SearchPlan {
+    return this.currentPlan;
   }
 
   private ivfState(): Pick<SearchPlanInput, 'ivfBuilt' | 'ivfProbeFraction'> {
@@ -83,7 +87,7 @@ export class DenseRetriever implements Retriever {
   private async ensureIvf(): Promise<void> {
     if (this.plan.method !== 'ivf' || this.index.hasIvf) return;
     this.ivfReady ??= this.index.buildIvf(this.threads, this.ivfRecallTarget === undefined ? {} : { recallTarget: this.ivfRecallTarget }).then(() => {
-      this.plan = planSearch({ ...this.planInput, ...this.ivfState() });
+      this.currentPlan = planSearch({ ...this.planInput, ...this.ivfState() });
       log().debug({ method: this.plan.method, why: this.plan.reason }, 'dense search after the IVF build');
     });
     await this.ivfReady;
