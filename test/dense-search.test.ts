@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -239,7 +239,12 @@ test('a damaged, foreign or inconsistent index.ivf is refused with an IndexError
   const bad = VectorIndex.open(twice, expect);
   await assert.rejects(bad.search([rows[0]], 5, { method: 'ivf' }), rebuilds(/listed twice/));
   bad.close();
-  assert.ok(statSync(join(twice, 'index.ivf')).size > 0);
+
+  // A manifest whose IVF parameters are out of range (hand-edited, then re-checksummed) never reaches search.
+  const edited = await build('ivf-edited');
+  const { checksum: _checksum, storage: _storage, ...fields } = JSON.parse(readFileSync(join(edited, 'manifest.json'), 'utf8'));
+  writePartManifest(edited, { ...fields, ivf: { ...fields.ivf, nprobe: fields.ivf.nlist + 1 } });
+  assert.throws(() => VectorIndex.open(edited, expect), rebuilds(/IVF parameters out of range/));
 });
 
 test('the dense retriever over ≥ IVF_ABOVE_DOCS documents plans IVF: built with the index or on first search, scores exact', async (t) => {

@@ -206,7 +206,14 @@ export class VectorIndex {
     this.manifest = readVectorIndexManifest(dir, expect);
     this.vectors = new VectorFileReader(join(dir, VECTORS_FILE), this.manifest.dims, this.manifest.count, expect.rebuildHint, this.manifest.buildId);
     if (this.manifest.hnsw) this.checkFile(GRAPH_FILE);
-    if (this.manifest.ivf) this.checkFile(IVF_FILE);
+    if (this.manifest.ivf) {
+      const { nlist, nprobe } = this.manifest.ivf;
+      const whole = (n: unknown, most: number) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= most;
+      if (!whole(nlist, this.count) || !whole(nprobe, nlist)) {
+        throw new IndexError(`${join(dir, MANIFEST_FILE)}: IVF parameters out of range (nlist ${nlist}, nprobe ${nprobe}, ${this.count} rows)`, { hint: `rebuild it: ${expect.rebuildHint} --rebuild` });
+      }
+      this.checkFile(IVF_FILE);
+    }
   }
 
   /** The matrix-product kernel, opened on first use for a thread count. */
