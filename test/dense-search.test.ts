@@ -190,6 +190,12 @@ test('IVF: recall@100 ≥ 0.95 against exact on clustered data, every score the 
   assert.deepEqual(everyList, exact.slice(0, 20), 'probing every list is exact search');
   await assert.rejects(index.search(queries, 10, { method: 'ivf', nprobe: 0 }), RangeError);
   index.close();
+
+  // One list of all 20k rows is scored in pieces of 8,192 rows; probing it is exact search.
+  const oneList = VectorIndex.open(writeVectors('ivf-one-list', corpus), expect);
+  assert.equal((await oneList.buildIvf(2, { nlist: 1 })).nprobe, 1);
+  assert.deepEqual(await oneList.search(queries.slice(0, 20), 100, { method: 'ivf' }), exact.slice(0, 20));
+  oneList.close();
 });
 
 /** Re-record a file's size and CRC-32 in the manifest and re-checksum it, as a hand repair would. */

@@ -407,23 +407,26 @@ export class IvfSearcher {
     for (let p = 0; p < probed.length; p++) queriesOf[fill[probed[p]]++] = Math.floor(p / probes);
     timings.probe += performance.now() - started;
     const gathered = new Float32Array(Math.min(QUERY_BATCH, queries.length) * dims);
+    // Each list in pieces of at most BLOCK_ROWS rows, so a score matrix stays ≤ QUERY_BATCH × BLOCK_ROWS floats
+    // (32 MiB) however unevenly k-means filled the lists.
     for (let list = 0; list < nlist; list++) {
-      const first = offsets[list];
-      const rowCount = offsets[list + 1] - first;
-      if (rowCount === 0) continue;
-      const listRows = this.rows.subarray(first * dims, (first + rowCount) * dims);
-      for (let from = queryOffsets[list]; from < queryOffsets[list + 1]; from += QUERY_BATCH) {
-        const batch = Math.min(QUERY_BATCH, queryOffsets[list + 1] - from);
-        for (let i = 0; i < batch; i++) {
-          const q = queriesOf[from + i];
-          gathered.set(unit.subarray(q * dims, (q + 1) * dims), i * dims);
+      const end = offsets[list + 1];
+      for (let first = offsets[list]; first < end; first += BLOCK_ROWS) {
+        const rowCount = Math.min(BLOCK_ROWS, end - first);
+        const listRows = this.rows.subarray(first * dims, (first + rowCount) * dims);
+        for (let from = queryOffsets[list]; from < queryOffsets[list + 1]; from += QUERY_BATCH) {
+          const batch = Math.min(QUERY_BATCH, queryOffsets[list + 1] - from);
+          for (let i = 0; i < batch; i++) {
+            const q = queriesOf[from + i];
+            gathered.set(unit.subarray(q * dims, (q + 1) * dims), i * dims);
+          }
+          started = performance.now();
+          const scores = await kernel.dotProducts(gathered, batch, listRows, rowCount, dims);
+          timings.gemm += performance.now() - started;
+          started = performance.now();
+          keepBest(scores, batch, rowCount, this.inverseNorm, first, keepers, (i) => queriesOf[from + i], (j) => ordinals[first + j]);
+          timings.keep += performance.now() - started;
         }
-        started = performance.now();
-        const scores = await kernel.dotProducts(gathered, batch, listRows, rowCount, dims);
-        timings.gemm += performance.now() - started;
-        started = performance.now();
-        keepBest(scores, batch, rowCount, this.inverseNorm, first, keepers, (i) => queriesOf[from + i], (j) => ordinals[first + j]);
-        timings.keep += performance.now() - started;
       }
     }
     started = performance.now();
