@@ -4,10 +4,10 @@
  * graph at a chosen precision (index.usearch, reopened memory-mapped with `view`), and manifest.json. Exact and
  * IVF search score by matrix products on onnxruntime (gemm-kernel.ts, blocked-search.ts). This folder is the
  * only code that imports usearch.
- * What must hold: keys are doc ordinals; every score returned is the float32 cosine similarity of the
- * query and the document's exact row, whichever search found the document (the graph only proposes
- * candidates; the float64-accumulated cosineSimilarity), so results are sorted by that score descending, ties by
- * ascending ordinal; exact search returns the true top-k under that order.
+ * What must hold: keys are doc ordinals; every score returned is cosineSimilarity (float64 accumulation) of
+ * the query and the document's exact float32 row, whichever search found the document (the graph, the IVF lists
+ * and the float32 matrix products only propose candidates), so results are sorted by that score descending, ties
+ * by ascending ordinal; exact search returns the true top-k under that order.
  */
 import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
