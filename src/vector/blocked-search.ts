@@ -150,6 +150,31 @@ export interface RowSource {
   block(first: number, rows: number, scratch: Float32Array): Float32Array;
   /** Row `ordinal` (may be a view into `scratch`, dims long). */
   row(ordinal: number, scratch: Float32Array): Float32Array;
+  /** 1 / ‖row‖ of rows [first, first + rows) given their block, when the source keeps them (else computed per search). */
+  inverseNorms?(first: number, rows: number, block: Float32Array): Float64Array;
+}
+
+/**
+ * A per-row cache of 1 / ‖row‖ (8 bytes a row) for a source searched many times, as mining searches one batch
+ * after another: each row's norm is computed once, on the first search that reads it.
+ */
+export class InverseNormCache {
+  private readonly values: Float64Array;
+
+  constructor(count: number) {
+    this.values = new Float64Array(count).fill(Number.NaN);
+  }
+
+  /** The inverse norms of rows [first, first + rows), computing those not yet known from `block`. */
+  of(first: number, rows: number, block: Float32Array, dims: number): Float64Array {
+    const out = this.values.subarray(first, first + rows);
+    for (let r = 0; r < rows; r++) {
+      if (Number.isNaN(out[r])) {
+        inverseNorms(block.subarray(r * dims, (r + 1) * dims), 1, dims, out.subarray(r, r + 1));
+      }
+    }
+    return out;
+  }
 }
 
 /** Each query scaled to unit length (a zero query stays zero), as one row-major matrix. */
@@ -165,7 +190,7 @@ export function unitQueries(queries: readonly Float32Array[], dims: number): Flo
 }
 
 /** 1 / ‖row‖ of each row of a block (0 for a zero row, whose cosine is 0). */
-export function inverseNorms(block: Float32Array, rows: number, dims: number, out = new Float64Array(rows)): Float64Array {
+export function inverseNorms(block: Float32Array, rows: number, dims: number, out: Float64Array = new Float64Array(rows)): Float64Array {
   for (let r = 0; r < rows; r++) {
     let norm = 0;
     const at = r * dims;
@@ -252,7 +277,7 @@ export async function blockedExactSearch(
       const rows = Math.min(blockRows, count - first);
       let started = performance.now();
       const block = source.block(first, rows, scratch);
-      inverseNorms(block, rows, dims, norms);
+      const blockNorms = source.inverseNorms ? source.inverseNorms(first, rows, block) : inverseNorms(block, rows, dims, norms);
       timings.read += performance.now() - started;
       for (let from = 0; from < pending.length; from += QUERY_BATCH) {
         const batch = Math.min(QUERY_BATCH, pending.length - from);
@@ -260,7 +285,7 @@ export async function blockedExactSearch(
         const scores = await kernel.dotProducts(unit.subarray(from * dims), batch, block, rows, dims);
         timings.gemm += performance.now() - started;
         started = performance.now();
-        keepBest(scores, batch, rows, norms, 0, keepers, (i) => from + i, (j) => first + j);
+        keepBest(scores, batch, rows, blockNorms, 0, keepers, (i) => from + i, (j) => first + j);
         timings.keep += performance.now() - started;
       }
     }

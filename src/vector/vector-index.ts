@@ -18,7 +18,7 @@ import { log } from '../log.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import type { Candidate } from '../mine/retriever.js';
 import { GRAPH_FILE, IVF_FILE, MANIFEST_FILE, VECTOR_INDEX_FORMAT, VECTOR_INDEX_VERSIONS, VECTORS_FILE } from './format.js';
-import { blockedExactSearch, byScoreThenOrdinal, cosineSimilarity, newSearchTimings, BLOCK_ROWS, type RowSource, type SearchTimings } from './blocked-search.js';
+import { blockedExactSearch, byScoreThenOrdinal, cosineSimilarity, InverseNormCache, newSearchTimings, BLOCK_ROWS, type RowSource, type SearchTimings } from './blocked-search.js';
 import { GemmKernel } from './gemm-kernel.js';
 import { buildIvfLists, IvfSearcher, readIvfFile, writeIvfFile, type IvfBuildOptions } from './ivf-index.js';
 import {
@@ -221,6 +221,9 @@ export class VectorIndex {
   /** The IVF lists and the list-ordered rows, loaded on first IVF search. */
   private ivfSearcher?: IvfSearcher;
 
+  /** 1 / ‖row‖ of the rows exact search has read (8 bytes a row), kept across searches. */
+  private norms?: InverseNormCache;
+
   /** vectors.bin as blocks and rows for blocked-search.ts and ivf-index.ts. */
   private get rowSource(): RowSource {
     return {
@@ -228,6 +231,7 @@ export class VectorIndex {
       dims: this.dims,
       block: (first, rows, scratch) => this.vectors.readRows(first, rows, scratch),
       row: (ordinal, scratch) => this.vectors.readRows(ordinal, 1, scratch),
+      inverseNorms: (first, rows, block) => (this.norms ??= new InverseNormCache(this.count)).of(first, rows, block, this.dims),
     };
   }
 
@@ -429,6 +433,7 @@ export class VectorIndex {
   close(): void {
     this.graph = undefined;
     this.ivfSearcher = undefined;
+    this.norms = undefined;
     this.releaseKernel();
     this.vectors.close();
   }
