@@ -145,14 +145,14 @@ try {
     const index = VectorIndex.open(dir, { rebuildHint: 'bench' });
     if (!exact) {
       const started = performance.now();
-      exact = index.search(queries, k, { method: 'exact', threads });
+      exact = await index.search(queries, k, { method: 'exact', threads });
       exactMs = performance.now() - started;
     }
     for (const asked of oversamples) {
       const oversample = asked === 'default' ? PRECISIONS[precision].oversample : asked;
-      index.search(queries.slice(0, 10), k, { method: 'hnsw', threads, oversample }); // map the graph, warm the page cache
+      await index.search(queries.slice(0, 10), k, { method: 'hnsw', threads, oversample }); // map the graph, warm the page cache
       const started = performance.now();
-      const found = index.search(queries, k, { method: 'hnsw', threads, oversample });
+      const found = await index.search(queries, k, { method: 'hnsw', threads, oversample });
       const searchMs = performance.now() - started;
       const hnswQps = (queries.length / searchMs) * 1000;
       if (precision === 'f32' && f32 === undefined) f32 = { buildMs, hnswQps };

@@ -124,11 +124,11 @@ test('help: options grouped by topic, every default stated, texts true', () => {
     }
   }
   assert.match(helps.bm25, /--threads <n>[\s\S]*default: all cores/);
-  // dense's --fill does not talk about BM25; index dense does not promise a graph it does not write.
+  // dense's --fill does not talk about BM25; index dense does not promise an index it does not write.
   const denseFill = helpSections(helps.dense).get(HEADINGS.window)!.get('--fill')!;
   assert.doesNotMatch(denseFill, /BM25/);
   const indexDense = runCli(['index', 'dense', '--help']).stdout;
-  assert.match(indexDense, /From 60,000[\s\S]*no graph is written/);
+  assert.match(indexDense, /From 50,000[\s\S]*IVF\s+index\s+is\s+built[\s\S]*only\s+the\s+vectors\s+are\s+written/);
 });
 
 test('each shared option is declared once: the same text and default in every command that has it', () => {

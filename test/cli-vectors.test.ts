@@ -123,6 +123,17 @@ test('a changed vector file is never served from the index built of the old one'
   assert.deepEqual(second.json().map((r) => r.hard_negatives_ids), expectedNegatives(corpusB, queriesB, positiveOf, 3));
 });
 
+test('index dense --corpus-vectors needs no model; mining over that index takes the file again', () => {
+  const indexDir = join(root, 'index-built');
+  const built = runCli(['index', 'dense', '--corpus', corpusPath, '--corpus-vectors', join(root, 'corpus-a.npy'), '--index-dir', indexDir]);
+  assert.equal(built.status, 0, built.stderr);
+  assert.ok(!built.logs().some((l) => l.msg === 'model'), 'no model is opened');
+  const mined = runCli(mineArgs(join(root, 'corpus-a.npy'), join(root, 'queries-a.npy'), indexDir).filter((_, i, all) => all[i] !== corpusPath && all[i + 1] !== corpusPath));
+  assert.equal(mined.status, 0, mined.stderr);
+  assert.ok(mined.logs().some((l) => typeof l.msg === 'string' && l.msg.startsWith('reusing dense index')), mined.stderr);
+  assert.deepEqual(mined.json().map((r) => r.hard_negatives_ids), expectedNegatives(corpusA, queriesA, positiveOf, 3));
+});
+
 test('stdin input: the records are counted against --query-vectors too', () => {
   const result = runCli(mineArgs(join(root, 'corpus-a.npy'), join(root, 'queries-a.npy'), join(root, 'index-stdin')).slice(0, -1), { input: readFileSync(inputPath) });
   assert.equal(result.status, 0, result.stderr);

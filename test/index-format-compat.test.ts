@@ -79,8 +79,8 @@ test('an index dir written before the codecs opens through index/ and gives the 
   const dense = openDenseIndex(indexDir, { embedder: MODEL, corpusFingerprint: FINGERPRINT, docsBuildId: docs.manifest.buildId });
   const query = dense.vectors.row(2);
   const expected = [{ docOrdinal: 2, score: 1 }, { docOrdinal: 0, score: 0.404353300962976 }, { docOrdinal: 4, score: 0.23724816562854728 }];
-  assert.deepEqual(dense.search([query], 3, { method: 'exact' }), [expected]);
-  assert.deepEqual(dense.search([query], 3, { method: 'hnsw' }), [expected]);
+  assert.deepEqual(await dense.search([query], 3, { method: 'exact' }), [expected]);
+  assert.deepEqual(await dense.search([query], 3, { method: 'hnsw' }), [expected]);
   assert.deepEqual(dense.vectors.row(5), fixtureRows()[5]);
   dense.close();
   docs.close();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VectorIndex, VectorIndexWriter, cosineSimilarity } from '../src/vector/vector-index.js';
 import { PRECISION_NAMES, defaultPrecision, parsePrecision, type Precision } from '../src/vector/precision.js';
-import { planSearch, EXACT_FASTER_BELOW_DOCS, GRAPH_PAYS_OFF_ABOVE_QUERIES } from '../src/vector/search-plan.js';
+import { planSearch, IVF_ABOVE_DOCS, IVF_MAX_PROBE_FRACTION, IVF_PAYS_OFF_ABOVE_QUERIES } from '../src/vector/search-plan.js';
 import { IndexError, StaleIndexError, UsageError } from '../src/errors.js';
 import { writePartManifest } from '../src/storage/manifest.js';
 import type { Candidate } from '../src/mine/retriever.js';
@@ -76,25 +76,25 @@ function candidateSetRecall(found: Candidate[][], truth: Candidate[][]): number 
 
 const f32Dir = build('f32', 'f32');
 
-test('exact search equals a naive brute force: same ordinals, scores, order and ties', () => {
+test('exact search equals a naive brute force: same ordinals, scores, order and ties', async () => {
   const index = VectorIndex.open(f32Dir, expect);
-  const found = index.search(queries, K, { method: 'exact' });
+  const found = await index.search(queries, K, { method: 'exact' });
   queries.forEach((query, q) => {
     const expected = naiveTopK(query, K);
     assert.deepEqual(found[q].map((c) => c.docOrdinal), expected.map((c) => c.docOrdinal), `query ${q}`);
     found[q].forEach((candidate, i) => assert.ok(Math.abs(candidate.score - expected[i].score) < 1e-9));
   });
   // A query equal to a duplicated row: both copies tie at the top, lower ordinal first.
-  const [dup] = index.search([docs[3]], 2, { method: 'exact' });
+  const [dup] = await index.search([docs[3]], 2, { method: 'exact' });
   assert.deepEqual(dup.map((c) => c.docOrdinal), [3, 13]);
   assert.equal(dup[0].score, dup[1].score);
   index.close();
 });
 
-test('HNSW candidate set matches exact search (recall ≥ 0.98 at f32), scores are exact cosines', () => {
+test('HNSW candidate set matches exact search (recall ≥ 0.98 at f32), scores are exact cosines', async () => {
   const index = VectorIndex.open(f32Dir, expect);
-  const exact = index.search(queries, K, { method: 'exact' });
-  const approximate = index.search(queries, K, { method: 'hnsw' });
+  const exact = await index.search(queries, K, { method: 'exact' });
+  const approximate = await index.search(queries, K, { method: 'hnsw' });
   const recall = candidateSetRecall(approximate, exact);
   assert.ok(recall >= 0.98, `recall ${recall}`);
   for (const candidates of approximate) {
@@ -109,26 +109,26 @@ test('HNSW candidate set matches exact search (recall ≥ 0.98 at f32), scores a
   index.close();
 });
 
-test('save and memory-mapped view round trip: a reopened index answers identically', () => {
+test('save and memory-mapped view round trip: a reopened index answers identically', async () => {
   const first = VectorIndex.open(f32Dir, expect);
-  const before = first.search(queries, K, { method: 'hnsw' });
+  const before = await first.search(queries, K, { method: 'hnsw' });
   first.close();
   const second = VectorIndex.open(f32Dir, expect);
   assert.equal(second.manifest.count, DOCS);
   assert.deepEqual(second.manifest.hnsw, { connectivity: 32, expansionAdd: 200, expansionSearch: 128 });
-  assert.deepEqual(second.search(queries, K, { method: 'hnsw' }), before);
-  assert.deepEqual(second.search([queries[0]], 5, { method: 'hnsw' }), [before[0].slice(0, 5)], 'one query alone gives its own results');
+  assert.deepEqual(await second.search(queries, K, { method: 'hnsw' }), before);
+  assert.deepEqual(await second.search([queries[0]], 5, { method: 'hnsw' }), [before[0].slice(0, 5)], 'one query alone gives its own results');
   second.close();
 });
 
-test('every precision builds and serves; recall degrades gracefully, files shrink', (t) => {
+test('every precision builds and serves; recall degrades gracefully, files shrink', async (t) => {
   const subset = docs.slice(0, 3000);
   const graphBytes: Record<string, number> = {};
   for (const precision of PRECISION_NAMES) {
     const dir = build(`precision-${precision}`, precision, true, subset);
     const index = VectorIndex.open(dir, { ...expect, precision });
-    const exact = index.search(queries, K, { method: 'exact' });
-    const recall = candidateSetRecall(index.search(queries, K, { method: 'hnsw' }), exact);
+    const exact = await index.search(queries, K, { method: 'exact' });
+    const recall = candidateSetRecall(await index.search(queries, K, { method: 'hnsw' }), exact);
     graphBytes[precision] = statSync(join(dir, 'index.usearch')).size;
     t.diagnostic(`${precision}: recall ${recall.toFixed(4)}, graph file ${graphBytes[precision]} bytes`);
     assert.ok(recall >= (precision === 'f32' ? 0.98 : 0.9), `${precision}: recall ${recall}`);
@@ -137,14 +137,14 @@ test('every precision builds and serves; recall degrades gracefully, files shrin
   assert.ok(graphBytes.i8 < graphBytes.f16 && graphBytes.f16 < graphBytes.f32, 'lower precision, smaller graph file');
 });
 
-test('an index written without a graph searches exactly, and gets its graph later', () => {
+test('an index written without a graph searches exactly, and gets its graph later', async () => {
   const dir = build('no-graph', 'f32', false);
   const index = VectorIndex.open(dir, expect);
   assert.equal(index.hasGraph, false);
-  assert.throws(() => index.search(queries, K, { method: 'hnsw' }), IndexError);
-  const exact = index.search(queries, K, { method: 'exact' });
+  await assert.rejects(index.search(queries, K, { method: 'hnsw' }), IndexError);
+  const exact = await index.search(queries, K, { method: 'exact' });
   index.buildGraph(1);
-  const recall = candidateSetRecall(index.search(queries, K, { method: 'hnsw' }), exact);
+  const recall = candidateSetRecall(await index.search(queries, K, { method: 'hnsw' }), exact);
   assert.ok(recall >= 0.98, `recall ${recall}`);
   index.close();
   const reopened = VectorIndex.open(dir, expect);
@@ -176,11 +176,15 @@ test('precision table and search plan', () => {
   assert.equal(parsePrecision('e5m2'), 'e5m2');
   assert.throws(() => parsePrecision('f8'), (error: unknown) => error instanceof UsageError && /f32, f16, bf16, i8, e5m2/.test(error.message));
   assert.equal(planSearch({ docCount: 10, graphBuilt: true, forceExact: true }).method, 'exact');
-  assert.equal(planSearch({ docCount: EXACT_FASTER_BELOW_DOCS - 1, graphBuilt: true }).method, 'exact');
-  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: true }).method, 'hnsw');
-  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, queryCount: GRAPH_PAYS_OFF_ABOVE_QUERIES - 1 }).method, 'exact');
-  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, queryCount: GRAPH_PAYS_OFF_ABOVE_QUERIES }).method, 'hnsw');
-  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false }).method, 'hnsw', 'unknown query count: build the graph');
+  assert.equal(planSearch({ docCount: IVF_ABOVE_DOCS - 1, graphBuilt: true, ivfBuilt: true }).method, 'exact');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: true }).method, 'hnsw', 'an existing graph without an IVF index is used');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: true, ivfBuilt: true }).method, 'ivf');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, ivfBuilt: true, queryCount: 10 }).method, 'ivf', 'a built IVF index is used for any query count');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, queryCount: IVF_PAYS_OFF_ABOVE_QUERIES - 1 }).method, 'exact');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, queryCount: IVF_PAYS_OFF_ABOVE_QUERIES }).method, 'ivf');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false }).method, 'ivf', 'unknown query count: build the IVF index');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, ivfBuilt: true, ivfProbeFraction: IVF_MAX_PROBE_FRACTION }).method, 'ivf');
+  assert.equal(planSearch({ docCount: 1_000_000, graphBuilt: false, ivfBuilt: true, ivfProbeFraction: 0.9 }).method, 'exact', 'an IVF index that probes most lists is not worth it');
 });
 
 /**
@@ -194,7 +198,7 @@ function forgeManifestFor(dir: string, file: string): void {
   writePartManifest(dir, manifest);
 }
 
-test('a garbage, truncated or foreign index.usearch never reaches usearch: IndexError saying to rebuild', () => {
+test('a garbage, truncated or foreign index.usearch never reaches usearch: IndexError saying to rebuild', async () => {
   const rebuilds = (pattern: RegExp) => (error: unknown) => error instanceof IndexError && pattern.test(error.message) && /rebuild/.test(error.hint ?? '');
   const rows = docs.slice(0, 300);
   const cases: Array<[string, (path: string) => void, boolean, RegExp]> = [
@@ -222,7 +226,7 @@ test('a garbage, truncated or foreign index.usearch never reaches usearch: Index
   for (const precision of PRECISION_NAMES) {
     const dir = build(`usearch-sound-${precision}`, precision, true, rows);
     const index = VectorIndex.open(dir, expect);
-    assert.equal(index.search([rows[5]], 3, { method: 'hnsw' })[0][0].docOrdinal, 5);
+    assert.equal((await index.search([rows[5]], 3, { method: 'hnsw' }))[0][0].docOrdinal, 5);
     index.close();
   }
 });

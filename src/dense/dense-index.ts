@@ -12,6 +12,7 @@ import type { Embedder } from '../embed/embedder.js';
 import { log } from '../log.js';
 import type { CorpusView } from '../mine/retriever.js';
 import type { HnswParams, ModelIdentity, VectorIndexManifest } from '../vector/index-manifest.js';
+import type { IvfBuildOptions } from '../vector/ivf-index.js';
 import type { Precision } from '../vector/precision.js';
 import { VectorIndex, VectorIndexWriter } from '../vector/vector-index.js';
 
@@ -48,7 +49,11 @@ export interface WriteDenseIndexOptions {
   /** Build the HNSW graph now. Default true; false writes only exact vectors (see search-plan.ts). */
   buildGraph?: boolean;
   hnsw?: Partial<HnswParams>;
-  /** USearch insertion threads, ≥ 1. Default 1. */
+  /** Build the IVF index (index.ivf) once the vectors are written. Default false (see search-plan.ts). */
+  buildIvf?: boolean;
+  /** IVF lists and recall target; defaults in src/vector/ivf-index.ts. */
+  ivf?: IvfBuildOptions;
+  /** USearch insertion and IVF build (matrix-product) threads, ≥ 1. Default 1. */
   threads?: number;
   /** Where the model's files came from (--revision, hub commit, --onnx-file), recorded in the manifest. */
   modelSource?: Omit<ModelIdentity, 'name' | 'fingerprint'>;
@@ -123,7 +128,14 @@ export async function writeDenseIndex(options: WriteDenseIndexOptions): Promise<
       corpusFingerprint: options.corpusFingerprint ?? corpusHash.digest('hex'),
       docsBuildId: options.docsBuildId,
     });
-    return { dir, manifest };
+    if (!options.buildIvf) return { dir, manifest };
+    const index = VectorIndex.open(dir, { rebuildHint: denseRebuildHint(embedder.name) });
+    try {
+      await index.buildIvf(options.threads ?? 1, options.ivf);
+      return { dir, manifest: index.manifest };
+    } finally {
+      index.close();
+    }
   } catch (error) {
     writer.abort();
     throw error;

@@ -2,13 +2,14 @@
  * The dense retriever: queries embedded by the model, documents found in the vector index, scored by
  * cosine similarity of the exact float32 rows. What must hold (the Retriever contract): results sorted by
  * score descending, ties by ascending ordinal; scoreDocuments gives the very score search would give the
- * same document; the search method (exact or HNSW) is chosen once per retriever and logged.
+ * same document; the search method (exact, IVF or HNSW) is chosen once per retriever and logged; an IVF index
+ * the plan wants and the index lacks is built before the first search (recorded in the index directory).
  */
 import type { Embedder } from '../embed/embedder.js';
 import { InputError } from '../errors.js';
 import { log } from '../log.js';
 import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../mine/retriever.js';
-import { planSearch, type SearchPlan } from '../vector/search-plan.js';
+import { planSearch, type SearchPlan, type SearchPlanInput } from '../vector/search-plan.js';
 import { cosineSimilarity, type VectorIndex } from '../vector/vector-index.js';
 
 /** Query vectors kept for scoreDocuments after search (mining scores positives of the queries it just searched). */
@@ -17,6 +18,7 @@ const QUERY_MEMO_ENTRIES = 4096;
 /** Query rows computed elsewhere (--query-vectors), found by the query's line in its file. */
 export interface QueryRows {
   vectorsOf(lines: readonly number[]): Float32Array[];
+  close(): void;
 }
 
 /** Options of the dense retriever. */
@@ -36,14 +38,18 @@ export interface DenseRetrieverOptions {
   corpusRows?: boolean;
   /** The opened dense index (src/index/index-dir.ts ensureDenseIndex or openDenseIndex). */
   index: VectorIndex;
-  /** `--exact`: always brute force. */
+  /** `--exact`: always exact search. */
   exact?: boolean;
   /** Force the graph even where brute force would be chosen (benchmarks, tests). Ignored with `exact`. */
   forceGraph?: boolean;
   /** How many queries this run will search, when known; lets the plan skip building a graph (search-plan.ts). */
   expectedQueryCount?: number;
-  /** USearch threads for search and a graph build, ≥ 1. Default 1. */
+  /** Search threads (onnxruntime matrix products, or USearch) and build threads, ≥ 1. Default 1. */
   threads?: number;
+  /** IVF lists probed per query, ≥ 1. Default: the index's calibrated nprobe (manifest). */
+  nprobe?: number;
+  /** The recall an IVF index built by this retriever is calibrated for. Default: ivf-index.ts DEFAULT_RECALL_TARGET. */
+  ivfRecallTarget?: number;
   /** Close the embedder with the retriever. Default true. */
   ownsEmbedder?: boolean;
 }
@@ -52,7 +58,8 @@ export interface DenseRetrieverOptions {
 export class DenseRetriever implements Retriever {
   readonly name = 'dense';
   readonly corpus: CorpusView;
-  readonly plan: SearchPlan;
+  private currentPlan: SearchPlan;
+  private readonly planInput: SearchPlanInput;
   private readonly embedder?: Embedder;
   private readonly queryRows?: QueryRows;
   private readonly corpusRows: boolean;
@@ -60,6 +67,10 @@ export class DenseRetriever implements Retriever {
   private readonly threads: number;
   private readonly ownsEmbedder: boolean;
   private readonly queryMemo = new Map<string, Float32Array>();
+  private readonly nprobe?: number;
+  /** The IVF build the plan wants, started on the first search. */
+  private ivfReady?: Promise<unknown>;
+  private readonly ivfRecallTarget?: number;
 
   constructor(options: DenseRetrieverOptions) {
     this.corpus = options.corpus;
@@ -70,16 +81,39 @@ export class DenseRetriever implements Retriever {
     this.index = options.index;
     this.threads = options.threads ?? 1;
     this.ownsEmbedder = options.ownsEmbedder ?? true;
+    this.nprobe = options.nprobe;
+    this.ivfRecallTarget = options.ivfRecallTarget;
     if (this.index.count !== this.corpus.docCount) {
       // Same corpus fingerprint yet another count cannot happen; a different corpus without a fingerprint can.
       log().warn({ indexDocs: this.index.count, corpusDocs: this.corpus.docCount }, 'dense index and corpus differ in size');
     }
-    this.plan =
-      options.forceGraph && !options.exact
-        ? { method: 'hnsw', reason: 'graph forced' }
-        : planSearch({ docCount: this.index.count, queryCount: options.expectedQueryCount, graphBuilt: this.index.hasGraph, forceExact: options.exact });
+    this.planInput = { docCount: this.index.count, queryCount: options.expectedQueryCount, graphBuilt: this.index.hasGraph, forceExact: options.exact };
+    this.currentPlan = options.forceGraph && !options.exact ? { method: 'hnsw', reason: 'graph forced' } : planSearch({ ...this.planInput, ...this.ivfState() });
     log().debug({ model: this.index.manifest.model.name, docs: this.index.count, precision: this.index.manifest.precision, method: this.plan.method, why: this.plan.reason }, 'dense search');
     if (this.plan.method === 'hnsw' && !this.index.hasGraph) this.index.buildGraph(this.threads);
+  }
+
+  /** The search plan; made again once after the retriever builds an IVF index (its calibration can send it to exact). */
+  get plan(): SearchPlan {
+    return this.currentPlan;
+  }
+
+  private ivfState(): Pick<SearchPlanInput, 'ivfBuilt' | 'ivfProbeFraction'> {
+    const ivf = this.index.manifest.ivf;
+    return ivf ? { ivfBuilt: true, ivfProbeFraction: ivf.nprobe / ivf.nlist } : { ivfBuilt: false };
+  }
+
+  /**
+   * Build the IVF index when the plan wants it and the index has none (once; index-dir builds it with the index),
+   * then plan again with its calibration.
+   */
+  private async ensureIvf(): Promise<void> {
+    if (this.plan.method !== 'ivf' || this.index.hasIvf) return;
+    this.ivfReady ??= this.index.buildIvf(this.threads, this.ivfRecallTarget === undefined ? {} : { recallTarget: this.ivfRecallTarget }).then(() => {
+      this.currentPlan = planSearch({ ...this.planInput, ...this.ivfState() });
+      log().debug({ method: this.plan.method, why: this.plan.reason }, 'dense search after the IVF build');
+    });
+    await this.ivfReady;
   }
 
   private async queryVectors(queries: readonly string[], lines?: readonly number[]): Promise<Float32Array[]> {
@@ -104,7 +138,8 @@ export class DenseRetriever implements Retriever {
   async search(queries: readonly string[], k: number, queryLines?: readonly number[]): Promise<Candidate[][]> {
     if (queries.length === 0) return [];
     const vectors = await this.queryVectors(queries, queryLines);
-    return this.index.search(vectors, k, { method: this.plan.method, threads: this.threads });
+    await this.ensureIvf();
+    return this.index.search(vectors, k, { method: this.plan.method, threads: this.threads, nprobe: this.nprobe });
   }
 
   async scoreDocuments(query: string, docOrdinals: readonly number[], queryLine?: number): Promise<number[]> {
@@ -144,6 +179,7 @@ export class DenseRetriever implements Retriever {
 
   async close(): Promise<void> {
     this.index.close();
+    this.queryRows?.close();
     if (this.ownsEmbedder) await this.embedder?.close();
   }
 }

@@ -215,6 +215,8 @@ export interface DensePartOptions {
   /** Build the HNSW graph (else exact vectors only; src/vector/search-plan.ts decides). */
   buildGraph: boolean;
   hnsw?: Partial<HnswParams>;
+  /** Build the IVF index (index.ivf) with the vectors (src/vector/search-plan.ts decides). Default false. */
+  buildIvf?: boolean;
   /** Embedding and USearch insertion threads. */
   threads?: number;
 }
@@ -246,7 +248,7 @@ export async function ensureDenseIndex(indexDir: string, docs: DocStore, options
           return { stale: error.message };
         }
       },
-      describe: (manifest) => ({ model: manifest.model.name, docs: manifest.count, precision: manifest.precision, graph: manifest.hnsw !== null }),
+      describe: (manifest) => ({ model: manifest.model.name, docs: manifest.count, precision: manifest.precision, graph: manifest.hnsw !== null, ivf: manifest.ivf ? `${manifest.ivf.nlist} lists, nprobe ${manifest.ivf.nprobe}` : false }),
       settings: { model: embedder.name, docs: docs.docCount, precision },
       build: async (aside, progress) => {
         const embedding = progress('embedding', docs.docCount, 'documents');
@@ -260,6 +262,7 @@ export async function ensureDenseIndex(indexDir: string, docs: DocStore, options
             docsBuildId: expected.docsBuildId,
             buildGraph: options.buildGraph,
             hnsw: options.hnsw,
+            buildIvf: options.buildIvf,
             threads: options.threads,
             modelSource: options.modelSource,
             onEmbedded: (documents) => embedding.tick(documents),

@@ -20,6 +20,7 @@ import { denseRebuildHint } from '../dense/dense-index.js';
 import { DenseRetriever } from '../dense/dense-retriever.js';
 import type { Precision } from '../vector/precision.js';
 import { planSearch } from '../vector/search-plan.js';
+import type { VectorIndex } from '../vector/vector-index.js';
 import { prepareUseLite, USE_LITE_MODEL_NAME } from '../models/use-lite/prepare-use-lite.js';
 import { UseLiteEncoder } from '../models/use-lite/use-lite-encoder.js';
 import { buildContext, type IndexDirOptions, type RetrieverKind } from './retriever-kind.js';
@@ -89,18 +90,27 @@ export async function openDenseEmbedder(options: DenseOptions): Promise<DenseMod
   return { embedder, source };
 }
 
-/** Open (building when missing, stale or --rebuild) the dense index of `docs` and its retriever. */
-export async function openDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, model: DenseModel | undefined, vectors: OpenedVectorInputs, expectedQueryCount?: number): Promise<DenseRetriever> {
+/**
+ * The dense index of `docs` (built when missing, stale or --rebuild), with the parts the search plan wants for
+ * `expectedQueryCount` queries (an IVF index, or an HNSW graph).
+ */
+async function ensureDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, model: DenseModel | undefined, vectors: OpenedVectorInputs, expectedQueryCount?: number): Promise<VectorIndex> {
   const rows = vectors.corpus ?? model?.embedder;
-  if (!rows) throw new Error('openDenseOver: neither a model nor corpus vectors');
+  if (!rows) throw new Error('ensureDenseOver: neither a model nor corpus vectors');
   vectors.corpus?.checkDocCount(docs.docCount);
   const plan = planSearch({ docCount: docs.docCount, queryCount: expectedQueryCount, graphBuilt: false, forceExact: options.exact });
-  const index = await ensureDenseIndex(
+  return ensureDenseIndex(
     indexDir,
     docs,
-    { embedder: rows, modelSource: vectors.corpus ? {} : model?.source, precision: options.precision, buildGraph: plan.method === 'hnsw', threads: options.threads },
+    { embedder: rows, modelSource: vectors.corpus ? {} : model?.source, precision: options.precision, buildGraph: plan.method === 'hnsw', buildIvf: plan.method === 'ivf', threads: options.threads },
     buildContext(options, denseRebuildHint(rows.name)),
   );
+}
+
+/** Open (building when missing, stale or --rebuild) the dense index of `docs` and its retriever. */
+export async function openDenseOver(docs: DocStore, indexDir: string, options: DenseOptions, model: DenseModel | undefined, vectors: OpenedVectorInputs, expectedQueryCount?: number): Promise<DenseRetriever> {
+  const index = await ensureDenseOver(docs, indexDir, options, model, vectors, expectedQueryCount);
+  vectors.corpus?.close(); // its rows are in the index now
   return new DenseRetriever({
     corpus: docs,
     embedder: model?.embedder,
@@ -163,8 +173,9 @@ export const dense: RetrieverKind<DenseOptions, DenseRetriever> = {
   },
   index: {
     description:
-      'Embed a corpus and build its dense (USearch) vector index in --index-dir for many mining runs. From 60,000 ' +
-      'documents up the HNSW graph is built too; below that (or with --exact) exact search is faster and no graph is written.',
+      'Embed a corpus and build its dense vector index in --index-dir for many mining runs. From 50,000 documents up ' +
+      'an IVF index is built too (k-means lists; the lists probed per query are calibrated for recall@100 >= 0.97, ' +
+      'scores stay exact); below that (or with --exact) search is exact and only the vectors are written.',
     options(command) {
       addDenseOptions(command, { queryVectors: false });
       addRunOptions(command, { mining: false });
@@ -172,9 +183,11 @@ export const dense: RetrieverKind<DenseOptions, DenseRetriever> = {
     async prepare(options) {
       const { model, vectors } = await prepareDense(options, undefined, false);
       return async (docs, indexDir) => {
-        // Every query count is expected: the graph is built whenever the corpus is large enough to want one.
-        const retriever = await openDenseOver(docs, indexDir, options, model, vectors, Number.POSITIVE_INFINITY);
-        await retriever.close();
+        // Every query count is expected: the IVF index is built whenever the corpus is large enough to want one.
+        const index = await ensureDenseOver(docs, indexDir, options, model, vectors, Number.POSITIVE_INFINITY);
+        index.close();
+        await model?.embedder.close();
+        vectors.corpus?.close();
         return {};
       };
     },

@@ -7,6 +7,8 @@
  *
  *   vectors.bin     DVEC  f32 row[count][dims], row i = doc ordinal i
  *   index.usearch   —     USearch HNSW graph (optional)
+ *   index.ivf       DIVF  IVF centroids and lists (optional): u32 nlist, dims, count, 0 | f32 centroid[nlist][dims]
+ *                         | u32 offset[nlist + 1] | u32 ordinal[count]
  *   manifest.json   —     "rare-mine-vector-index", with each file's size and CRC-32
  */
 import type { ContainerVersions } from '../storage/container.js';
@@ -14,6 +16,11 @@ import type { ContainerVersions } from '../storage/container.js';
 export { MANIFEST_FILE } from '../storage/manifest.js';
 /** The HNSW graph (USearch's format). */
 export const GRAPH_FILE = 'index.usearch';
+/** The inverted-file index: centroids and lists of ordinals (a container). */
+export const IVF_FILE = 'index.ivf';
+/** Container kind and versions of index.ivf. */
+export const IVF_FILE_KIND = 'DIVF';
+export const IVF_FILE_VERSIONS: ContainerVersions = { current: 1, oldestReadable: 1 };
 /** The exact float32 rows (a container). */
 export const VECTORS_FILE = 'vectors.bin';
 

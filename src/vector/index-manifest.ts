@@ -23,6 +23,23 @@ export interface HnswParams {
   expansionSearch: number;
 }
 
+/** How the IVF index (index.ivf) was built and the nprobe its calibration chose (src/vector/ivf-index.ts). */
+export interface IvfParams {
+  /** Lists (k-means centroids). */
+  nlist: number;
+  /** Lists probed per query by default: the smallest whose calibrated recall reached recallTarget. */
+  nprobe: number;
+  /** Mean recall@calibrationK the calibration asked for. */
+  recallTarget: number;
+  calibrationK: number;
+  calibrationQueries: number;
+  /** The recall@calibrationK measured at nprobe. */
+  calibratedRecall: number;
+  /** k-means sample rows and iterations. */
+  trainRows: number;
+  iterations: number;
+}
+
 /** A file's size and CRC-32 as recorded at build time. */
 export interface FileRecord {
   bytes: number;
@@ -57,9 +74,11 @@ export interface VectorIndexManifest {
   count: number;
   /** The HNSW graph's parameters, or null when only the exact vectors were written (no graph yet). */
   hnsw: HnswParams | null;
+  /** The IVF index's parameters; absent or null when there is no index.ivf (indexes written before it existed). */
+  ivf?: IvfParams | null;
   files: Record<string, FileRecord>;
   createdAt: string;
-  buildMs: { vectors: number; graph: number };
+  buildMs: { vectors: number; graph: number; ivf?: number };
 }
 
 /** What the opener expects; every given field must match the manifest. */

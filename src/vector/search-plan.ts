@@ -1,10 +1,12 @@
 /**
- * Choosing between exact (brute-force) search and the HNSW graph, and the graph's parameters. The rule in
- * one sentence: brute force costs docs × queries dot products, the graph costs a build per document plus
- * a near-constant search per query, so take brute force while it is the cheaper of the two.
- * The constants are measured (single thread, 384-d f32, bench/dense-ann-recall.ts; figures in
- * docs/DENSE.md); what must hold is that the choice never changes results beyond the graph's recall
- * (≥ 0.98 of the exact top-k set at f32 with these parameters).
+ * Choosing how to search: exact (blocked brute force, blocked-search.ts), the IVF index (ivf-index.ts), or an
+ * HNSW graph, and the graph's parameters. The rule in one sentence: exact search costs docs × queries dot
+ * products at matrix-product speed, IVF costs a build (k-means, assignment, calibration) plus about
+ * nprobe / nlist of that per query, so take exact while the corpus or the query count is too small for the
+ * build to pay for itself. HNSW is no longer chosen for new indexes (its build costs ~1 ms a document); an
+ * index that already holds a graph and no IVF index keeps using it.
+ * The constants are measured (2 threads, 384-d, bench/dense-search.ts; figures in docs/DENSE.md); what must
+ * hold is that the choice never changes results beyond the IVF's calibrated recall (or the graph's).
  */
 import type { HnswParams } from './index-manifest.js';
 
@@ -18,31 +20,42 @@ export const DEFAULT_HNSW_PARAMS: HnswParams = { connectivity: 32, expansionAdd:
 export const EXPANSION_PER_RESULT = 8;
 
 /**
- * Below this many documents brute force answers a query at least as fast as the graph. Measured with
- * ef = 8 × k, k = 110, one thread: brute force 369 q/s vs graph 230 q/s on 20k docs, 148 vs 107 q/s on
- * 50k (brute force scales as 1/N, so the two meet near 70k). Brute force never loses recall, so the
- * line errs on its side.
+ * Below this many documents exact search is chosen whatever the query count: at 50k 384-d documents it answers
+ * ~200+ q/s (2 threads, busy machine; 10k queries in under a minute), and on small corpora k-means lists are
+ * few and coarse, so the probes needed for the recall target approach all lists (20k clustered rows: 183 of 283).
  */
-export const EXACT_FASTER_BELOW_DOCS = 60_000;
+export const IVF_ABOVE_DOCS = 50_000;
 
 /**
- * Below this many queries, brute force over all documents costs less than building the graph: a build
- * costs 1.2–2.0 ms a document (f32, 20k–50k docs), a brute-force pair 0.135 µs, so a build pays for
- * itself after 8.6k (20k docs) to 15k (50k docs) queries.
+ * Below this many queries (when the count is known), exact search is chosen over building the IVF index. At
+ * 100k documents the build cost 3.5 s, what ~400 exact queries cost (113 q/s), and IVF then searched 15× as
+ * fast; the build grows as N^1.5 (assignment) against N for an exact query, so ~1.5k query-equivalents at 1M.
+ * Below 2,000 queries the saving is small and exact search keeps every result exact.
  */
-export const GRAPH_PAYS_OFF_ABOVE_QUERIES = 10_000;
+export const IVF_PAYS_OFF_ABOVE_QUERIES = 2_000;
 
-/** Brute force over vectors.bin, or the HNSW graph. */
-export type SearchMethod = 'exact' | 'hnsw';
+/**
+ * Above this fraction of lists probed (the calibrated nprobe / nlist), IVF scans most rows anyway and exact
+ * search is taken instead. Seen on 200k rows in 10,000 clusters of 20, where the top-100 beyond a query's
+ * own cluster has no structure: calibration asked for 384 of 447 lists (bench/dense-search.ts --centers 10000).
+ */
+export const IVF_MAX_PROBE_FRACTION = 0.5;
+
+/** Brute force over vectors.bin, the IVF lists, or the HNSW graph. */
+export type SearchMethod = 'exact' | 'ivf' | 'hnsw';
 
 /** What the choice depends on. */
 export interface SearchPlanInput {
   docCount: number;
   /** Queries this run will search, when known; unknown counts as many. */
   queryCount?: number;
-  /** Whether the index directory already holds a graph. */
+  /** Whether the index directory already holds an HNSW graph. */
   graphBuilt: boolean;
-  /** `--exact`: force brute force. */
+  /** Whether the index directory already holds an IVF index (index.ivf). Default false. */
+  ivfBuilt?: boolean;
+  /** The built IVF index's calibrated nprobe / nlist, when built. */
+  ivfProbeFraction?: number;
+  /** `--exact`: force exact search. */
   forceExact?: boolean;
 }
 
@@ -53,16 +66,21 @@ export interface SearchPlan {
   reason: string;
 }
 
-/** Pick exact or HNSW search (see the module header). */
+/** Pick exact, IVF or HNSW search (see the module header). */
 export function planSearch(input: SearchPlanInput): SearchPlan {
   if (input.forceExact) return { method: 'exact', reason: '--exact' };
-  if (input.docCount < EXACT_FASTER_BELOW_DOCS) {
-    return { method: 'exact', reason: `${input.docCount} documents: brute force is as fast as the graph below ${EXACT_FASTER_BELOW_DOCS}` };
+  if (input.docCount < IVF_ABOVE_DOCS) {
+    return { method: 'exact', reason: `${input.docCount} documents: exact search is fast enough below ${IVF_ABOVE_DOCS}` };
   }
-  if (!input.graphBuilt && input.queryCount !== undefined && input.queryCount < GRAPH_PAYS_OFF_ABOVE_QUERIES) {
-    return { method: 'exact', reason: `${input.queryCount} queries: brute force costs less than building a graph below ${GRAPH_PAYS_OFF_ABOVE_QUERIES}` };
+  if (input.ivfBuilt && input.ivfProbeFraction !== undefined && input.ivfProbeFraction > IVF_MAX_PROBE_FRACTION) {
+    return { method: 'exact', reason: `the IVF index's calibration probes ${(100 * input.ivfProbeFraction).toFixed(0)} % of its lists (over ${100 * IVF_MAX_PROBE_FRACTION} %): exact search costs about the same` };
   }
-  return { method: 'hnsw', reason: `${input.docCount} documents${input.queryCount === undefined ? '' : `, ${input.queryCount} queries`}` };
+  if (input.ivfBuilt) return { method: 'ivf', reason: `${input.docCount} documents, IVF index built` };
+  if (input.graphBuilt) return { method: 'hnsw', reason: `${input.docCount} documents, an HNSW graph built (and no IVF index)` };
+  if (input.queryCount !== undefined && input.queryCount < IVF_PAYS_OFF_ABOVE_QUERIES) {
+    return { method: 'exact', reason: `${input.queryCount} queries: exact search costs less than building the IVF index below ${IVF_PAYS_OFF_ABOVE_QUERIES}` };
+  }
+  return { method: 'ivf', reason: `${input.docCount} documents${input.queryCount === undefined ? '' : `, ${input.queryCount} queries`}` };
 }
 
 /** The ef to search with for k results: at least the graph's own, and EXPANSION_PER_RESULT × k. */

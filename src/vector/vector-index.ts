@@ -1,24 +1,31 @@
 /**
  * The vector index: writer and reader of an index directory (layout in FORMAT.md beside this file) —
- * exact float32 rows (vectors.bin), an optional USearch HNSW graph at a chosen precision (index.usearch,
- * reopened memory-mapped with `view`), and manifest.json. This folder is the only code that imports usearch.
- * What must hold: keys are doc ordinals; every score returned is the float32 cosine similarity of the
- * query and the document's exact row, whichever search found the document (the graph only proposes
- * candidates), so results are sorted by that score descending, ties by ascending ordinal.
+ * exact float32 rows (vectors.bin), an optional IVF index (index.ivf, ivf-index.ts), an optional USearch HNSW
+ * graph at a chosen precision (index.usearch, reopened memory-mapped with `view`), and manifest.json. Exact and
+ * IVF search score by matrix products on onnxruntime (gemm-kernel.ts, blocked-search.ts). This folder is the
+ * only code that imports usearch.
+ * What must hold: keys are doc ordinals; every score returned is cosineSimilarity (float64 accumulation) of
+ * the query and the document's exact float32 row, whichever search found the document (the graph, the IVF lists
+ * and the float32 matrix products only propose candidates), so results are sorted by that score descending, ties
+ * by ascending ordinal; exact search returns the true top-k under that order.
  */
 import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { exactSearch, Index, MetricKind, type BatchMatches, type Matches } from 'usearch';
+import { Index, MetricKind, type BatchMatches, type Matches } from 'usearch';
 import { IndexError } from '../errors.js';
 import { log } from '../log.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import type { Candidate } from '../mine/retriever.js';
-import { GRAPH_FILE, MANIFEST_FILE, VECTOR_INDEX_FORMAT, VECTOR_INDEX_VERSIONS, VECTORS_FILE } from './format.js';
+import { GRAPH_FILE, IVF_FILE, MANIFEST_FILE, VECTOR_INDEX_FORMAT, VECTOR_INDEX_VERSIONS, VECTORS_FILE } from './format.js';
+import { blockedExactSearch, byScoreThenOrdinal, cosineSimilarity, InverseNormCache, newSearchTimings, BLOCK_ROWS, type RowSource, type SearchTimings } from './blocked-search.js';
+import { GemmKernel } from './gemm-kernel.js';
+import { buildIvfLists, IvfSearcher, readIvfFile, writeIvfFile, type IvfBuildOptions } from './ivf-index.js';
 import {
   readVectorIndexManifest,
   type FileRecord,
   type HnswParams,
+  type IvfParams,
   type ManifestExpectations,
   type ModelIdentity,
   type VectorIndexManifest,
@@ -29,8 +36,6 @@ import { VectorFileReader, VectorFileWriter } from './vector-file.js';
 import { usearchFileProblem } from './usearch-file.js';
 import { makeDirs } from '../io/make-dirs.js';
 
-/** Rows per brute-force block: 8192 × 384 floats = 12 MiB read and scanned at a time. */
-const EXACT_BLOCK_ROWS = 8192;
 /** Rows per graph insertion call when building from vectors.bin. */
 const GRAPH_BUILD_ROWS = 8192;
 
@@ -98,25 +103,7 @@ function ordinalKeys(first: number, count: number): BigUint64Array {
   return keys;
 }
 
-/** Cosine similarity of a and b (float64 accumulation over float32 rows). */
-export function cosineSimilarity(a: Float32Array, b: Float32Array, bOffset = 0): number {
-  let dot = 0;
-  let normA = 0;
-  let normB = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[bOffset + i];
-    dot += x * y;
-    normA += x * x;
-    normB += y * y;
-  }
-  const denominator = Math.sqrt(normA * normB);
-  return denominator === 0 ? 0 : dot / denominator;
-}
-
-function byScoreThenOrdinal(a: Candidate, b: Candidate): number {
-  return b.score - a.score || a.docOrdinal - b.docOrdinal;
-}
+export { cosineSimilarity };
 
 /**
  * Streams vectors into a new index directory `dir` (created), the manifest last. Building aside and renaming
@@ -195,14 +182,16 @@ export class VectorIndexWriter {
   }
 }
 
-/** How to search: method, threads, oversampling. */
+/** How to search: method, threads, oversampling, probes. */
 export interface VectorSearchOptions {
-  /** 'exact' scans every row; 'hnsw' asks the graph (which must exist). */
+  /** 'exact' scores every row; 'ivf' the rows of the nearest lists (index.ivf must exist); 'hnsw' asks the graph (which must exist). */
   method: SearchMethod;
-  /** USearch threads, ≥ 1. Default 1. */
+  /** Matrix-product (onnxruntime) or USearch threads, ≥ 1. Default 1. Results do not depend on it. */
   threads?: number;
   /** Graph candidates per wanted result, ≥ 1, rescored exactly. Default: the precision's (precision.ts). */
   oversample?: number;
+  /** IVF lists probed per query, ≥ 1. Default: the calibrated one in the manifest. */
+  nprobe?: number;
 }
 
 /** An opened, verified index directory. */
@@ -217,6 +206,46 @@ export class VectorIndex {
     this.manifest = readVectorIndexManifest(dir, expect);
     this.vectors = new VectorFileReader(join(dir, VECTORS_FILE), this.manifest.dims, this.manifest.count, expect.rebuildHint, this.manifest.buildId);
     if (this.manifest.hnsw) this.checkFile(GRAPH_FILE);
+    if (this.manifest.ivf) {
+      const { nlist, nprobe } = this.manifest.ivf;
+      const whole = (n: unknown, most: number) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= most;
+      if (!whole(nlist, this.count) || !whole(nprobe, nlist)) {
+        throw new IndexError(`${join(dir, MANIFEST_FILE)}: IVF parameters out of range (nlist ${nlist}, nprobe ${nprobe}, ${this.count} rows)`, { hint: `rebuild it: ${expect.rebuildHint} --rebuild` });
+      }
+      this.checkFile(IVF_FILE);
+    }
+  }
+
+  /** The matrix-product kernel, opened on first use for a thread count. */
+  private kernel?: { threads: number; kernel: Promise<GemmKernel> };
+  /** The IVF lists and the list-ordered rows, loaded on first IVF search. */
+  private ivfSearcher?: IvfSearcher;
+
+  /** 1 / ‖row‖ of the rows exact search has read (8 bytes a row), kept across searches. */
+  private norms?: InverseNormCache;
+
+  /** vectors.bin as blocks and rows for blocked-search.ts and ivf-index.ts. */
+  private get rowSource(): RowSource {
+    return {
+      count: this.count,
+      dims: this.dims,
+      block: (first, rows, scratch) => this.vectors.readRows(first, rows, scratch),
+      row: (ordinal, scratch) => this.vectors.readRows(ordinal, 1, scratch),
+      inverseNorms: (first, rows, block) => (this.norms ??= new InverseNormCache(this.count)).of(first, rows, block, this.dims),
+    };
+  }
+
+  private kernelFor(threads: number): Promise<GemmKernel> {
+    if (this.kernel?.threads !== threads) {
+      this.releaseKernel();
+      this.kernel = { threads, kernel: GemmKernel.open(threads) };
+    }
+    return this.kernel.kernel;
+  }
+
+  private releaseKernel(): void {
+    this.kernel?.kernel.then((kernel) => kernel.close()).catch(() => undefined);
+    this.kernel = undefined;
   }
 
   /** The graph file's identity when it was checked; a file changed since is checked again before `view`. */
@@ -240,6 +269,11 @@ export class VectorIndex {
 
   get hasGraph(): boolean {
     return this.manifest.hnsw !== null;
+  }
+
+  /** Whether index.ivf exists (recorded in the manifest). */
+  get hasIvf(): boolean {
+    return Boolean(this.manifest.ivf);
   }
 
   /**
@@ -294,9 +328,9 @@ export class VectorIndex {
 
   /**
    * Top-k documents for each query, best first (ties by ordinal), scored by exact cosine similarity.
-   * Fewer than k when the index holds fewer documents.
+   * Fewer than k when the index holds fewer documents (or, with IVF, the probed lists do).
    */
-  search(queries: readonly Float32Array[], k: number, options: VectorSearchOptions): Candidate[][] {
+  async search(queries: readonly Float32Array[], k: number, options: VectorSearchOptions): Promise<Candidate[][]> {
     if (queries.length === 0) return [];
     const wanted = Math.min(k, this.count);
     if (wanted <= 0) return queries.map(() => []);
@@ -304,8 +338,29 @@ export class VectorIndex {
       if (query.length !== this.dims) throw new IndexError(`a ${query.length}-d query for a ${this.dims}-d index`);
     }
     const threads = options.threads ?? 1;
-    if (options.method === 'exact') return this.searchExact(queries, wanted, threads);
-    return this.searchGraph(queries, wanted, threads, options.oversample ?? PRECISIONS[this.manifest.precision].oversample);
+    if (options.method === 'hnsw') return this.searchGraph(queries, wanted, threads, options.oversample ?? PRECISIONS[this.manifest.precision].oversample);
+    const started = performance.now();
+    const timings = newSearchTimings();
+    const found =
+      options.method === 'exact'
+        ? await blockedExactSearch(await this.kernelFor(threads), this.rowSource, queries, wanted, BLOCK_ROWS, timings)
+        : await this.searchIvf(queries, wanted, threads, options.nprobe, timings);
+    const ms = (x: number) => Math.round(x);
+    log().debug({ method: options.method, queries: queries.length, k: wanted, totalMs: ms(performance.now() - started), probeMs: ms(timings.probe), gemmMs: ms(timings.gemm), readMs: ms(timings.read), keepMs: ms(timings.keep), rescoreMs: ms(timings.rescore) }, 'dense search');
+    return found;
+  }
+
+  private async searchIvf(queries: readonly Float32Array[], k: number, threads: number, nprobe: number | undefined, timings: SearchTimings): Promise<Candidate[][]> {
+    const params = this.manifest.ivf;
+    if (!params) throw new IndexError(`${this.dir} has no IVF index`, { hint: 'search it exactly, or build the IVF index (VectorIndex.buildIvf)' });
+    if (nprobe !== undefined && (!Number.isInteger(nprobe) || nprobe < 1)) throw new RangeError(`nprobe must be an integer ≥ 1, got ${nprobe}`);
+    if (!this.ivfSearcher) {
+      const started = performance.now();
+      const lists = readIvfFile(join(this.dir, IVF_FILE), { count: this.count, dims: this.dims, nlist: params.nlist, buildId: this.manifest.buildId, rebuildHint: this.rebuildHint });
+      this.ivfSearcher = IvfSearcher.load(lists, this.rowSource);
+      log().debug({ dir: this.dir, nlist: params.nlist, nprobe: params.nprobe, ms: Math.round(performance.now() - started), residentBytes: this.count * (this.dims * 4 + 16) }, 'IVF lists loaded');
+    }
+    return this.ivfSearcher.search(await this.kernelFor(threads), queries, k, nprobe ?? params.nprobe, timings);
   }
 
   private searchGraph(queries: readonly Float32Array[], k: number, threads: number, oversample: number): Candidate[][] {
@@ -326,26 +381,28 @@ export class VectorIndex {
     });
   }
 
-  private searchExact(queries: readonly Float32Array[], k: number, threads: number): Candidate[][] {
-    const flatQueries = flatten(queries, this.dims);
-    const block = new Float32Array(Math.min(EXACT_BLOCK_ROWS, this.count) * this.dims);
-    const best: Candidate[][] = queries.map(() => []);
-    for (let first = 0; first < this.count; first += EXACT_BLOCK_ROWS) {
-      const rows = Math.min(EXACT_BLOCK_ROWS, this.count - first);
-      const data = this.vectors.readRows(first, rows, block);
-      const count = Math.min(k, rows);
-      const matches = exactSearch(data, flatQueries, this.dims, count, MetricKind.Cos, threads);
-      queries.forEach((query, q) => {
-        const merged = best[q];
-        for (let i = 0; i < count; i++) {
-          const local = Number(matches.keys[q * count + i]);
-          merged.push({ docOrdinal: first + local, score: cosineSimilarity(query, data, local * this.dims) });
-        }
-        merged.sort(byScoreThenOrdinal);
-        merged.length = Math.min(merged.length, k);
-      });
-    }
-    return best;
+  /**
+   * Build index.ivf from vectors.bin (k-means, assignment, nprobe calibration: ivf-index.ts) and record it in
+   * the manifest. Deterministic: the same rows give the same file at any thread count.
+   * @param threads matrix-product threads, ≥ 1
+   */
+  async buildIvf(threads = 1, options: IvfBuildOptions = {}): Promise<IvfParams> {
+    if (this.manifest.ivf) return this.manifest.ivf;
+    const started = performance.now();
+    const { lists, params, ms } = await buildIvfLists(await this.kernelFor(threads), this.rowSource, options);
+    const partial = join(this.dir, `${IVF_FILE}.partial`);
+    writeIvfFile(partial, lists, this.manifest.buildId);
+    renameSync(partial, join(this.dir, IVF_FILE));
+    const manifest = this.manifest as { -readonly [K in keyof VectorIndexManifest]: VectorIndexManifest[K] };
+    manifest.ivf = params;
+    manifest.files = { ...manifest.files, [IVF_FILE]: fileRecord(join(this.dir, IVF_FILE)) };
+    manifest.buildMs = { ...manifest.buildMs, ivf: Math.round(performance.now() - started) };
+    writePartManifest(this.dir, manifest);
+    log().info(
+      { dir: this.dir, count: this.count, nlist: params.nlist, nprobe: params.nprobe, recallTarget: params.recallTarget, calibratedRecall: Number(params.calibratedRecall.toFixed(4)), trainMs: Math.round(ms.train), assignMs: Math.round(ms.assign), calibrateMs: Math.round(ms.calibrate), totalMs: manifest.buildMs.ivf },
+      'IVF index built',
+    );
+    return params;
   }
 
   /**
@@ -375,6 +432,9 @@ export class VectorIndex {
 
   close(): void {
     this.graph = undefined;
+    this.ivfSearcher = undefined;
+    this.norms = undefined;
+    this.releaseKernel();
     this.vectors.close();
   }
 }
