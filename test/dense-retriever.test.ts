@@ -42,7 +42,7 @@ async function setUp() {
 
 test('build, reopen and search: sorted candidates, consistent scores, exact and graph agree', async () => {
   const { onnx, embedder, corpus } = await setUp();
-  const built = await writeDenseIndex({ dir: indexLayout(indexDir).dense(embedder.name, 'f32'), precision: 'f32', corpus, embedder, corpusFingerprint });
+  const built = await writeDenseIndex({ threads: 1, dir: indexLayout(indexDir).dense(embedder.name, 'f32'), precision: 'f32', corpus, embedder, corpusFingerprint });
   assert.equal(built.dir, indexLayout(indexDir).dense('test-org/tiny-dense', 'f32'));
   assert.equal(built.dir, join(indexDir, 'dense', 'tiny-dense-f32'));
   assert.deepEqual(built.manifest.model, { name: 'test-org/tiny-dense', fingerprint: onnx.fingerprint });
@@ -50,9 +50,9 @@ test('build, reopen and search: sorted candidates, consistent scores, exact and 
   assert.equal(built.manifest.dims, 32);
   assert.ok(onnx.stats.modelRuns > 0);
 
-  const exact = new DenseRetriever({ corpus, embedder, index: openDenseIndex(indexDir, { embedder, corpusFingerprint }), ownsEmbedder: false });
+  const exact = new DenseRetriever({ threads: 1, corpus, embedder, index: openDenseIndex(indexDir, { embedder, corpusFingerprint }), ownsEmbedder: false });
   assert.equal(exact.plan.method, 'exact', '300 documents: brute force');
-  const graph = new DenseRetriever({ corpus, embedder, index: openDenseIndex(indexDir, { embedder }), forceGraph: true, ownsEmbedder: false });
+  const graph = new DenseRetriever({ threads: 1, corpus, embedder, index: openDenseIndex(indexDir, { embedder }), forceGraph: true, ownsEmbedder: false });
   const k = 50;
   const fromExact = await exact.search(queries, k);
   const fromGraph = await graph.search(queries, k);
@@ -86,7 +86,7 @@ test('build, reopen and search: sorted candidates, consistent scores, exact and 
 
 test('a re-build with the same model embeds nothing again (cache), and another model cannot open the index', async () => {
   const { onnx, embedder, corpus } = await setUp();
-  await writeDenseIndex({ dir: indexLayout(indexDir).dense(embedder.name, 'f32'), precision: 'f32', corpus, embedder, corpusFingerprint });
+  await writeDenseIndex({ threads: 1, dir: indexLayout(indexDir).dense(embedder.name, 'f32'), precision: 'f32', corpus, embedder, corpusFingerprint });
   assert.equal(onnx.stats.modelRuns, 0, 'every document came from the embedding cache');
   assert.equal(embedder.cache.stats.hits, corpusDocs.length);
   await embedder.close();

@@ -152,7 +152,7 @@ const queries = noisyCopies(corpus, 200, 6);
 
 function writeVectors(name: string, rows: readonly Float32Array[]): string {
   const dir = join(root, name);
-  const writer = new VectorIndexWriter(dir, { dims: rows[0].length, precision: 'f32', buildGraph: false });
+  const writer = new VectorIndexWriter(dir, { threads: 1, dims: rows[0].length, precision: 'f32', buildGraph: false });
   for (let first = 0; first < rows.length; first += 4096) writer.add(rows.slice(first, first + 4096));
   writer.finish(identity);
   return dir;
@@ -186,15 +186,15 @@ test('IVF: recall@100 ≥ 0.95 against exact on clustered data, every score the 
     }
   });
   assert.deepEqual(await index.search(queries, 100, { method: 'ivf', threads: 2 }), found, 'same results at 2 threads');
-  const everyList = await index.search(queries.slice(0, 20), 100, { method: 'ivf', nprobe: params.nlist });
+  const everyList = await index.search(queries.slice(0, 20), 100, { threads: 1, method: 'ivf', nprobe: params.nlist });
   assert.deepEqual(everyList, exact.slice(0, 20), 'probing every list is exact search');
-  await assert.rejects(index.search(queries, 10, { method: 'ivf', nprobe: 0 }), RangeError);
+  await assert.rejects(index.search(queries, 10, { threads: 1, method: 'ivf', nprobe: 0 }), RangeError);
   index.close();
 
   // One list of all 20k rows is scored in pieces of 8,192 rows; probing it is exact search.
   const oneList = VectorIndex.open(writeVectors('ivf-one-list', corpus), expect);
   assert.equal((await oneList.buildIvf(2, { nlist: 1 })).nprobe, 1);
-  assert.deepEqual(await oneList.search(queries.slice(0, 20), 100, { method: 'ivf' }), exact.slice(0, 20));
+  assert.deepEqual(await oneList.search(queries.slice(0, 20), 100, { threads: 1, method: 'ivf' }), exact.slice(0, 20));
   oneList.close();
 });
 
@@ -224,7 +224,7 @@ test('a damaged, foreign or inconsistent index.ivf is refused with an IndexError
   assert.throws(() => VectorIndex.open(flipped, expect), rebuilds(/checksum mismatch/));
   forgeManifestFor(flipped, 'index.ivf');
   const forged = VectorIndex.open(flipped, expect);
-  await assert.rejects(forged.search([rows[0]], 5, { method: 'ivf' }), rebuilds(/payload checksum mismatch/));
+  await assert.rejects(forged.search([rows[0]], 5, { threads: 1, method: 'ivf' }), rebuilds(/payload checksum mismatch/));
   forged.close();
 
   const foreign = await build('ivf-foreign');
@@ -232,7 +232,7 @@ test('a damaged, foreign or inconsistent index.ivf is refused with an IndexError
   writeFileSync(join(foreign, 'index.ivf'), readFileSync(join(other, 'index.ivf')));
   forgeManifestFor(foreign, 'index.ivf');
   const mixed = VectorIndex.open(foreign, expect);
-  await assert.rejects(mixed.search([rows[0]], 5, { method: 'ivf' }), rebuilds(/another index build/));
+  await assert.rejects(mixed.search([rows[0]], 5, { threads: 1, method: 'ivf' }), rebuilds(/another index build/));
   mixed.close();
 
   // A well-formed container of this build whose lists list a row twice: the checksums hold, the lists do not.
@@ -243,7 +243,7 @@ test('a damaged, foreign or inconsistent index.ivf is refused with an IndexError
   writeIvfFile(join(twice, 'index.ivf'), lists, manifest.buildId);
   forgeManifestFor(twice, 'index.ivf');
   const bad = VectorIndex.open(twice, expect);
-  await assert.rejects(bad.search([rows[0]], 5, { method: 'ivf' }), rebuilds(/listed twice/));
+  await assert.rejects(bad.search([rows[0]], 5, { threads: 1, method: 'ivf' }), rebuilds(/listed twice/));
   bad.close();
 
   // A manifest whose IVF parameters are out of range (hand-edited, then re-checksummed) never reaches search.
@@ -272,7 +272,7 @@ test('the dense retriever over ≥ IVF_ABOVE_DOCS documents plans IVF: built wit
   assert.ok(withIvf.manifest.ivf, 'writeDenseIndex built index.ivf');
   const retriever = new DenseRetriever({ corpus, embedder, index: VectorIndex.open(withIvf.dir, expect), ownsEmbedder: false, threads: 2 });
   assert.equal(retriever.plan.method, 'ivf');
-  const exact = new DenseRetriever({ corpus, embedder, index: VectorIndex.open(withIvf.dir, expect), exact: true, ownsEmbedder: false });
+  const exact = new DenseRetriever({ threads: 1, corpus, embedder, index: VectorIndex.open(withIvf.dir, expect), exact: true, ownsEmbedder: false });
   const found = await retriever.search(queryTexts, 100);
   const truth = await exact.search(queryTexts, 100);
   t.diagnostic(`nlist ${withIvf.manifest.ivf.nlist}, nprobe ${withIvf.manifest.ivf.nprobe}: recall@100 ${recall(found, truth).toFixed(4)}`);
@@ -281,9 +281,9 @@ test('the dense retriever over ≥ IVF_ABOVE_DOCS documents plans IVF: built wit
   await retriever.close();
   await exact.close();
 
-  const without = await writeDenseIndex({ dir: join(root, 'retriever-later'), corpus, embedder, precision: 'f32', buildGraph: false });
+  const without = await writeDenseIndex({ threads: 1, dir: join(root, 'retriever-later'), corpus, embedder, precision: 'f32', buildGraph: false });
   const index = VectorIndex.open(without.dir, expect);
-  const later = new DenseRetriever({ corpus, embedder, index, ownsEmbedder: false, nprobe: 1_000_000 });
+  const later = new DenseRetriever({ threads: 1, corpus, embedder, index, ownsEmbedder: false, nprobe: 1_000_000 });
   assert.equal(later.plan.method, 'ivf');
   assert.equal(index.hasIvf, false);
   assert.deepEqual(await later.search(queryTexts.slice(0, 10), 20), truth.slice(0, 10).map((c) => c.slice(0, 20)), 'built on first search; probing every list is exact');

@@ -79,8 +79,8 @@ test('an index dir written before the codecs opens through index/ and gives the 
   const dense = openDenseIndex(indexDir, { embedder: MODEL, corpusFingerprint: FINGERPRINT, docsBuildId: docs.manifest.buildId });
   const query = dense.vectors.row(2);
   const expected = [{ docOrdinal: 2, score: 1 }, { docOrdinal: 0, score: 0.404353300962976 }, { docOrdinal: 4, score: 0.23724816562854728 }];
-  assert.deepEqual(await dense.search([query], 3, { method: 'exact' }), [expected]);
-  assert.deepEqual(await dense.search([query], 3, { method: 'hnsw' }), [expected]);
+  assert.deepEqual(await dense.search([query], 3, { threads: 1, method: 'exact' }), [expected]);
+  assert.deepEqual(await dense.search([query], 3, { threads: 1, method: 'hnsw' }), [expected]);
   assert.deepEqual(dense.vectors.row(5), fixtureRows()[5]);
   dense.close();
   docs.close();
@@ -102,7 +102,7 @@ test('today\'s writers write the fixture\'s bytes for the fixture\'s corpus', ()
   const writer = new Bm25IndexWriter(layout.bm25, createAnalyzer('en'), BM25.scoring);
   for (const [, title, text] of DOCS) writer.add(title, text);
   writer.finish(FINGERPRINT, docsManifest.buildId);
-  const vectors = new VectorIndexWriter(layout.dense(MODEL.name, 'f32'), { dims: 8, precision: 'f32', buildGraph: false });
+  const vectors = new VectorIndexWriter(layout.dense(MODEL.name, 'f32'), { threads: 1, dims: 8, precision: 'f32', buildGraph: false });
   vectors.add(fixtureRows());
   vectors.finish({ model: { name: MODEL.name, fingerprint: MODEL.fingerprint }, corpusFingerprint: FINGERPRINT, docsBuildId: docsManifest.buildId });
 

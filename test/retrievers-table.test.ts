@@ -102,7 +102,7 @@ const source: CorpusSource = {
     for (const [i, text] of texts.entries()) yield { id: `d${i}`, title: '', text };
   },
 };
-const fusionOptions = (weights: number[]): FusionOptions => ({ indexDir: mkdtempSync(join(tmpdir(), 'rare-mine-fusion-')), rebuild: false, rrfK: 60, rrfWeights: weights, fusionDepth: 10 });
+const fusionOptions = (weights: number[]): FusionOptions => ({ indexDir: mkdtempSync(join(tmpdir(), 'rare-mine-fusion-')), rebuild: false, threads: 1, rrfK: 60, rrfWeights: weights, fusionDepth: 10 });
 
 test('a fused kind fuses any number of inputs over one doc store, each with its weight', async () => {
   const events: string[] = [];

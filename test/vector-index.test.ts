@@ -57,7 +57,7 @@ function naiveTopK(query: Float32Array, k: number): Candidate[] {
 
 function build(name: string, precision: Precision, buildGraph = true, rows: Float32Array[] = docs): string {
   const dir = join(root, name);
-  const writer = new VectorIndexWriter(dir, { dims: DIMS, precision, buildGraph });
+  const writer = new VectorIndexWriter(dir, { threads: 1, dims: DIMS, precision, buildGraph });
   for (let first = 0; first < rows.length; first += 1000) writer.add(rows.slice(first, first + 1000));
   writer.finish(identity);
   return dir;
@@ -78,14 +78,14 @@ const f32Dir = build('f32', 'f32');
 
 test('exact search equals a naive brute force: same ordinals, scores, order and ties', async () => {
   const index = VectorIndex.open(f32Dir, expect);
-  const found = await index.search(queries, K, { method: 'exact' });
+  const found = await index.search(queries, K, { threads: 1, method: 'exact' });
   queries.forEach((query, q) => {
     const expected = naiveTopK(query, K);
     assert.deepEqual(found[q].map((c) => c.docOrdinal), expected.map((c) => c.docOrdinal), `query ${q}`);
     found[q].forEach((candidate, i) => assert.ok(Math.abs(candidate.score - expected[i].score) < 1e-9));
   });
   // A query equal to a duplicated row: both copies tie at the top, lower ordinal first.
-  const [dup] = await index.search([docs[3]], 2, { method: 'exact' });
+  const [dup] = await index.search([docs[3]], 2, { threads: 1, method: 'exact' });
   assert.deepEqual(dup.map((c) => c.docOrdinal), [3, 13]);
   assert.equal(dup[0].score, dup[1].score);
   index.close();
@@ -93,8 +93,8 @@ test('exact search equals a naive brute force: same ordinals, scores, order and 
 
 test('HNSW candidate set matches exact search (recall ≥ 0.98 at f32), scores are exact cosines', async () => {
   const index = VectorIndex.open(f32Dir, expect);
-  const exact = await index.search(queries, K, { method: 'exact' });
-  const approximate = await index.search(queries, K, { method: 'hnsw' });
+  const exact = await index.search(queries, K, { threads: 1, method: 'exact' });
+  const approximate = await index.search(queries, K, { threads: 1, method: 'hnsw' });
   const recall = candidateSetRecall(approximate, exact);
   assert.ok(recall >= 0.98, `recall ${recall}`);
   for (const candidates of approximate) {
@@ -111,13 +111,13 @@ test('HNSW candidate set matches exact search (recall ≥ 0.98 at f32), scores a
 
 test('save and memory-mapped view round trip: a reopened index answers identically', async () => {
   const first = VectorIndex.open(f32Dir, expect);
-  const before = await first.search(queries, K, { method: 'hnsw' });
+  const before = await first.search(queries, K, { threads: 1, method: 'hnsw' });
   first.close();
   const second = VectorIndex.open(f32Dir, expect);
   assert.equal(second.manifest.count, DOCS);
   assert.deepEqual(second.manifest.hnsw, { connectivity: 32, expansionAdd: 200, expansionSearch: 128 });
-  assert.deepEqual(await second.search(queries, K, { method: 'hnsw' }), before);
-  assert.deepEqual(await second.search([queries[0]], 5, { method: 'hnsw' }), [before[0].slice(0, 5)], 'one query alone gives its own results');
+  assert.deepEqual(await second.search(queries, K, { threads: 1, method: 'hnsw' }), before);
+  assert.deepEqual(await second.search([queries[0]], 5, { threads: 1, method: 'hnsw' }), [before[0].slice(0, 5)], 'one query alone gives its own results');
   second.close();
 });
 
@@ -127,8 +127,8 @@ test('every precision builds and serves; recall degrades gracefully, files shrin
   for (const precision of PRECISION_NAMES) {
     const dir = build(`precision-${precision}`, precision, true, subset);
     const index = VectorIndex.open(dir, { ...expect, precision });
-    const exact = await index.search(queries, K, { method: 'exact' });
-    const recall = candidateSetRecall(await index.search(queries, K, { method: 'hnsw' }), exact);
+    const exact = await index.search(queries, K, { threads: 1, method: 'exact' });
+    const recall = candidateSetRecall(await index.search(queries, K, { threads: 1, method: 'hnsw' }), exact);
     graphBytes[precision] = statSync(join(dir, 'index.usearch')).size;
     t.diagnostic(`${precision}: recall ${recall.toFixed(4)}, graph file ${graphBytes[precision]} bytes`);
     assert.ok(recall >= (precision === 'f32' ? 0.98 : 0.9), `${precision}: recall ${recall}`);
@@ -141,10 +141,10 @@ test('an index written without a graph searches exactly, and gets its graph late
   const dir = build('no-graph', 'f32', false);
   const index = VectorIndex.open(dir, expect);
   assert.equal(index.hasGraph, false);
-  await assert.rejects(index.search(queries, K, { method: 'hnsw' }), IndexError);
-  const exact = await index.search(queries, K, { method: 'exact' });
+  await assert.rejects(index.search(queries, K, { threads: 1, method: 'hnsw' }), IndexError);
+  const exact = await index.search(queries, K, { threads: 1, method: 'exact' });
   index.buildGraph(1);
-  const recall = candidateSetRecall(await index.search(queries, K, { method: 'hnsw' }), exact);
+  const recall = candidateSetRecall(await index.search(queries, K, { threads: 1, method: 'hnsw' }), exact);
   assert.ok(recall >= 0.98, `recall ${recall}`);
   index.close();
   const reopened = VectorIndex.open(dir, expect);
@@ -226,7 +226,7 @@ test('a garbage, truncated or foreign index.usearch never reaches usearch: Index
   for (const precision of PRECISION_NAMES) {
     const dir = build(`usearch-sound-${precision}`, precision, true, rows);
     const index = VectorIndex.open(dir, expect);
-    assert.equal((await index.search([rows[5]], 3, { method: 'hnsw' }))[0][0].docOrdinal, 5);
+    assert.equal((await index.search([rows[5]], 3, { threads: 1, method: 'hnsw' }))[0][0].docOrdinal, 5);
     index.close();
   }
 });

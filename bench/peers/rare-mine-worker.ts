@@ -30,6 +30,7 @@ if (config.phase === 'index' || config.phase === 'all') {
     corpusTextKey: 'text',
     corpusTitleKey: 'title',
     rebuild: true,
+    threads: 1,
     onError: 'fail',
   });
   indexSeconds = (performance.now() - started) / 1000;
@@ -39,7 +40,7 @@ if (config.phase === 'index' || config.phase === 'all') {
 
 if (config.phase === 'search' || config.phase === 'all') {
   const opened = performance.now();
-  const retriever = await openRetriever(bm25, undefined, { ...BM25, indexDir: config.indexDir, rebuild: false }, 'eval');
+  const retriever = await openRetriever(bm25, undefined, { ...BM25, indexDir: config.indexDir, rebuild: false, threads: 1 }, 'eval');
   const openSeconds = (performance.now() - opened) / 1000;
   docs = retriever.corpus.docCount;
   const queries = readQueries(config.queries, config.queryLimit);

@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { ANALYZERS, LANGUAGES as ANALYZER_LANGUAGES, STEMMER_NAMES, STOPWORD_LIST_NAMES } from '../text/analyzer.js';
 import { VARIANT_NAMES } from '../bm25/scoring.js';
 import { DEFAULT_MEMORY_BUDGET } from '../bm25/index-writer.js';
+import { defaultThreads } from '../bm25/search-pool.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../io/line-reader.js';
 import { DEFAULT_MODELS, LANGUAGES as MODEL_LANGUAGES, MODEL_SIZES } from '../embed/default-models.js';
 import { POOLING_MODES } from '../embed/model-dir.js';
@@ -370,9 +371,10 @@ export function addRunOptions(command: Command, options: { mining: boolean }): C
   const h = HEADINGS.run;
   return add(command, [
     spec('--threads <n>', h, {
-      help: 'threads: BM25 searches on this many worker threads over one shared copy of the index; the ONNX model and vector search use this many, one stage at a time. Output is byte-identical for every value',
+      help: 'threads of every stage, one stage at a time: BM25 search (worker threads over one shared copy of the index), the ONNX model (encoding, re-scoring), vector search and index builds (GEMM, k-means, HNSW insertion). Output is byte-identical for every value',
       range: int(1),
-      defaultHelp: 'all cores when mining (use-lite: 1); eval and index: all cores for an ONNX model, 1 for use-lite and BM25',
+      default: defaultThreads(),
+      defaultHelp: 'every core (os.availableParallelism())',
     }),
     ...(options.mining
       ? [

@@ -29,7 +29,7 @@ export type EvalOptions = AnyRetrieverOptions & {
   run?: string;
   indexDir?: string;
   rebuild: boolean;
-  threads?: number;
+  threads: number;
   depth: number;
 };
 
@@ -62,7 +62,7 @@ export async function runEval(options: EvalOptions): Promise<void> {
   let results: Candidate[][];
   let searchSeconds: number;
   const texts = judged.map((q) => q.text);
-  const threads = options.threads ?? 1;
+  const threads = options.threads;
   // Search threads (BM25's pool, the model's and USearch's threads) started while the retriever opened.
   const searchStarted = performance.now();
   results = await retriever.search(texts, options.depth, judged.map((q) => q.line));

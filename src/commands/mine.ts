@@ -66,7 +66,7 @@ export interface MineCommandOptions extends RecordOptions, CorpusOptions, Format
   /** Cross-encoder model dir for re-scoring. */
   rescoreModel?: string;
   /** Search threads (BM25's worker pool; the dense model's and USearch's threads); 1 = all in this thread. */
-  threads?: number;
+  threads: number;
   batchSize: number;
   /** "I/N": process only shard I of N (0-based) of the input file. */
   shard?: string;

@@ -54,7 +54,7 @@ export interface WriteDenseIndexOptions {
   /** IVF lists and recall target; defaults in src/vector/ivf-index.ts. */
   ivf?: IvfBuildOptions;
   /** USearch insertion and IVF build (matrix-product) threads, ≥ 1. Default 1. */
-  threads?: number;
+  threads: number;
   /** Where the model's files came from (--revision, hub commit, --onnx-file), recorded in the manifest. */
   modelSource?: Omit<ModelIdentity, 'name' | 'fingerprint'>;
   /** Called as documents are embedded, with the number just done (progress). */
@@ -131,7 +131,7 @@ export async function writeDenseIndex(options: WriteDenseIndexOptions): Promise<
     if (!options.buildIvf) return { dir, manifest };
     const index = VectorIndex.open(dir, { rebuildHint: denseRebuildHint(embedder.name) });
     try {
-      await index.buildIvf(options.threads ?? 1, options.ivf);
+      await index.buildIvf(options.threads, options.ivf);
       return { dir, manifest: index.manifest };
     } finally {
       index.close();

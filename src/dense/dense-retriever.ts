@@ -45,7 +45,7 @@ export interface DenseRetrieverOptions {
   /** How many queries this run will search, when known; lets the plan skip building a graph (search-plan.ts). */
   expectedQueryCount?: number;
   /** Search threads (onnxruntime matrix products, or USearch) and build threads, ≥ 1. Default 1. */
-  threads?: number;
+  threads: number;
   /** IVF lists probed per query, ≥ 1. Default: the index's calibrated nprobe (manifest). */
   nprobe?: number;
   /** The recall an IVF index built by this retriever is calibrated for. Default: ivf-index.ts DEFAULT_RECALL_TARGET. */
@@ -79,7 +79,7 @@ export class DenseRetriever implements Retriever {
     this.corpusRows = options.corpusRows ?? false;
     if (!this.embedder && !this.queryRows) throw new Error('DenseRetriever: neither a model nor query rows');
     this.index = options.index;
-    this.threads = options.threads ?? 1;
+    this.threads = options.threads;
     this.ownsEmbedder = options.ownsEmbedder ?? true;
     this.nprobe = options.nprobe;
     this.ivfRecallTarget = options.ivfRecallTarget;

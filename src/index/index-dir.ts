@@ -218,7 +218,7 @@ export interface DensePartOptions {
   /** Build the IVF index (index.ivf) with the vectors (src/vector/search-plan.ts decides). Default false. */
   buildIvf?: boolean;
   /** Embedding and USearch insertion threads. */
-  threads?: number;
+  threads: number;
 }
 
 /**

@@ -5,10 +5,9 @@
  */
 import { addBm25Options, FILL_HELP } from '../cli/options.js';
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
-import { defaultThreads } from '../bm25/search-pool.js';
 import { ensureBm25Index, ensureBm25IndexFiles, type Bm25PartOptions } from '../index/index-dir.js';
 import { createAnalyzer, type AnalyzerChoice } from '../text/analyzer.js';
-import { buildContext, type IndexDirOptions, type OpenOver, type OpenPurpose, type RetrieverKind } from './retriever-kind.js';
+import { buildContext, type IndexDirOptions, type OpenOver, type RetrieverKind } from './retriever-kind.js';
 
 export interface Bm25Options extends IndexDirOptions {
   lang: string;
@@ -38,10 +37,7 @@ export function rebuildHint(kind: string, indexDir: string | undefined): string 
   return `rare-mine index ${kind} --corpus CORPUS${indexDir ? ` --index-dir ${indexDir}` : ''}`;
 }
 
-/** Search threads: --threads, else all cores when mining, one thread for eval (its help says so). */
-function searchThreads(options: Bm25Options, purpose: OpenPurpose): number {
-  return options.threads ?? (purpose === 'mine' ? defaultThreads() : 1);
-}
+
 
 export const bm25: RetrieverKind<Bm25Options, Bm25Retriever> = {
   name: 'bm25',
@@ -58,7 +54,7 @@ export const bm25: RetrieverKind<Bm25Options, Bm25Retriever> = {
     createAnalyzer(analyzerChoice(options)); // fail fast: a bad --stopwords FILE before the doc store is built
     return async (docs, indexDir) => {
       const index = await ensureBm25Index(indexDir, docs, bm25Part(options), buildContext(options, rebuildHint('bm25', options.indexDir)));
-      return Bm25Retriever.open(index, docs, searchThreads(options, purpose), analyzerChoice(options));
+      return Bm25Retriever.open(index, docs, options.threads, analyzerChoice(options));
     };
   },
   index: {

@@ -62,7 +62,7 @@ export async function openDenseEmbedder(options: DenseOptions): Promise<DenseMod
       throw new UsageError(`--revision and --onnx-file apply to hub models and model directories, not to the built-in ${USE_LITE_MODEL_NAME}`);
     }
     const { dir } = await prepareUseLite();
-    const encoder = await UseLiteEncoder.open(dir, { threads: options.threads ?? 1, batchSize: options.embedBatchSize, device: options.device });
+    const encoder = await UseLiteEncoder.open(dir, { threads: options.threads, batchSize: options.embedBatchSize, device: options.device });
     log().info({ model: encoder.name, dims: encoder.dims, fingerprint: encoder.fingerprint.slice(0, 12), dir }, 'model');
     return { embedder: options.cache ? new CachedEmbedder(encoder) : encoder, source: {} };
   }

@@ -19,8 +19,8 @@ import type { RecordRows } from '../io/record-rows.js';
 export interface IndexDirOptions {
   indexDir?: string;
   rebuild: boolean;
-  /** --threads; each kind decides what an absent value means for its purpose. */
-  threads?: number;
+  /** --threads: the threads of every stage (decided once, by the option's default: every core). */
+  threads: number;
 }
 
 /** Why a retriever is opened: mining a stream, evaluating on BEIR files, or building its index once (`index`). */

@@ -49,7 +49,7 @@ export interface VectorIndexWriterOptions {
   /** Graph parameters; defaults in search-plan.ts. */
   hnsw?: Partial<HnswParams>;
   /** USearch insertion threads, ≥ 1. Default 1. */
-  threads?: number;
+  threads: number;
 }
 
 /** Model and corpus identity recorded in the manifest. */
@@ -121,7 +121,7 @@ export class VectorIndexWriter {
   constructor(readonly dir: string, private readonly options: VectorIndexWriterOptions) {
     makeDirs(dir);
     this.params = { ...DEFAULT_HNSW_PARAMS, ...options.hnsw };
-    this.threads = options.threads ?? 1;
+    this.threads = options.threads;
     this.vectors = new VectorFileWriter(join(dir, VECTORS_FILE), options.dims, this.buildId);
     if (options.buildGraph) this.graph = newGraph(options.dims, options.precision, this.params);
   }
@@ -187,7 +187,7 @@ export interface VectorSearchOptions {
   /** 'exact' scores every row; 'ivf' the rows of the nearest lists (index.ivf must exist); 'hnsw' asks the graph (which must exist). */
   method: SearchMethod;
   /** Matrix-product (onnxruntime) or USearch threads, ≥ 1. Default 1. Results do not depend on it. */
-  threads?: number;
+  threads: number;
   /** Graph candidates per wanted result, ≥ 1, rescored exactly. Default: the precision's (precision.ts). */
   oversample?: number;
   /** IVF lists probed per query, ≥ 1. Default: the calibrated one in the manifest. */
@@ -337,7 +337,7 @@ export class VectorIndex {
     for (const query of queries) {
       if (query.length !== this.dims) throw new IndexError(`a ${query.length}-d query for a ${this.dims}-d index`);
     }
-    const threads = options.threads ?? 1;
+    const threads = options.threads;
     if (options.method === 'hnsw') return this.searchGraph(queries, wanted, threads, options.oversample ?? PRECISIONS[this.manifest.precision].oversample);
     const started = performance.now();
     const timings = newSearchTimings();
