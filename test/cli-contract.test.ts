@@ -123,7 +123,7 @@ test('help: options grouped by topic, every default stated, texts true', () => {
       for (const [flag, text] of options) assert.match(text, /\(default: |default: /, `${command} ${flag} states its default: ${text}`);
     }
   }
-  assert.match(helps.bm25, /--threads <n>[\s\S]*default: all cores/);
+  assert.match(helps.bm25, /--threads <n>[\s\S]*default: every core/);
   // dense's --fill does not talk about BM25; index dense does not promise an index it does not write.
   const denseFill = helpSections(helps.dense).get(HEADINGS.window)!.get('--fill')!;
   assert.doesNotMatch(denseFill, /BM25/);
