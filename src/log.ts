@@ -4,6 +4,9 @@
  * (prettyAs) alone, or else the message and its scalar fields as key=value; at debug level nested objects are shown
  * too and a rendered message keeps its fields. `--log-format json` writes the whole object, one per line, whatever
  * the level. Level from --log-level / RARE_MINE_LOG_LEVEL (default info).
+ * What must hold: in json mode every line rare-mine itself writes on stderr is one JSON object — a block of text
+ * for people (the statistics table) is an event with its data as fields (`infoBlock`), an error at exit is an
+ * event too (`errorEvent`), and no progress line is drawn (src/terminal/progress.ts asks `logFormat()`).
  */
 import { pino, type Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
@@ -15,6 +18,17 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 let current: Logger | undefined;
+let currentFormat: LogFormat | undefined;
+
+/** The format logs are written in: the configured one, else $RARE_MINE_LOG_FORMAT's (json or pretty). */
+export function logFormat(): LogFormat {
+  return currentFormat ?? (process.env.RARE_MINE_LOG_FORMAT === 'json' ? 'json' : 'pretty');
+}
+
+/** Whether configureLogger ran (an error before the command's options were read finds it unconfigured). */
+export function loggerConfigured(): boolean {
+  return current !== undefined;
+}
 
 export interface LoggerOptions {
   level?: string;
@@ -55,6 +69,7 @@ export function prettyMessage(fields: Fields, nested: boolean): string {
 export function configureLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.RARE_MINE_LOG_LEVEL ?? 'info';
   const format = options.format ?? (process.env.RARE_MINE_LOG_FORMAT as LogFormat | undefined) ?? 'pretty';
+  currentFormat = format === 'json' ? 'json' : 'pretty';
   if (format === 'json') {
     current = pino({ level, base: undefined }, pino.destination({ fd: 2, sync: true }));
   } else {
@@ -76,4 +91,26 @@ export function configureLogger(options: LoggerOptions = {}): Logger {
 /** The logger; configured with defaults on first use. */
 export function log(): Logger {
   return current ?? configureLogger();
+}
+
+/**
+ * Something written for people as a block (an aligned table): pretty mode writes `text` as it is, json mode logs
+ * one info event `msg` with `fields` (the same data, for machines). Nothing below the info level.
+ */
+export function infoBlock(fields: Fields, msg: string, text: string): void {
+  if (!log().isLevelEnabled('info')) return;
+  if (logFormat() === 'json') log().info(fields, msg);
+  else process.stderr.write(text);
+}
+
+/** pino's number for the error level, as its JSON lines carry it. */
+const ERROR_LEVEL = 50;
+
+/**
+ * One JSON line in the shape of pino's (level, time, fields, msg) for an error at exit: written whatever
+ * --log-level says (an error that ends the run is never silenced) and before or without a configured logger.
+ */
+export function errorEvent(fields: Fields, msg: string): void {
+  const line = JSON.stringify({ level: ERROR_LEVEL, time: Date.now(), ...fields, msg });
+  process.stderr.write(line + '\n');
 }

@@ -174,10 +174,10 @@ test('-o writes atomically; bad input leaves no output file and names file and l
   writeFileSync(missing, '{"question": "a"}\n{"text": "no question here"}\n');
   const run2 = runCli(['bm25', missing]);
   assert.equal(run2.status, 1);
-  assert.match(run2.stderr, /missing\.jsonl:2: missing field "question"/);
+  assert.match(run2.messages(), /missing\.jsonl:2: missing field "question"/);
   const nonString = join(dir, 'nonstring.jsonl');
   writeFileSync(nonString, '{"question": 42, "text": "x"}\n');
-  assert.match(runCli(['bm25', nonString]).stderr, /nonstring\.jsonl:1: field "question" must be a string, found a number/);
+  assert.match(runCli(['bm25', nonString]).messages(), /nonstring\.jsonl:1: field "question" must be a string, found a number/);
   const unreadable = runCli(['bm25', join(dir, 'does-not-exist.jsonl')]);
   assert.equal(unreadable.status, 1);
   assert.match(unreadable.stderr, /does-not-exist\.jsonl: cannot (open|read)/);

@@ -48,14 +48,14 @@ test('out-of-range and contradictory options: exit 2, naming option, value and r
   for (const { args, names } of REFUSED) {
     const run = runCli([...args, fixture]);
     assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
-    for (const name of names) assert.match(run.stderr, name, args.join(' '));
+    for (const name of names) assert.match(run.messages(), name, args.join(' '));
     assert.doesNotMatch(run.stderr, /internal error/, args.join(' '));
     assert.equal(run.stdout, '', 'nothing mined');
   }
   // The environment's log settings are checked the same way.
   const env = runCli(['bm25', fixture], { env: { RARE_MINE_LOG_FORMAT: 'xml' } });
   assert.equal(env.status, 2, env.stderr);
-  assert.match(env.stderr, /--log-format must be one of pretty, json, got "xml"/);
+  assert.match(env.messages(), /--log-format must be one of pretty, json, got "xml"/);
 });
 
 test('--rejects with --on-error skip and --with-ids with other formats still work', () => {
@@ -79,7 +79,7 @@ test('a typo prints the error and the suggestion last, and where the help is, no
   assert.match(lines[lines.length - 1], /see `rare-mine bm25 --help`/);
   assert.doesNotMatch(run.stderr, /Usage:/);
   const nested = runCli(['index', 'bm25', '--corpuss', 'x']);
-  assert.match(nested.stderr, /see `rare-mine index bm25 --help`/);
+  assert.match(nested.messages(), /see `rare-mine index bm25 --help`/);
 });
 
 /** `--help` text → the option blocks under each heading. */
@@ -158,7 +158,7 @@ test('a wrong --question-key names the option and the keys the record has', () =
   // that record's error (the DataFlow test below: file:line, exit 1).
   const run = runCli(['bm25', '--question-key', 'query', fixture]);
   assert.equal(run.status, 2, run.stderr);
-  assert.match(run.stderr, /--question-key "query": no record of .*dataflow-scifact-40\.jsonl has a field "query" \(the query text\); its 40 records have "question", "text"/);
+  assert.match(run.messages(), /--question-key "query": no record of .*dataflow-scifact-40\.jsonl has a field "query" \(the query text\); its 40 records have "question", "text"/);
 });
 
 test('DataFlow mode (no --corpus): the first bad line is reported first', () => {
@@ -170,7 +170,7 @@ test('DataFlow mode (no --corpus): the first bad line is reported first', () => 
   writeFileSync(input, lines.join('\n') + '\n');
   const run = runCli(['bm25', input]);
   assert.equal(run.status, 1, run.stderr);
-  assert.match(run.stderr, /in\.jsonl:4: missing field "question"/);
+  assert.match(run.messages(), /in\.jsonl:4: missing field "question"/);
   assert.doesNotMatch(run.stderr, /in\.jsonl:5/);
 });
 
@@ -229,6 +229,10 @@ test('after --resume the summary reports the whole output and how much was resum
   assert.equal(summary.records_in, 40);
   assert.equal(summary.records_resumed, 10);
   assert.equal(summary.records_mined_now, 30);
+  const statistics = resumed.logs().find((l) => l.msg === 'statistics');
+  assert.equal(statistics.records, 30, 'under --log-format json the table is an event, covering the records mined now');
+  assert.equal(statistics.records_resumed, 10);
+  assert.equal(statistics.records_mined_now, 30);
   interrupted();
   const words = runCli([...args, '--resume', '-o', out], { env: { RARE_MINE_LOG_FORMAT: 'pretty' } });
   assert.match(words.stderr, /the output holds 40: 10 resumed from the partial output \+ 30 mined now/);

@@ -67,7 +67,7 @@ for (const file of ['bm25/postings.bin', 'bm25/terms.bin', 'docs/texts.bin', 'do
       const run = runCli(['bm25', '--index-dir', indexDir, fixture]);
       assert.equal(run.status, 3, run.stderr);
       assert.match(run.stderr, message);
-      assert.match(run.stderr, /hint: rebuild/);
+      assert.match(run.messages(), /hint: rebuild/);
       assert.equal(run.stdout, '', 'no results from a damaged index');
     });
   }
@@ -221,7 +221,7 @@ test('a file copied in from another build of the same corpus (valid CRC) is refu
     const run = runCli(['bm25', '--index-dir', first.indexDir, fixture]);
     assert.equal(run.status, 3, `${file}: ${run.stderr}`);
     assert.match(run.stderr, /belongs to another index build/);
-    assert.match(run.stderr, /hint: rebuild/);
+    assert.match(run.messages(), /hint: rebuild/);
     assert.equal(run.stdout, '');
     writeFileSync(target, saved);
   }
@@ -248,7 +248,7 @@ test('files and manifests of the previous storage version are refused with "rebu
   const run = runCli(['bm25', '--index-dir', indexDir, fixture]);
   assert.equal(run.status, 3, run.stderr);
   assert.match(run.stderr, /written by an older rare-mine \(storage version 1/);
-  assert.match(run.stderr, /hint: rebuild the index: rare-mine index bm25 --corpus CORPUS --index-dir .* --rebuild/);
+  assert.match(run.messages(), /hint: rebuild the index: rare-mine index bm25 --corpus CORPUS --index-dir .* --rebuild/);
 
   // A manifest without checksum and storage version (as rare-mine wrote them before).
   const manifestPath = join(indexDir, 'bm25', 'manifest.json');

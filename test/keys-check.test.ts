@@ -64,8 +64,8 @@ test('a misspelled --positive-ids-key is a usage error naming option, value, key
   const indexDir = freshIndexDir();
   const run = runCli(['bm25', '--corpus', corpus, '--index-dir', indexDir, '--positive-ids-key', 'pos_id', queries]);
   assert.equal(run.status, 2, run.stderr);
-  assert.match(run.stderr, /--positive-ids-key "pos_id": no record of .*queries\.jsonl has a field "pos_id" \(the positive corpus ids\)/);
-  assert.match(run.stderr, /its 4 records have "question", "pos_ids" \(3 of them\)/, 'the keys the records have, and how many have each');
+  assert.match(run.messages(), /--positive-ids-key "pos_id": no record of .*queries\.jsonl has a field "pos_id" \(the positive corpus ids\)/);
+  assert.match(run.messages(), /its 4 records have "question", "pos_ids" \(3 of them\)/, 'the keys the records have, and how many have each');
   assert.match(run.stderr, /did you mean --positive-ids-key pos_ids\?/);
   assert.equal(run.stdout, '');
   assertNothingBuilt(indexDir);
@@ -75,13 +75,13 @@ test('a misspelled --question-key fails before the index is built; a key present
   const indexDir = freshIndexDir();
   const run = runCli(['bm25', '--corpus', corpus, '--index-dir', indexDir, '--question-key', 'qeustion', queries]);
   assert.equal(run.status, 2, run.stderr);
-  assert.match(run.stderr, /--question-key "qeustion".*did you mean --question-key question\?/);
+  assert.match(run.messages(), /--question-key "qeustion".*did you mean --question-key question\?/);
   assert.doesNotMatch(run.stderr, /building/, 'no build was started');
   assertNothingBuilt(indexDir);
 
   const proto = runCli(['bm25', '--corpus', corpus, '--index-dir', indexDir, '--positive-ids-key', 'constructor', queries]);
   assert.equal(proto.status, 2, proto.stderr);
-  assert.match(proto.stderr, /--positive-ids-key "constructor": no record of .* has a field "constructor"/);
+  assert.match(proto.messages(), /--positive-ids-key "constructor": no record of .* has a field "constructor"/);
   assertNothingBuilt(indexDir);
 });
 
@@ -89,7 +89,7 @@ test('DataFlow mode: a misspelled --text-key fails before any index; an existing
   const indexDir = freshIndexDir();
   const run = runCli(['bm25', '--index-dir', indexDir, '--text-key', 'txt', fixture]);
   assert.equal(run.status, 2, run.stderr);
-  assert.match(run.stderr, /--text-key "txt": no record of .*dataflow-scifact-40\.jsonl has a field "txt" \(the positive texts, which form the corpus when there is no --corpus\)/);
+  assert.match(run.messages(), /--text-key "txt": no record of .*dataflow-scifact-40\.jsonl has a field "txt" \(the positive texts, which form the corpus when there is no --corpus\)/);
   assert.match(run.stderr, /did you mean --text-key text\?/);
   assert.equal(run.stdout, '');
   assertNothingBuilt(indexDir);
@@ -99,7 +99,7 @@ test('DataFlow mode: a misspelled --text-key fails before any index; an existing
   writeFileSync(blank, '{"question":"q one","text":""}\n{"question":"q two","text":[]}\n');
   const empty = runCli(['bm25', blank]);
   assert.equal(empty.status, 1, empty.stderr);
-  assert.match(empty.stderr, /the corpus is empty: .* none of its 2 records has a non-empty text under "text"/);
+  assert.match(empty.messages(), /the corpus is empty: .* none of its 2 records has a non-empty text under "text"/);
   assert.equal(empty.stdout, '');
 });
 
@@ -113,19 +113,19 @@ test('the prefix: a key some records lack is no error; a key none of the first 1
   writeFileSync(many, lines.join('\n') + '\n');
   const run = runCli(['bm25', '--corpus', corpus, '--positive-ids-key', 'pos_ids', many]);
   assert.equal(run.status, 2, run.stderr);
-  assert.match(run.stderr, /--positive-ids-key "pos_ids": none of the first 1,000 records of .*many\.jsonl has a field "pos_ids" \(the positive corpus ids\); they have "question", "text"/);
+  assert.match(run.messages(), /--positive-ids-key "pos_ids": none of the first 1,000 records of .*many\.jsonl has a field "pos_ids" \(the positive corpus ids\); they have "question", "text"/);
 });
 
 test('corpus keys: index and mining commands check --corpus-text-key (and a non-default id or title key) before building', () => {
   const indexDir = freshIndexDir();
   const index = runCli(['index', 'bm25', '--corpus', corpus, '--index-dir', indexDir, '--corpus-text-key', 'txt']);
   assert.equal(index.status, 2, index.stderr);
-  assert.match(index.stderr, /--corpus-text-key "txt": no record of .*corpus\.jsonl has a field "txt" \(the document text\); its 5 records have "_id", "title", "text"; did you mean --corpus-text-key text\?/);
+  assert.match(index.messages(), /--corpus-text-key "txt": no record of .*corpus\.jsonl has a field "txt" \(the document text\); its 5 records have "_id", "title", "text"; did you mean --corpus-text-key text\?/);
   assertNothingBuilt(indexDir);
 
   const title = runCli(['bm25', '--corpus', corpus, '--index-dir', indexDir, '--corpus-title-key', 'titel', queries]);
   assert.equal(title.status, 2, title.stderr);
-  assert.match(title.stderr, /--corpus-title-key "titel".*did you mean --corpus-title-key title\?/);
+  assert.match(title.messages(), /--corpus-title-key "titel".*did you mean --corpus-title-key title\?/);
   assertNothingBuilt(indexDir);
 });
 
@@ -139,7 +139,7 @@ test('records without positives: the run goes on and stderr ends with a WARN cou
   assert.equal(warning.level, 40, `the last stderr line is a WARN: ${last}`);
   assert.equal(warning.records_without_positives, 1);
   assert.match(warning.msg, /1 of 4 records has no positive .*their own answers may be among their negatives.*--require-positives/);
-  assert.match(run.stderr, /Without positives: 1 record \(25\.00%\)/, 'the end-of-run table says it too');
+  assert.equal(run.logs().find((l) => l.msg === 'statistics')?.records_without_positives, 1, 'the end-of-run statistics (an event under --log-format json) say it too');
   assert.equal(JSON.parse(readFileSync(statsJson, 'utf8')).records_without_positives, 1);
 
   // stats and report show the count.
@@ -154,7 +154,7 @@ test('records without positives: the run goes on and stderr ends with a WARN cou
 
   const strict = runCli(['bm25', '--corpus', corpus, '--positive-ids-key', 'pos_ids', '--require-positives', queries]);
   assert.equal(strict.status, 1, strict.stderr);
-  assert.match(strict.stderr, /queries\.jsonl:3: no positive \(--require-positives\): no text under "text" \(--text-key\) and no known corpus id under "pos_ids"/);
+  assert.match(strict.messages(), /queries\.jsonl:3: no positive \(--require-positives\): no text under "text" \(--text-key\) and no known corpus id under "pos_ids"/);
   assert.equal(strict.stdout.split('\n').filter(Boolean).length <= 2, true, 'nothing past the bad record');
 
   const skipped = runCli(['bm25', '--corpus', corpus, '--positive-ids-key', 'pos_ids', '--require-positives', '--on-error', 'skip', queries]);

@@ -35,10 +35,11 @@ test('without a total: count and rate, no percentage', () => {
   assert.equal(formatDuration(3725), '1:02:05');
 });
 
-test('drawn only on a terminal and never under RARE_MINE_NO_PROGRESS; erased at the end', () => {
-  assert.equal(progressWanted({ isTTY: true }, {}), true);
-  assert.equal(progressWanted({ isTTY: false }, {}), false);
-  assert.equal(progressWanted({ isTTY: true }, { RARE_MINE_NO_PROGRESS: '1' }), false);
+test('drawn only on a terminal and never under RARE_MINE_NO_PROGRESS or --log-format json; erased at the end', () => {
+  assert.equal(progressWanted({ isTTY: true }, {}, 'pretty'), true);
+  assert.equal(progressWanted({ isTTY: false }, {}, 'pretty'), false);
+  assert.equal(progressWanted({ isTTY: true }, { RARE_MINE_NO_PROGRESS: '1' }, 'pretty'), false);
+  assert.equal(progressWanted({ isTTY: true }, {}, 'json'), false, 'a progress line is not a JSON object');
   let clock = 0;
   const writes: string[] = [];
   const stream = { isTTY: true, write: (text: string) => writes.push(text) };

@@ -71,7 +71,7 @@ test('CLI: a key the record already has is refused with a hint naming --output-k
   const out = join(dir, 'clash.jsonl');
   const clash = runCli(['bm25', '--output-key', 'question', input, '-o', out]);
   assert.equal(clash.status, 1, clash.stderr);
-  assert.match(clash.stderr, /in\.jsonl:1: the record already has "question" \(an earlier rare-mine run\?\): not overwritten/);
+  assert.match(clash.messages(), /in\.jsonl:1: the record already has "question" \(an earlier rare-mine run\?\): not overwritten/);
   assert.match(clash.stderr, /--output-key/);
   assert.throws(() => readFileSync(out), 'no output file');
   const skipped = runCli(['bm25', '--output-key', 'order', '--on-error', 'skip', input]);
@@ -82,7 +82,7 @@ test('CLI: a key the record already has is refused with a hint naming --output-k
   const first = runCli(['bm25', '--num-neg', '1', input]);
   const again = runCli(['bm25', '--num-neg', '2', '--with-ids'], { input: first.stdout });
   assert.equal(again.status, 1, 'bm25 | bm25 with one key is refused');
-  assert.match(again.stderr, /<stdin>:1: the record already has "hard_negatives"/);
+  assert.match(again.messages(), /<stdin>:1: the record already has "hard_negatives"/);
   const replaced = runCli(['bm25', '--num-neg', '2', '--with-ids', '--if-key-exists', 'replace'], { input: first.stdout });
   assert.equal(replaced.status, 0, replaced.stderr);
   const firstLines = first.stdout.trimEnd().split('\n');

@@ -203,7 +203,7 @@ test('--qrels: the false-negative rate equals a count over the output, overall a
 test('errors: out-of-range counts and --queries-key without --qrels are usage errors; missing ids, a bad --stats-json, a missing file are input errors', async () => {
   const outOfRange = runCli(['report', full.out, '--review-rows', '0']);
   assert.equal(outOfRange.status, 2);
-  assert.match(outOfRange.stderr, /--review-rows must be an integer in 1\.\.1000, got "0"/);
+  assert.match(outOfRange.messages(), /--review-rows must be an integer in 1\.\.1000, got "0"/);
   const isError = (type: typeof UsageError | typeof InputError, message: RegExp, hint?: RegExp) => (error: Error) => {
     assert.ok(error instanceof type, String(error));
     assert.match(error.message, message);

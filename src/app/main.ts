@@ -4,10 +4,12 @@
  * --debug). A system error that escaped as such (ENOENT, ENOSPC, EISDIR, ... — src/errors.ts fileErrorFrom) is the
  * user's or the machine's condition, not a bug: one line naming the path and the cause, exit 1.
  * Exit codes are set through process.exitCode, so pending output is flushed before the process ends.
+ * With --log-format json (or $RARE_MINE_LOG_FORMAT=json) every message here, commander's own included, is one JSON
+ * line (src/log.ts errorEvent): the message, the exit code, the error's kind and its hint as fields.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { fileErrorFrom, RareMineError, UsageError } from '../errors.js';
-import { configureLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../log.js';
+import { FileError, fileErrorFrom, InputError, RareMineError, UsageError } from '../errors.js';
+import { configureLogger, errorEvent, LOG_FORMATS, LOG_LEVELS, logFormat, loggerConfigured, type LogFormat } from '../log.js';
 import { checkCombinations, type CombinationView } from '../cli/options.js';
 import { foreignKey, foreignSuggestion } from '../cli/foreign-options.js';
 import { installSignalHandlers } from '../terminal/signals.js';
@@ -25,7 +27,7 @@ program
   .description('Mine hard negatives for retrieval training from JSONL (BM25 and dense), streaming, with on-disk indexes.')
   .version('0.1.0')
   .addOption(new Option('--log-level <level>', 'how much to log on stderr: info is one line per phase, debug the details').choices(LOG_LEVELS).default(process.env.RARE_MINE_LOG_LEVEL ?? 'info', 'info, or $RARE_MINE_LOG_LEVEL'))
-  .addOption(new Option('--log-format <format>', 'pretty (human-readable lines) or json (one object per line), on stderr').choices(LOG_FORMATS).default(process.env.RARE_MINE_LOG_FORMAT ?? 'pretty', 'pretty, or $RARE_MINE_LOG_FORMAT'))
+  .addOption(new Option('--log-format <format>', 'on stderr: pretty (human-readable lines, the statistics table) or json (every line one JSON object: the table, warnings and errors are events; no progress line)').choices(LOG_FORMATS).default(process.env.RARE_MINE_LOG_FORMAT ?? 'pretty', 'pretty, or $RARE_MINE_LOG_FORMAT'))
   .option('--debug', 'print stack traces of errors', false)
   .exitOverride()
   .hook('preAction', (command, actionCommand) => {
@@ -51,9 +53,18 @@ registerModels(program);
  * then where the full help is: never the whole help, which would scroll the error away.
  */
 function configureErrors(command: Command, path: string): void {
-  command
-    .showHelpAfterError(`(see \`${path} --help\`)`)
-    .configureOutput({ outputError: (text, write) => write(`rare-mine: ${text.replace(/^error: /, '')}`) });
+  const seeHelp = `(see \`${path} --help\`)`;
+  command.showHelpAfterError(seeHelp).configureOutput({
+    outputError: (text, write) => {
+      if (jsonLogs()) errorEvent({ exit_code: 2, error: 'UsageError', hint: `see \`${path} --help\`` }, text.replace(/^error: /, '').trimEnd());
+      else write(`rare-mine: ${text.replace(/^error: /, '')}`);
+    },
+    // In json mode the pointer to --help is the error event's hint; help shown for an error (a command without its subcommand) is an event of its own.
+    writeErr: (text) => {
+      if (!jsonLogs()) process.stderr.write(text);
+      else if (text.trimEnd() !== seeHelp && text.trim() !== '') errorEvent({ exit_code: 2, error: 'UsageError' }, text.trimEnd());
+    },
+  });
   suggestForeignOptions(command);
   for (const sub of command.commands) configureErrors(sub, `${path} ${sub.name()}`);
 }
@@ -88,6 +99,20 @@ configureErrors(program, 'rare-mine');
 
 installSignalHandlers();
 
+/**
+ * Whether messages go out as JSON lines: the configured logger's format, or, for an error before the command's
+ * options were read (a usage error caught by commander), --log-format as the arguments give it, else the environment's.
+ */
+function jsonLogs(): boolean {
+  if (loggerConfigured()) return logFormat() === 'json';
+  const args = process.argv.slice(2);
+  for (const [i, arg] of args.entries()) {
+    const value = arg === '--log-format' ? args[i + 1] : arg.startsWith('--log-format=') ? arg.slice('--log-format='.length) : undefined;
+    if (value !== undefined && (LOG_FORMATS as readonly string[]).includes(value)) return value === 'json';
+  }
+  return logFormat() === 'json';
+}
+
 function report(thrown: unknown): number {
   const error = thrown instanceof RareMineError ? thrown : (fileErrorFrom(thrown) ?? thrown);
   const debug = program.opts<{ debug?: boolean }>().debug === true || process.env.RARE_MINE_DEBUG === '1';
@@ -95,6 +120,7 @@ function report(thrown: unknown): number {
     // commander printed its own message already (help, version, or a usage problem).
     return error.exitCode === 0 ? 0 : 2;
   }
+  if (jsonLogs()) return reportAsJson(error, debug);
   if (error instanceof RareMineError) {
     process.stderr.write(`rare-mine: ${error.message}\n`);
     if (error instanceof UsageError && !error.hint) process.stderr.write(`  (see \`${commandPath()} --help\`)\n`);
@@ -106,6 +132,32 @@ function report(thrown: unknown): number {
   process.stderr.write(`rare-mine: internal error: ${err?.message ?? String(error)}\n`);
   if (debug) process.stderr.write(`${err?.stack}\n`);
   else process.stderr.write('  hint: run again with --debug for the stack trace, and report it\n');
+  return 70;
+}
+
+/** The error as one JSON line: the message, exit code, the error's kind, its file and line or path, its hint, and under --debug the stacks. */
+function reportAsJson(error: unknown, debug: boolean): number {
+  if (error instanceof RareMineError) {
+    const hint = error.hint ?? (error instanceof UsageError ? `see \`${commandPath()} --help\`` : undefined);
+    const cause = error.cause as Error | undefined;
+    errorEvent(
+      {
+        exit_code: error.exitCode,
+        error: error.name,
+        ...(error instanceof InputError ? { file: error.file, ...(error.line === undefined ? {} : { line: error.line }) } : {}),
+        ...(error instanceof FileError ? { path: error.path } : {}),
+        ...(hint === undefined ? {} : { hint }),
+        ...(debug ? { stack: error.stack, ...(cause ? { cause: cause.stack ?? String(cause) } : {}) } : {}),
+      },
+      error.message,
+    );
+    return error.exitCode;
+  }
+  const err = error as Error;
+  errorEvent(
+    { exit_code: 70, error: 'internal', ...(debug ? { stack: err?.stack } : { hint: 'run again with --debug for the stack trace, and report it' }) },
+    `internal error: ${err?.message ?? String(error)}`,
+  );
   return 70;
 }
 

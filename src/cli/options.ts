@@ -20,6 +20,7 @@ import { FORMAT_NAMES, FORMATS, DEFAULT_FORMAT } from '../formats/formats.js';
 import { IF_KEY_EXISTS } from '../formats/record.js';
 import { SCORE_FILTERS } from '../mine/filters.js';
 import type { KeyUse } from '../io/record-keys.js';
+import { LAYOUT_NAMES } from '../formats/output-reader.js';
 
 /** Help headings, in the order `--help` shows them. */
 export const HEADINGS = {
@@ -33,6 +34,7 @@ export const HEADINGS = {
   run: 'Run control:',
   eval: 'Evaluation:',
   stats: 'Statistics:',
+  readBack: 'The output read back (its layout and keys; unset ones from the run):',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -304,7 +306,7 @@ export function addDenseOptions(command: Command, options: { lang?: boolean; lan
     spec('--vectors-tensor <name>', h, { help: 'the tensor to read from a .safetensors vector file holding several', parse: nonEmpty('--vectors-tensor'), defaultHelp: 'its only tensor' }),
     spec('--embed-batch-size <n>', h, { help: 'texts per model run', range: int(1), default: 32 }),
     spec('--device <name>', h, {
-      help: "where the model encodes: cpu (onnxruntime on --threads cores) or webgpu (onnxruntime's WebGPU execution provider, Dawn over Vulkan/Metal/D3D12; checked before any work, exit 4 when no adapter is found, never a silent fall back to the CPU)",
+      help: "where the model encodes: cpu (onnxruntime on --threads cores) or webgpu (onnxruntime's WebGPU execution provider, Dawn over Vulkan/Metal/D3D12; checked before any work, exit 4 when no adapter is found, never a silent fall back to the CPU; Dawn may print its own warnings on stderr, plain text even under --log-format json)",
       choices: DEVICES,
       default: 'cpu',
     }),
@@ -363,6 +365,41 @@ export function addFormatOptions(command: Command): Command {
       help: 'colbert: existing directory for queries.train.colbert.tsv and corpus.train.colbert.tsv, which resolve the integer ids of the triples (with -o DIR/triples.train.colbert.jsonl, DIR is a RAGatouille data dir); required when the triples go to stdout',
       defaultHelp: 'the directory of -o',
     }),
+  ]);
+}
+
+/**
+ * Reading a mining output back (stats, report): the run's --stats-json (`runFlag`: report's --stats-json, which it
+ * also shows; stats' --run-stats, its own --stats-json being a file it writes), then the layout and keys the output
+ * was mined with, each defaulting to the run's, else the mining default. `questionKey`: report names queries.
+ */
+export function addReadBackOptions(command: Command, options: { runFlag: '--stats-json' | '--run-stats'; runHelp: string; questionKey: boolean }): Command {
+  const h = HEADINGS.readBack;
+  const fromRun = (fallback: string) => `the run's, from ${options.runFlag}; else ${fallback}`;
+  return add(command, [
+    spec(`${options.runFlag} <file>`, h, { help: options.runHelp }),
+    spec('--format <name>', h, {
+      help: 'layout of the file: auto (flag when lines have "query", "pos" and "neg"; else record), record or flag',
+      choices: ['auto', ...LAYOUT_NAMES],
+      defaultHelp: fromRun('auto'),
+    }),
+    spec('--output-key <key>', h, { help: 'record layout: the field holding the negatives (the --output-key it was mined with)', defaultHelp: fromRun('"hard_negatives"') }),
+    ...(options.questionKey
+      ? [spec('--question-key <key>', h, { help: 'record layout: the field holding the query text (the --question-key it was mined with)', defaultHelp: fromRun(`"${DEFAULT_KEYS.question}"`) })]
+      : []),
+    spec('--text-key <key>', h, { help: 'record layout: the field holding the positive text(s) (the --text-key it was mined with), to count records without positives', defaultHelp: fromRun(`"${DEFAULT_KEYS.text}"`) }),
+    spec('--positive-ids-key <key>', h, { help: 'record layout: the field holding positive corpus ids (the --positive-ids-key it was mined with), to count records without positives and name positives given by id', defaultHelp: fromRun('none') }),
+    spec('--num-neg <n>', h, { help: 'the --num-neg it was mined with, to count short records', range: int(0), defaultHelp: fromRun('the most negatives any record has') }),
+    maxLineBytesOption(),
+  ]);
+}
+
+/** What `rare-mine stats` prints and writes. */
+export function addStatsOutputOptions(command: Command): Command {
+  const h = HEADINGS.stats;
+  return add(command, [
+    spec('--json', h, { help: 'print the report as JSON (the --stats-json layout) instead of the table', default: false }),
+    spec('--stats-json <file>', h, { help: 'also write the JSON report to this file' }),
   ]);
 }
 

@@ -7,7 +7,7 @@
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileErrorFrom, FileError, IndexError, InputError, UsageError } from '../errors.js';
-import { log, prettyAs } from '../log.js';
+import { infoBlock, log, prettyAs } from '../log.js';
 import { readRecords, RejectPolicy, type OnError } from '../io/jsonl.js';
 import { inputName, isSeekable, spoolInput } from '../io/line-reader.js';
 import { assertRegularPartial, directOutput, OutputSink, partialPath } from '../io/output.js';
@@ -581,7 +581,7 @@ async function finishOutput(plan: StartPlan, run: OpenRun, options: MineCommandO
 }
 
 /**
- * Stage 5, report: the statistics table on stderr, --stats-json with the run record, the format's warnings, the
+ * Stage 5, report: the statistics table on stderr (an event under --log-format json), --stats-json with the run record, the format's warnings, the
  * summary log line and the warnings about what the run could not do (unknown ids, no records, short records).
  */
 function report(plan: StartPlan, run: OpenRun, options: MineCommandOptions, mined: StreamOutcome, clock: RunClock): void {
@@ -589,10 +589,13 @@ function report(plan: StartPlan, run: OpenRun, options: MineCommandOptions, mine
   const { written } = mined;
   const { times, started } = clock;
   const c = miner.counters;
-  if (log().isLevelEnabled('info')) {
-    process.stderr.write(statistics.toTable());
-    if (resumed) process.stderr.write(`(this table covers the ${(written - resumed.checkpoint.recordsOut).toLocaleString('en-US')} records mined in this run, not the ${resumed.checkpoint.recordsOut.toLocaleString('en-US')} resumed)\n`);
-  }
+  // The table for people; for machines (--log-format json) one 'statistics' event with the --stats-json figures.
+  const minedNow = resumed ? written - resumed.checkpoint.recordsOut : undefined;
+  const resumedNote = resumed
+    ? `(this table covers the ${minedNow!.toLocaleString('en-US')} records mined in this run, not the ${resumed.checkpoint.recordsOut.toLocaleString('en-US')} resumed)\n`
+    : '';
+  const coverage = resumed ? { covers: 'records mined in this run', records_resumed: resumed.checkpoint.recordsOut, records_mined_now: minedNow } : {};
+  infoBlock({ ...statistics.toJSON(), ...coverage }, 'statistics', statistics.toTable() + resumedNote);
   if (options.statsJson) {
     const runInfo: RunInfo = {
       command: process.argv.slice(2),

@@ -3,10 +3,14 @@
  * and `flag`), whose field names come from the formats themselves (recordFields, FLAG_FIELDS), so writer and
  * reader cannot drift apart. What must hold: every line is either yielded or reported as an InputError naming
  * file:line; a score or rank list that does not match the negatives is an error, never silently truncated.
+ * The layout and keys come from the command line, else from the mining run's --stats-json (`withRunOptions`), else
+ * the mining defaults; an option given that disagrees with the run's is used, with a warning.
  */
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { describe, readRecords, RejectPolicy, type JsonRecord } from '../io/jsonl.js';
 import { inputName } from '../io/line-reader.js';
+import { log } from '../log.js';
+import type { RunInfo } from '../mine/run-info.js';
 import type { RecordObservation } from '../mine/statistics.js';
 import { FLAG_FIELDS } from './flag.js';
 import { FORMAT_NAMES } from './formats.js';
@@ -150,4 +154,72 @@ async function* withReadableHint(records: AsyncGenerator<JsonRecord>): AsyncGene
     if (!(error instanceof InputError) || error.hint !== undefined) throw error;
     throw new InputError(error.file, error.line, error.reason, { cause: error, hint: READABLE });
   }
+}
+
+/** The reading options as the command line gave them: unset ones come from the run (withRunOptions). */
+export interface GivenReadOptions {
+  format?: 'auto' | LayoutName;
+  outputKey?: string;
+  questionKey?: string;
+  textKey?: string;
+  positiveIdsKey?: string;
+  numNeg?: number;
+  maxLineBytes: number;
+}
+
+/** The reading options resolved: the command line's, else the run's, else the mining defaults. */
+export interface ResolvedReadOptions extends OutputReadOptions {
+  questionKey: string;
+  textKey: string;
+  numNeg?: number;
+  /** The options taken from the run, as their flags (for the report's notes and the log). */
+  fromRun: string[];
+}
+
+/** What a mining run records of each reading option (RunInfo.options, by camelCase name), its flag and mining default. */
+const RECORDED: ReadonlyArray<{ key: keyof GivenReadOptions & keyof RunInfo['options']; flag: string; fallback?: string | number; recordOnly: boolean }> = [
+  { key: 'format', flag: '--format', fallback: 'auto', recordOnly: false },
+  { key: 'outputKey', flag: '--output-key', fallback: 'hard_negatives', recordOnly: true },
+  { key: 'questionKey', flag: '--question-key', fallback: 'question', recordOnly: true },
+  { key: 'textKey', flag: '--text-key', fallback: 'text', recordOnly: true },
+  { key: 'positiveIdsKey', flag: '--positive-ids-key', recordOnly: true },
+  { key: 'numNeg', flag: '--num-neg', recordOnly: false },
+];
+
+/**
+ * The reading options of an output: each given one, else the one `run` (the `run` section of the --stats-json
+ * named by `runFile`) recorded, else the mining default. A given option that disagrees with the run's is used, with a
+ * warning (the output may be another run's); a run that wrote a format stats cannot read is a UsageError unless
+ * --format is given.
+ */
+export function withRunOptions(given: GivenReadOptions, run: RunInfo | undefined, runFile: string | undefined): ResolvedReadOptions {
+  const recorded = run?.options ?? {};
+  const values: Record<string, unknown> = {};
+  const fromRun: string[] = [];
+  const runFormat = recorded.format;
+  const layoutRecorded = typeof runFormat === 'string' ? runFormat : undefined;
+  if (given.format === undefined && layoutRecorded !== undefined && !(LAYOUT_NAMES as string[]).includes(layoutRecorded)) {
+    throw new UsageError(`${runFile} records --format ${layoutRecorded}, which ${READABLE}`, { hint: 'pass --format record or flag if the output was written in one of them' });
+  }
+  const flagLayout = (given.format ?? layoutRecorded) === 'flag';
+  for (const { key, flag, fallback, recordOnly } of RECORDED) {
+    const mine = given[key];
+    const theirs = recorded[key];
+    const theirsUsable = key === 'numNeg' ? typeof theirs === 'number' : typeof theirs === 'string';
+    if (mine !== undefined) {
+      values[key] = mine;
+      const differs = theirsUsable && theirs !== mine && !(key === 'format' && mine === 'auto') && !(recordOnly && flagLayout);
+      if (differs) {
+        log().warn(
+          { option: flag, given: mine, recorded: theirs, stats_json: runFile },
+          `${flag} ${JSON.stringify(mine)} differs from the ${JSON.stringify(theirs)} the run recorded in ${runFile}: reading with ${JSON.stringify(mine)} (is this output that run's?)`,
+        );
+      }
+    } else if (theirsUsable) {
+      values[key] = theirs;
+      fromRun.push(flag);
+    } else values[key] = fallback;
+  }
+  if (fromRun.length > 0) log().debug({ stats_json: runFile, from_run: fromRun }, 'reading options taken from the run');
+  return { ...(values as Omit<ResolvedReadOptions, 'maxLineBytes' | 'fromRun'>), maxLineBytes: given.maxLineBytes, fromRun };
 }

@@ -1,10 +1,11 @@
 /**
  * The one progress line of every long phase (reading a corpus, indexing, embedding, mining, downloading): a
  * percentage, a bar and an ETA when the total is known (documents of a corpus, bytes of an input file or a
- * download), a count and a rate otherwise. What must hold: it is drawn on stderr only when stderr is a terminal
- * and RARE_MINE_NO_PROGRESS is unset (never in pipes, CI or log files), at most ten times a second, and the
+ * download), a count and a rate otherwise. What must hold: it is drawn on stderr only when stderr is a terminal,
+ * RARE_MINE_NO_PROGRESS is unset and logs are not JSON (never in pipes, CI, log files or --log-format json), at most ten times a second, and the
  * line is erased when the phase ends, so logs and the statistics table are never interleaved with it.
  */
+import { logFormat, type LogFormat } from '../log.js';
 
 /** How the progressed quantity is shown: a count of things, or bytes (shown in MB). */
 export type ProgressUnit = 'items' | 'bytes';
@@ -23,9 +24,12 @@ export interface ProgressState {
   elapsedSeconds: number;
 }
 
-/** Whether progress is drawn for `stream` under `env`: a terminal, and RARE_MINE_NO_PROGRESS not set. */
-export function progressWanted(stream: { isTTY?: boolean } = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
-  return stream.isTTY === true && (env.RARE_MINE_NO_PROGRESS === undefined || env.RARE_MINE_NO_PROGRESS === '' || env.RARE_MINE_NO_PROGRESS === '0');
+/**
+ * Whether progress is drawn for `stream` under `env`: a terminal, RARE_MINE_NO_PROGRESS not set, and logs not JSON
+ * (a progress line is not a JSON object: under --log-format json every stderr line must be one).
+ */
+export function progressWanted(stream: { isTTY?: boolean } = process.stderr, env: NodeJS.ProcessEnv = process.env, format: LogFormat = logFormat()): boolean {
+  return stream.isTTY === true && format !== 'json' && (env.RARE_MINE_NO_PROGRESS === undefined || env.RARE_MINE_NO_PROGRESS === '' || env.RARE_MINE_NO_PROGRESS === '0');
 }
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');

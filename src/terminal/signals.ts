@@ -7,6 +7,7 @@
  * so the process ends at once, by the signal (exit status 128 + signal number as the shell reports it).
  */
 import type { OutputSink } from '../io/output.js';
+import { log, logFormat } from '../log.js';
 
 let active: OutputSink | undefined;
 let activeSides: readonly OutputSink[] = [];
@@ -23,7 +24,10 @@ export function installSignalHandlers(): void {
       const sink = active;
       const finish = () => process.exit(128 + code);
       if (sink) {
-        process.stderr.write(`\n${signal}: stopping; partial output kept${sink.path ? ` in ${sink.path}.partial` : ''}\n`);
+        const message = `${signal}: stopping; partial output kept${sink.path ? ` in ${sink.path}.partial` : ''}`;
+        // On its own line after a progress line in pretty mode; one JSON object under --log-format json.
+        if (logFormat() === 'json') log().warn({ signal, partial: sink.path ? `${sink.path}.partial` : null }, message);
+        else process.stderr.write(`\n${message}\n`);
         Promise.all(activeSides.map((side) => side.abort()))
           .then(() => sink.detach())
           .then(finish, finish);

@@ -10,6 +10,11 @@ export interface CliResult {
   json(): any[];
   /** pino JSON log lines from stderr (RARE_MINE_LOG_FORMAT=json is set). */
   logs(): any[];
+  /**
+   * stderr as a person reads the messages: each JSON line as its message (and `  hint: …` when it has one), other
+   * lines as they are — what an assertion on the wording of a message matches, in json or pretty mode.
+   */
+  messages(): string;
 }
 
 /**
@@ -37,5 +42,14 @@ export function runCli(args: string[], options: { input?: string | Buffer; env?:
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l)),
+    messages: () =>
+      stderr
+        .split('\n')
+        .map((line) => {
+          if (!line.startsWith('{')) return line;
+          const entry = JSON.parse(line) as { msg?: unknown; hint?: unknown };
+          return `${String(entry.msg)}${entry.hint === undefined ? '' : `\n  hint: ${String(entry.hint)}`}`;
+        })
+        .join('\n'),
   };
 }

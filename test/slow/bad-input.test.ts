@@ -61,7 +61,7 @@ for (const c of cases) {
       return;
     }
     assert.equal(strict.status, 1, strict.stderr);
-    assert.match(strict.stderr, new RegExp(`${input.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}${c.fail.source}`));
+    assert.match(strict.messages(), new RegExp(`${input.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}${c.fail.source}`));
     assert.ok(!existsSync(out) && !existsSync(`${out}.partial`), 'no output file left behind');
     const rejects = join(dir, `rejects-${counter}.jsonl`);
     const lenient = runCli(['bm25', '--on-error', 'skip', '--rejects', rejects, input]);
@@ -81,8 +81,8 @@ test('bad input: a 50 MB line is refused with its line number (memory stays boun
   const input = file(lines(huge));
   const strict = runCli(['bm25', input]);
   assert.equal(strict.status, 1);
-  assert.match(strict.stderr, /:3: line is longer than 16777216 bytes/);
-  assert.match(strict.stderr, /--max-line-bytes/);
+  assert.match(strict.messages(), /:3: line is longer than 16777216 bytes/);
+  assert.match(strict.messages(), /--max-line-bytes/);
   const lenient = runCli(['bm25', '--on-error', 'skip', input]);
   assert.equal(lenient.status, 0, lenient.stderr);
   assert.equal(lenient.json().length, 3);
@@ -93,7 +93,7 @@ test('bad input: duplicate corpus ids and positive ids missing from the corpus',
   const input = file(JSON.stringify({ question: 'alpha', pos: 'a' }) + '\n');
   const dup = runCli(['bm25', '--corpus', corpus, '--positive-ids-key', 'pos', input]);
   assert.equal(dup.status, 1);
-  assert.match(dup.stderr, /:3: duplicate corpus id "a"/);
+  assert.match(dup.messages(), /:3: duplicate corpus id "a"/);
   const skipped = runCli(['bm25', '--corpus', corpus, '--positive-ids-key', 'pos', '--on-error', 'skip', input]);
   assert.equal(skipped.status, 0, skipped.stderr);
   assert.equal(skipped.logs().find((l) => l.msg === 'summary').rejected, 1);
@@ -102,7 +102,7 @@ test('bad input: duplicate corpus ids and positive ids missing from the corpus',
   const unknown = file(JSON.stringify({ question: 'alpha', pos: 'zzz' }) + '\n');
   const strict = runCli(['bm25', '--corpus', cleanCorpus, '--positive-ids-key', 'pos', unknown]);
   assert.equal(strict.status, 1);
-  assert.match(strict.stderr, /:1: positive id "zzz" \(field "pos"\) is not in the corpus/);
+  assert.match(strict.messages(), /:1: positive id "zzz" \(field "pos"\) is not in the corpus/);
   const lenient = runCli(['bm25', '--corpus', cleanCorpus, '--positive-ids-key', 'pos', '--on-error', 'skip', unknown]);
   assert.equal(lenient.status, 0);
   assert.equal(lenient.json().length, 1, 'the record is still mined');

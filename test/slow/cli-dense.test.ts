@@ -116,8 +116,8 @@ test('a damaged dense part is exit 3 with a rebuild hint (never rebuilt silently
   writePartManifest(denseDir, manifest);
   const garbage = runCli(mine, { env });
   assert.equal(garbage.status, 3, garbage.stderr);
-  assert.match(garbage.stderr, /index.usearch: not the USearch graph of this index/);
-  assert.match(garbage.stderr, /hint: rebuild it: rare-mine index dense/);
+  assert.match(garbage.messages(), /index.usearch: not the USearch graph of this index/);
+  assert.match(garbage.messages(), /hint: rebuild it: rare-mine index dense/);
   assert.equal(garbage.stdout, '');
   assert.equal(buildId, manifest.buildId, 'adding the graph keeps the build id');
 
@@ -125,8 +125,8 @@ test('a damaged dense part is exit 3 with a rebuild hint (never rebuilt silently
     damage();
     const run = runCli(mine, { env });
     assert.equal(run.status, 3, run.stderr);
-    assert.match(run.stderr, /tiny-bert-f32\/manifest.json: (missing|not valid JSON)/);
-    assert.match(run.stderr, /--rebuild/);
+    assert.match(run.messages(), /tiny-bert-f32\/manifest.json: (missing|not valid JSON)/);
+    assert.match(run.messages(), /--rebuild/);
   }
   const rebuilt = runCli([...mine, '--rebuild'], { env });
   assert.equal(rebuilt.status, 0, rebuilt.stderr);

@@ -52,7 +52,7 @@ test('4 shards + merge equal a single run byte for byte', () => {
   assert.ok(readFileSync(merged).equals(expected), 'merged shards equal the single run');
   const incomplete = runCli(['merge', outputs[0], outputs[1]]);
   assert.equal(incomplete.status, 2);
-  assert.match(incomplete.stderr, /missing shard/);
+  assert.match(incomplete.messages(), /missing shard/);
 });
 
 test('a run killed with SIGKILL midway and resumed ends byte-identical to an uninterrupted run', async () => {
