@@ -361,13 +361,9 @@ export class Miner {
         excluded.duplicate++;
         continue;
       }
-      if (near) {
-        const set = this.shingleCache.get(candidate.docOrdinal);
-        if (near.matches(set)) {
-          excluded.near_duplicate++;
-          continue;
-        }
-        near.add(set);
+      if (near?.addUnlessMatch(this.shingleCache.get(candidate.docOrdinal))) {
+        excluded.near_duplicate++;
+        continue;
       }
       keptHashes.add(hash);
       out.push(candidate);
