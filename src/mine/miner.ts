@@ -12,7 +12,9 @@
  *  4. Re-scoring (optional, --rescore-model): candidates and positives get the cross-encoder's scores.
  *  5. Score filters (src/mine/filters.ts) against the lowest positive's score and absolute bounds.
  *  6. Duplicates, in rank order: a text equal (normalised) to a kept candidate is dropped; with
- *     --dedup-threshold J, so is one whose shingle Jaccard with a positive or a kept candidate is ≥ J.
+ *     --dedup-threshold J, so is one whose shingle Jaccard with a positive or a kept candidate is ≥ J. With
+ *     `random`, every survivor of the window is decided (step 7 draws by the survivors' count), each through an
+ *     inverted shingle index (src/mine/near-duplicates.ts), so the cost grows with the window, not window × kept.
  *  7. Selection: `top` keeps the first numNeg survivors; `random` draws numNeg of them, seeded by (seed, line),
  *     and lists them in rank order.
  *  8. Fill (--fill random, BM25): when the ranking ran out (every document sharing a term with the query was
@@ -26,7 +28,7 @@ import { normalizedTextHash } from '../text/normalize.js';
 import type { Candidate, Retriever } from './retriever.js';
 import { seededRandom } from './random.js';
 import { byFilter, rejectingFilter, type FilterName, type ScoreFilterOptions } from './filters.js';
-import { jaccard, shingles } from './near-duplicates.js';
+import { NearDuplicateIndex, noNearDuplicateWork, shingleSet, ShingleCache, type NearDuplicateWork } from './near-duplicates.js';
 
 /** Pieces a batch's off-thread search is asked for in (see Retriever.searchesOffThread). */
 const SEARCH_PIECES = 8;
@@ -152,12 +154,21 @@ export class Miner {
     excluded: noExclusions(),
   };
 
+  /** What the near-duplicate tests (--dedup-threshold) have cost so far, in lookups, not time. */
+  readonly nearDuplicateWork: NearDuplicateWork = noNearDuplicateWork();
+  private readonly shingleCache: ShingleCache;
+  /** Reset by each survivors() call, which uses it synchronously (no await) from reset to its last test. */
+  private readonly nearDuplicates: NearDuplicateIndex;
+
   constructor(
     readonly retriever: Retriever,
     readonly options: MiningOptions,
     readonly inputName: string,
     readonly rescorer?: Rescorer,
-  ) {}
+  ) {
+    this.shingleCache = new ShingleCache((docOrdinal) => retriever.corpus.text(docOrdinal), this.nearDuplicateWork);
+    this.nearDuplicates = new NearDuplicateIndex(this.nearDuplicateWork);
+  }
 
   /** Validate a record's fields; throws InputError naming the line. */
   parse(record: JsonRecord): ParsedRecord {
@@ -333,11 +344,17 @@ export class Miner {
     let examined = 0;
     const keptHashes = new Set<bigint>(kept.map((c) => corpus.normalizedTextHash(c.docOrdinal)));
     const threshold = this.options.dedupThreshold;
-    const nearSets: Set<string>[] = [];
+    // The sets a candidate must not resemble: the positives, then every negative kept (before and during this call).
+    let near: NearDuplicateIndex | undefined;
     if (threshold !== undefined) {
-      for (const text of parsed.positives) nearSets.push(shingles(text));
-      for (const ordinal of parsed.positiveOrdinals) nearSets.push(shingles(corpus.text(ordinal)));
-      for (const c of kept) nearSets.push(shingles(corpus.text(c.docOrdinal)));
+      near = this.nearDuplicates;
+      near.reset(threshold);
+      for (const text of parsed.positives) {
+        near.add(shingleSet(text));
+        this.nearDuplicateWork.textsShingled++;
+      }
+      for (const ordinal of parsed.positiveOrdinals) near.add(this.shingleCache.get(ordinal));
+      for (const c of kept) near.add(this.shingleCache.get(c.docOrdinal));
     }
     for (const candidate of candidates) {
       if (out.length >= want) break;
@@ -352,13 +369,9 @@ export class Miner {
         excluded.duplicate++;
         continue;
       }
-      if (threshold !== undefined) {
-        const set = shingles(corpus.text(candidate.docOrdinal));
-        if (nearSets.some((other) => jaccard(set, other) >= threshold)) {
-          excluded.near_duplicate++;
-          continue;
-        }
-        nearSets.push(set);
+      if (near?.addUnlessMatch(this.shingleCache.get(candidate.docOrdinal))) {
+        excluded.near_duplicate++;
+        continue;
       }
       keptHashes.add(hash);
       out.push(candidate);
