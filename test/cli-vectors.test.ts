@@ -166,6 +166,15 @@ test('refusals name the file, before any index is built', () => {
   assert.match(tensorAlone.stderr, /--vectors-tensor/);
 });
 
+test('hybrid fuses BM25 with the files\' vectors, by the queries\' lines', () => {
+  const args = mineArgs(join(root, 'corpus-a.npy'), join(root, 'queries-a.npy'), join(root, 'index-hybrid'));
+  args[0] = 'hybrid';
+  // With BM25 weighted 0 the fused ranking is the dense one: the reference negatives again.
+  const result = runCli([...args.slice(0, -1), '--rrf-weights', '0,1', '--fusion-depth', String(DOCS), args[args.length - 1]]);
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual(result.json().map((r) => r.hard_negatives_ids), expectedNegatives(corpusA, queriesA, positiveOf, 3));
+});
+
 test('eval: row i of --query-vectors is the i-th query of --queries', () => {
   const beir = join(root, 'beir');
   rmSync(beir, { recursive: true, force: true });
