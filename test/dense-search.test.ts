@@ -290,3 +290,21 @@ test('the dense retriever over ≥ IVF_ABOVE_DOCS documents plans IVF: built wit
   assert.equal(index.hasIvf, true);
   await later.close();
 });
+
+test("IVF calibrated on the run's own queries: the nprobe it picks reaches the recall it promises on those queries", async () => {
+  const index = VectorIndex.open(writeVectors('ivf-calibrated', corpus), expect);
+  const params = await index.buildIvf(2);
+  for (const target of [0.9, 0.97, 0.995]) {
+    const calibration = await index.calibrateIvf(queries, 2, target);
+    assert.ok(calibration.nprobe >= 1 && calibration.nprobe <= params.nlist, JSON.stringify(calibration));
+    assert.ok(calibration.recall >= target, JSON.stringify(calibration));
+    const exact = await index.search(queries, 100, { method: 'exact', threads: 2 });
+    const found = await index.search(queries, 100, { method: 'ivf', threads: 2, nprobe: calibration.nprobe });
+    assert.equal(recall(found, exact), calibration.recall, 'the recall measured in calibration is the recall of the search');
+    if (calibration.nprobe > 1) {
+      const fewer = await index.search(queries, 100, { method: 'ivf', threads: 2, nprobe: calibration.nprobe - 1 });
+      assert.ok(recall(fewer, exact) < target, 'and it is the smallest such nprobe');
+    }
+  }
+  index.close();
+});

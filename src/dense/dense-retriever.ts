@@ -9,6 +9,7 @@ import type { Embedder } from '../embed/embedder.js';
 import { InputError } from '../errors.js';
 import { log } from '../log.js';
 import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../mine/retriever.js';
+import { CALIBRATION_QUERIES } from '../vector/ivf-index.js';
 import { planSearch, type SearchPlan, type SearchPlanInput } from '../vector/search-plan.js';
 import { cosineSimilarity, type VectorIndex } from '../vector/vector-index.js';
 
@@ -18,6 +19,8 @@ const QUERY_MEMO_ENTRIES = 4096;
 /** Query rows computed elsewhere (--query-vectors), found by the query's line in its file. */
 export interface QueryRows {
   vectorsOf(lines: readonly number[]): Float32Array[];
+  /** Up to `count` rows spread evenly over the whole file (the same rows for every batch size, shard and resume). */
+  spread(count: number): Float32Array[];
   close(): void;
 }
 
@@ -71,6 +74,10 @@ export class DenseRetriever implements Retriever {
   /** The IVF build the plan wants, started on the first search. */
   private ivfReady?: Promise<unknown>;
   private readonly ivfRecallTarget?: number;
+  /** nprobe calibrated on the run's own query rows (--query-vectors), once, before the first IVF search. */
+  private queryCalibration?: Promise<void>;
+  private calibratedNprobe?: number;
+  private readonly exact: boolean;
 
   constructor(options: DenseRetrieverOptions) {
     this.corpus = options.corpus;
@@ -83,6 +90,7 @@ export class DenseRetriever implements Retriever {
     this.ownsEmbedder = options.ownsEmbedder ?? true;
     this.nprobe = options.nprobe;
     this.ivfRecallTarget = options.ivfRecallTarget;
+    this.exact = options.exact ?? false;
     if (this.index.count !== this.corpus.docCount) {
       // Same corpus fingerprint yet another count cannot happen; a different corpus without a fingerprint can.
       log().warn({ indexDocs: this.index.count, corpusDocs: this.corpus.docCount }, 'dense index and corpus differ in size');
@@ -116,6 +124,23 @@ export class DenseRetriever implements Retriever {
     await this.ivfReady;
   }
 
+  /**
+   * With --query-vectors the queries are known before the first search: nprobe is calibrated on a spread of them
+   * (the build could only use perturbed corpus rows), and the plan is made again with it — IVF where the run's
+   * queries find their neighbours in few lists, exact search where they would need over half of them.
+   */
+  private async calibrateOnQueries(): Promise<void> {
+    if (!this.queryRows || !this.index.hasIvf || this.exact || this.nprobe !== undefined || this.plan.method === 'hnsw') return;
+    this.queryCalibration ??= (async () => {
+      const nlist = this.index.manifest.ivf!.nlist;
+      const calibration = await this.index.calibrateIvf(this.queryRows!.spread(CALIBRATION_QUERIES), this.threads, this.ivfRecallTarget);
+      this.calibratedNprobe = calibration.nprobe;
+      this.currentPlan = planSearch({ ...this.planInput, ivfBuilt: true, ivfProbeFraction: calibration.nprobe / nlist });
+      log().info({ nprobe: calibration.nprobe, nlist, recall: Number(calibration.recall.toFixed(4)), queries: calibration.queries, method: this.plan.method }, "IVF calibrated on the run's query vectors");
+    })();
+    await this.queryCalibration;
+  }
+
   private async queryVectors(queries: readonly string[], lines?: readonly number[]): Promise<Float32Array[]> {
     if (this.queryRows) {
       if (!lines || lines.length !== queries.length) throw new Error('DenseRetriever: --query-vectors needs each query\'s line');
@@ -139,7 +164,8 @@ export class DenseRetriever implements Retriever {
     if (queries.length === 0) return [];
     const vectors = await this.queryVectors(queries, queryLines);
     await this.ensureIvf();
-    return this.index.search(vectors, k, { method: this.plan.method, threads: this.threads, nprobe: this.nprobe });
+    await this.calibrateOnQueries();
+    return this.index.search(vectors, k, { method: this.plan.method, threads: this.threads, nprobe: this.nprobe ?? this.calibratedNprobe });
   }
 
   async scoreDocuments(query: string, docOrdinals: readonly number[], queryLine?: number): Promise<number[]> {

@@ -141,6 +141,13 @@ export class QueryVectors {
     return out;
   }
 
+  /** Up to `count` rows at evenly spaced positions over the whole file, L2-normalised. */
+  spread(count: number): Float32Array[] {
+    const rows = this.reader.info.rows;
+    const n = Math.min(count, rows);
+    return Array.from({ length: n }, (_, i) => this.reader.readRows(Math.floor((i * rows) / n), 1).slice());
+  }
+
   close(): void {
     this.reader.close();
   }

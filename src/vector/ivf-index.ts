@@ -226,12 +226,10 @@ export async function buildIvfLists(kernel: GemmKernel, source: RowSource, optio
 /**
  * The smallest nprobe whose mean recall@k over seeded calibration queries reaches `target`. The queries are
  * corpus rows plus isotropic Gaussian noise of the row's length (cosine ≈ 0.7 to the row, like a query to its
- * positive); their exact top-k comes from blocked exact search, and a top-k row is found at nprobe p exactly
- * when its list is among the query's p nearest centroids, so every p is measured from one ranking of lists.
+ * positive): used at build, when the queries are not known yet (calibrateWithQueries takes real ones).
  */
 export async function calibrateProbes(kernel: GemmKernel, source: RowSource, lists: IvfLists, listOf: Uint32Array, target: number): Promise<{ nprobe: number; recall: number; queries: number }> {
   const { count, dims } = source;
-  const { nlist } = lists;
   const random = mulberry32(IVF_SEED ^ 0x5ca1ab1e);
   const picked = seededSample(count, Math.min(CALIBRATION_QUERIES, count), random);
   const scratch = new Float32Array(dims);
@@ -246,6 +244,24 @@ export async function calibrateProbes(kernel: GemmKernel, source: RowSource, lis
     }
     return query;
   });
+  return calibrateWithQueries(kernel, source, lists, listOf, queries, target);
+}
+
+/**
+ * The smallest nprobe whose mean recall@k over `queries` reaches `target`: their exact top-k comes from blocked
+ * exact search, and a top-k row is found at nprobe p exactly when its list is among the query's p nearest
+ * centroids, so every p is measured from one ranking of lists.
+ */
+export async function calibrateWithQueries(
+  kernel: GemmKernel,
+  source: RowSource,
+  lists: IvfLists,
+  listOf: Uint32Array,
+  queries: readonly Float32Array[],
+  target: number,
+): Promise<{ nprobe: number; recall: number; queries: number }> {
+  const { count, dims } = source;
+  const { nlist } = lists;
   const k = Math.min(CALIBRATION_K, count);
   const exact = await blockedExactSearch(kernel, source, queries, k);
   const centroidScores = await kernel.dotProducts(unitQueries(queries, dims), queries.length, lists.centroids, nlist, dims);
@@ -256,13 +272,20 @@ export async function calibrateProbes(kernel: GemmKernel, source: RowSource, lis
     rankLists(centroidScores, q * nlist, nlist).forEach((list, rank) => (rankOfList[list] = rank));
     for (const candidate of exact[q]) found[rankOfList[listOf[candidate.docOrdinal]]]++;
   });
-  const total = queries.length * k;
+  const total = exact.reduce((sum, top) => sum + top.length, 0);
   let covered = 0;
   for (let p = 0; p < nlist; p++) {
     covered += found[p];
     if (covered / total >= target || p === nlist - 1) return { nprobe: p + 1, recall: covered / total, queries: queries.length };
   }
   return { nprobe: nlist, recall: 1, queries: queries.length };
+}
+
+/** Each row's list, from the lists' CSR layout. */
+export function listOfRows(lists: IvfLists, count: number): Uint32Array {
+  const listOf = new Uint32Array(count);
+  for (let l = 0; l < lists.nlist; l++) for (let i = lists.offsets[l]; i < lists.offsets[l + 1]; i++) listOf[lists.ordinals[i]] = l;
+  return listOf;
 }
 
 /** Lists by descending centroid score, ties to the lower list. */

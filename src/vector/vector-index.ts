@@ -20,7 +20,7 @@ import type { Candidate } from '../mine/retriever.js';
 import { GRAPH_FILE, IVF_FILE, MANIFEST_FILE, VECTOR_INDEX_FORMAT, VECTOR_INDEX_VERSIONS, VECTORS_FILE } from './format.js';
 import { blockedExactSearch, byScoreThenOrdinal, cosineSimilarity, InverseNormCache, newSearchTimings, BLOCK_ROWS, type RowSource, type SearchTimings } from './blocked-search.js';
 import { GemmKernel } from './gemm-kernel.js';
-import { buildIvfLists, IvfSearcher, readIvfFile, writeIvfFile, type IvfBuildOptions } from './ivf-index.js';
+import { buildIvfLists, calibrateWithQueries, DEFAULT_RECALL_TARGET, IvfSearcher, listOfRows, readIvfFile, writeIvfFile, type IvfBuildOptions } from './ivf-index.js';
 import {
   readVectorIndexManifest,
   type FileRecord,
@@ -403,6 +403,18 @@ export class VectorIndex {
       'IVF index built',
     );
     return params;
+  }
+
+  /**
+   * The nprobe that reaches `recallTarget` (recall@100 against exact search) for these queries — a seeded sample of
+   * the run's own queries, which the build could not know (its calibration uses perturbed corpus rows). The index
+   * file is not changed: the caller searches with the returned nprobe.
+   */
+  async calibrateIvf(queries: readonly Float32Array[], threads: number, recallTarget = this.manifest.ivf?.recallTarget ?? DEFAULT_RECALL_TARGET): Promise<{ nprobe: number; recall: number; queries: number }> {
+    const params = this.manifest.ivf;
+    if (!params) throw new IndexError(`${this.dir} has no IVF index`, { hint: 'build it first (VectorIndex.buildIvf)' });
+    const lists = readIvfFile(join(this.dir, IVF_FILE), { count: this.count, dims: this.dims, nlist: params.nlist, buildId: this.manifest.buildId, rebuildHint: this.rebuildHint });
+    return calibrateWithQueries(await this.kernelFor(threads), this.rowSource, lists, listOfRows(lists, this.count), queries, recallTarget);
   }
 
   /**
