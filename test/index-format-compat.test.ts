@@ -18,7 +18,7 @@ import { indexLayout } from '../src/index/layout.js';
 import { NO_PROGRESS } from '../src/index/parts.js';
 import { VectorIndexWriter } from '../src/vector/vector-index.js';
 import { createAnalyzer } from '../src/text/analyzer.js';
-import { seededRandom } from '../src/mine/random.js';
+import { seededRandom } from '../src/seeded-random.js';
 import { repoRoot } from './helpers/shared-data.js';
 
 process.env.RARE_MINE_LOG_LEVEL ??= 'warn';

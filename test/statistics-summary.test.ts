@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { noExclusions, type ExclusionReason, type MinedRecord } from '../src/mine/miner.js';
-import { seededRandom } from '../src/mine/random.js';
+import { seededRandom } from '../src/seeded-random.js';
 import {
   DEFAULT_SKETCH_CAPACITY,
   Distribution,

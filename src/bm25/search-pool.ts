@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Candidate } from '../mine/retriever.js';
+import type { Candidate } from '../retriever.js';
 import type { Bm25IndexData } from './index-reader.js';
 import type { AnalyzerChoice } from '../text/analyzer.js';
 

@@ -15,7 +15,7 @@ import { checkPaths } from '../io/path-safety.js';
 import { indexDirWrites } from '../index/layout.js';
 import { evaluate } from '../eval/metrics.js';
 import { readQrels, readQueries } from '../eval/beir.js';
-import type { Candidate } from '../mine/retriever.js';
+import type { Candidate } from '../retriever.js';
 import { RETRIEVER_NAMES, RETRIEVERS, type AnyRetrieverOptions } from '../retrievers/retrievers.js';
 import { openRetriever } from '../retrievers/retriever-kind.js';
 

@@ -19,7 +19,7 @@ import { parseShard, shardRange, shardSidecarPath, writeShardSidecar, type Shard
 import { inputIdentity, outputOptions, type RunFingerprint } from '../io/run-fingerprint.js';
 import { describeHolder, LeaseLock } from '../io/lease-lock.js';
 import { Miner, type MiningOptions, type ParsedRecord } from '../mine/miner.js';
-import type { Retriever } from '../mine/retriever.js';
+import type { Retriever } from '../retriever.js';
 import { FORMATS, RecordFormatter, type FormatOptions, type FormattedRecord } from '../formats/formats.js';
 import type { IfKeyExists } from '../formats/record.js';
 import { MiningStatistics, type StatisticsReport } from '../mine/statistics.js';

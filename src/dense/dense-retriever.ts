@@ -8,7 +8,7 @@
 import type { Embedder } from '../embed/embedder.js';
 import { InputError } from '../errors.js';
 import { log } from '../log.js';
-import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../mine/retriever.js';
+import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../retriever.js';
 import { planSearch, type SearchPlan, type SearchPlanInput } from '../vector/search-plan.js';
 import { cosineSimilarity, type VectorIndex } from '../vector/vector-index.js';
 

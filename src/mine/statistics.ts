@@ -11,7 +11,7 @@
  */
 import { MINER_EXCLUSIONS, type CandidateFunnel, type ExclusionReason, type MinedRecord } from './miner.js';
 import { byFilter, FILTERS_IN_TEST_ORDER } from './filters.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../seeded-random.js';
 
 /** Default reservoir size per distribution: 65,536 doubles, 512 KiB (three distributions: 1.5 MiB). */
 export const DEFAULT_SKETCH_CAPACITY = 65_536;

@@ -12,7 +12,7 @@ import type { BuildContext } from '../index/parts.js';
 import { withBuildLock } from '../index/build-lock.js';
 import { phaseProgress } from '../terminal/progress.js';
 import { withDefaultSignals } from '../terminal/signals.js';
-import type { Retriever } from '../mine/retriever.js';
+import type { Retriever } from '../retriever.js';
 import type { RecordRows } from '../io/record-rows.js';
 
 /** The options every kind reads: where its index lives and whether to rebuild it. */

@@ -7,7 +7,7 @@ import { bm25 } from './bm25.js';
 import { dense } from './dense.js';
 import { hybrid } from './hybrid.js';
 import type { RetrieverKind } from './retriever-kind.js';
-import type { Retriever } from '../mine/retriever.js';
+import type { Retriever } from '../retriever.js';
 
 const KINDS = [bm25, dense, hybrid] as const;
 
