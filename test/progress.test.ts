@@ -18,7 +18,7 @@ import { corpusFileSource, type CorpusSource } from '../src/corpus/corpus-source
 import { RejectPolicy } from '../src/io/jsonl.js';
 import { ensureDocStore } from '../src/index/index-dir.js';
 import type { ProgressReporter } from '../src/index/parts.js';
-import { resolveCorpusSource } from '../src/commands/mine.js';
+import { resolveCorpusSource } from '../src/run/resolve-corpus-source.js';
 
 test('with a total: percentage, bar, amount, rate and ETA', () => {
   const line = formatProgress('embedding', { done: 250, total: 1000, unit: 'items', itemLabel: 'documents', elapsedSeconds: 10 });
@@ -72,7 +72,7 @@ test('one implementation: every long phase draws through src/terminal/progress.t
   const drawing = [...users].filter(([path, text]) => path !== join('src', 'terminal', 'progress.ts') && /\\r[^\n]*\\x1b\[K|\\u001b\[K/.test(text));
   assert.deepEqual(drawing.map(([path]) => path), [], 'no other file draws a progress line');
   for (const [file, label] of [
-    ['src/commands/mine.ts', "'mining'"],
+    ['src/run/mine-stream.ts', "'mining'"],
     ['src/embed/hub-download.ts', '`downloading'],
   ]) {
     assert.ok(users.get(file)?.includes(`new Progress(${label}`), `${file} draws ${label} through Progress`);
