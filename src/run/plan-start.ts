@@ -118,7 +118,7 @@ export function planStart(inputPath: string | undefined, options: MineCommandOpt
 /**
  * The side files of --format (colbert's queries and collection TSVs): in --colbert-dir, else beside -o. Empty for
  * formats without side files, and when there is no directory to put them in (stdout without --colbert-dir is a
- * usage error, src/cli/options.ts; a FIFO or device -o is refused in planStart).
+ * usage error, src/cli/combination-rules.ts; a FIFO or device -o is refused in planStart).
  */
 export function sideFilePaths(options: MineCommandOptions): string[] {
   const sideFiles = FORMATS[options.format].sideFiles ?? [];
