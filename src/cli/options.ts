@@ -7,6 +7,7 @@
  * outside its range is a UsageError (exit 2) naming the option, the value and the valid range; cross-option rules
  * live in combination-rules.ts.
  */
+import { availableParallelism } from 'node:os';
 import type { Command, Option } from 'commander';
 import { Option as CommanderOption } from 'commander';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
@@ -14,7 +15,6 @@ import { add, byteSize, int, integer, nonEmpty, num, parseInRange, parseWeights,
 import { ANALYZERS, LANGUAGES as ANALYZER_LANGUAGES, STEMMER_NAMES, STOPWORD_LIST_NAMES } from '../text/analyzer.js';
 import { VARIANT_NAMES } from '../bm25/scoring.js';
 import { DEFAULT_MEMORY_BUDGET } from '../bm25/index-writer.js';
-import { defaultThreads } from '../bm25/search-pool.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../io/line-reader.js';
 import { DEFAULT_MODELS, LANGUAGES as MODEL_LANGUAGES, MODEL_SIZES } from '../embed/default-models.js';
 import { POOLING_MODES } from '../embed/model-dir.js';
@@ -292,7 +292,8 @@ export function addRunOptions(command: Command, options: { mining: boolean }): C
     spec('--threads <n>', h, {
       help: 'threads of every stage, one stage at a time: BM25 search (worker threads over one shared copy of the index), the ONNX model (encoding, re-scoring), vector search and index builds (GEMM, k-means, HNSW insertion). Output is byte-identical for every value',
       range: int(1),
-      default: defaultThreads(),
+      // The one place --threads is decided: every stage below takes this number, none has a default of its own.
+      default: availableParallelism(),
       defaultHelp: 'every core (os.availableParallelism())',
     }),
     ...(options.mining
