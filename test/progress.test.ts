@@ -16,7 +16,7 @@ import { OnnxEmbedder } from '../src/embed/onnx-embedder.js';
 import { CachedEmbedder } from '../src/embed/cached-embedder.js';
 import { corpusFileSource, type CorpusSource } from '../src/corpus/corpus-source.js';
 import { RejectPolicy } from '../src/io/jsonl.js';
-import { ensureDocStore } from '../src/index/index-dir.js';
+import { ensureDocStore } from '../src/corpus/doc-store-part.js';
 import type { ProgressReporter } from '../src/index/parts.js';
 import { resolveCorpusSource } from '../src/run/resolve-corpus-source.js';
 
@@ -78,8 +78,12 @@ test('one implementation: every long phase draws through src/terminal/progress.t
     assert.ok(users.get(file)?.includes(`new Progress(${label}`), `${file} draws ${label} through Progress`);
   }
   // Index builds report through the reporter they are given (src/index/parts.ts); the CLI's draws with Progress.
-  for (const label of ["'reading corpus'", "'indexing BM25'", "'embedding'"]) {
-    assert.ok(users.get('src/index/index-dir.ts')?.includes(`progress(${label}`), `src/index/index-dir.ts reports ${label} through its ProgressReporter`);
+  for (const [file, label] of [
+    ['src/corpus/doc-store-part.ts', "'reading corpus'"],
+    ['src/bm25/bm25-part.ts', "'indexing BM25'"],
+    ['src/dense/dense-part.ts', "'embedding'"],
+  ]) {
+    assert.ok(users.get(file)?.includes(`progress(${label}`), `${file} reports ${label} through its ProgressReporter`);
   }
   assert.match(users.get('src/terminal/progress.ts') ?? '', /export function phaseProgress\([^)]*\): Progress \{\n\s*return new Progress\(label/);
   const drawsItself = [...users].filter(([path, text]) => /^src\/(index|dense|corpus|bm25|vector)\//.test(path) && /from '\.\.\/(cli|terminal)\//.test(text));

@@ -14,6 +14,7 @@ import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
 import { checkPaths } from '../io/path-safety.js';
 import { indexDirWrites } from '../index/layout.js';
+import { INDEX_PARTS } from '../retrievers/index-parts.js';
 import { evaluate } from '../eval/metrics.js';
 import { readQrels, readQueries } from '../eval/beir.js';
 import type { Candidate } from '../retriever.js';
@@ -43,7 +44,7 @@ export async function runEval(options: EvalOptions): Promise<void> {
       { option: '--corpus-vectors', path: (options as Partial<VectorInputOptions>).corpusVectors },
       { option: '--query-vectors', path: (options as Partial<VectorInputOptions>).queryVectors },
     ],
-    writes: [{ option: '--run', path: options.run }, ...indexDirWrites(options.indexDir)],
+    writes: [{ option: '--run', path: options.run }, ...indexDirWrites(options.indexDir, INDEX_PARTS)],
   });
   const keys = { idKey: '_id', textKey: 'text', titleKey: 'title' };
   const source = await corpusFileSource(options.corpus, keys, new RejectPolicy('fail'));

@@ -11,6 +11,7 @@ import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
 import { checkPaths } from '../io/path-safety.js';
 import { indexDirWrites } from '../index/layout.js';
+import { INDEX_PARTS } from '../retrievers/index-parts.js';
 import { RETRIEVERS } from '../retrievers/retrievers.js';
 import { buildIndex, type IndexDirOptions, type RetrieverKind } from '../retrievers/retriever-kind.js';
 
@@ -32,7 +33,7 @@ export async function runIndex<O extends IndexDirOptions>(kind: RetrieverKind<O>
       { option: '--corpus', path: options.corpus },
       { option: '--corpus-vectors', path: (options as Partial<VectorInputOptions>).corpusVectors },
     ],
-    writes: [{ option: '--rejects', path: options.rejects }, ...indexDirWrites(options.indexDir)],
+    writes: [{ option: '--rejects', path: options.rejects }, ...indexDirWrites(options.indexDir, INDEX_PARTS)],
   });
   const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
   const policy = new RejectPolicy(options.onError, options.rejects);

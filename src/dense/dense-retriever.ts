@@ -36,7 +36,7 @@ export interface DenseRetrieverOptions {
    * not be the one that made the rows); only other texts are embedded.
    */
   corpusRows?: boolean;
-  /** The opened dense index (src/index/index-dir.ts ensureDenseIndex or openDenseIndex). */
+  /** The opened dense index (dense-part.ts ensureDenseIndex or openDenseIndex). */
   index: VectorIndex;
   /** `--exact`: always exact search. */
   exact?: boolean;

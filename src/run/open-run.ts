@@ -13,7 +13,7 @@ import { refuseOtherRun, resumeFrom, type Recovery } from '../io/journal.js';
 import { censusOfInput, checkKeys } from '../io/record-keys.js';
 import { recordRows } from '../io/record-rows.js';
 import { setActiveOutput } from '../terminal/signals.js';
-import { readIndexDocStoreManifest } from '../index/index-dir.js';
+import { readIndexDocStoreManifest } from '../corpus/doc-store-part.js';
 import type { Retriever } from '../retriever.js';
 import { Miner } from '../mine/miner.js';
 import { MiningStatistics } from '../mine/statistics.js';

@@ -14,6 +14,7 @@ import { Journal, journalPath, refuseOtherRun, startCheckpoint, type Checkpoint,
 import { parseShard, shardRange, shardSidecarPath, type Shard } from '../io/shards.js';
 import { inputIdentity, outputOptions, type RunFingerprint } from '../io/run-fingerprint.js';
 import { indexDirWrites } from '../index/layout.js';
+import { INDEX_PARTS } from '../retrievers/index-parts.js';
 import { rareMineVersion } from '../mine/run-info.js';
 import { FORMATS } from '../formats/formats.js';
 import type { VectorInputOptions } from '../dense/vector-inputs.js';
@@ -88,7 +89,7 @@ export function planStart(inputPath: string | undefined, options: MineCommandOpt
       },
       { option: '--rejects', path: options.rejects },
       { option: '--stats-json', path: options.statsJson },
-      ...indexDirWrites(options.indexDir),
+      ...indexDirWrites(options.indexDir, INDEX_PARTS),
       ...sidePaths.map((path) => ({ option: options.colbertDir === undefined ? `--format ${options.format} (beside -o)` : '--colbert-dir', path, siblings: [partialPath(path), `${path}.lock`] })),
     ],
   });

@@ -6,7 +6,7 @@
 import { IndexError } from '../errors.js';
 import { log } from '../log.js';
 import type { RejectPolicy } from '../io/jsonl.js';
-import { readIndexDocStoreManifest } from '../index/index-dir.js';
+import { readIndexDocStoreManifest } from '../corpus/doc-store-part.js';
 import { corpusFileSource, corpusFromInput, fingerprintFile, regularFileBytes, type CorpusKeys, type CorpusSource } from '../corpus/corpus-source.js';
 import { corpusKeyUses } from '../cli/options.js';
 import type { CorpusOptions } from './mine-options.js';
