@@ -25,7 +25,7 @@ import { inputKeyUses } from '../cli/options.js';
 import { openRetriever, type IndexDirOptions, type RetrieverKind } from '../retrievers/retriever-kind.js';
 import type { MineCommandOptions } from './mine-options.js';
 import { indexHoldsCorpusFile, resolveCorpusSource } from './resolve-corpus-source.js';
-import { sideFilePaths, type InputRange, type StartPlan } from './plan-start.js';
+import type { InputRange, StartPlan } from './plan-start.js';
 
 /** When the run started and how long its phases took (index_seconds, mine_seconds), for the summary. */
 export interface RunClock {
@@ -138,7 +138,7 @@ export async function openRun<O extends IndexDirOptions>(plan: StartPlan, option
   });
   const sideSinks: OutputSink[] = [];
   try {
-    for (const path of sideFilePaths(options)) sideSinks.push(new OutputSink(path));
+    for (const path of plan.sidePaths) sideSinks.push(new OutputSink(path));
   } catch (error) {
     for (const side of sideSinks) await side.abort();
     await sink.abort();

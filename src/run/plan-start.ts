@@ -37,6 +37,8 @@ export interface StartPlan {
   readonly journal?: Journal;
   /** The journal of the run this one resumes (--resume with a partial output). */
   readonly previous?: JournalContents;
+  /** The format's side files (colbert's TSVs), aligned with its `sideFiles`; empty for formats without them. */
+  readonly sidePaths: readonly string[];
   /** This run's identity; `command` and `index` are filled in when the retriever is open. */
   readonly fingerprint: RunFingerprint;
 }
@@ -68,12 +70,12 @@ export function planStart(inputPath: string | undefined, options: MineCommandOpt
   if ((shard || options.resume) && direct) {
     throw new UsageError(`${shard ? '--shard' : '--resume'} needs -o to be a regular file (it keeps a partial file and a sidecar beside it); ${options.output} is a FIFO or device`);
   }
-  if (sideFilePaths(options).length > 0 && direct && options.colbertDir === undefined) {
+  const sidePaths = sideFilePaths(options);
+  if (sidePaths.length > 0 && direct && options.colbertDir === undefined) {
     throw new UsageError(`--format ${options.format} writing to ${options.output} (a FIFO or device) needs --colbert-dir DIR for its queries and collection files`);
   }
   checkPathsBeforeWork(fromStdin ? undefined : inputPath, options);
   const vectorFiles = options as Partial<VectorInputOptions>;
-  const sidePaths = sideFilePaths(options);
   checkPaths({
     reads: [
       { option: 'input', path: fromStdin ? undefined : inputPath },
@@ -113,7 +115,7 @@ export function planStart(inputPath: string | undefined, options: MineCommandOpt
   };
   // Refuse another run's partial before opening (or building) anything.
   if (previous) refuseOtherRun(partial!, previous, fingerprint, ['rareMine', 'input', 'options', 'shard']);
-  return { displayName, inputPath, fromStdin, seekable, shard, range, start, partial, journal, previous, fingerprint };
+  return { displayName, inputPath, fromStdin, seekable, shard, range, start, partial, journal, previous, sidePaths, fingerprint };
 }
 
 /**
@@ -121,7 +123,7 @@ export function planStart(inputPath: string | undefined, options: MineCommandOpt
  * formats without side files, and when there is no directory to put them in (stdout without --colbert-dir is a
  * usage error, src/cli/combination-rules.ts; a FIFO or device -o is refused in planStart).
  */
-export function sideFilePaths(options: MineCommandOptions): string[] {
+function sideFilePaths(options: MineCommandOptions): string[] {
   const sideFiles = FORMATS[options.format].sideFiles ?? [];
   if (sideFiles.length === 0) return [];
   const dir = options.colbertDir ?? (options.output !== undefined && options.output !== '-' ? dirname(options.output) : undefined);

@@ -10,7 +10,7 @@ import { setActiveOutput } from '../terminal/signals.js';
 import type { IndexDirOptions, RetrieverKind } from '../retrievers/retriever-kind.js';
 import type { MineCommandOptions } from './mine-options.js';
 import { lockOutput, OutputTakenOver } from './output-locks.js';
-import { planStart, sideFilePaths } from './plan-start.js';
+import { planStart } from './plan-start.js';
 import { openRun, type RunClock } from './open-run.js';
 import { mineStream, type StreamOutcome } from './mine-stream.js';
 import { finishOutput } from './finish-output.js';
@@ -27,7 +27,7 @@ export async function runMine<O extends IndexDirOptions>(inputPath: string | und
     const clock: RunClock = { started: Date.now(), times: {} };
     const plan = planStart(inputPath, options);
     // After the path checks, so a side file that is -o itself is reported as such, not as a lock held by this run.
-    for (const path of sideFilePaths(options)) {
+    for (const path of plan.sidePaths) {
       const lock = lockOutput(path);
       if (lock) sideLocks.push(lock);
     }
