@@ -107,6 +107,11 @@ export function badInputOptions(what = 'input'): Option[] {
   ];
 }
 
+/** --on-error and --rejects as a group of their own (`index`, which reads a corpus but writes no records). */
+export function addBadInputOptions(command: Command, what = 'input'): Command {
+  return add(command, badInputOptions(what));
+}
+
 /** --max-line-bytes: commands that read JSONL lines of any length. */
 export function maxLineBytesOption(): Option {
   return spec('--max-line-bytes <n>', HEADINGS.io, { help: 'longest line accepted, in bytes (memory stays bounded by it)', range: int(1), default: DEFAULT_MAX_LINE_BYTES });

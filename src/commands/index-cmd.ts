@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { VectorInputOptions } from '../dense/vector-inputs.js';
 import { log } from '../log.js';
-import { addCorpusOptions, badInputOptions, corpusKeyUses } from '../cli/options.js';
+import { addBadInputOptions, addCorpusOptions, corpusKeyUses } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
 import { checkPaths } from '../io/path-safety.js';
@@ -46,7 +46,7 @@ function registerKind<O extends IndexDirOptions>(index: Command, kind: Retriever
   if (!kind.index) return;
   const command = index.command(kind.name).description(kind.index.description);
   addCorpusOptions(command, true);
-  for (const option of badInputOptions('corpus')) command.addOption(option);
+  addBadInputOptions(command, 'corpus');
   kind.index.options(command);
   command.action(async (options: IndexOptions & O) => runIndex(kind, options));
 }
