@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { documentEmbeddingText } from '../src/dense/dense-index.js';
-import type { Candidate } from '../src/mine/retriever.js';
+import type { Candidate } from '../src/retriever.js';
 import { GRAPH_FILE, VECTORS_FILE } from '../src/vector/format.js';
 import { parsePrecision, PRECISIONS } from '../src/vector/precision.js';
 import { DEFAULT_HNSW_PARAMS, expansionFor } from '../src/vector/search-plan.js';

@@ -16,8 +16,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exactSearch, MetricKind } from 'usearch';
-import { seededRandom } from '../src/mine/random.js';
-import type { Candidate } from '../src/mine/retriever.js';
+import { seededRandom } from '../src/seeded-random.js';
+import type { Candidate } from '../src/retriever.js';
 import { parsePrecision } from '../src/vector/precision.js';
 import { VectorIndex, VectorIndexWriter } from '../src/vector/vector-index.js';
 

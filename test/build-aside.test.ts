@@ -11,7 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAside, LEFTOVER_PATTERN } from '../src/storage/build-aside.js';
 import { removeBuildLeftovers } from '../src/index/build-lock.js';
-import { indexLayout } from '../src/index/layout.js';
+import { docStoreDir } from '../src/corpus/doc-store-part.js';
+import { BM25_PART } from '../src/bm25/bm25-part.js';
+import { denseDir } from '../src/dense/dense-part.js';
+import { INDEX_PARTS } from '../src/retrievers/index-parts.js';
+import type { Precision } from '../src/vector/precision.js';
+
+/** Where each part lives in the index dir `root`, as the part modules place them. */
+function indexLayout(root: string) {
+  return { root, docs: docStoreDir(root), bm25: join(root, BM25_PART.folder), dense: (model: string, precision: Precision) => denseDir(root, model, precision) };
+}
+
 
 process.env.RARE_MINE_LOG_LEVEL ??= 'silent';
 const root = mkdtempSync(join(tmpdir(), 'rare-mine-build-aside-'));
@@ -60,7 +70,7 @@ test('what a killed build leaves, beside any part (dense ones too), matches the 
     writeFileSync(join(dir, 'half.bin'), 'half');
   }
   mkdirSync(layout.dense('org/model', 'f32'), { recursive: true });
-  removeBuildLeftovers(layout.root);
+  removeBuildLeftovers(layout.root, INDEX_PARTS);
   for (const dir of leftovers) assert.equal(existsSync(dir), false, `${dir} removed`);
   assert.ok(existsSync(layout.dense('org/model', 'f32')), 'the part itself stays');
 });

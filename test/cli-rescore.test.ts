@@ -18,7 +18,7 @@ const fixture = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
 test('cross-encoder scores do not depend on the batch, and long pairs are truncated to maxLength', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rare-mine-ce-'));
   await writeTinyCrossEncoderModelDir(dir, { seed: 3 });
-  const encoder = await CrossEncoder.open(dir, { maxLength: 64 });
+  const encoder = await CrossEncoder.open(dir, { maxLength: 64, threads: 1 });
   const passages = ['cats eat fish', 'the stock market fell sharply today in early trading', 'word '.repeat(500)];
   const together = await encoder.score('what do cats eat', passages);
   for (let i = 0; i < passages.length; i++) {

@@ -7,8 +7,7 @@ import { writeTinyBertModelDir } from './helpers/tiny-models.js';
 import { OnnxEmbedder } from '../src/embed/onnx-embedder.js';
 import { CachedEmbedder } from '../src/embed/cached-embedder.js';
 import { documentEmbeddingText, writeDenseIndex } from '../src/dense/dense-index.js';
-import { openDenseIndex } from '../src/index/index-dir.js';
-import { indexLayout } from '../src/index/layout.js';
+import { denseDir, openDenseIndex } from '../src/dense/dense-part.js';
 import { DenseRetriever } from '../src/dense/dense-retriever.js';
 import { DocStore, DocStoreWriter } from '../src/corpus/doc-store.js';
 import { IndexError } from '../src/errors.js';
@@ -42,8 +41,8 @@ async function setUp() {
 
 test('build, reopen and search: sorted candidates, consistent scores, exact and graph agree', async () => {
   const { onnx, embedder, corpus } = await setUp();
-  const built = await writeDenseIndex({ threads: 1, dir: indexLayout(indexDir).dense(embedder.name, 'f32'), precision: 'f32', corpus, embedder, corpusFingerprint });
-  assert.equal(built.dir, indexLayout(indexDir).dense('test-org/tiny-dense', 'f32'));
+  const built = await writeDenseIndex({ threads: 1, dir: denseDir(indexDir, embedder.name, 'f32'), precision: 'f32', corpus, embedder, corpusFingerprint });
+  assert.equal(built.dir, denseDir(indexDir, 'test-org/tiny-dense', 'f32'));
   assert.equal(built.dir, join(indexDir, 'dense', 'tiny-dense-f32'));
   assert.deepEqual(built.manifest.model, { name: 'test-org/tiny-dense', fingerprint: onnx.fingerprint });
   assert.equal(built.manifest.count, corpusDocs.length);
@@ -86,7 +85,7 @@ test('build, reopen and search: sorted candidates, consistent scores, exact and 
 
 test('a re-build with the same model embeds nothing again (cache), and another model cannot open the index', async () => {
   const { onnx, embedder, corpus } = await setUp();
-  await writeDenseIndex({ threads: 1, dir: indexLayout(indexDir).dense(embedder.name, 'f32'), precision: 'f32', corpus, embedder, corpusFingerprint });
+  await writeDenseIndex({ threads: 1, dir: denseDir(indexDir, embedder.name, 'f32'), precision: 'f32', corpus, embedder, corpusFingerprint });
   assert.equal(onnx.stats.modelRuns, 0, 'every document came from the embedding cache');
   assert.equal(embedder.cache.stats.hits, corpusDocs.length);
   await embedder.close();

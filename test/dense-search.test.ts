@@ -21,8 +21,8 @@ import { writeDenseIndex } from '../src/dense/dense-index.js';
 import { DenseRetriever } from '../src/dense/dense-retriever.js';
 import type { Embedder } from '../src/embed/embedder.js';
 import { writePartManifest } from '../src/storage/manifest.js';
-import type { Candidate } from '../src/mine/retriever.js';
-import { seededRandom } from '../src/mine/random.js';
+import type { Candidate } from '../src/retriever.js';
+import { seededRandom } from '../src/seeded-random.js';
 
 process.env.RARE_MINE_LOG_LEVEL ??= 'warn';
 const root = mkdtempSync(join(tmpdir(), 'rare-mine-dense-search-'));

@@ -9,7 +9,7 @@ import { Command, CommanderError } from 'commander';
 import fc from 'fast-check';
 import { InputError } from '../src/errors.js';
 import { noExclusions, type MinedRecord } from '../src/mine/miner.js';
-import type { CorpusView } from '../src/mine/retriever.js';
+import type { CorpusView } from '../src/retriever.js';
 import { normalizedTextHash } from '../src/text/normalize.js';
 import { addFormatOptions } from '../src/cli/options.js';
 import { FORMAT_NAMES, FORMATS, RecordFormatter, type FormatContext, type FormatName } from '../src/formats/formats.js';

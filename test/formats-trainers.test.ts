@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../src/errors.js';
 import { noExclusions, type MinedRecord } from '../src/mine/miner.js';
-import type { CorpusView } from '../src/mine/retriever.js';
+import type { CorpusView } from '../src/retriever.js';
 import { normalizedTextHash } from '../src/text/normalize.js';
 import { RecordFormatter, type FormatContext } from '../src/formats/formats.js';
 import { runCli } from './helpers/cli.js';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HybridRetriever } from '../src/hybrid/hybrid-retriever.js';
-import type { Candidate, CorpusView, Retriever } from '../src/mine/retriever.js';
+import type { Candidate, CorpusView, Retriever } from '../src/retriever.js';
 import { normalizedTextHash } from '../src/text/normalize.js';
 
 const texts = ['a', 'b', 'c', 'd', 'e'];

@@ -13,13 +13,21 @@ import { join } from 'node:path';
 import { DocStoreWriter } from '../src/corpus/doc-store.js';
 import type { CorpusSource } from '../src/corpus/corpus-source.js';
 import { Bm25IndexWriter } from '../src/bm25/index-writer.js';
-import { ensureBm25Index, ensureDocStore, openDenseIndex } from '../src/index/index-dir.js';
-import { indexLayout } from '../src/index/layout.js';
+import { docStoreDir, ensureDocStore } from '../src/corpus/doc-store-part.js';
+import { BM25_PART, ensureBm25Index } from '../src/bm25/bm25-part.js';
+import { denseDir, openDenseIndex } from '../src/dense/dense-part.js';
+import type { Precision } from '../src/vector/precision.js';
 import { NO_PROGRESS } from '../src/index/parts.js';
 import { VectorIndexWriter } from '../src/vector/vector-index.js';
 import { createAnalyzer } from '../src/text/analyzer.js';
-import { seededRandom } from '../src/mine/random.js';
+import { seededRandom } from '../src/seeded-random.js';
 import { repoRoot } from './helpers/shared-data.js';
+
+/** Where each part lives in the index dir `root`, as the part modules place them. */
+function indexLayout(root: string) {
+  return { root, docs: docStoreDir(root), bm25: join(root, BM25_PART.folder), dense: (model: string, precision: Precision) => denseDir(root, model, precision) };
+}
+
 
 process.env.RARE_MINE_LOG_LEVEL ??= 'warn';
 const fixture = join(repoRoot, 'test', 'fixtures', 'index-before-codecs');

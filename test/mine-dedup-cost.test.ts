@@ -14,8 +14,8 @@ import fc from 'fast-check';
 import { Miner, noExclusions, windowEnd, type MinedNegative, type MiningOptions } from '../src/mine/miner.js';
 import { rejectingFilter } from '../src/mine/filters.js';
 import { jaccard, NearDuplicateIndex, noNearDuplicateWork, ShingleCache, shingleList, shingleSet, shingles } from '../src/mine/near-duplicates.js';
-import { seededRandom } from '../src/mine/random.js';
-import type { Candidate, CorpusView, Retriever } from '../src/mine/retriever.js';
+import { seededRandom } from '../src/seeded-random.js';
+import type { Candidate, CorpusView, Retriever } from '../src/retriever.js';
 import { normalizeText, normalizedTextHash } from '../src/text/normalize.js';
 import type { JsonRecord } from '../src/io/jsonl.js';
 

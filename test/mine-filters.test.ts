@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Miner, type MiningOptions, type Rescorer } from '../src/mine/miner.js';
 import { ratioThreshold, rejectingFilter } from '../src/mine/filters.js';
 import { jaccard, shingles } from '../src/mine/near-duplicates.js';
-import type { Candidate, CorpusView, Retriever } from '../src/mine/retriever.js';
+import type { Candidate, CorpusView, Retriever } from '../src/retriever.js';
 import { normalizedTextHash } from '../src/text/normalize.js';
 import type { JsonRecord } from '../src/io/jsonl.js';
 

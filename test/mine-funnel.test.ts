@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Miner, type MiningOptions } from '../src/mine/miner.js';
-import type { Candidate, CorpusView, Retriever } from '../src/mine/retriever.js';
+import type { Candidate, CorpusView, Retriever } from '../src/retriever.js';
 import { funnelStages, MiningStatistics } from '../src/mine/statistics.js';
 import { normalizedTextHash } from '../src/text/normalize.js';
 

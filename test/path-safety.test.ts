@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPaths } from '../src/io/path-safety.js';
 import { indexDirWrites } from '../src/index/layout.js';
+import { INDEX_PARTS } from '../src/retrievers/index-parts.js';
 import { FileError, UsageError } from '../src/errors.js';
 import { runCli } from './helpers/cli.js';
 
@@ -63,9 +64,9 @@ test("an index dir's parts conflict with the paths inside them; the index dir ma
   mkdirSync(join(index, 'docs'), { recursive: true });
   writeFileSync(join(index, 'docs', 'texts.bin'), 'x');
   writeFileSync(join(index, 'corpus.jsonl'), 'x');
-  assert.throws(() => checkPaths({ reads: [{ option: '--corpus', path: join(index, 'docs', 'texts.bin') }], writes: indexDirWrites(index) }), usage(/--index-dir .*docs is a directory rare-mine replaces, and holds --corpus/));
-  assert.throws(() => checkPaths({ reads: [], writes: [{ option: '-o', path: join(index, 'docs', 'out.jsonl') }, ...indexDirWrites(index)] }), usage(/name the same file \(or one is inside the other\)/));
-  assert.doesNotThrow(() => checkPaths({ reads: [{ option: '--corpus', path: join(index, 'corpus.jsonl') }], writes: indexDirWrites(index) }));
+  assert.throws(() => checkPaths({ reads: [{ option: '--corpus', path: join(index, 'docs', 'texts.bin') }], writes: indexDirWrites(index, INDEX_PARTS) }), usage(/--index-dir .*docs is a directory rare-mine replaces, and holds --corpus/));
+  assert.throws(() => checkPaths({ reads: [], writes: [{ option: '-o', path: join(index, 'docs', 'out.jsonl') }, ...indexDirWrites(index, INDEX_PARTS)] }), usage(/name the same file \(or one is inside the other\)/));
+  assert.doesNotThrow(() => checkPaths({ reads: [{ option: '--corpus', path: join(index, 'corpus.jsonl') }], writes: indexDirWrites(index, INDEX_PARTS) }));
 });
 
 test('write targets that cannot be created are FileErrors (exit 1) before any work: missing dir, a directory, a file as --index-dir, empty path', () => {
@@ -73,7 +74,7 @@ test('write targets that cannot be created are FileErrors (exit 1) before any wo
   assert.throws(() => checkPaths({ reads: [], writes: [{ option: '--stats-json', path: join(dir, 'missing', 's.json') }] }), fileError(/--stats-json: directory/));
   assert.throws(() => checkPaths({ reads: [], writes: [{ option: '-o', path: dir }] }), fileError(/-o names a directory, not a file \(EISDIR\)/));
   assert.throws(() => checkPaths({ reads: [], writes: [{ option: '--rejects', path: join(input, 'x.jsonl') }] }), fileError(/is not a directory \(ENOTDIR\)/));
-  assert.throws(() => checkPaths({ reads: [], writes: indexDirWrites(input) }), fileError(/--index-dir names a file, not a directory/));
+  assert.throws(() => checkPaths({ reads: [], writes: indexDirWrites(input, INDEX_PARTS) }), fileError(/--index-dir names a file, not a directory/));
   assert.throws(() => checkPaths({ reads: [], writes: [{ option: '-o', path: '' }] }), fileError(/^'': -o: empty path/));
   assert.doesNotThrow(() => checkPaths({ reads: [], writes: [{ option: '-o', path: '-' }, { option: '--rejects', path: undefined }] }), 'stdout and absent options are skipped');
 });

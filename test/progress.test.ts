@@ -16,9 +16,9 @@ import { OnnxEmbedder } from '../src/embed/onnx-embedder.js';
 import { CachedEmbedder } from '../src/embed/cached-embedder.js';
 import { corpusFileSource, type CorpusSource } from '../src/corpus/corpus-source.js';
 import { RejectPolicy } from '../src/io/jsonl.js';
-import { ensureDocStore } from '../src/index/index-dir.js';
+import { ensureDocStore } from '../src/corpus/doc-store-part.js';
 import type { ProgressReporter } from '../src/index/parts.js';
-import { resolveCorpusSource } from '../src/commands/mine.js';
+import { resolveCorpusSource } from '../src/run/resolve-corpus-source.js';
 
 test('with a total: percentage, bar, amount, rate and ETA', () => {
   const line = formatProgress('embedding', { done: 250, total: 1000, unit: 'items', itemLabel: 'documents', elapsedSeconds: 10 });
@@ -72,14 +72,18 @@ test('one implementation: every long phase draws through src/terminal/progress.t
   const drawing = [...users].filter(([path, text]) => path !== join('src', 'terminal', 'progress.ts') && /\\r[^\n]*\\x1b\[K|\\u001b\[K/.test(text));
   assert.deepEqual(drawing.map(([path]) => path), [], 'no other file draws a progress line');
   for (const [file, label] of [
-    ['src/commands/mine.ts', "'mining'"],
+    ['src/run/mine-stream.ts', "'mining'"],
     ['src/embed/hub-download.ts', '`downloading'],
   ]) {
     assert.ok(users.get(file)?.includes(`new Progress(${label}`), `${file} draws ${label} through Progress`);
   }
   // Index builds report through the reporter they are given (src/index/parts.ts); the CLI's draws with Progress.
-  for (const label of ["'reading corpus'", "'indexing BM25'", "'embedding'"]) {
-    assert.ok(users.get('src/index/index-dir.ts')?.includes(`progress(${label}`), `src/index/index-dir.ts reports ${label} through its ProgressReporter`);
+  for (const [file, label] of [
+    ['src/corpus/doc-store-part.ts', "'reading corpus'"],
+    ['src/bm25/bm25-part.ts', "'indexing BM25'"],
+    ['src/dense/dense-part.ts', "'embedding'"],
+  ]) {
+    assert.ok(users.get(file)?.includes(`progress(${label}`), `${file} reports ${label} through its ProgressReporter`);
   }
   assert.match(users.get('src/terminal/progress.ts') ?? '', /export function phaseProgress\([^)]*\): Progress \{\n\s*return new Progress\(label/);
   const drawsItself = [...users].filter(([path, text]) => /^src\/(index|dense|corpus|bm25|vector)\//.test(path) && /from '\.\.\/(cli|terminal)\//.test(text));

@@ -14,9 +14,10 @@ import { fusionOf, type FusionOptions } from '../src/retrievers/fusion.js';
 import { register as registerMining } from '../src/commands/mine.js';
 import { register as registerIndex } from '../src/commands/index-cmd.js';
 import { register as registerEval } from '../src/commands/eval.js';
-import { addFusionOptions, FILL_HELP, parseWeights } from '../src/cli/options.js';
+import { addFusionOptions, FILL_HELP } from '../src/cli/options.js';
+import { parseWeights } from '../src/cli/option-spec.js';
 import { UsageError } from '../src/errors.js';
-import type { Candidate, CorpusView, Retriever } from '../src/mine/retriever.js';
+import type { Candidate, CorpusView, Retriever } from '../src/retriever.js';
 import type { CorpusSource } from '../src/corpus/corpus-source.js';
 
 test('one mining command per row, in table order, with the row\'s summary and mining defaults', () => {

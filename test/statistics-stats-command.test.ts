@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../src/errors.js';
 import { noExclusions, type ExclusionReason, type MinedRecord } from '../src/mine/miner.js';
-import type { CorpusView } from '../src/mine/retriever.js';
+import type { CorpusView } from '../src/retriever.js';
 import { MiningStatistics, type StatisticsReport } from '../src/mine/statistics.js';
 import { normalizedTextHash } from '../src/text/normalize.js';
 import { RecordFormatter, type FormatContext, type FormatName } from '../src/formats/formats.js';

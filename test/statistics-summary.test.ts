@@ -7,18 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { noExclusions, type ExclusionReason, type MinedRecord } from '../src/mine/miner.js';
-import { seededRandom } from '../src/mine/random.js';
-import {
-  DEFAULT_SKETCH_CAPACITY,
-  Distribution,
-  dkwConfidence,
-  EXCLUSIONS,
-  MiningStatistics,
-  QuantileReservoir,
-  STATED_RANK_ERROR,
-  WINDOW_ADVICE,
-  type StatisticsOptions,
-} from '../src/mine/statistics.js';
+import { seededRandom } from '../src/seeded-random.js';
+import { DEFAULT_SKETCH_CAPACITY, Distribution, dkwConfidence, QuantileReservoir, STATED_RANK_ERROR } from '../src/mine/distribution.js';
+import { EXCLUSIONS, MiningStatistics, WINDOW_ADVICE, type StatisticsOptions } from '../src/mine/statistics.js';
 
 /** Naive reference: everything in memory, two-pass variance (n − 1), Hyndman–Fan type 7 quantiles. */
 function reference(values: number[]) {

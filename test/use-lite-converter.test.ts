@@ -75,17 +75,17 @@ test('prepareUseLite converts once, reuses a current cache, and reconverts a tam
   assert.equal(readUseLiteManifest(forced.dir)!.model.sha256, manifest.model.sha256, 'conversion is deterministic');
 
   await appendFile(modelPath, Buffer.from([0]));
-  await assert.rejects(UseLiteEncoder.open(first.dir), ModelError);
+  await assert.rejects(UseLiteEncoder.open(first.dir, { threads: 1 }), ModelError);
   assert.equal((await prepareUseLite({ cacheDir })).converted, true);
-  const encoder = await UseLiteEncoder.open(first.dir);
+  const encoder = await UseLiteEncoder.open(first.dir, { threads: 1 });
   assert.equal(encoder.dims, 512);
   await encoder.close();
 });
 
 test('the encoder: unit vectors, batch- and order-independent, clipped at 128 pieces, semantically sensible', async () => {
   const { dir } = await prepareUseLite({ cacheDir });
-  const sorted = await UseLiteEncoder.open(dir, { batchSize: 3 });
-  const unsorted = await UseLiteEncoder.open(dir, { batchSize: 4, sortByLength: false });
+  const sorted = await UseLiteEncoder.open(dir, { batchSize: 3, threads: 1 });
+  const unsorted = await UseLiteEncoder.open(dir, { batchSize: 4, sortByLength: false, threads: 1 });
   try {
     const long = 'The committee reviewed the evidence on dietary salt and blood pressure in adults. '.repeat(16);
     assert.ok(sorted.tokenize([long])[0]!.length > 200);

@@ -9,8 +9,8 @@ import { PRECISION_NAMES, defaultPrecision, parsePrecision, type Precision } fro
 import { planSearch, IVF_ABOVE_DOCS, IVF_MAX_PROBE_FRACTION, IVF_PAYS_OFF_ABOVE_QUERIES } from '../src/vector/search-plan.js';
 import { IndexError, StaleIndexError, UsageError } from '../src/errors.js';
 import { writePartManifest } from '../src/storage/manifest.js';
-import type { Candidate } from '../src/mine/retriever.js';
-import { seededRandom } from '../src/mine/random.js';
+import type { Candidate } from '../src/retriever.js';
+import { seededRandom } from '../src/seeded-random.js';
 
 process.env.RARE_MINE_LOG_LEVEL ??= 'warn';
 const root = mkdtempSync(join(tmpdir(), 'rare-mine-vector-'));

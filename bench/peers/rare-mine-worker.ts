@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { runIndex } from '../../src/commands/index-cmd.js';
 import { openRetriever } from '../../src/retrievers/retriever-kind.js';
 import { bm25 } from '../../src/retrievers/bm25.js';
-import type { Candidate } from '../../src/mine/retriever.js';
+import type { Candidate } from '../../src/retriever.js';
 import { cpuSeconds, parseConfig, readQueries, report, timeSearch } from './worker-protocol.js';
 
 const BM25 = { lang: 'en', k1: 0.9, b: 0.4, bm25Variant: 'lucene' };

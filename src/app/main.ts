@@ -7,10 +7,11 @@
  * With --log-format json (or $RARE_MINE_LOG_FORMAT=json) every message here, commander's own included, is one JSON
  * line (src/log.ts errorEvent): the message, the exit code, the error's kind and its hint as fields.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { FileError, fileErrorFrom, InputError, RareMineError, UsageError } from '../errors.js';
 import { configureLogger, errorEvent, LOG_FORMATS, LOG_LEVELS, logFormat, loggerConfigured, type LogFormat } from '../log.js';
-import { checkCombinations, type CombinationView } from '../cli/options.js';
+import { addGlobalOptions } from '../cli/options.js';
+import { checkCombinations, type CombinationView } from '../cli/combination-rules.js';
 import { foreignKey, foreignSuggestion } from '../cli/foreign-options.js';
 import { installSignalHandlers } from '../terminal/signals.js';
 import { register as registerMining } from '../commands/mine.js';
@@ -25,10 +26,8 @@ const program = new Command();
 program
   .name('rare-mine')
   .description('Mine hard negatives for retrieval training from JSONL (BM25 and dense), streaming, with on-disk indexes.')
-  .version('0.1.0')
-  .addOption(new Option('--log-level <level>', 'how much to log on stderr: info is one line per phase, debug the details').choices(LOG_LEVELS).default(process.env.RARE_MINE_LOG_LEVEL ?? 'info', 'info, or $RARE_MINE_LOG_LEVEL'))
-  .addOption(new Option('--log-format <format>', 'on stderr: pretty (human-readable lines, the statistics table) or json (every line one JSON object: the table, warnings and errors are events; no progress line)').choices(LOG_FORMATS).default(process.env.RARE_MINE_LOG_FORMAT ?? 'pretty', 'pretty, or $RARE_MINE_LOG_FORMAT'))
-  .option('--debug', 'print stack traces of errors', false)
+  .version('0.1.0');
+addGlobalOptions(program)
   .exitOverride()
   .hook('preAction', (command, actionCommand) => {
     const options = command.opts<{ logLevel: string; logFormat: LogFormat }>();

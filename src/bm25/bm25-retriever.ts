@@ -4,7 +4,7 @@
  * (search-pool.ts); with 1, in this thread. Results are identical either way.
  */
 import type { DocStore } from '../corpus/doc-store.js';
-import type { Candidate, Retriever, RetrieverDescription } from '../mine/retriever.js';
+import type { Candidate, Retriever, RetrieverDescription } from '../retriever.js';
 import type { Bm25Index } from './index-reader.js';
 import { Bm25SearchPool } from './search-pool.js';
 import type { AnalyzerChoice } from '../text/analyzer.js';

@@ -9,7 +9,7 @@
  */
 import { IndexError } from '../errors.js';
 import type { Analyzer } from '../text/analyzer.js';
-import type { Candidate } from '../mine/retriever.js';
+import type { Candidate } from '../retriever.js';
 import { BM25_VERSIONS, readBm25Manifest, readDocLengths, readPostings, readTermTable, type Bm25Manifest } from './format.js';
 import { TopK } from './top-k.js';
 import { blockMaxima, windowMaxima, maxScoreTopK, MaxScoreScratch, MAX_POSTINGS, MAX_QUERY_TERMS, sumsAreExact, type PostingArrays, type SearchWork } from './max-score.js';

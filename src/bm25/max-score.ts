@@ -20,7 +20,7 @@
  * compared with a relative slack far above float rounding, so pruning never drops a document the exhaustive
  * scorer keeps, and a document tying the k-th score is still offered (TopK ranks ties by doc ordinal).
  */
-import type { Candidate } from '../mine/retriever.js';
+import type { Candidate } from '../retriever.js';
 import { TopK } from './top-k.js';
 
 /** The posting arrays of an index (see FORMAT.md). */

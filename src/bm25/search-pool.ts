@@ -5,9 +5,8 @@
  * cloned) and are reassembled in query order, so the output is the same for every N (search is exact and
  * deterministic).
  */
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Candidate } from '../mine/retriever.js';
+import type { Candidate } from '../retriever.js';
 import type { Bm25IndexData } from './index-reader.js';
 import type { AnalyzerChoice } from '../text/analyzer.js';
 
@@ -23,11 +22,6 @@ export interface SearchAnswer {
   docs: Uint32Array;
   scores: Float64Array;
   error?: string;
-}
-
-/** The default for --threads: every core the process may use. */
-export function defaultThreads(): number {
-  return availableParallelism();
 }
 
 interface Pending {

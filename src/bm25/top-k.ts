@@ -2,7 +2,7 @@
  * Bounded selection of the k best (doc, score) pairs with a binary min-heap: O(n log k), no full sort.
  * Order: higher score first; equal scores rank the lower doc ordinal first (reproducible across engines).
  */
-import type { Candidate } from '../mine/retriever.js';
+import type { Candidate } from '../retriever.js';
 
 export class TopK {
   private readonly docs: Uint32Array;

@@ -1,16 +1,20 @@
 /**
- * Every command-line option, declared once: its flags, meaning, valid range and default live in one `spec(...)`
- * call below, and commander's --help text (grouped by topic, every default stated) and the value check are both
- * generated from it. Commands compose the GROUPS they need; a new option goes into the group it belongs to
- * (or a new group), never into a command. What must hold: a value outside its range, or a combination that
- * cannot do what its help says, is a UsageError (exit 2) naming the option, the value and the valid range.
+ * The option table: every command-line option of every command, declared once in a topic GROUP below, its flags,
+ * meaning, valid range and default in one `spec(...)` (src/cli/option-spec.ts), from which commander's --help text
+ * (grouped by topic, every default stated) and the value check are both generated. Commands compose the groups they
+ * need; a new option goes into the group it belongs to (or a new group), never into a command; choices come from
+ * the tables that own them (formats, layouts, analyzers, score filters, log levels). What must hold: a value
+ * outside its range is a UsageError (exit 2) naming the option, the value and the valid range; cross-option rules
+ * live in combination-rules.ts.
  */
-import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
+import { availableParallelism } from 'node:os';
+import type { Command, Option } from 'commander';
+import { Option as CommanderOption } from 'commander';
+import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
+import { add, byteSize, int, integer, nonEmpty, num, parseInRange, parseWeights, spec } from './option-spec.js';
 import { ANALYZERS, LANGUAGES as ANALYZER_LANGUAGES, STEMMER_NAMES, STOPWORD_LIST_NAMES } from '../text/analyzer.js';
 import { VARIANT_NAMES } from '../bm25/scoring.js';
 import { DEFAULT_MEMORY_BUDGET } from '../bm25/index-writer.js';
-import { defaultThreads } from '../bm25/search-pool.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../io/line-reader.js';
 import { DEFAULT_MODELS, LANGUAGES as MODEL_LANGUAGES, MODEL_SIZES } from '../embed/default-models.js';
 import { POOLING_MODES } from '../embed/model-dir.js';
@@ -38,129 +42,6 @@ export const HEADINGS = {
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Value checks: each names the option, the value and the valid range.
-
-/** A closed range of numbers; `integer` also requires a safe integer. */
-export interface Range {
-  min: number;
-  max: number;
-  integer: boolean;
-}
-
-function rangeText(range: Range): string {
-  const kind = range.integer ? 'an integer' : 'a number';
-  if (range.max === Number.POSITIVE_INFINITY || range.max === Number.MAX_SAFE_INTEGER) {
-    return range.min === Number.NEGATIVE_INFINITY ? kind : `${kind} ≥ ${range.min}`;
-  }
-  return `${kind} in ${range.min}..${range.max}`;
-}
-
-/** Parse `value` for option `name` within `range`, or throw a UsageError saying what is allowed. */
-export function parseInRange(name: string, range: Range, value: string): number {
-  const n = value.trim() === '' ? Number.NaN : Number(value);
-  const ok = range.integer ? Number.isSafeInteger(n) : Number.isFinite(n);
-  if (!ok || n < range.min || n > range.max) {
-    const unsafe = range.integer && range.max === Number.MAX_SAFE_INTEGER && Number.isInteger(n) && !Number.isSafeInteger(n);
-    throw new UsageError(`${name} must be ${rangeText(range)}${unsafe ? ' and at most 2^53 − 1 (9007199254740991)' : ''}, got "${value}"`);
-  }
-  return n;
-}
-
-export const int = (min: number, max = Number.MAX_SAFE_INTEGER): Range => ({ min, max, integer: true });
-export const num = (min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): Range => ({ min, max, integer: false });
-
-/** A parser for commander: `integer('--depth', 1)` (kept for callers outside the groups). */
-export function integer(name: string, min: number, max?: number) {
-  return (value: string): number => parseInRange(name, int(min, max), value);
-}
-
-const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
-
-/** A size in bytes: a number with an optional binary unit K, M, G or T ("512M", "2G"); at least `min` bytes. */
-export function byteSize(name: string, min: number) {
-  return (value: string): number => {
-    const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i.exec(value.trim());
-    const bytes = match ? Math.floor(Number(match[1]) * BYTE_UNITS[match[2].toUpperCase()]) : Number.NaN;
-    if (!Number.isFinite(bytes) || bytes < min) throw new UsageError(`${name} must be a size ≥ ${min} bytes (e.g. 512M, 2G), got "${value}"`);
-    return bytes;
-  };
-}
-
-/** How many weights, in words ("two" for the BM25 and dense pair). */
-function countWord(n: number): string {
-  return ['no', 'one', 'two', 'three', 'four', 'five'][n] ?? String(n);
-}
-
-/** "1,0.5" → [1, 0.5]: one non-negative weight per fused ranking (`inputs`, in order), not all zero. */
-export function parseWeights(inputs: readonly string[]) {
-  return (value: string): number[] => {
-    const weights = value.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part.trim())));
-    if (weights.length !== inputs.length || weights.some((w) => !Number.isFinite(w) || w < 0) || weights.every((w) => w === 0)) {
-      const none = inputs.length === 2 ? 'not both 0' : 'not all 0';
-      throw new UsageError(`--rrf-weights must be ${countWord(inputs.length)} non-negative numbers "${inputs.join(',').toUpperCase()}", ${none} (e.g. 1,0.5), got "${value}"`);
-    }
-    return weights;
-  };
-}
-
-function nonEmpty(name: string) {
-  return (value: string): string => {
-    if (value.length === 0) throw new UsageError(`${name} must not be empty`);
-    return value;
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Declaring an option.
-
-interface Spec {
-  /** What it does; the default and range are appended from the fields below. */
-  help: string;
-  range?: Range;
-  choices?: readonly string[];
-  default?: unknown;
-  /** How the default reads in --help when it is not a plain value (e.g. "no limit", "all cores"). */
-  defaultHelp?: string;
-  parse?: (value: string) => unknown;
-  required?: boolean;
-}
-
-/** One Option from its spec: check, choices, default and help generated together. */
-export function spec(flags: string, heading: string, s: Spec): Option {
-  const name = (flags.match(/--[\w-]+/) ?? [flags])[0];
-  const rangeHelp = s.range ? ` (${rangeText(s.range).replace(/^an? /, '')})` : '';
-  const option = new Option(flags, `${s.help}${rangeHelp}`).helpGroup(heading);
-  if (s.range) {
-    const range = s.range;
-    option.argParser((value: string) => parseInRange(name, range, value));
-  } else if (s.parse) option.argParser(s.parse);
-  else if (flags.includes('<')) option.argParser(nonEmpty(name));
-  if (s.choices) option.choices(s.choices);
-  if (s.default !== undefined) option.default(s.default, s.defaultHelp);
-  else if (flags.includes('<') && !s.required) option.description = `${option.description} (default: ${s.defaultHelp ?? 'none'})`;
-  if (s.required) option.makeOptionMandatory(true);
-  return option;
-}
-
-function add(command: Command, options: Option[]): Command {
-  for (const option of options) command.addOption(option);
-  return command;
-}
-
-/**
- * Declare on `command` what `declare` declares, less the options it already has (by long flag): a command that
- * offers several retrievers (eval) gets each shared option (--lang, --threads) once, from the first declaration.
- */
-export function addOptionsOnce(command: Command, declare: (scratch: Command) => void): Command {
-  const scratch = new Command();
-  declare(scratch);
-  for (const option of scratch.options) {
-    if (!command.options.some((existing) => existing.long === option.long)) command.addOption(option);
-  }
-  return command;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // The groups. Each add*Options declares a topic's options on a command.
 
 /**
@@ -171,6 +52,7 @@ export function addOptionsOnce(command: Command, declare: (scratch: Command) => 
 export const DEFAULT_KEYS = {
   question: 'question',
   text: 'text',
+  /** The query id: colbert's --query-id-key, report's --queries-key (the BEIR query id field). */
   queryId: '_id',
   corpusId: '_id',
   corpusText: 'text',
@@ -223,6 +105,11 @@ export function badInputOptions(what = 'input'): Option[] {
     spec('--on-error <policy>', h, { help: `bad ${what} line: fail (stop with file:line and exit 1) or skip (write it to --rejects, count it)`, choices: ['fail', 'skip'], default: 'fail' }),
     spec('--rejects <file>', h, { help: 'with --on-error skip: where bad lines go, with their reasons (JSONL); without it skipped lines are only counted' }),
   ];
+}
+
+/** --on-error and --rejects as a group of their own (`index`, which reads a corpus but writes no records). */
+export function addBadInputOptions(command: Command, what = 'input'): Command {
+  return add(command, badInputOptions(what));
 }
 
 /** --max-line-bytes: commands that read JSONL lines of any length. */
@@ -410,7 +297,8 @@ export function addRunOptions(command: Command, options: { mining: boolean }): C
     spec('--threads <n>', h, {
       help: 'threads of every stage, one stage at a time: BM25 search (worker threads over one shared copy of the index), the ONNX model (encoding, re-scoring), vector search and index builds (GEMM, k-means, HNSW insertion). Output is byte-identical for every value',
       range: int(1),
-      default: defaultThreads(),
+      // The one place --threads is decided: every stage below takes this number, none has a default of its own.
+      default: availableParallelism(),
       defaultHelp: 'every core (os.availableParallelism())',
     }),
     ...(options.mining
@@ -425,80 +313,61 @@ export function addRunOptions(command: Command, options: { mining: boolean }): C
   ]);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Combinations: rules over the parsed options of a command, checked before it runs.
-
-/** The option values the rules read (every field optional: a rule applies only where its options exist). */
-export interface CombinationView {
-  minRank?: number;
-  maxRank?: number;
-  minScore?: number;
-  maxScore?: number;
-  onError?: string;
-  rejects?: string;
-  format?: string;
-  withIds?: boolean;
-  withRanks?: boolean;
-  output?: string;
-  resume?: boolean;
-  shard?: string;
-  colbertDir?: string;
-  questionKey?: string;
-  textKey?: string;
+/**
+ * The program's own options, before any command: how much to log and in which form, stack traces. Their defaults
+ * come from the environment when it sets them (checked against the same choices by src/app/main.ts).
+ */
+export function addGlobalOptions(program: Command): Command {
+  return add(program, [
+    new CommanderOption('--log-level <level>', 'how much to log on stderr: info is one line per phase, debug the details').choices(LOG_LEVELS).default(process.env.RARE_MINE_LOG_LEVEL ?? 'info', 'info, or $RARE_MINE_LOG_LEVEL'),
+    new CommanderOption('--log-format <format>', 'on stderr: pretty (human-readable lines, the statistics table) or json (every line one JSON object: the table, warnings and errors are events; no progress line)').choices(LOG_FORMATS).default(process.env.RARE_MINE_LOG_FORMAT ?? 'pretty', 'pretty, or $RARE_MINE_LOG_FORMAT'),
+    new CommanderOption('--debug', 'print stack traces of errors').default(false),
+  ]);
 }
 
-/** The formats whose label column sentence-transformers' CrossEncoderDataCollator picks out of the row. */
-const LABELED_FORMATS: readonly string[] = ['labeled-pair', 'labeled-list'];
-/** CrossEncoderDataCollator.valid_label_columns: a text column with one of these names would be taken for the label. */
-const LABEL_COLUMNS: readonly string[] = ['label', 'labels', 'score', 'scores'];
+/** `rare-mine eval`: the BEIR files, the ranking depth and run file, the index dir. `retrievers`: the table's names. */
+export function addEvalOptions(command: Command, retrievers: readonly string[]): Command {
+  const h = HEADINGS.eval;
+  return add(command, [
+    spec('--retriever <name>', h, { help: 'which retriever to evaluate', choices: retrievers, default: 'bm25' }),
+    spec('--corpus <file>', h, { help: 'BEIR corpus.jsonl', required: true }),
+    spec('--queries <file>', h, { help: 'BEIR queries JSONL ({"_id","text"})', required: true }),
+    spec('--qrels <file>', h, { help: 'BEIR qrels TSV with header (query-id, corpus-id, score)', required: true }),
+    spec('--json', h, { help: 'print one JSON object: ndcg@10, recall@100, mrr@10, queries, index_seconds, search_seconds, queries_per_second', default: false }),
+    spec('--run <file>', h, { help: 'also write the ranking as a TREC run file' }),
+    spec('--depth <n>', h, { help: 'ranking depth evaluated', range: int(1), default: 100 }),
+    spec('--index-dir <dir>', HEADINGS.corpus, { help: 'index dir (reused when it matches)', defaultHelp: 'a temporary dir' }),
+    spec('--rebuild', HEADINGS.corpus, { help: 'rebuild the index even when it matches', default: false }),
+  ]);
+}
 
-/** Each rule returns the problem, or undefined. */
-const COMBINATION_RULES: ReadonlyArray<(o: CombinationView) => string | undefined> = [
-  (o) =>
-    o.minRank !== undefined && o.maxRank !== undefined && o.maxRank <= o.minRank
-      ? `--max-rank ${o.maxRank} must be above --min-rank ${o.minRank} (negatives come from ranks min-rank ≤ r < max-rank, which would be empty)`
-      : undefined,
-  (o) =>
-    o.minScore !== undefined && o.maxScore !== undefined && o.minScore > o.maxScore
-      ? `--min-score ${o.minScore} must be at most --max-score ${o.maxScore} (no score could pass both)`
-      : undefined,
-  (o) =>
-    o.rejects !== undefined && o.onError !== 'skip'
-      ? `--rejects ${o.rejects} needs --on-error skip (with --on-error ${o.onError ?? 'fail'} the first bad line stops the run and nothing is written there)`
-      : undefined,
-  (o) =>
-    o.format === 'colbert' && (o.withIds === true || o.withRanks === true)
-      ? o.withIds
-        ? '--with-ids does not apply to --format colbert (its triples are corpus ids already); drop it, or use --format record, flag, triplet or ntuple'
-        : '--with-ranks does not apply to --format colbert (its triples have no place for ranks); use --format record, flag, triplet or ntuple'
-      : undefined,
-  (o) =>
-    o.format !== undefined && LABELED_FORMATS.includes(o.format) && (o.withIds === true || o.withRanks === true)
-      ? `${o.withIds ? '--with-ids' : '--with-ranks'} does not apply to --format ${o.format} (sentence-transformers' CrossEncoder feeds every column but the label to the model as text); use --format record, flag, triplet or ntuple`
-      : undefined,
-  (o) => {
-    if (o.format === undefined || !LABELED_FORMATS.includes(o.format) || o.questionKey === undefined || o.textKey === undefined) return undefined;
-    if (o.questionKey === o.textKey) return `--format ${o.format} names its two text columns after --question-key and --text-key, which are both "${o.textKey}"`;
-    const clash = [o.questionKey, o.textKey].find((key) => LABEL_COLUMNS.includes(key));
-    return clash === undefined
-      ? undefined
-      : `--format ${o.format} names a text column "${clash}" (after --question-key/--text-key), which sentence-transformers would take for the label column (${LABEL_COLUMNS.join(', ')}); rename that field in the input`;
-  },
-  (o) => (o.colbertDir !== undefined && o.format !== undefined && o.format !== 'colbert' ? `--colbert-dir applies to --format colbert only (here --format ${o.format})` : undefined),
-  (o) =>
-    o.format === 'colbert' && (o.output === undefined || o.output === '-') && o.colbertDir === undefined
-      ? '--format colbert to stdout needs --colbert-dir DIR: the triples name queries and passages by integer ids, which its queries and collection files there resolve'
-      : undefined,
-  (o) =>
-    o.format === 'colbert' && (o.resume === true || o.shard !== undefined)
-      ? `${o.resume ? '--resume' : '--shard'} does not apply to --format colbert: it numbers queries and passages across the whole run (a shard's ids would collide with another's, and its TSV files are not journaled): run it whole`
-      : undefined,
-];
+/** `rare-mine merge`: where the merged output goes. */
+export function addMergeOptions(command: Command): Command {
+  return add(command, [new CommanderOption('-o, --output <file>', 'write here atomically instead of stdout')]);
+}
 
-/** Throw a UsageError for the first rule the options break. */
-export function checkCombinations(options: CombinationView): void {
-  for (const rule of COMBINATION_RULES) {
-    const problem = rule(options);
-    if (problem) throw new UsageError(problem);
-  }
+/** `rare-mine report`: the HTML file, the qrels that measure false negatives, the sample and review table. */
+export function addReportOptions(command: Command): Command {
+  return add(command, [
+    new CommanderOption('-o, --output <file>', 'write the HTML here (atomically) instead of stdout'),
+    new CommanderOption('--qrels <file>', 'BEIR qrels TSV (query-id, corpus-id, score): measure the false-negative rate (needs an output mined with --with-ids)'),
+    new CommanderOption('--queries-key <key>', `with --qrels: the record field holding the query id (default "${DEFAULT_KEYS.queryId}")`),
+    new CommanderOption('--seed <n>', 'seed of the record sample (same seed, same report)').default(42).argParser(integer('--seed', 0)),
+    new CommanderOption('--review-rows <n>', 'rows in the likeliest-false-negatives table (1..1000)').default(30).argParser((v: string) => parseInRange('--review-rows', { min: 1, max: 1000, integer: true }, v)),
+    new CommanderOption('--samples <n>', 'records in the seeded sample (0..1000)').default(8).argParser((v: string) => parseInRange('--samples', { min: 0, max: 1000, integer: true }, v)),
+  ]);
+}
+
+/** `rare-mine models prepare`: convert again, the cache root, JSON output. */
+export function addModelsPrepareOptions(command: Command): Command {
+  return add(command, [
+    new CommanderOption('--force', 'convert again even when the cached conversion is current').default(false),
+    new CommanderOption('--cache-dir <dir>', 'rare-mine cache root (default: $RARE_MINE_CACHE_DIR, $XDG_CACHE_HOME/rare-mine or ~/.cache/rare-mine)'),
+    new CommanderOption('--json', 'print one JSON object').default(false),
+  ]);
+}
+
+/** `rare-mine models list`: JSON output. */
+export function addModelsListOptions(command: Command): Command {
+  return add(command, [new CommanderOption('--json', 'print JSON lines').default(false)]);
 }

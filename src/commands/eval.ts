@@ -8,14 +8,16 @@ import { rowsInOrder } from '../io/record-rows.js';
 import type { VectorInputOptions } from '../dense/vector-inputs.js';
 import { UsageError } from '../errors.js';
 import { log } from '../log.js';
-import { addOptionsOnce, addRunOptions, HEADINGS, int, spec } from '../cli/options.js';
+import { addEvalOptions, addRunOptions } from '../cli/options.js';
+import { addOptionsOnce } from '../cli/option-spec.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
 import { checkPaths } from '../io/path-safety.js';
 import { indexDirWrites } from '../index/layout.js';
+import { INDEX_PARTS } from '../retrievers/index-parts.js';
 import { evaluate } from '../eval/metrics.js';
 import { readQrels, readQueries } from '../eval/beir.js';
-import type { Candidate } from '../mine/retriever.js';
+import type { Candidate } from '../retriever.js';
 import { RETRIEVER_NAMES, RETRIEVERS, type AnyRetrieverOptions } from '../retrievers/retrievers.js';
 import { openRetriever } from '../retrievers/retriever-kind.js';
 
@@ -42,7 +44,7 @@ export async function runEval(options: EvalOptions): Promise<void> {
       { option: '--corpus-vectors', path: (options as Partial<VectorInputOptions>).corpusVectors },
       { option: '--query-vectors', path: (options as Partial<VectorInputOptions>).queryVectors },
     ],
-    writes: [{ option: '--run', path: options.run }, ...indexDirWrites(options.indexDir)],
+    writes: [{ option: '--run', path: options.run }, ...indexDirWrites(options.indexDir, INDEX_PARTS)],
   });
   const keys = { idKey: '_id', textKey: 'text', titleKey: 'title' };
   const source = await corpusFileSource(options.corpus, keys, new RejectPolicy('fail'));
@@ -106,20 +108,7 @@ export function register(program: Command): void {
     .command('eval')
     .summary('retrieval quality and speed on BEIR files')
     .description('Evaluate a retriever on BEIR files: prints nDCG@10, Recall@100, MRR@10 (trec_eval definitions) and index/search time.');
-  const h = HEADINGS.eval;
-  for (const option of [
-    spec('--retriever <name>', h, { help: 'which retriever to evaluate', choices: RETRIEVER_NAMES, default: 'bm25' }),
-    spec('--corpus <file>', h, { help: 'BEIR corpus.jsonl', required: true }),
-    spec('--queries <file>', h, { help: 'BEIR queries JSONL ({"_id","text"})', required: true }),
-    spec('--qrels <file>', h, { help: 'BEIR qrels TSV with header (query-id, corpus-id, score)', required: true }),
-    spec('--json', h, { help: 'print one JSON object: ndcg@10, recall@100, mrr@10, queries, index_seconds, search_seconds, queries_per_second', default: false }),
-    spec('--run <file>', h, { help: 'also write the ranking as a TREC run file' }),
-    spec('--depth <n>', h, { help: 'ranking depth evaluated', range: int(1), default: 100 }),
-    spec('--index-dir <dir>', HEADINGS.corpus, { help: 'index dir (reused when it matches)', defaultHelp: 'a temporary dir' }),
-    spec('--rebuild', HEADINGS.corpus, { help: 'rebuild the index even when it matches', default: false }),
-  ]) {
-    command.addOption(option);
-  }
+  addEvalOptions(command, RETRIEVER_NAMES);
   // Every retriever's options, each declared once (the first kind to declare --lang gives its help and choices).
   for (const kind of RETRIEVERS) addOptionsOnce(command, (scratch) => kind.options(scratch));
   addRunOptions(command, { mining: false });

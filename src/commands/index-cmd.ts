@@ -6,11 +6,12 @@
 import type { Command } from 'commander';
 import type { VectorInputOptions } from '../dense/vector-inputs.js';
 import { log } from '../log.js';
-import { addCorpusOptions, badInputOptions, corpusKeyUses } from '../cli/options.js';
+import { addBadInputOptions, addCorpusOptions, corpusKeyUses } from '../cli/options.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
 import { checkPaths } from '../io/path-safety.js';
 import { indexDirWrites } from '../index/layout.js';
+import { INDEX_PARTS } from '../retrievers/index-parts.js';
 import { RETRIEVERS } from '../retrievers/retrievers.js';
 import { buildIndex, type IndexDirOptions, type RetrieverKind } from '../retrievers/retriever-kind.js';
 
@@ -32,7 +33,7 @@ export async function runIndex<O extends IndexDirOptions>(kind: RetrieverKind<O>
       { option: '--corpus', path: options.corpus },
       { option: '--corpus-vectors', path: (options as Partial<VectorInputOptions>).corpusVectors },
     ],
-    writes: [{ option: '--rejects', path: options.rejects }, ...indexDirWrites(options.indexDir)],
+    writes: [{ option: '--rejects', path: options.rejects }, ...indexDirWrites(options.indexDir, INDEX_PARTS)],
   });
   const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
   const policy = new RejectPolicy(options.onError, options.rejects);
@@ -45,7 +46,7 @@ function registerKind<O extends IndexDirOptions>(index: Command, kind: Retriever
   if (!kind.index) return;
   const command = index.command(kind.name).description(kind.index.description);
   addCorpusOptions(command, true);
-  for (const option of badInputOptions('corpus')) command.addOption(option);
+  addBadInputOptions(command, 'corpus');
   kind.index.options(command);
   command.action(async (options: IndexOptions & O) => runIndex(kind, options));
 }

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
+import { addMergeOptions } from '../cli/options.js';
 import { InputError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { directOutput, OutputSink, partialPath } from '../io/output.js';
@@ -128,10 +129,9 @@ export async function runMerge(files: string[], options: MergeOptions): Promise<
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('merge')
     .description('Concatenate the outputs of `--shard I/N` runs in input order, after checking each against its .shard.json sidecar (same run, every shard once, size and SHA-256 as written).')
-    .argument('<files...>', 'shard output files, in any order')
-    .option('-o, --output <file>', 'write here atomically instead of stdout')
-    .action(async (files: string[], options: MergeOptions) => runMerge(files, options));
+    .argument('<files...>', 'shard output files, in any order');
+  addMergeOptions(command).action(async (files: string[], options: MergeOptions) => runMerge(files, options));
 }

@@ -4,6 +4,7 @@
  * (one line per model, or JSON lines with --json); conversion progress goes to the log on stderr.
  */
 import type { Command } from 'commander';
+import { addModelsListOptions, addModelsPrepareOptions } from '../cli/options.js';
 import { UsageError } from '../errors.js';
 import { BUILT_IN_MODELS, listLocalModels, type LocalModel } from '../models/registry.js';
 
@@ -71,17 +72,11 @@ export async function modelsList(options: ModelsListOptions = {}): Promise<void>
 
 export function register(program: Command): void {
   const models = program.command('models').summary('prepare built-in models and list local ones');
-  models
+  const prepare = models
     .command('prepare')
     .description(`Make a built-in model ready offline (converted into the cache). Built-in: ${preparableModelNames().join(', ')}.`)
-    .argument('<name>', `model to prepare: ${preparableModelNames().join(', ')}`)
-    .option('--force', 'convert again even when the cached conversion is current', false)
-    .option('--cache-dir <dir>', 'rare-mine cache root (default: $RARE_MINE_CACHE_DIR, $XDG_CACHE_HOME/rare-mine or ~/.cache/rare-mine)')
-    .option('--json', 'print one JSON object', false)
-    .action(async (name: string, options: ModelsPrepareOptions) => modelsPrepare(name, options));
-  models
-    .command('list')
-    .description('List the models found on this machine (built-in conversions, $RARE_MINE_MODELS, the Hugging Face cache) and where.')
-    .option('--json', 'print JSON lines', false)
-    .action(async (options: ModelsListOptions) => modelsList(options));
+    .argument('<name>', `model to prepare: ${preparableModelNames().join(', ')}`);
+  addModelsPrepareOptions(prepare).action(async (name: string, options: ModelsPrepareOptions) => modelsPrepare(name, options));
+  const list = models.command('list').description('List the models found on this machine (built-in conversions, $RARE_MINE_MODELS, the Hugging Face cache) and where.');
+  addModelsListOptions(list).action(async (options: ModelsListOptions) => modelsList(options));
 }

@@ -10,14 +10,14 @@ import { writeFileAtomically } from '../io/output.js';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { log } from '../log.js';
-import { addReadBackOptions, integer, parseInRange } from '../cli/options.js';
+import { addReadBackOptions, addReportOptions, DEFAULT_KEYS } from '../cli/options.js';
 import { inputName } from '../io/line-reader.js';
+import { writeStdout } from '../io/write-stdout.js';
 import { readQrels } from '../eval/beir.js';
 import { rareMineVersion, readRunStats } from '../mine/run-info.js';
 import { ReportCollector } from '../report/collector.js';
 import { renderReport, type ReportInput } from '../report/html.js';
-import { writeStdout } from './stats.js';
-import { readOutputLines, withRunOptions, type GivenReadOptions, type ResolvedReadOptions } from '../formats/output-reader.js';
+import { LAYOUT_NAMES, readOutputLines, withRunOptions, type GivenReadOptions, type ResolvedReadOptions } from '../formats/output-reader.js';
 
 export interface ReportOptions extends GivenReadOptions {
   /** Where the HTML goes; stdout when absent. */
@@ -33,9 +33,6 @@ export interface ReportOptions extends GivenReadOptions {
   samples: number;
 }
 
-/** The default --queries-key: the BEIR query id field, as `--query-id-key` of the colbert format. */
-export const DEFAULT_QUERIES_KEY = '_id';
-
 /** Build the report's HTML for an output file (or stdin for undefined / "-"). */
 export async function buildReport(path: string | undefined, options: ReportOptions): Promise<string> {
   if (options.queriesKey !== undefined && options.qrels === undefined) {
@@ -44,7 +41,7 @@ export async function buildReport(path: string | undefined, options: ReportOptio
   const runStats = options.statsJson ? readRunStats(options.statsJson) : undefined;
   const read = withRunOptions(options, runStats?.run, options.statsJson);
   const { numNeg, positiveIdsKey } = read;
-  const qrels = options.qrels ? { judgments: await readQrels(options.qrels), queriesKey: options.queriesKey ?? DEFAULT_QUERIES_KEY, file: options.qrels } : undefined;
+  const qrels = options.qrels ? { judgments: await readQrels(options.qrels), queriesKey: options.queriesKey ?? DEFAULT_KEYS.queryId, file: options.qrels } : undefined;
   const collector = new ReportCollector({
     questionKey: read.questionKey,
     textKey: read.textKey,
@@ -111,15 +108,10 @@ export function register(program: Command): void {
         'version, retriever, corpus, options, timings: from --stats-json), histograms of positive and negative scores and ' +
         'their difference, the rank each negative came from, the filter funnel (from --stats-json), records short of ' +
         'negatives, the negatives scoring closest to their positive, a seeded sample of records, and with --qrels the share ' +
-        'of negatives judged relevant. Reads the record and flag formats (docs/REPORT.md).',
+        `of negatives judged relevant. Reads the ${LAYOUT_NAMES.join(' and ')} formats (docs/REPORT.md).`,
     )
-    .argument('[output]', 'an output JSONL of rare-mine (default: stdin)')
-    .option('-o, --output <file>', 'write the HTML here (atomically) instead of stdout')
-    .option('--qrels <file>', 'BEIR qrels TSV (query-id, corpus-id, score): measure the false-negative rate (needs an output mined with --with-ids)')
-    .option('--queries-key <key>', `with --qrels: the record field holding the query id (default "${DEFAULT_QUERIES_KEY}")`)
-    .option('--seed <n>', 'seed of the record sample (same seed, same report)', integer('--seed', 0), 42)
-    .option('--review-rows <n>', 'rows in the likeliest-false-negatives table (1..1000)', (v: string) => parseInRange('--review-rows', { min: 1, max: 1000, integer: true }, v), 30)
-    .option('--samples <n>', 'records in the seeded sample (0..1000)', (v: string) => parseInRange('--samples', { min: 0, max: 1000, integer: true }, v), 8);
+    .argument('[output]', 'an output JSONL of rare-mine (default: stdin)');
+  addReportOptions(command);
   addReadBackOptions(command, {
     runFlag: '--stats-json',
     runHelp: "the run's --stats-json: shows the run (command, version, retriever, options, timings) and the filter funnel, and gives the --format, keys and --num-neg it recorded, for those not given here",

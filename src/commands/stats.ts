@@ -10,8 +10,9 @@ import type { Command } from 'commander';
 import { addReadBackOptions, addStatsOutputOptions } from '../cli/options.js';
 import { InputError } from '../errors.js';
 import { checkPaths } from '../io/path-safety.js';
+import { writeStdout } from '../io/write-stdout.js';
 import { log } from '../log.js';
-import { readOutputLines, withRunOptions, type GivenReadOptions, type OutputReadOptions } from '../formats/output-reader.js';
+import { LAYOUT_NAMES, readOutputLines, withRunOptions, type GivenReadOptions, type OutputReadOptions } from '../formats/output-reader.js';
 import { readRunStats } from '../mine/run-info.js';
 import { MiningStatistics } from '../mine/statistics.js';
 
@@ -66,19 +67,6 @@ export async function runStats(path: string | undefined, options: StatsOptions):
   await writeStdout(text);
 }
 
-/** Write to stdout; a reader that went away (`rare-mine stats out.jsonl | head -3`) is not an error. */
-export function writeStdout(text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const closedPipe = (error: NodeJS.ErrnoException | null | undefined) => !error || error.code === 'EPIPE';
-    // Stays attached: with a large text the socket reports the closed pipe again after the write's callback.
-    process.stdout.on('error', (error: NodeJS.ErrnoException) => (closedPipe(error) ? resolve() : reject(error)));
-    process.stdout.write(text, (error) => {
-      if (closedPipe(error)) resolve();
-      else reject(error);
-    });
-  });
-}
-
 export function register(program: Command): void {
   const command = program
     .command('stats')
@@ -87,7 +75,7 @@ export function register(program: Command): void {
       'Print the end-of-run summary of an existing rare-mine output: count, mean, std, min, quartiles and max of positive ' +
         'scores, negative scores and their difference (scores are there when it was mined with --with-scores), records ' +
         'short of negatives, records without positives, and a histogram of the raw rank each negative came from (when mined with --with-ranks). ' +
-        'Reads the record and flag formats (docs/FORMATS.md); with --run-stats (the run\'s --stats-json) the format, keys and ' +
+        `Reads the ${LAYOUT_NAMES.join(' and ')} formats (docs/FORMATS.md); with --run-stats (the run's --stats-json) the format, keys and ` +
         '--num-neg it was mined with need not be repeated.',
     )
     .argument('[output]', 'an output JSONL of rare-mine (default: stdin)');

@@ -14,7 +14,7 @@ import { IndexError } from '../errors.js';
 import type { ContainerReader, ContainerWriter } from '../storage/container.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import { normalizedTextHash } from '../text/normalize.js';
-import type { CorpusView } from '../mine/retriever.js';
+import type { CorpusView } from '../retriever.js';
 import {
   createDocStoreFile,
   DOC_STORE_FORMAT,

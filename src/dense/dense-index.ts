@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Embedder } from '../embed/embedder.js';
 import { log } from '../log.js';
-import type { CorpusView } from '../mine/retriever.js';
+import type { CorpusView } from '../retriever.js';
 import type { HnswParams, ModelIdentity, VectorIndexManifest } from '../vector/index-manifest.js';
 import type { IvfBuildOptions } from '../vector/ivf-index.js';
 import type { Precision } from '../vector/precision.js';

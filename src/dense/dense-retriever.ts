@@ -8,7 +8,7 @@
 import type { Embedder } from '../embed/embedder.js';
 import { InputError } from '../errors.js';
 import { log } from '../log.js';
-import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../mine/retriever.js';
+import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../retriever.js';
 import { CALIBRATION_QUERIES } from '../vector/ivf-index.js';
 import { planSearch, type SearchPlan, type SearchPlanInput } from '../vector/search-plan.js';
 import { cosineSimilarity, type VectorIndex } from '../vector/vector-index.js';
@@ -39,7 +39,7 @@ export interface DenseRetrieverOptions {
    * not be the one that made the rows); only other texts are embedded.
    */
   corpusRows?: boolean;
-  /** The opened dense index (src/index/index-dir.ts ensureDenseIndex or openDenseIndex). */
+  /** The opened dense index (dense-part.ts ensureDenseIndex or openDenseIndex). */
   index: VectorIndex;
   /** `--exact`: always exact search. */
   exact?: boolean;

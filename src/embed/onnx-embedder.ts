@@ -6,7 +6,6 @@
  * the session is created on the first call, so a run served wholly from the embedding cache never loads
  * the model.
  */
-import { availableParallelism } from 'node:os';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
 import { log } from '../log.js';
@@ -21,8 +20,8 @@ import { executionProviders, type Device } from './device.js';
 
 /** Options of the ONNX encoder; prefix, pooling and length overrides are documented on ModelSettingsOverrides. */
 export interface OnnxEmbedderOptions extends ModelSettingsOverrides {
-  /** onnxruntime intra-op threads (`--threads`), ≥ 1. Default: the machine's available parallelism. */
-  threads?: number;
+  /** onnxruntime intra-op threads (`--threads`, decided by the option), ≥ 1. */
+  threads: number;
   /** Texts per model run, ≥ 1. Default 32. */
   batchSize?: number;
   /** Sort each call's texts by token count before batching (less padding). Default true. */
@@ -59,7 +58,7 @@ export class OnnxEmbedder implements Embedder {
   private constructor(readonly config: ModelDirConfig, options: OnnxEmbedderOptions) {
     this.name = config.name;
     this.dims = config.hiddenSize;
-    this.threads = options.threads ?? availableParallelism();
+    this.threads = options.threads;
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.sortByLength = options.sortByLength ?? true;
     this.device = options.device ?? 'cpu';
@@ -74,7 +73,7 @@ export class OnnxEmbedder implements Embedder {
    * session itself is created on the first embed call.
    * @throws ModelError when the directory is not a usable model
    */
-  static open(dir: string, options: OnnxEmbedderOptions = {}): OnnxEmbedder {
+  static open(dir: string, options: OnnxEmbedderOptions): OnnxEmbedder {
     const config = readModelDir(dir, options, options.name);
     const embedder = new OnnxEmbedder(config, options);
     log().debug(

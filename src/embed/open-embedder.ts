@@ -37,7 +37,7 @@ export interface OpenedEmbedder {
  * Resolve, open and (by default) cache an embedding model.
  * @throws ModelError when the model cannot be found, downloaded or read; UsageError for a bad --model-size
  */
-export async function openEmbedder(options: OpenEmbedderOptions = {}): Promise<OpenedEmbedder> {
+export async function openEmbedder(options: OpenEmbedderOptions): Promise<OpenedEmbedder> {
   const name = options.model ?? defaultModelFor(options.lang, options.modelSize);
   const model = await resolveModel(name, options);
   // Reading and hashing a large model blocks the event loop: SIGINT/SIGTERM act at once meanwhile.

@@ -7,7 +7,7 @@
  * in a side file's lines of that record or of an earlier one.
  */
 import type { MinedRecord } from '../mine/miner.js';
-import type { CorpusView } from '../mine/retriever.js';
+import type { CorpusView } from '../retriever.js';
 import type { IfKeyExists } from './record.js';
 
 /** What a format needs besides the mined record; built once per run by the mining command. */

@@ -9,7 +9,7 @@
  * For a document beyond the list this is the rank just past it — an upper bound on its RRF contribution, which
  * makes the ratio filters conservative (they may remove more candidates, never fewer).
  */
-import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../mine/retriever.js';
+import type { Candidate, CorpusView, Retriever, RetrieverDescription } from '../retriever.js';
 import { TopK } from '../bm25/top-k.js';
 
 export interface HybridOptions {

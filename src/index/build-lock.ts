@@ -14,7 +14,7 @@ import { IndexError } from '../errors.js';
 import { log } from '../log.js';
 import { LeaseLock } from '../io/lease-lock.js';
 import { LEFTOVER_PATTERN } from '../storage/build-aside.js';
-import { indexLayout } from './layout.js';
+import { buildAsideDirs, type PartPlace } from './layout.js';
 
 export const BUILD_LOCK_NAME = '.build.lock';
 
@@ -41,10 +41,12 @@ export function requireBuildLock(what: string): void {
   if (buildPermission.getStore()?.locked === false) throw new BuildNeeded(what);
 }
 
-/** Remove `*.building-PID` / `*.old-PID` dirs beside the parts (src/storage/build-aside.ts). Call only while holding the lock. */
-export function removeBuildLeftovers(indexDir: string): void {
-  const layout = indexLayout(indexDir);
-  for (const dir of [layout.root, layout.denseRoot]) {
+/**
+ * Remove `*.building-PID` / `*.old-PID` dirs beside the parts of `parts` (src/storage/build-aside.ts). Call only
+ * while holding the lock.
+ */
+export function removeBuildLeftovers(indexDir: string, parts: readonly PartPlace[]): void {
+  for (const dir of buildAsideDirs(indexDir, parts)) {
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -58,8 +60,11 @@ export function removeBuildLeftovers(indexDir: string): void {
   }
 }
 
-/** Open an index with `open`, lock-free when nothing must be built; otherwise under the dir's build lock. */
-export async function withBuildLock<T>(indexDir: string, open: () => Promise<T>): Promise<T> {
+/**
+ * Open an index with `open`, lock-free when nothing must be built; otherwise under the dir's build lock, whose
+ * holder first removes the leftovers of every part of `parts` (the table of parts: src/retrievers/index-parts.ts).
+ */
+export async function withBuildLock<T>(indexDir: string, parts: readonly PartPlace[], open: () => Promise<T>): Promise<T> {
   try {
     return await buildPermission.run({ locked: false }, open);
   } catch (error) {
@@ -86,7 +91,7 @@ export async function withBuildLock<T>(indexDir: string, open: () => Promise<T>)
     });
   }
   try {
-    removeBuildLeftovers(indexDir);
+    removeBuildLeftovers(indexDir, parts);
     return await buildPermission.run({ locked: true }, open);
   } finally {
     lock.release();

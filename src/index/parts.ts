@@ -47,7 +47,7 @@ export type ExistingPart<M> = { manifest: M } | { stale: string };
 export interface IndexPart<M> {
   /** For logs: "doc store", "BM25 index", "dense index". */
   name: string;
-  /** Its folder (src/index/layout.ts). */
+  /** Its folder (its `PartPlace` in the index dir, src/index/layout.ts). */
   dir: string;
   /** Why a part that is there is reused, for the log ("corpus and settings match"). */
   reuseReason: string;

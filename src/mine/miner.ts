@@ -25,8 +25,8 @@
 import { InputError } from '../errors.js';
 import { optionalStrings, requireString, type JsonRecord } from '../io/jsonl.js';
 import { normalizedTextHash } from '../text/normalize.js';
-import type { Candidate, Retriever } from './retriever.js';
-import { seededRandom } from './random.js';
+import type { Candidate, Retriever } from '../retriever.js';
+import { seededRandom } from '../seeded-random.js';
 import { byFilter, rejectingFilter, type FilterName, type ScoreFilterOptions } from './filters.js';
 import { NearDuplicateIndex, noNearDuplicateWork, shingleSet, ShingleCache, type NearDuplicateWork } from './near-duplicates.js';
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { describe } from '../io/jsonl.js';
-import type { RetrieverDescription } from './retriever.js';
+import type { RetrieverDescription } from '../retriever.js';
 import type { StatisticsReport } from './statistics.js';
 
 /** The `run` section of --stats-json. */

@@ -8,8 +8,9 @@
 import { InputError } from '../errors.js';
 import { describe } from '../io/jsonl.js';
 import type { Qrels } from '../eval/metrics.js';
-import { seededRandom } from '../mine/random.js';
-import { MiningStatistics, RankHistogram, type RankBucket } from '../mine/statistics.js';
+import { seededRandom } from '../seeded-random.js';
+import { MiningStatistics } from '../mine/statistics.js';
+import { RankHistogram, type RankBucket } from '../mine/distribution.js';
 import type { LayoutName, OutputLine } from '../formats/output-reader.js';
 import { FLAG_FIELDS } from '../formats/flag.js';
 

@@ -20,8 +20,8 @@ import { withDefaultSignals } from '../terminal/signals.js';
 import type { Rescorer } from '../mine/miner.js';
 
 export interface CrossEncoderOptions {
-  /** ONNX Runtime intra-op threads. Default 1. */
-  threads?: number;
+  /** ONNX Runtime intra-op threads (`--threads`, decided by the option). */
+  threads: number;
   /** Most tokens per pair, special tokens included. Default: the model's max_position_embeddings, capped at 512. */
   maxLength?: number;
   /** Pairs per model run. Default 32. */
@@ -72,7 +72,7 @@ export class CrossEncoder implements Rescorer {
   }
 
   /** Open a cross-encoder model directory. */
-  static async open(dir: string, options: CrossEncoderOptions = {}): Promise<CrossEncoder> {
+  static async open(dir: string, options: CrossEncoderOptions): Promise<CrossEncoder> {
     if (!existsSync(dir)) throw new ModelError(`--rescore-model ${dir}: no such directory`, { hint: 'give the path of a Hugging Face cross-encoder exported to ONNX (model.onnx, tokenizer.json, config.json)' });
     const onnxPath = findOnnxFile(dir);
     if (!onnxPath) throw new ModelError(`${dir}: no model.onnx or onnx/model.onnx`, { hint: 'export the cross-encoder to ONNX (e.g. optimum-cli export onnx --task text-classification)' });
@@ -84,7 +84,7 @@ export class CrossEncoder implements Rescorer {
     const maxLength = options.maxLength ?? Math.min(512, Number(config.max_position_embeddings ?? 512));
     checkModelFile(onnxPath);
     // onnxruntime loads (and the constructor hashes) the graph synchronously: SIGINT/SIGTERM act at once meanwhile.
-    const session = await withDefaultSignals(() => ort.InferenceSession.create(onnxPath, { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1 }));
+    const session = await withDefaultSignals(() => ort.InferenceSession.create(onnxPath, { intraOpNumThreads: options.threads, interOpNumThreads: 1 }));
     if (!session.outputNames.includes('logits')) {
       throw new ModelError(`${onnxPath}: outputs ${session.outputNames.join(', ')}; a cross-encoder must output "logits"`);
     }

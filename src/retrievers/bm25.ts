@@ -5,7 +5,7 @@
  */
 import { addBm25Options, FILL_HELP } from '../cli/options.js';
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
-import { ensureBm25Index, ensureBm25IndexFiles, type Bm25PartOptions } from '../index/index-dir.js';
+import { ensureBm25Index, ensureBm25IndexFiles, type Bm25PartOptions } from '../bm25/bm25-part.js';
 import { createAnalyzer, type AnalyzerChoice } from '../text/analyzer.js';
 import { buildContext, type IndexDirOptions, type OpenOver, type RetrieverKind } from './retriever-kind.js';
 

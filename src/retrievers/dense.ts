@@ -10,7 +10,7 @@ import { UsageError } from '../errors.js';
 import type { ModelIdentity } from '../vector/index-manifest.js';
 import { log } from '../log.js';
 import { addDenseOptions, addRunOptions, FILL_HELP } from '../cli/options.js';
-import { ensureDenseIndex } from '../index/index-dir.js';
+import { ensureDenseIndex } from '../dense/dense-part.js';
 import type { DocStore } from '../corpus/doc-store.js';
 import { openEmbedder } from '../embed/open-embedder.js';
 import { CachedEmbedder } from '../embed/cached-embedder.js';

@@ -5,7 +5,7 @@
  * opened in list order; an input that fails to open closes those already opened.
  */
 import { HybridRetriever } from '../hybrid/hybrid-retriever.js';
-import type { Retriever } from '../mine/retriever.js';
+import type { Retriever } from '../retriever.js';
 import type { IndexDirOptions, MiningDefaults, OpenOver, RetrieverKind } from './retriever-kind.js';
 import type { Command } from 'commander';
 

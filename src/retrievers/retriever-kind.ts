@@ -7,12 +7,14 @@
 import type { Command } from 'commander';
 import type { DocStore } from '../corpus/doc-store.js';
 import type { CorpusSource } from '../corpus/corpus-source.js';
-import { ensureDocStore, resolveIndexDir } from '../index/index-dir.js';
+import { resolveIndexDir } from '../index/index-dir.js';
+import { ensureDocStore } from '../corpus/doc-store-part.js';
 import type { BuildContext } from '../index/parts.js';
 import { withBuildLock } from '../index/build-lock.js';
+import { INDEX_PARTS } from './index-parts.js';
 import { phaseProgress } from '../terminal/progress.js';
 import { withDefaultSignals } from '../terminal/signals.js';
-import type { Retriever } from '../mine/retriever.js';
+import type { Retriever } from '../retriever.js';
 import type { RecordRows } from '../io/record-rows.js';
 
 /** The options every kind reads: where its index lives and whether to rebuild it. */
@@ -82,7 +84,7 @@ export function buildContext(options: { rebuild: boolean }, rebuildHint: string)
 /** Run `over` on the doc store of `options.indexDir` (built from `source` as needed), under its build lock. */
 async function overDocStore<T>(source: CorpusSource | undefined, options: IndexDirOptions, rebuildHint: string, over: (docs: DocStore, indexDir: string) => Promise<T>): Promise<T> {
   const dir = resolveIndexDir(options.indexDir);
-  return withBuildLock(dir, async () => over(await ensureDocStore(dir, source, buildContext(options, rebuildHint)), dir));
+  return withBuildLock(dir, INDEX_PARTS, async () => over(await ensureDocStore(dir, source, buildContext(options, rebuildHint)), dir));
 }
 
 /** Open a retriever of `kind` over the corpus `source` (undefined: the doc store already in --index-dir). */

@@ -1,13 +1,14 @@
 /**
  * The retriever table: one row per kind, in the order commands list them. The mining commands
  * (`rare-mine <name>`), `index <name>` (rows with an index) and `eval --retriever`'s choices and options are
- * generated from it (src/commands/mine.ts, index-cmd.ts, eval.ts). A new retriever is its own file plus one row.
+ * generated from it (src/commands/mine.ts, index-cmd.ts, eval.ts). A new retriever is its own file plus one row (and a
+ * row in index-parts.ts for an index part of its own).
  */
 import { bm25 } from './bm25.js';
 import { dense } from './dense.js';
 import { hybrid } from './hybrid.js';
 import type { RetrieverKind } from './retriever-kind.js';
-import type { Retriever } from '../mine/retriever.js';
+import type { Retriever } from '../retriever.js';
 
 const KINDS = [bm25, dense, hybrid] as const;
 

@@ -8,7 +8,7 @@
  * of the k-th kept; when the last kept row is not below that line (ties, duplicates) the query is searched
  * again keeping four times as many, up to every row.
  */
-import type { Candidate } from '../mine/retriever.js';
+import type { Candidate } from '../retriever.js';
 import { dotProductErrorBound, type GemmKernel } from './gemm-kernel.js';
 
 /** Rows per block: 8192 × 384 floats = 12 MiB; with QUERY_BATCH queries the score matrix is 32 MiB. */

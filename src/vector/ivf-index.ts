@@ -10,8 +10,8 @@
  * read back is untrusted until its counts, offsets and ordinals check out.
  */
 import { IndexError } from '../errors.js';
-import { mulberry32 } from '../mine/random.js';
-import type { Candidate } from '../mine/retriever.js';
+import { mulberry32 } from '../seeded-random.js';
+import type { Candidate } from '../retriever.js';
 import { ContainerReader, ContainerWriter } from '../storage/container.js';
 import {
   blockedExactSearch,

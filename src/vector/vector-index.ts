@@ -16,7 +16,7 @@ import { Index, MetricKind, type BatchMatches, type Matches } from 'usearch';
 import { IndexError } from '../errors.js';
 import { log } from '../log.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
-import type { Candidate } from '../mine/retriever.js';
+import type { Candidate } from '../retriever.js';
 import { GRAPH_FILE, IVF_FILE, MANIFEST_FILE, VECTOR_INDEX_FORMAT, VECTOR_INDEX_VERSIONS, VECTORS_FILE } from './format.js';
 import { blockedExactSearch, byScoreThenOrdinal, cosineSimilarity, InverseNormCache, newSearchTimings, BLOCK_ROWS, type RowSource, type SearchTimings } from './blocked-search.js';
 import { GemmKernel } from './gemm-kernel.js';

@@ -1,10 +1,10 @@
 /**
  * A small deterministic random source for generated test weights: the same seed gives the same numbers on
  * every machine and Node version, so generated models and their outputs are reproducible: the product's
- * mulberry32 (src/mine/random.ts) for uniforms, Box–Muller for normals. Not for anything that needs
+ * mulberry32 (src/seeded-random.ts) for uniforms, Box–Muller for normals. Not for anything that needs
  * statistical or cryptographic quality.
  */
-import { mulberry32 } from '../../src/mine/random.js';
+import { mulberry32 } from '../../src/seeded-random.js';
 
 /** A seeded stream of uniform and normal numbers. */
 export class SeededRandom {

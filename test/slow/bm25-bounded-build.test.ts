@@ -13,7 +13,7 @@ import { createAnalyzer } from '../../src/text/analyzer.js';
 import { Bm25IndexWriter } from '../../src/bm25/index-writer.js';
 import { Bm25Index } from '../../src/bm25/index-reader.js';
 import { HEADER_BYTES } from '../../src/storage/container.js';
-import { seededRandom } from '../../src/mine/random.js';
+import { seededRandom } from '../../src/seeded-random.js';
 import { runCli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/shared-data.js';
 

@@ -19,8 +19,8 @@ import { emptyEncodeStats, type EmbedProgress, type EncodeStats } from '../../em
 
 /** Options of {@link UseLiteEncoder.open}. */
 export interface UseLiteEncoderOptions {
-  /** onnxruntime intra-op threads, ≥ 1. Default 1. */
-  threads?: number;
+  /** onnxruntime intra-op threads (`--threads`, decided by the option), ≥ 1. */
+  threads: number;
   /** Where the model runs (`--device`). Default cpu. */
   device?: Device;
   /** Texts per onnxruntime run, ≥ 1. Default 32. */
@@ -66,8 +66,8 @@ export class UseLiteEncoder {
   }
 
   /** Open a directory written by prepareUseLite (checks the manifest and the files' sha256s). */
-  static async open(dir: string, options: UseLiteEncoderOptions = {}): Promise<UseLiteEncoder> {
-    const threads = options.threads ?? 1;
+  static async open(dir: string, options: UseLiteEncoderOptions): Promise<UseLiteEncoder> {
+    const threads = options.threads;
     if (!Number.isInteger(threads) || threads < 1) throw new ModelError(`use-lite: threads must be a positive integer, got ${threads}`);
     if (options.batchSize !== undefined && (!Number.isInteger(options.batchSize) || options.batchSize < 1)) {
       throw new ModelError(`use-lite: batchSize must be a positive integer, got ${options.batchSize}`);

@@ -1,6 +1,8 @@
 /**
- * The one interface between retrieval engines (BM25, dense, hybrid) and the mining stage. The mining stage
- * (windows, exclusions, filters, sampling, formats) knows nothing about how candidates were found.
+ * The one interface between retrieval engines (BM25, dense, hybrid) and the mining stage, at the bottom layer:
+ * engines (bm25/, vector/, dense/, hybrid/, corpus/) implement it and the miner (mine/) consumes it, so neither
+ * imports the other's folder. It imports nothing. The mining stage (windows, exclusions, filters, sampling,
+ * formats) knows nothing about how candidates were found.
  * Invariants every implementation keeps: search results are sorted by score descending, ties broken by
  * ascending docOrdinal, so runs are reproducible; doc ordinals are dense 0..docCount-1 in corpus order.
  */
