@@ -10,12 +10,15 @@
  */
 import { normalizeText } from '../text/normalize.js';
 
-/** A text's distinct word shingles, as spans of its normalised text (no string per shingle), in first-occurrence order. */
+/**
+ * A text's distinct word shingles, as spans of its normalised text (no string per shingle), in increasing hash order
+ * (ties in any order): the global order prefix filtering needs (NearDuplicateIndex).
+ */
 export interface ShingleSet {
   /** The normalised text the spans point into. */
   readonly text: string;
   readonly size: number;
-  /** Shingle k is text[starts[k], ends[k]), with hash hashes[k]. */
+  /** Shingle k is text[starts[k], ends[k]), with hash hashes[k]; hashes[k] ≤ hashes[k + 1]. */
   readonly starts: Int32Array;
   readonly ends: Int32Array;
   readonly hashes: Int32Array;
@@ -92,13 +95,38 @@ export function shingleSet(text: string, size = 3): ShingleSet {
     hashes[distinct] = hash;
     distinct++;
   }
-  return { text: normalized, size: distinct, starts: starts.slice(0, distinct), ends: ends.slice(0, distinct), hashes: hashes.slice(0, distinct) };
+  const sorted = byHash(starts, ends, hashes, distinct);
+  return { text: normalized, size: distinct, starts: sorted.starts, ends: sorted.ends, hashes: sorted.hashes };
+}
+
+/** The first `count` shingles, reordered by hash (a typed-array sort of hash · 2^21 + index, exact below 2^53). */
+function byHash(starts: Int32Array, ends: Int32Array, hashes: Int32Array, count: number): { starts: Int32Array; ends: Int32Array; hashes: Int32Array } {
+  const order = new Int32Array(count);
+  if (count < 1 << 21) {
+    const keys = new Float64Array(count);
+    for (let k = 0; k < count; k++) keys[k] = (hashes[k] + 2147483648) * 2097152 + k;
+    keys.sort();
+    for (let k = 0; k < count; k++) order[k] = keys[k] % 2097152;
+  } else {
+    const indices = Array.from({ length: count }, (_, k) => k).sort((a, b) => hashes[a] - hashes[b]);
+    order.set(indices);
+  }
+  const out = { starts: new Int32Array(count), ends: new Int32Array(count), hashes: new Int32Array(count) };
+  for (let k = 0; k < count; k++) {
+    const from = order[k];
+    out.starts[k] = starts[from];
+    out.ends[k] = ends[from];
+    out.hashes[k] = hashes[from];
+  }
+  return out;
 }
 
 /** Distinct word shingles of a text, in first-occurrence order (words are the normalised text's space-separated runs). */
 export function shingleList(text: string, size = 3): string[] {
   const set = shingleSet(text, size);
-  return Array.from(set.starts, (start, k) => set.text.substring(start, set.ends[k]));
+  // A distinct shingle's first occurrence starts where no other's does: sorting by start restores text order.
+  const order = Array.from(set.starts.keys()).sort((a, b) => set.starts[a] - set.starts[b]);
+  return order.map((k) => set.text.substring(set.starts[k], set.ends[k]));
 }
 
 export function shingles(text: string, size = 3): Set<string> {
@@ -117,14 +145,14 @@ export function jaccard(a: Set<string>, b: Set<string>): number {
 export interface NearDuplicateWork {
   /** Texts turned into shingle sets (a cached document counts again only after it was evicted). */
   textsShingled: number;
-  /** Index lookups of a candidate's shingles: one per shingle of each candidate tested. */
+  /** Index lookups of a candidate's shingles: one per shingle of each tested candidate's prefix (NearDuplicateIndex). */
   lookups: number;
-  /** Shingles a tested candidate shares with an indexed set, one per (shingle, set): the tallies made. */
-  overlaps: number;
+  /** Pairs (candidate, indexed set) sharing a prefix shingle, whose overlap was then counted exactly. */
+  pairsVerified: number;
 }
 
 export function noNearDuplicateWork(): NearDuplicateWork {
-  return { textsShingled: 0, lookups: 0, overlaps: 0 };
+  return { textsShingled: 0, lookups: 0, pairsVerified: 0 };
 }
 
 /** Default ShingleCache size: 2^20 shingles (12 bytes each, plus the normalised texts): all of SciFact, ~20 MB. */
@@ -168,18 +196,44 @@ export class ShingleCache {
   }
 }
 
-/** Fields of one posting in NearDuplicateIndex.postings: the set holding the shingle (−1 once unlinked), its span, its slot. */
+/** Fields of one posting in NearDuplicateIndex.postings: the set holding the shingle (−1 once unlinked), its position in that set, its slot. */
 const SET = 0;
-const START = 1;
-const END = 2;
-const SLOT = 3;
-const STRIDE = 4;
+const POSITION = 1;
+const SLOT = 2;
+const STRIDE = 3;
+
+/** The least overlap s with s / size ≥ threshold (size + 1 when none): what any set must share with a set of `size` to match it. */
+function leastShared(size: number, threshold: number): number {
+  let s = Math.ceil(threshold * size);
+  while (s > 0 && (s - 1) / size >= threshold) s--;
+  while (s <= size && s / size < threshold) s++;
+  return s;
+}
 
 /**
- * The shingle sets one record's candidates must not resemble (its positives, then each negative kept), indexed by
- * shingle. A candidate "matches" exactly when `sets.some((s) => jaccard(c, s) >= threshold)`: a set sharing no
- * shingle with c has Jaccard 0 (1 when both are empty), and for the others the shared count is tallied from the
- * postings and the same quotient shared / (|c| + |s| − shared) is compared, so ties at the threshold go the same way.
+ * The least overlap s ≤ min(a, b) with s / (a + b − s) ≥ threshold, or min(a, b) + 1 when there is none. The quotient
+ * grows with s (in floating point too), so `shared ≥ s` exactly when the Jaccard quotient reaches the threshold.
+ */
+function leastSharedPair(a: number, b: number, threshold: number): number {
+  const most = Math.min(a, b);
+  let s = Math.max(0, Math.min(most + 1, Math.ceil((threshold * (a + b)) / (1 + threshold))));
+  while (s > 0 && (s - 1) / (a + b - (s - 1)) >= threshold) s--;
+  while (s <= most && s / (a + b - s) < threshold) s++;
+  return s;
+}
+
+/**
+ * The shingle sets one record's candidates must not resemble (its positives, then each negative kept). A candidate
+ * "matches" exactly when `sets.some((s) => jaccard(c, s) >= threshold)`. Prefix filtering (Bayardo, Ma and Srikant,
+ * "Scaling up all pairs similarity search", WWW 2007): shingles are ordered by hash; a set x that matches y shares at
+ * least leastShared(|x|) shingles with y, so x's first |x| − leastShared(|x|) + 1 (its prefix) hold a shared one,
+ * and with it a shingle of the smallest hash h any shared shingle has; likewise y's prefix. Only prefixes are indexed
+ * and probed, and a probe meets a set on an equal HASH (not only an equal shingle): so a matching set is met at h or
+ * before (ties in hash order and collisions cannot hide it). A set is verified when first met, by merging the two
+ * sorted sets from that hash on (nothing below h is shared): hashes first, an upper bound that rules out almost every
+ * pair, then, only if the bound reaches the overlap needed, the characters. Both stop once the overlap needed is
+ * reached or out of reach, and that overlap is the least `shared` with shared / (|c| + |s| − shared) ≥ threshold,
+ * the quotient jaccard compares, so ties at the threshold go the same way.
  * The postings sit in an open-addressing table of (hash, posting) pairs in one typed array, at most half full, so a
  * lookup usually reads one cache line and ends on the empty slot where the shingle is then linked; reset() clears
  * only the slots used, so one index serves every record without allocating.
@@ -191,13 +245,12 @@ export class NearDuplicateIndex {
   private table = new Int32Array(0);
   private postings = new Int32Array(0);
   private postingCount = 0;
-  /** Per indexed set: its normalised text, its size, and a tally of shingles shared with the candidate being tested. */
-  private readonly setText: string[] = [];
-  private sizes = new Int32Array(16);
-  private overlap = new Int32Array(16);
+  /** The indexed sets, by number; `verifiedFor[n]` is the serial (1, 2, .. since reset) of the last candidate set n was verified against. */
+  private readonly setOf: ShingleSet[] = [];
+  private verifiedFor = new Int32Array(16);
+  private candidateSerial = 0;
   private sets = 0;
   private emptySets = 0;
-  private readonly touched: number[] = [];
 
   constructor(private readonly work: NearDuplicateWork) {
     this.table = new Int32Array(2 << 12);
@@ -210,24 +263,28 @@ export class NearDuplicateIndex {
     this.threshold = threshold;
     for (let at = 0; at < this.postingCount; at++) this.table[2 * this.postings[at * STRIDE + SLOT] + 1] = 0;
     this.postingCount = 0;
+    this.setOf.length = 0;
+    this.candidateSerial = 0;
     this.sets = 0;
     this.emptySets = 0;
   }
 
   /** Index a set. */
   add(set: ShingleSet): void {
-    this.reserve(set);
-    for (let i = 0; i < set.size; i++) {
+    const prefix = this.prefixLength(set);
+    this.reserve(set, prefix);
+    for (let i = 0; i < prefix; i++) {
       let slot = set.hashes[i] & this.mask;
       while (this.table[2 * slot + 1] !== 0) slot = (slot + 1) & this.mask;
       this.link(set, i, slot);
     }
-    this.commit(set.size);
+    this.commit(set);
   }
 
   /**
-   * Whether some indexed set has Jaccard ≥ threshold with `set`; when none has, `set` is indexed. One pass: a
-   * shingle's probe ends on the empty slot where it is linked; on a match the set's postings are unlinked again.
+   * Whether some indexed set has Jaccard ≥ threshold with `set`; when none has, `set` is indexed. One pass over the
+   * prefix: a shingle's probe ends on the empty slot where it is linked, and a set first met is verified there; on a
+   * match the set's postings are unlinked again.
    */
   addUnlessMatch(set: ShingleSet): boolean {
     if (this.sets === 0) {
@@ -240,33 +297,42 @@ export class NearDuplicateIndex {
       this.add(set);
       return false;
     }
-    this.reserve(set);
-    const { overlap, touched, table, postings, setText, mask } = this;
-    const { text, starts, ends, hashes } = set;
+    const prefix = this.prefixLength(set);
+    this.reserve(set, prefix);
+    const serial = ++this.candidateSerial;
+    const { verifiedFor, table, postings, setOf, mask, threshold } = this;
+    const { hashes } = set;
     const first = this.postingCount;
-    for (let i = 0; i < set.size; i++) {
+    let found = false;
+    let groupStart = 0;
+    let i = 0;
+    for (; i < prefix && !found; i++) {
       const hash = hashes[i];
+      if (hash !== hashes[groupStart]) groupStart = i;
       let slot = hash & mask;
       for (let posting = table[2 * slot + 1]; posting !== 0; slot = (slot + 1) & mask, posting = table[2 * slot + 1]) {
         if (table[2 * slot] !== hash) continue;
         const p = (posting - 1) * STRIDE;
         const other = postings[p + SET];
-        if (other < 0 || other === this.sets || !sameSpan(setText[other], postings[p + START], postings[p + END], text, starts[i], ends[i])) continue;
-        if (overlap[other]++ === 0) touched.push(other);
+        if (other < 0 || other === this.sets || verifiedFor[other] === serial) continue;
+        // The first hash this set shares with `other` in hash order (a shared shingle, or a collision): every shared
+        // shingle has this hash or a larger one, so the overlap is counted from its hash groups on.
+        verifiedFor[other] = serial;
+        this.work.pairsVerified++;
+        const indexed = setOf[other];
+        let otherStart = postings[p + POSITION];
+        while (otherStart > 0 && indexed.hashes[otherStart - 1] === hash) otherStart--;
+        const needed = leastSharedPair(set.size, indexed.size, threshold);
+        if (hashOverlapReaches(set, groupStart, indexed, otherStart, needed) && overlapReaches(set, groupStart, indexed, otherStart, needed)) {
+          found = true;
+          break;
+        }
       }
-      this.link(set, i, slot);
+      if (!found) this.link(set, i, slot);
     }
-    this.work.lookups += set.size;
-    let found = false;
-    for (const other of touched) {
-      const shared = overlap[other];
-      this.work.overlaps += shared;
-      overlap[other] = 0;
-      if (!found && shared / (set.size + this.sizes[other] - shared) >= this.threshold) found = true;
-    }
-    touched.length = 0;
+    this.work.lookups += i;
     if (!found) {
-      this.commit(set.size);
+      this.commit(set);
       return false;
     }
     // Unlinked, not removed: the slots stay taken (probes pass over them) until reset() clears them.
@@ -274,10 +340,15 @@ export class NearDuplicateIndex {
     return true;
   }
 
-  /** Room for the set's postings with the table at most half full, and for one more set. */
-  private reserve(set: ShingleSet): void {
-    this.setText[this.sets] = set.text;
-    const needed = this.postingCount + set.size;
+  /** How many of the set's first shingles are indexed and probed: |x| − leastShared(|x|) + 1. */
+  private prefixLength(set: ShingleSet): number {
+    return Math.min(set.size, Math.max(0, set.size - leastShared(set.size, this.threshold) + 1));
+  }
+
+  /** Room for `count` more postings with the table at most half full, and for one more set. */
+  private reserve(set: ShingleSet, count: number): void {
+    this.setOf[this.sets] = set;
+    const needed = this.postingCount + count;
     if (needed * STRIDE > this.postings.length) this.postings = grownTo(this.postings, Math.max(needed, (this.postings.length / STRIDE) * 2) * STRIDE);
     if (needed * 2 > this.mask + 1) {
       let size = this.mask + 1;
@@ -294,10 +365,7 @@ export class NearDuplicateIndex {
         this.postings[at * STRIDE + SLOT] = slot;
       }
     }
-    if (this.sets === this.sizes.length) {
-      this.sizes = grownTo(this.sizes, this.sets * 2);
-      this.overlap = grownTo(this.overlap, this.sets * 2);
-    }
+    if (this.sets === this.verifiedFor.length) this.verifiedFor = grownTo(this.verifiedFor, this.sets * 2);
   }
 
   /** Link shingle i of `set` (the set being indexed, number this.sets) into the empty `slot`. */
@@ -305,17 +373,85 @@ export class NearDuplicateIndex {
     const at = this.postingCount++;
     const p = at * STRIDE;
     this.postings[p + SET] = this.sets;
-    this.postings[p + START] = set.starts[i];
-    this.postings[p + END] = set.ends[i];
+    this.postings[p + POSITION] = i;
     this.postings[p + SLOT] = slot;
     this.table[2 * slot] = set.hashes[i];
     this.table[2 * slot + 1] = at + 1;
   }
 
-  private commit(size: number): void {
-    this.sizes[this.sets++] = size;
-    if (size === 0) this.emptySets++;
+  private commit(set: ShingleSet): void {
+    this.verifiedFor[this.sets] = 0;
+    this.setOf[this.sets++] = set;
+    if (set.size === 0) this.emptySets++;
   }
+}
+
+/**
+ * An upper bound for overlapReaches that reads hashes only (a group of equal hashes in both sets shares at most the
+ * smaller group's count): false means the sets share fewer than `needed` shingles.
+ */
+function hashOverlapReaches(a: ShingleSet, aFrom: number, b: ShingleSet, bFrom: number, needed: number): boolean {
+  const aHashes = a.hashes;
+  const bHashes = b.hashes;
+  const aSize = a.size;
+  const bSize = b.size;
+  let i = aFrom;
+  let j = bFrom;
+  let shared = 0;
+  while (i < aSize && j < bSize) {
+    if (shared + Math.min(aSize - i, bSize - j) < needed) return false;
+    const hash = aHashes[i];
+    const other = bHashes[j];
+    if (hash < other) i++;
+    else if (hash > other) j++;
+    else {
+      shared++;
+      i++;
+      j++;
+      if (shared >= needed) return true;
+    }
+  }
+  return shared >= needed;
+}
+
+/**
+ * Whether sets a and b (hash order) share at least `needed` shingles, counting from positions aFrom and bFrom on (the
+ * starts of hash groups); it stops once `needed` is reached or the shingles left cannot reach it.
+ */
+function overlapReaches(a: ShingleSet, aFrom: number, b: ShingleSet, bFrom: number, needed: number): boolean {
+  const aHashes = a.hashes;
+  const bHashes = b.hashes;
+  const aSize = a.size;
+  const bSize = b.size;
+  let i = aFrom;
+  let j = bFrom;
+  let shared = 0;
+  while (i < aSize && j < bSize) {
+    if (shared + Math.min(aSize - i, bSize - j) < needed) return false;
+    const hash = aHashes[i];
+    const other = bHashes[j];
+    if (hash < other) i++;
+    else if (hash > other) j++;
+    else {
+      let aEnd = i + 1;
+      while (aEnd < aSize && aHashes[aEnd] === hash) aEnd++;
+      let bEnd = j + 1;
+      while (bEnd < bSize && bHashes[bEnd] === hash) bEnd++;
+      // Equal hashes: the same shingle only when the characters are (a set holds each shingle once).
+      for (let x = i; x < aEnd; x++) {
+        for (let y = j; y < bEnd; y++) {
+          if (sameSpan(a.text, a.starts[x], a.ends[x], b.text, b.starts[y], b.ends[y])) {
+            shared++;
+            break;
+          }
+        }
+      }
+      if (shared >= needed) return true;
+      i = aEnd;
+      j = bEnd;
+    }
+  }
+  return shared >= needed;
 }
 
 function grownTo(array: Int32Array, size: number): Int32Array<ArrayBuffer> {
