@@ -251,6 +251,12 @@ test('distinct shingles with equal hashes: the prefixes and the overlap count st
   const colliding = ['wa w1d w1g', 'wo wt wi', 'wa w1d wi', 'wo wt w1g'];
   assert.equal(shingleSet(colliding[0]).hashes[0], shingleSet(colliding[1]).hashes[0]);
   assert.equal(shingleSet(colliding[2]).hashes[0], shingleSet(colliding[3]).hashes[0]);
+  // Two words with one hash, in opposite orders: each set's prefix at J = 1 is one shingle, a different one in each.
+  assert.equal(shingleSet('ihwcaze').hashes[0], shingleSet('npdlidf').hashes[0]);
+  const pair = new NearDuplicateIndex(noNearDuplicateWork());
+  pair.reset(1);
+  pair.add(shingleSet('ihwcaze npdlidf'));
+  assert.equal(pair.addUnlessMatch(shingleSet('npdlidf ihwcaze')), true, 'the same two shingles: Jaccard 1');
   const piece = fc.constantFrom(...colliding, 'wa', 'wo', 'wi', 'wt', 'w1d', 'w1g');
   const text = fc.array(piece, { maxLength: 6 }).map((p) => p.join(' '));
   let collisionsInOneSet = 0;

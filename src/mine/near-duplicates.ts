@@ -245,9 +245,19 @@ export class NearDuplicateIndex {
   private table = new Int32Array(0);
   private postings = new Int32Array(0);
   private postingCount = 0;
-  /** The indexed sets, by number; `verifiedFor[n]` is the serial (1, 2, .. since reset) of the last candidate set n was verified against. */
+  /** The indexed sets, by number, with the hash of each one's last prefix shingle and its tail (prefixTail()). */
   private readonly setOf: ShingleSet[] = [];
-  private verifiedFor = new Int32Array(16);
+  private lastPrefixHash = new Int32Array(16);
+  private tail = new Int32Array(16);
+  /**
+   * Per indexed set, while a candidate (numbered 1, 2, .. since reset) is probed: the candidate that last met it,
+   * where they first met (hash group start in each), and the shingles they met on below both prefixes' last hash.
+   */
+  private metBy = new Int32Array(16);
+  private firstInCandidate = new Int32Array(16);
+  private firstInSet = new Int32Array(16);
+  private metBelow = new Int32Array(16);
+  private readonly met: number[] = [];
   private candidateSerial = 0;
   private sets = 0;
   private emptySets = 0;
@@ -278,13 +288,16 @@ export class NearDuplicateIndex {
       while (this.table[2 * slot + 1] !== 0) slot = (slot + 1) & this.mask;
       this.link(set, i, slot);
     }
-    this.commit(set);
+    this.commit(set, prefix);
   }
 
   /**
    * Whether some indexed set has Jaccard ≥ threshold with `set`; when none has, `set` is indexed. One pass over the
-   * prefix: a shingle's probe ends on the empty slot where it is linked, and a set first met is verified there; on a
-   * match the set's postings are unlinked again.
+   * prefix: a shingle's probe ends on the empty slot where it is linked, and the sets it meets are noted. Then each
+   * set met is bounded (positional filtering, as in ppjoin: Xiao et al., "Efficient similarity joins for near
+   * duplicate detection", WWW 2008): the shingles shared below both prefixes' last hash were all met, and above it at
+   * most the tail of the set whose prefix ends lower can be shared. Only sets whose bound reaches the overlap needed
+   * are verified. On a match the set's postings are unlinked again.
    */
   addUnlessMatch(set: ShingleSet): boolean {
     if (this.sets === 0) {
@@ -300,13 +313,12 @@ export class NearDuplicateIndex {
     const prefix = this.prefixLength(set);
     this.reserve(set, prefix);
     const serial = ++this.candidateSerial;
-    const { verifiedFor, table, postings, setOf, mask, threshold } = this;
+    const { metBy, firstInCandidate, firstInSet, metBelow, lastPrefixHash, met, table, postings, mask } = this;
     const { hashes } = set;
+    const last = prefix > 0 ? hashes[prefix - 1] : 0;
     const first = this.postingCount;
-    let found = false;
     let groupStart = 0;
-    let i = 0;
-    for (; i < prefix && !found; i++) {
+    for (let i = 0; i < prefix; i++) {
       const hash = hashes[i];
       if (hash !== hashes[groupStart]) groupStart = i;
       let slot = hash & mask;
@@ -314,30 +326,51 @@ export class NearDuplicateIndex {
         if (table[2 * slot] !== hash) continue;
         const p = (posting - 1) * STRIDE;
         const other = postings[p + SET];
-        if (other < 0 || other === this.sets || verifiedFor[other] === serial) continue;
-        // The first hash this set shares with `other` in hash order (a shared shingle, or a collision): every shared
-        // shingle has this hash or a larger one, so the overlap is counted from its hash groups on.
-        verifiedFor[other] = serial;
-        this.work.pairsVerified++;
-        const indexed = setOf[other];
-        let otherStart = postings[p + POSITION];
-        while (otherStart > 0 && indexed.hashes[otherStart - 1] === hash) otherStart--;
-        const needed = leastSharedPair(set.size, indexed.size, threshold);
-        if (hashOverlapReaches(set, groupStart, indexed, otherStart, needed) && overlapReaches(set, groupStart, indexed, otherStart, needed)) {
-          found = true;
-          break;
+        if (other < 0 || other === this.sets) continue;
+        if (metBy[other] !== serial) {
+          // The first hash this set shares with `other` in hash order (a shared shingle, or a collision): every shared
+          // shingle has this hash or a larger one.
+          metBy[other] = serial;
+          firstInCandidate[other] = groupStart;
+          firstInSet[other] = postings[p + POSITION];
+          metBelow[other] = 0;
+          met.push(other);
         }
+        if (hash < last && hash < lastPrefixHash[other]) metBelow[other]++;
       }
-      if (!found) this.link(set, i, slot);
+      this.link(set, i, slot);
     }
-    this.work.lookups += i;
+    this.work.lookups += prefix;
+    const found = met.length > 0 && this.verifyMet(set, prefix);
+    met.length = 0;
     if (!found) {
-      this.commit(set);
+      this.commit(set, prefix);
       return false;
     }
     // Unlinked, not removed: the slots stay taken (probes pass over them) until reset() clears them.
     for (let at = first; at < this.postingCount; at++) postings[at * STRIDE + SET] = -1;
     return true;
+  }
+
+  /** Whether a set the candidate met has Jaccard ≥ threshold with it: bounded first, then verified. */
+  private verifyMet(set: ShingleSet, prefix: number): boolean {
+    const last = set.hashes[prefix - 1];
+    const tail = prefixTail(set, prefix);
+    for (const other of this.met) {
+      const indexed = this.setOf[other];
+      const needed = leastSharedPair(set.size, indexed.size, this.threshold);
+      // Shared shingles below min(last, other's last) were each met (both prefixes hold them); the others lie in the
+      // tail (hash ≥ that minimum) of the set whose prefix ends lower, or of both when they end on one hash.
+      const otherLast = this.lastPrefixHash[other];
+      const above = last < otherLast ? tail : otherLast < last ? this.tail[other] : Math.min(tail, this.tail[other]);
+      if (this.metBelow[other] + above < needed) continue;
+      this.work.pairsVerified++;
+      let otherStart = this.firstInSet[other];
+      while (otherStart > 0 && indexed.hashes[otherStart - 1] === indexed.hashes[otherStart]) otherStart--;
+      const start = this.firstInCandidate[other];
+      if (hashOverlapReaches(set, start, indexed, otherStart, needed) && overlapReaches(set, start, indexed, otherStart, needed)) return true;
+    }
+    return false;
   }
 
   /** How many of the set's first shingles are indexed and probed: |x| − leastShared(|x|) + 1. */
@@ -365,7 +398,15 @@ export class NearDuplicateIndex {
         this.postings[at * STRIDE + SLOT] = slot;
       }
     }
-    if (this.sets === this.verifiedFor.length) this.verifiedFor = grownTo(this.verifiedFor, this.sets * 2);
+    if (this.sets === this.metBy.length) {
+      const size = this.sets * 2;
+      this.lastPrefixHash = grownTo(this.lastPrefixHash, size);
+      this.tail = grownTo(this.tail, size);
+      this.metBy = grownTo(this.metBy, size);
+      this.firstInCandidate = grownTo(this.firstInCandidate, size);
+      this.firstInSet = grownTo(this.firstInSet, size);
+      this.metBelow = grownTo(this.metBelow, size);
+    }
   }
 
   /** Link shingle i of `set` (the set being indexed, number this.sets) into the empty `slot`. */
@@ -379,11 +420,21 @@ export class NearDuplicateIndex {
     this.table[2 * slot + 1] = at + 1;
   }
 
-  private commit(set: ShingleSet): void {
-    this.verifiedFor[this.sets] = 0;
+  private commit(set: ShingleSet, prefix: number): void {
+    this.metBy[this.sets] = 0;
+    this.lastPrefixHash[this.sets] = prefix > 0 ? set.hashes[prefix - 1] : 0;
+    this.tail[this.sets] = prefixTail(set, prefix);
     this.setOf[this.sets++] = set;
     if (set.size === 0) this.emptySets++;
   }
+}
+
+/** How many of the set's shingles have a hash ≥ that of its last prefix shingle (the tail, prefix included). */
+function prefixTail(set: ShingleSet, prefix: number): number {
+  if (prefix === 0) return set.size;
+  let from = prefix - 1;
+  while (from > 0 && set.hashes[from - 1] === set.hashes[from]) from--;
+  return set.size - from;
 }
 
 /**
