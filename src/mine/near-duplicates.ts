@@ -40,34 +40,44 @@ function sameSpan(a: string, aStart: number, aEnd: number, b: string, bStart: nu
   return true;
 }
 
-/** Scratch open-addressing table (slot = shingle index + 1) that drops repeated shingles within one text. */
+/**
+ * Scratch buffers reused by every shingleSet call (a set then allocates one buffer for its three arrays): the open-
+ * addressing table (slot = shingle index + 1) that drops repeated shingles within one text, the words, the
+ * shingles in text order, and the sort keys.
+ */
 let seenSlots = new Int32Array(1024);
+let wordStarts = new Int32Array(1024);
+let wordHashes = new Int32Array(1024);
+let textOrder = new Int32Array(3 * 1024);
+let sortKeys = new Float64Array(1024);
 
 export function shingleSet(text: string, size = 3): ShingleSet {
   const normalized = normalizeText(text);
   // normalizeText leaves single spaces between words and none at the ends: word k runs from wordStarts[k] to one
   // before the next word's start. A shingle's hash mixes its words' FNV-1a hashes, in order.
-  const wordStarts: number[] = [];
-  const wordHashes: number[] = [];
+  if (wordStarts.length < normalized.length + 1) {
+    wordStarts = new Int32Array(2 * normalized.length + 2);
+    wordHashes = new Int32Array(2 * normalized.length + 2);
+  }
+  let words = 0;
   if (normalized.length > 0) {
     let hash = FNV_OFFSET;
-    wordStarts.push(0);
+    wordStarts[words] = 0;
     for (let i = 0; i < normalized.length; i++) {
       const code = normalized.charCodeAt(i);
       if (code === 32) {
-        wordHashes.push(hash);
-        wordStarts.push(i + 1);
+        wordHashes[words++] = hash;
+        wordStarts[words] = i + 1;
         hash = FNV_OFFSET;
       } else hash = Math.imul(hash ^ code, FNV_PRIME);
     }
-    wordHashes.push(hash);
+    wordHashes[words++] = hash;
   }
-  const words = wordStarts.length;
   const span = words < size ? 1 : size; // a text shorter than `size` words: its words
   const count = Math.max(0, words - span + 1);
-  const starts = new Int32Array(count);
-  const ends = new Int32Array(count);
-  const hashes = new Int32Array(count);
+  if (textOrder.length < 3 * count) textOrder = new Int32Array(6 * count);
+  // Shingle k in text order: start at textOrder[3k], end at textOrder[3k + 1], hash at textOrder[3k + 2].
+  const shingles = textOrder;
   let slots = 2;
   while (slots < count * 2) slots *= 2;
   if (seenSlots.length < slots) seenSlots = new Int32Array(slots);
@@ -82,43 +92,44 @@ export function shingleSet(text: string, size = 3): ShingleSet {
     let slot = hash & (slots - 1);
     let repeated = false;
     for (; seen[slot] !== 0; slot = (slot + 1) & (slots - 1)) {
-      const other = seen[slot] - 1;
-      if (hashes[other] === hash && sameSpan(normalized, starts[other], ends[other], normalized, start, end)) {
+      const other = 3 * (seen[slot] - 1);
+      if (shingles[other + 2] === hash && sameSpan(normalized, shingles[other], shingles[other + 1], normalized, start, end)) {
         repeated = true;
         break;
       }
     }
     if (repeated) continue;
     seen[slot] = distinct + 1;
-    starts[distinct] = start;
-    ends[distinct] = end;
-    hashes[distinct] = hash;
+    shingles[3 * distinct] = start;
+    shingles[3 * distinct + 1] = end;
+    shingles[3 * distinct + 2] = hash;
     distinct++;
   }
-  const sorted = byHash(starts, ends, hashes, distinct);
-  return { text: normalized, size: distinct, starts: sorted.starts, ends: sorted.ends, hashes: sorted.hashes };
-}
-
-/** The first `count` shingles, reordered by hash (a typed-array sort of hash · 2^21 + index, exact below 2^53). */
-function byHash(starts: Int32Array, ends: Int32Array, hashes: Int32Array, count: number): { starts: Int32Array; ends: Int32Array; hashes: Int32Array } {
-  const order = new Int32Array(count);
-  if (count < 1 << 21) {
-    const keys = new Float64Array(count);
-    for (let k = 0; k < count; k++) keys[k] = (hashes[k] + 2147483648) * 2097152 + k;
+  // In hash order: a typed-array sort of hash · 2^21 + text-order index (exact: below 2^53).
+  const out = new Int32Array(3 * distinct);
+  const starts = out.subarray(0, distinct);
+  const ends = out.subarray(distinct, 2 * distinct);
+  const hashes = out.subarray(2 * distinct, 3 * distinct);
+  if (distinct < 1 << 21) {
+    if (sortKeys.length < distinct) sortKeys = new Float64Array(2 * distinct);
+    const keys = sortKeys.subarray(0, distinct);
+    for (let k = 0; k < distinct; k++) keys[k] = (shingles[3 * k + 2] + 2147483648) * 2097152 + k;
     keys.sort();
-    for (let k = 0; k < count; k++) order[k] = keys[k] % 2097152;
+    for (let k = 0; k < distinct; k++) {
+      const from = 3 * (keys[k] % 2097152);
+      starts[k] = shingles[from];
+      ends[k] = shingles[from + 1];
+      hashes[k] = shingles[from + 2];
+    }
   } else {
-    const indices = Array.from({ length: count }, (_, k) => k).sort((a, b) => hashes[a] - hashes[b]);
-    order.set(indices);
+    const order = Array.from({ length: distinct }, (_, k) => k).sort((a, b) => shingles[3 * a + 2] - shingles[3 * b + 2]);
+    for (let k = 0; k < distinct; k++) {
+      starts[k] = shingles[3 * order[k]];
+      ends[k] = shingles[3 * order[k] + 1];
+      hashes[k] = shingles[3 * order[k] + 2];
+    }
   }
-  const out = { starts: new Int32Array(count), ends: new Int32Array(count), hashes: new Int32Array(count) };
-  for (let k = 0; k < count; k++) {
-    const from = order[k];
-    out.starts[k] = starts[from];
-    out.ends[k] = ends[from];
-    out.hashes[k] = hashes[from];
-  }
-  return out;
+  return { text: normalized, size: distinct, starts, ends, hashes };
 }
 
 /** Distinct word shingles of a text, in first-occurrence order (words are the normalised text's space-separated runs). */
