@@ -2,10 +2,11 @@
  * Near-duplicate detection for --dedup-threshold J: two passages are near-duplicates when the Jaccard similarity
  * of their sets of word 3-shingles (after normalisation; texts shorter than 3 words use their words) is ≥ J.
  * Exact Jaccard, not a MinHash estimate. The speed trick, in one sentence: a candidate is tested against ALL the
- * sets it must not resemble at once, through an inverted index (shingle → sets holding it), so it costs one lookup
- * per shingle of the candidate, not one set comparison per kept set; and a document's shingle set is computed once
- * and cached (bounded by a shingle count), not once per record whose window holds it.
- * A shingle is a span of the normalised text with a 32-bit hash; the hash only picks a bucket: two shingles are
+ * sets it must not resemble at once, through an inverted index of their prefixes in hash order (shingle → sets
+ * holding it), so it costs one lookup per shingle of its own prefix (about (1 − J) of its shingles) and an exact
+ * check only of the sets whose overlap bound can still reach J; and a document's shingle set is computed once and
+ * cached (bounded by a shingle count), not once per record whose window holds it.
+ * A shingle is a span of the normalised text with a 32-bit hash; the hash only orders and picks a bucket: two shingles are
  * the same when their characters are, so hash collisions cost a comparison, never a wrong answer.
  */
 import { normalizeText } from '../text/normalize.js';
