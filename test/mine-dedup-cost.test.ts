@@ -5,8 +5,9 @@
  *  - the same negatives, scores, ranks, exclusion counts and funnel as the pairwise algorithm, which is kept
  *    here as the reference (differential, on seeded random windows: thresholds 0.1..1, duplicate positives,
  *    empty texts, windows shorter than --num-neg, top and random sampling);
- *  - the work counted: one index lookup per shingle of each candidate tested, whatever the number kept, and each
- *    document shingled once while the cache holds it (the pairwise code shingled it once per record).
+ *  - the work counted: one index lookup per shingle of each tested candidate's prefix (prefix filtering), whatever
+ *    the number kept, and each document shingled once while the cache holds it (the pairwise code shingled it once
+ *    per record); hash collisions between distinct shingles change nothing in the answers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -214,7 +215,7 @@ test('differential: the same negatives, exclusions and funnel as the pairwise al
   );
 });
 
-test('work: one index lookup per shingle of each candidate tested, however many are kept; each document shingled once', async () => {
+test('work: each candidate probes only its prefix, however many are kept; no pair verified without a shared hash; each document shingled once', async () => {
   // 120 documents with no shingle in common (so none is a near-duplicate and all are kept), 40 records mining the
   // same 100-document window with --sample random: every survivor is decided, and the pairwise algorithm compared
   // each with all those kept before it.
@@ -229,15 +230,57 @@ test('work: one index lookup per shingle of each candidate tested, however many 
 
   const window = 100;
   const shinglesPerText = shingleList(texts[0]).length; // 28
-  const perRecordLookups = (window - 1) * shinglesPerText; // the first candidate meets an empty index: no lookup
+  // Prefix filtering at J = 0.5: a match shares ≥ ⌈0.5 · 28⌉ = 14 shingles, so the first 28 − 14 + 1 = 15 in hash order
+  // hold one of them (the hashes here are distinct: no prefix is extended through equal hashes).
+  const prefix = shinglesPerText - Math.ceil(0.5 * shinglesPerText) + 1;
+  assert.equal(new Set(texts.flatMap((t) => [...shingleSet(t).hashes])).size, texts.length * shinglesPerText, 'distinct hashes');
+  const perRecordLookups = (window - 1) * prefix; // the first candidate meets an empty index: no lookup
   // Pairwise: candidate k was compared with the k kept before it, each comparison one lookup per shingle.
   const perRecordPairwise = ((window * (window - 1)) / 2) * shinglesPerText;
-  assert.equal(miner.nearDuplicateWork.lookups, records.length * perRecordLookups, 'one lookup per shingle of each candidate tested');
+  assert.equal(miner.nearDuplicateWork.lookups, records.length * perRecordLookups, 'one lookup per prefix shingle of each candidate tested');
+  assert.ok(miner.nearDuplicateWork.lookups < records.length * (window - 1) * shinglesPerText, 'fewer lookups than one per shingle');
   assert.ok(miner.nearDuplicateWork.lookups * 40 < records.length * perRecordPairwise, 'the bound is far below window × kept');
-  assert.equal(miner.nearDuplicateWork.overlaps, 0, 'no shingle in common: nothing tallied');
+  assert.equal(miner.nearDuplicateWork.pairsVerified, 0, 'no shingle in common: no pair verified');
   assert.equal(miner.nearDuplicateWork.textsShingled, window, 'each window document shingled once for all 40 records');
   // Before the change every record read (and shingled) its 100 window texts again: 4,000 reads.
   assert.ok(retriever.textCalls <= window, `corpus texts read ${retriever.textCalls} times`);
+});
+
+test('distinct shingles with equal hashes: the prefixes and the overlap count still give the exact answer', () => {
+  // Found by search: these 3-shingles collide in pairs under the 32-bit shingle hash.
+  const colliding = ['wa w1d w1g', 'wo wt wi', 'wa w1d wi', 'wo wt w1g'];
+  assert.equal(shingleSet(colliding[0]).hashes[0], shingleSet(colliding[1]).hashes[0]);
+  assert.equal(shingleSet(colliding[2]).hashes[0], shingleSet(colliding[3]).hashes[0]);
+  // Two words with one hash, in opposite orders: each set's prefix at J = 1 is one shingle, a different one in each.
+  assert.equal(shingleSet('ihwcaze').hashes[0], shingleSet('npdlidf').hashes[0]);
+  const pair = new NearDuplicateIndex(noNearDuplicateWork());
+  pair.reset(1);
+  pair.add(shingleSet('ihwcaze npdlidf'));
+  assert.equal(pair.addUnlessMatch(shingleSet('npdlidf ihwcaze')), true, 'the same two shingles: Jaccard 1');
+  const piece = fc.constantFrom(...colliding, 'wa', 'wo', 'wi', 'wt', 'w1d', 'w1g');
+  const text = fc.array(piece, { maxLength: 6 }).map((p) => p.join(' '));
+  let collisionsInOneSet = 0;
+  fc.assert(
+    fc.property(
+      fc.array(text, { minLength: 1, maxLength: 10 }),
+      fc.array(text, { minLength: 1, maxLength: 10 }),
+      fc.constantFrom(0.1, 0.2, 0.25, 1 / 3, 0.4, 0.5, 0.6, 2 / 3, 0.75, 0.8, 0.9, 1),
+      (indexed, probes, threshold) => {
+        const index = new NearDuplicateIndex(noNearDuplicateWork());
+        index.reset(threshold);
+        for (const t of indexed) index.add(shingleSet(t));
+        for (const t of probes) {
+          const set = shingleSet(t);
+          if (new Set(set.hashes).size < set.size) collisionsInOneSet++;
+          const expected = indexed.some((other) => jaccard(shingles(t), shingles(other)) >= threshold);
+          assert.equal(index.addUnlessMatch(set), expected, JSON.stringify({ t, indexed, threshold }));
+          if (!expected) indexed.push(t);
+        }
+      },
+    ),
+    { numRuns: 600, seed: 7 },
+  );
+  assert.ok(collisionsInOneSet > 100, `sets holding two shingles with one hash: ${collisionsInOneSet}`);
 });
 
 test('the shingle cache is bounded by its shingle count, least recently used evicted first', () => {
