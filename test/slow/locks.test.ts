@@ -85,8 +85,8 @@ test('a live builder renewing its heartbeat is waited for, and the wait is bound
     const run = buildIndex(join(dir, 'idx'), { ...LEASE, RARE_MINE_BUILD_WAIT_SECONDS: '3' });
     assert.equal(run.status, 3, run.stderr);
     assert.ok(Date.now() - started >= 3000, 'it waited while the heartbeat was live (3 leases)');
-    assert.match(run.stderr, new RegExp(`gave up waiting for the build of .*idx by host ${hostname()}, pid ${process.pid}, since`));
-    assert.match(run.stderr, /hint: raise RARE_MINE_BUILD_WAIT_SECONDS/);
+    assert.match(run.messages(), new RegExp(`gave up waiting for the build of .*idx by host ${hostname()}, pid ${process.pid}, since`));
+    assert.match(run.messages(), /hint: raise RARE_MINE_BUILD_WAIT_SECONDS/);
   } finally {
     holder.release();
   }

@@ -36,7 +36,7 @@ test("README pipeline: cat in | rare-mine bm25 | rare-mine dense --model use-lit
   assert.equal(bm25.status, 0, bm25.stderr);
   const refused = runCli(['dense', '--model', 'use-lite', '--num-neg', '2', '--min-rank', '0'], { input: bm25.stdout, env });
   assert.equal(refused.status, 1);
-  assert.match(refused.stderr, /already has "hard_negatives".*\n.*--output-key dense_negatives/);
+  assert.match(refused.messages(), /already has "hard_negatives".*\n.*--output-key dense_negatives/);
   const dense = runCli(['dense', '--model', 'use-lite', '--num-neg', '2', '--min-rank', '0', '--output-key', 'dense_negatives'], { input: bm25.stdout, env });
   assert.equal(dense.status, 0, dense.stderr);
   const bm25Lines = bm25.stdout.trimEnd().split('\n');
