@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
-import { SeededRandom } from './helpers/seeded-random.js';
+import { runCli } from '../helpers/cli.js';
+import { SeededRandom } from '../helpers/seeded-random.js';
 
 const root = mkdtempSync(join(tmpdir(), 'rare-mine-cli-vectors-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));

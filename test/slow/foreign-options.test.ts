@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { runCli } from './helpers/cli.js';
-import { repoRoot } from './helpers/shared-data.js';
-import { FOREIGN_OPTIONS, foreignKey, foreignSuggestion } from '../src/cli/foreign-options.js';
+import { runCli } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/shared-data.js';
+import { FOREIGN_OPTIONS, foreignKey, foreignSuggestion } from '../../src/cli/foreign-options.js';
 
 const fixture = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
 

@@ -11,8 +11,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, type CliResult } from './helpers/cli.js';
-import { cliPath, repoRoot } from './helpers/shared-data.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { cliPath, repoRoot } from '../helpers/shared-data.js';
 
 const fixture = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
 const dir = mkdtempSync(join(tmpdir(), 'rare-mine-json-logs-'));
