@@ -30,8 +30,8 @@ test('--resume refuses a partial of another run (exit 2, naming what differs) an
   for (const [args, reason] of cases) {
     const run = runCli([...args, '-o', out, '--resume']);
     assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
-    assert.match(run.stderr, /--resume: .*out\.jsonl\.partial belongs to another run/);
-    assert.match(run.stderr, reason);
+    assert.match(run.messages(), /--resume: .*out\.jsonl\.partial belongs to another run/);
+    assert.match(run.messages(), reason);
     assert.equal(statSync(`${out}.partial`).size, partialBytes, 'a refused resume leaves the partial alone');
     assert.ok(!existsSync(out));
   }
@@ -40,7 +40,7 @@ test('--resume refuses a partial of another run (exit 2, naming what differs) an
   appendFileSync(input, readFileSync(input, 'utf8').split('\n')[0] + '\n');
   const changed = runCli([...base, '--num-neg', '5', input, '-o', out, '--resume']);
   assert.equal(changed.status, 2, changed.stderr);
-  assert.match(changed.stderr, /input bytes: \d+ then, \d+ now/);
+  assert.match(changed.messages(), /input bytes: \d+ then, \d+ now/);
   copyFileSync(join(dir, 'saved.jsonl'), input);
   // The same run resumes.
   const same = runCli([...base, '--num-neg', '5', input, '-o', out, '--resume']);
@@ -70,18 +70,18 @@ test('merge refuses shards that are not what their run wrote, naming the shard a
 
   const mixed = runCli(['merge', a0, b1]);
   assert.equal(mixed.status, 2);
-  assert.match(mixed.stderr, /b-1\.jsonl \(shard 1\/2\) belongs to another run than .*a-0\.jsonl \(shard 0\/2\): --num-neg: 3 in .*a-0\.jsonl, 2 in .*b-1\.jsonl/);
+  assert.match(mixed.messages(), /b-1\.jsonl \(shard 1\/2\) belongs to another run than .*a-0\.jsonl \(shard 0\/2\): --num-neg: 3 in .*a-0\.jsonl, 2 in .*b-1\.jsonl/);
 
   const twice = runCli(['merge', a0, a1, a1]);
   assert.equal(twice.status, 2);
-  assert.match(twice.stderr, /shard 1\/2 given twice/);
+  assert.match(twice.messages(), /shard 1\/2 given twice/);
 
   const damage = (how: (file: string) => void, reason: RegExp) => {
     copyFileSync(a1, join(dir, 'saved'));
     how(a1);
     const run = runCli(['merge', '-o', join(dir, 'merged.jsonl'), a0, a1]);
     assert.equal(run.status, 1, run.stderr);
-    assert.match(run.stderr, reason);
+    assert.match(run.messages(), reason);
     assert.ok(!existsSync(join(dir, 'merged.jsonl')), 'nothing written');
     copyFileSync(join(dir, 'saved'), a1);
   };
@@ -98,7 +98,7 @@ test('merge refuses shards that are not what their run wrote, naming the shard a
   assert.equal(runCli(['bm25', '--index-dir', join(dir, 'idx'), input, '-o', a1]).status, 0);
   const stale = runCli(['merge', a0, a1]);
   assert.equal(stale.status, 2);
-  assert.match(stale.stderr, /a-1\.jsonl: no .*a-1\.jsonl\.shard\.json/);
+  assert.match(stale.messages(), /a-1\.jsonl: no .*a-1\.jsonl\.shard\.json/);
 });
 
 test('a second run on the same output refuses at once while the first holds it', () => {
@@ -112,7 +112,7 @@ test('a second run on the same output refuses at once while the first holds it',
     const started = Date.now();
     const second = runCli(['bm25', '--index-dir', join(dir, 'idx'), input, '-o', out, '--resume']);
     assert.equal(second.status, 2, second.stderr);
-    assert.match(second.stderr, new RegExp(`out\\.jsonl is being written by another rare-mine run \\(host .+, pid ${process.pid}, since `));
+    assert.match(second.messages(), new RegExp(`out\\.jsonl is being written by another rare-mine run \\(host .+, pid ${process.pid}, since `));
     assert.ok(Date.now() - started < 15_000, 'refused at once, not after a wait');
     assert.ok(!existsSync(`${out}.partial`) && !existsSync(out), 'the second run wrote nothing');
   } finally {
