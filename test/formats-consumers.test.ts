@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { InputError } from '../src/errors.js';
 import { noExclusions, type MinedRecord } from '../src/mine/miner.js';
 import type { CorpusView } from '../src/retriever.js';
+import { memoryCorpus } from './helpers/memory-corpus.js';
 import { normalizedTextHash } from '../src/text/normalize.js';
 import { addFormatOptions } from '../src/cli/options.js';
 import { FORMAT_NAMES, FORMATS, RecordFormatter, type FormatContext, type FormatName } from '../src/formats/formats.js';
@@ -25,20 +26,7 @@ const DOCS = [
   { id: '17', text: 'Rome is the capital of Italy.' },
 ];
 
-const corpus: CorpusView = {
-  docCount: DOCS.length,
-  text: (ordinal) => DOCS[ordinal].text,
-  id: (ordinal) => DOCS[ordinal].id,
-  ordinalOfId: (id) => {
-    const i = DOCS.findIndex((d) => d.id === id);
-    return i < 0 ? undefined : i;
-  },
-  normalizedTextHash: (ordinal) => normalizedTextHash(DOCS[ordinal].text),
-  ordinalOfText: (text) => {
-    const i = DOCS.findIndex((d) => normalizedTextHash(d.text) === normalizedTextHash(text));
-    return i < 0 ? undefined : i;
-  },
-};
+const corpus: CorpusView = memoryCorpus(DOCS);
 
 /** What the mining stage does for positiveTextOrdinals: look the text up among the corpus texts. */
 function positiveTextOrdinals(mined: MinedRecord): (number | undefined)[] {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { InputError } from '../src/errors.js';
 import { noExclusions, type MinedRecord } from '../src/mine/miner.js';
 import type { CorpusView } from '../src/retriever.js';
-import { normalizedTextHash } from '../src/text/normalize.js';
+import { memoryCorpus } from './helpers/memory-corpus.js';
 import { RecordFormatter, type FormatContext } from '../src/formats/formats.js';
 import { runCli } from './helpers/cli.js';
 import { repoRoot } from './helpers/shared-data.js';
@@ -27,20 +27,7 @@ const DOCS = [
   { id: 'd3', text: 'France borders\r\nSpain.' },
 ];
 
-const corpus: CorpusView = {
-  docCount: DOCS.length,
-  text: (ordinal) => DOCS[ordinal].text,
-  id: (ordinal) => DOCS[ordinal].id,
-  ordinalOfId: (id) => {
-    const i = DOCS.findIndex((d) => d.id === id);
-    return i < 0 ? undefined : i;
-  },
-  normalizedTextHash: (ordinal) => normalizedTextHash(DOCS[ordinal].text),
-  ordinalOfText: (text) => {
-    const i = DOCS.findIndex((d) => normalizedTextHash(d.text) === normalizedTextHash(text));
-    return i < 0 ? undefined : i;
-  },
-};
+const corpus: CorpusView = memoryCorpus(DOCS);
 
 function context(overrides: Partial<FormatContext> = {}): FormatContext {
   return {
