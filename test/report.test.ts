@@ -18,7 +18,8 @@ import { ReportCollector } from '../src/report/collector.js';
 import { renderReport } from '../src/report/html.js';
 import { summarizeOutput } from '../src/commands/stats.js';
 import { readOutputLines } from '../src/formats/output-reader.js';
-import { buildReport, runReport, type ReportOptions } from '../src/commands/report.js';
+import { buildReport, register as registerReport, runReport, type ReportOptions } from '../src/commands/report.js';
+import { Command } from 'commander';
 
 const work = mkdtempSync(join(tmpdir(), 'rare-mine-report-'));
 const fixture = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
@@ -218,7 +219,9 @@ test('errors: out-of-range counts and --queries-key without --qrels are usage er
   writeFileSync(badJson, '[1,2]');
   await assert.rejects(report(full.out, { statsJson: badJson }), isError(InputError, /bad\.json: expected the statistics object a mining run writes with --stats-json, found a list/));
   const partial = join(work, 'never.html');
-  await assert.rejects(runReport(join(work, 'missing.jsonl'), { ...DEFAULTS, output: partial }), isError(InputError, /missing\.jsonl: cannot (open|read)/));
+  const program = new Command();
+  registerReport(program);
+  await assert.rejects(runReport(join(work, 'missing.jsonl'), { ...DEFAULTS, output: partial }, program.commands[0]), isError(InputError, /missing\.jsonl: cannot (open|read)/));
   assert.ok(!existsSync(partial) && !existsSync(`${partial}.partial`), 'no HTML file after a failure');
   // A reader that goes away (`rare-mine report OUT | head -c 100`) is not an error.
   const piped = spawnSync('bash', ['-c', `"${process.execPath}" "${cliPath}" report "${full.out}" | head -c 100 >/dev/null; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', env: { ...process.env, RARE_MINE_LOG_LEVEL: 'warn' } });

@@ -4,11 +4,19 @@
  * index dir as `rare-mine bm25 --index-dir` does and times `Bm25Index.search` at top-k on one thread.
  */
 import { readFileSync } from 'node:fs';
-import { runIndex } from '../../src/commands/index-cmd.js';
+import { Command } from 'commander';
+import { register as registerIndex, runIndex } from '../../src/commands/index-cmd.js';
 import { openRetriever } from '../../src/retrievers/retriever-kind.js';
 import { bm25 } from '../../src/retrievers/bm25.js';
 import type { Candidate } from '../../src/retriever.js';
 import { cpuSeconds, parseConfig, readQueries, report, timeSearch } from './worker-protocol.js';
+
+/** The `index bm25` command, whose path options runIndex checks (as the CLI does). */
+function indexBm25Command(): Command {
+  const program = new Command();
+  registerIndex(program);
+  return program.commands[0].commands.find((command) => command.name() === 'bm25')!;
+}
 
 const BM25 = { lang: 'en', k1: 0.9, b: 0.4, bm25Variant: 'lucene' };
 
@@ -32,7 +40,7 @@ if (config.phase === 'index' || config.phase === 'all') {
     rebuild: true,
     threads: 1,
     onError: 'fail',
-  });
+  }, indexBm25Command());
   indexSeconds = (performance.now() - started) / 1000;
   indexCpuSeconds = cpuSeconds() - cpuStarted;
   notes.push('index: runIndex(bm25) (the `rare-mine index bm25` command body) with --rebuild: corpus fingerprint, doc store, BM25 index, reopen');

@@ -3,7 +3,7 @@
  * `spec`, which makes one commander Option whose check, choices, default and help come from one place. What must
  * hold: a value outside its range is a UsageError (exit 2) naming option, value and range.
  */
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -92,6 +92,39 @@ interface Spec {
   defaultHelp?: string;
   parse?: (value: string) => unknown;
   required?: boolean;
+  /** The option names a path the command reads or writes: the write gate (src/cli/path-plan.ts) checks it. */
+  path?: PathDecl;
+}
+
+/**
+ * What a path option or argument names, declared where the option is, so that the write gate
+ * (src/cli/path-plan.ts, src/io/path-safety.ts) checks every path of every command from one table, and a new path
+ * option is checked (and tested, test/slow/write-gate.test.ts) without anything else to edit.
+ */
+export interface PathDecl {
+  role: 'read' | 'write';
+  /**
+   * file (default): one file. dir: a directory written into (its other contents left alone: --index-dir,
+   * --colbert-dir, --cache-dir). tree: a directory whose files are read (a model dir): nothing may be written inside.
+   */
+  kind?: 'file' | 'dir' | 'tree';
+  /** Values that are names, not paths (--stopwords lucene): only other values are files. */
+  names?: readonly string[];
+  /** How messages name it, for an argument ("input"); default: the short flag, else the long one, else the argument's name. */
+  label?: string;
+}
+
+const PATH_DECLS = new WeakMap<Option | Argument, PathDecl>();
+
+/** Declare that `target` (an option or a command argument) names a path read or written; returns it. */
+export function declarePath<T extends Option | Argument>(target: T, decl: PathDecl): T {
+  PATH_DECLS.set(target, decl);
+  return target;
+}
+
+/** What `target` was declared to name, if it names a path. */
+export function pathDeclOf(target: Option | Argument): PathDecl | undefined {
+  return PATH_DECLS.get(target);
 }
 
 /** One Option from its spec: check, choices, default and help generated together. */
@@ -108,6 +141,7 @@ export function spec(flags: string, heading: string, s: Spec): Option {
   if (s.default !== undefined) option.default(s.default, s.defaultHelp);
   else if (flags.includes('<') && !s.required) option.description = `${option.description} (default: ${s.defaultHelp ?? 'none'})`;
   if (s.required) option.makeOptionMandatory(true);
+  if (s.path) declarePath(option, s.path);
   return option;
 }
 

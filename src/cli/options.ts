@@ -8,10 +8,10 @@
  * live in combination-rules.ts.
  */
 import { availableParallelism } from 'node:os';
-import type { Command, Option } from 'commander';
-import { Option as CommanderOption } from 'commander';
+import type { Option } from 'commander';
+import { Argument, Command, Option as CommanderOption } from 'commander';
 import { LOG_FORMATS, LOG_LEVELS } from '../log.js';
-import { add, byteSize, int, integer, nonEmpty, num, parseInRange, parseWeights, spec } from './option-spec.js';
+import { add, byteSize, declarePath, int, integer, nonEmpty, num, parseInRange, parseWeights, spec, type PathDecl } from './option-spec.js';
 import { ANALYZERS, LANGUAGES as ANALYZER_LANGUAGES, STEMMER_NAMES, STOPWORD_LIST_NAMES } from '../text/analyzer.js';
 import { VARIANT_NAMES } from '../bm25/scoring.js';
 import { DEFAULT_MEMORY_BUDGET } from '../bm25/index-writer.js';
@@ -25,6 +25,11 @@ import { IF_KEY_EXISTS } from '../formats/record.js';
 import { SCORE_FILTERS } from '../mine/filters.js';
 import type { KeyUse } from '../io/record-keys.js';
 import { LAYOUT_NAMES } from '../formats/output-reader.js';
+
+/** The path roles of the option table (src/cli/option-spec.ts PathDecl): what the write gate compares. */
+const READ: PathDecl = { role: 'read' };
+const WRITE: PathDecl = { role: 'write' };
+const WRITE_DIR: PathDecl = { role: 'write', kind: 'dir' };
 
 /** Help headings, in the order `--help` shows them. */
 export const HEADINGS = {
@@ -40,6 +45,28 @@ export const HEADINGS = {
   stats: 'Statistics:',
   readBack: 'The output read back (its layout and keys; unset ones from the run):',
 } as const;
+
+/** The argument of a command that reads a file (default stdin): a path read, named "input" by the write gate. */
+export function inputArgument(name: string, description: string): Argument {
+  return declarePath(new Argument(name, description), { role: 'read', label: 'input' });
+}
+
+/**
+ * Every path option and argument a mining command may have (the record, corpus, BM25, dense, mining, format and run
+ * groups and its input), for the run's plan (src/run/plan-start.ts), which has the options but not the command:
+ * test/path-options.test.ts checks that no mining command declares a path this does not.
+ */
+export function miningPathTemplate(): Command {
+  const command = new Command('mining-paths').addArgument(inputArgument('[input]', 'input JSONL'));
+  addRecordOptions(command);
+  addCorpusOptions(command);
+  addBm25Options(command, { lang: false });
+  addDenseOptions(command, { lang: false });
+  addMiningOptions(command, { minRank: 0, sample: 'top', fillHelp: '' });
+  addFormatOptions(command);
+  addRunOptions(command, { mining: true });
+  return command;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The groups. Each add*Options declares a topic's options on a command.
@@ -92,7 +119,7 @@ export function addRecordOptions(command: Command): Command {
     spec('--require-positives', h, { help: 'a record with no positive (no --text-key text, no known --positive-ids-key id) is a bad input line (file:line; exit 1, or rejected under --on-error skip) instead of being mined with a warning: its answer could be among its negatives', default: false }),
     spec('--output-key <key>', h, { help: 'field the negatives are written to; --with-scores adds <key>_scores, --with-ids adds <key>_ids', default: 'hard_negatives' }),
     spec('--if-key-exists <what>', h, { help: 'record format, when an input record already has a key this run writes (e.g. bm25 | dense): fail (stop, or reject under --on-error skip) or replace its value in place', choices: IF_KEY_EXISTS, default: 'fail' }),
-    spec('-o, --output <file>', h, { help: 'write here (atomically: <file>.partial renamed on success) instead of stdout', defaultHelp: 'stdout' }),
+    spec('-o, --output <file>', h, { help: 'write here (atomically: <file>.partial renamed on success) instead of stdout', defaultHelp: 'stdout', path: WRITE }),
     ...badInputOptions(),
     maxLineBytesOption(),
   ]);
@@ -103,7 +130,7 @@ export function badInputOptions(what = 'input'): Option[] {
   const h = HEADINGS.io;
   return [
     spec('--on-error <policy>', h, { help: `bad ${what} line: fail (stop with file:line and exit 1) or skip (write it to --rejects, count it)`, choices: ['fail', 'skip'], default: 'fail' }),
-    spec('--rejects <file>', h, { help: 'with --on-error skip: where bad lines go, with their reasons (JSONL); without it skipped lines are only counted' }),
+    spec('--rejects <file>', h, { help: 'with --on-error skip: where bad lines go, with their reasons (JSONL); without it skipped lines are only counted', path: WRITE }),
   ];
 }
 
@@ -122,14 +149,14 @@ export function addCorpusOptions(command: Command, forIndex = false): Command {
   const h = HEADINGS.corpus;
   return add(command, [
     forIndex
-      ? spec('--corpus <file>', h, { help: 'corpus JSONL (or a .json array): {"_id","title","text"}', required: true })
-      : spec('--corpus <file>', h, { help: 'corpus JSONL (or a .json array): {"_id","title","text"}', defaultHelp: 'the distinct --text-key texts of the input' }),
+      ? spec('--corpus <file>', h, { help: 'corpus JSONL (or a .json array): {"_id","title","text"}', required: true, path: READ })
+      : spec('--corpus <file>', h, { help: 'corpus JSONL (or a .json array): {"_id","title","text"}', defaultHelp: 'the distinct --text-key texts of the input', path: READ }),
     spec('--corpus-id-key <key>', h, { help: 'corpus id field (falls back to "id" when "_id" is absent)', default: DEFAULT_KEYS.corpusId }),
     spec('--corpus-text-key <key>', h, { help: 'corpus text field', default: DEFAULT_KEYS.corpusText }),
     spec('--corpus-title-key <key>', h, { help: 'corpus title field (indexed together with the text; optional when left at its default)', default: DEFAULT_KEYS.corpusTitle }),
     forIndex
-      ? spec('--index-dir <dir>', h, { help: 'where the index is written', required: true })
-      : spec('--index-dir <dir>', h, { help: 'where indexes live; reused when corpus and settings match', defaultHelp: 'a temporary dir' }),
+      ? spec('--index-dir <dir>', h, { help: 'where the index is written', required: true, path: WRITE_DIR })
+      : spec('--index-dir <dir>', h, { help: 'where indexes live; reused when corpus and settings match', defaultHelp: 'a temporary dir', path: WRITE_DIR }),
     spec('--rebuild', h, { help: 'rebuild the index even when it matches', default: false }),
   ]);
 }
@@ -142,7 +169,7 @@ export function addBm25Options(command: Command, options: { lang: boolean } = { 
   return add(command, [
     ...(options.lang ? [spec('--lang <lang>', h, { help: languageHelp, choices: ANALYZER_LANGUAGES, default: 'en' })] : []),
     spec('--stemmer <name>', h, { help: "stemmer instead of --lang's (en: porter, as Lucene)", choices: STEMMER_NAMES, defaultHelp: "--lang's" }),
-    spec('--stopwords <list>', h, { help: `stopword list instead of --lang's: ${STOPWORD_LIST_NAMES.join(', ')} or a FILE with one word a line (en default: lucene, ${ANALYZERS.en.stopwords.length} words)`, defaultHelp: "--lang's" }),
+    spec('--stopwords <list>', h, { help: `stopword list instead of --lang's: ${STOPWORD_LIST_NAMES.join(', ')} or a FILE with one word a line (en default: lucene, ${ANALYZERS.en.stopwords.length} words)`, defaultHelp: "--lang's", path: { role: 'read', names: STOPWORD_LIST_NAMES } }),
     spec('--k1 <k1>', h, { help: 'BM25 term-frequency saturation', range: num(0), default: 0.9 }),
     spec('--b <b>', h, { help: 'BM25 length normalisation', range: num(0, 1), default: 0.4 }),
     spec('--bm25-variant <name>', h, { help: 'scoring formula (src/bm25/scoring.ts)', choices: VARIANT_NAMES, default: 'lucene' }),
@@ -181,6 +208,7 @@ export function addDenseOptions(command: Command, options: { lang?: boolean; lan
     spec('--corpus-vectors <file>', h, {
       help: `precomputed document vectors instead of embedding the corpus: row i is the i-th corpus document (DataFlow mode: the i-th text of the input, a list of positives giving one row per text, in order); ${vectorFile}. Without --query-vectors the model (--model, the one that made these rows) embeds the queries. Its SHA-256 and shape identify the index; give it again when mining over --index-dir`,
       parse: nonEmpty('--corpus-vectors'),
+      path: READ,
     }),
     ...(options.queryVectors === false
       ? []
@@ -188,6 +216,7 @@ export function addDenseOptions(command: Command, options: { lang?: boolean; lan
           spec('--query-vectors <file>', h, {
             help: `precomputed query vectors instead of embedding the queries: row i is the i-th record of the input (eval: of --queries), blank lines not counted; ${vectorFile}`,
             parse: nonEmpty('--query-vectors'),
+            path: READ,
           }),
         ]),
     spec('--vectors-tensor <name>', h, { help: 'the tensor to read from a .safetensors vector file holding several', parse: nonEmpty('--vectors-tensor'), defaultHelp: 'its only tensor' }),
@@ -227,7 +256,7 @@ export function addMiningOptions(command: Command, defaults: { minRank: number; 
     spec('--sample <how>', h, { help: 'top: the best-ranked survivors; random: a seeded draw from the window', choices: ['top', 'random'], default: defaults.sample }),
     spec('--fill <how>', h, { help: defaults.fillHelp, choices: ['none', 'random'], default: 'random' }),
     ...SCORE_FILTERS.map((filter) => spec(filter.flag, h, { help: filter.help, range: num(filter.min) })),
-    spec('--rescore-model <dir>', h, { help: 'cross-encoder (Hugging Face layout, ONNX) that re-scores candidates and positives; the score filters then apply to its scores' }),
+    spec('--rescore-model <dir>', h, { help: 'cross-encoder (Hugging Face layout, ONNX) that re-scores candidates and positives; the score filters then apply to its scores', path: { role: 'read', kind: 'tree' } }),
     spec('--dedup-threshold <j>', h, { help: 'also drop near-duplicates (word 3-shingle Jaccard ≥ j) of a positive or of a kept negative; exact duplicates are always dropped', range: num(0, 1) }),
   ]);
 }
@@ -251,6 +280,7 @@ export function addFormatOptions(command: Command): Command {
     spec('--colbert-dir <dir>', h, {
       help: 'colbert: existing directory for queries.train.colbert.tsv and corpus.train.colbert.tsv, which resolve the integer ids of the triples (with -o DIR/triples.train.colbert.jsonl, DIR is a RAGatouille data dir); required when the triples go to stdout',
       defaultHelp: 'the directory of -o',
+      path: WRITE_DIR,
     }),
   ]);
 }
@@ -264,7 +294,7 @@ export function addReadBackOptions(command: Command, options: { runFlag: '--stat
   const h = HEADINGS.readBack;
   const fromRun = (fallback: string) => `the run's, from ${options.runFlag}; else ${fallback}`;
   return add(command, [
-    spec(`${options.runFlag} <file>`, h, { help: options.runHelp }),
+    spec(`${options.runFlag} <file>`, h, { help: options.runHelp, path: READ }),
     spec('--format <name>', h, {
       help: 'layout of the file: auto (flag when lines have "query", "pos" and "neg"; else record), record or flag',
       choices: ['auto', ...LAYOUT_NAMES],
@@ -286,7 +316,7 @@ export function addStatsOutputOptions(command: Command): Command {
   const h = HEADINGS.stats;
   return add(command, [
     spec('--json', h, { help: 'print the report as JSON (the --stats-json layout) instead of the table', default: false }),
-    spec('--stats-json <file>', h, { help: 'also write the JSON report to this file' }),
+    spec('--stats-json <file>', h, { help: 'also write the JSON report to this file', path: WRITE }),
   ]);
 }
 
@@ -307,7 +337,7 @@ export function addRunOptions(command: Command, options: { mining: boolean }): C
           spec('--batch-size <n>', h, { help: 'records searched per batch', range: int(1), default: 256 }),
           spec('--resume', h, { help: 'continue an interrupted -o run from the last complete batch of <file>.partial', default: false }),
           spec('--shard <I/N>', h, { help: 'process only shard I of N (0-based; a contiguous byte range of the input file); join outputs with `rare-mine merge`' }),
-          spec('--stats-json <file>', h, { help: 'also write the end-of-run statistics (scores, filters, rank histogram) as JSON' }),
+          spec('--stats-json <file>', h, { help: 'also write the end-of-run statistics (scores, filters, rank histogram) as JSON', path: WRITE }),
         ]
       : []),
   ]);
@@ -330,27 +360,27 @@ export function addEvalOptions(command: Command, retrievers: readonly string[]):
   const h = HEADINGS.eval;
   return add(command, [
     spec('--retriever <name>', h, { help: 'which retriever to evaluate', choices: retrievers, default: 'bm25' }),
-    spec('--corpus <file>', h, { help: 'BEIR corpus.jsonl', required: true }),
-    spec('--queries <file>', h, { help: 'BEIR queries JSONL ({"_id","text"})', required: true }),
-    spec('--qrels <file>', h, { help: 'BEIR qrels TSV with header (query-id, corpus-id, score)', required: true }),
+    spec('--corpus <file>', h, { help: 'BEIR corpus.jsonl', required: true, path: READ }),
+    spec('--queries <file>', h, { help: 'BEIR queries JSONL ({"_id","text"})', required: true, path: READ }),
+    spec('--qrels <file>', h, { help: 'BEIR qrels TSV with header (query-id, corpus-id, score)', required: true, path: READ }),
     spec('--json', h, { help: 'print one JSON object: ndcg@10, recall@100, mrr@10, queries, index_seconds, search_seconds, queries_per_second', default: false }),
-    spec('--run <file>', h, { help: 'also write the ranking as a TREC run file' }),
+    spec('--run <file>', h, { help: 'also write the ranking as a TREC run file', path: WRITE }),
     spec('--depth <n>', h, { help: 'ranking depth evaluated', range: int(1), default: 100 }),
-    spec('--index-dir <dir>', HEADINGS.corpus, { help: 'index dir (reused when it matches)', defaultHelp: 'a temporary dir' }),
+    spec('--index-dir <dir>', HEADINGS.corpus, { help: 'index dir (reused when it matches)', defaultHelp: 'a temporary dir', path: WRITE_DIR }),
     spec('--rebuild', HEADINGS.corpus, { help: 'rebuild the index even when it matches', default: false }),
   ]);
 }
 
 /** `rare-mine merge`: where the merged output goes. */
 export function addMergeOptions(command: Command): Command {
-  return add(command, [new CommanderOption('-o, --output <file>', 'write here atomically instead of stdout')]);
+  return add(command, [declarePath(new CommanderOption('-o, --output <file>', 'write here atomically instead of stdout'), WRITE)]);
 }
 
 /** `rare-mine report`: the HTML file, the qrels that measure false negatives, the sample and review table. */
 export function addReportOptions(command: Command): Command {
   return add(command, [
-    new CommanderOption('-o, --output <file>', 'write the HTML here (atomically) instead of stdout'),
-    new CommanderOption('--qrels <file>', 'BEIR qrels TSV (query-id, corpus-id, score): measure the false-negative rate (needs an output mined with --with-ids)'),
+    declarePath(new CommanderOption('-o, --output <file>', 'write the HTML here (atomically) instead of stdout'), WRITE),
+    declarePath(new CommanderOption('--qrels <file>', 'BEIR qrels TSV (query-id, corpus-id, score): measure the false-negative rate (needs an output mined with --with-ids)'), READ),
     new CommanderOption('--queries-key <key>', `with --qrels: the record field holding the query id (default "${DEFAULT_KEYS.queryId}")`),
     new CommanderOption('--seed <n>', 'seed of the record sample (same seed, same report)').default(42).argParser(integer('--seed', 0)),
     new CommanderOption('--review-rows <n>', 'rows in the likeliest-false-negatives table (1..1000)').default(30).argParser((v: string) => parseInRange('--review-rows', { min: 1, max: 1000, integer: true }, v)),
@@ -362,7 +392,7 @@ export function addReportOptions(command: Command): Command {
 export function addModelsPrepareOptions(command: Command): Command {
   return add(command, [
     new CommanderOption('--force', 'convert again even when the cached conversion is current').default(false),
-    new CommanderOption('--cache-dir <dir>', 'rare-mine cache root (default: $RARE_MINE_CACHE_DIR, $XDG_CACHE_HOME/rare-mine or ~/.cache/rare-mine)'),
+    declarePath(new CommanderOption('--cache-dir <dir>', 'rare-mine cache root (default: $RARE_MINE_CACHE_DIR, $XDG_CACHE_HOME/rare-mine or ~/.cache/rare-mine)'), WRITE_DIR),
     new CommanderOption('--json', 'print one JSON object').default(false),
   ]);
 }

@@ -5,10 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { rowsInOrder } from '../io/record-rows.js';
-import type { VectorInputOptions } from '../dense/vector-inputs.js';
 import { UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { addEvalOptions, addRunOptions } from '../cli/options.js';
+import { commandPathPlan } from '../cli/path-plan.js';
 import { addOptionsOnce } from '../cli/option-spec.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
@@ -35,17 +35,9 @@ export type EvalOptions = AnyRetrieverOptions & {
   depth: number;
 };
 
-export async function runEval(options: EvalOptions): Promise<void> {
-  checkPaths({
-    reads: [
-      { option: '--corpus', path: options.corpus },
-      { option: '--queries', path: options.queries },
-      { option: '--qrels', path: options.qrels },
-      { option: '--corpus-vectors', path: (options as Partial<VectorInputOptions>).corpusVectors },
-      { option: '--query-vectors', path: (options as Partial<VectorInputOptions>).queryVectors },
-    ],
-    writes: [{ option: '--run', path: options.run }, ...indexDirWrites(options.indexDir, INDEX_PARTS)],
-  });
+/** `command`: the `eval` command, whose path options the write gate checks (with the index dir's parts). */
+export async function runEval(options: EvalOptions, command: Command): Promise<void> {
+  checkPaths(commandPathPlan(command, options, [], { writes: indexDirWrites(options.indexDir, INDEX_PARTS) }));
   const keys = { idKey: '_id', textKey: 'text', titleKey: 'title' };
   const source = await corpusFileSource(options.corpus, keys, new RejectPolicy('fail'));
   const queries = await readQueries(options.queries);
@@ -112,5 +104,5 @@ export function register(program: Command): void {
   // Every retriever's options, each declared once (the first kind to declare --lang gives its help and choices).
   for (const kind of RETRIEVERS) addOptionsOnce(command, (scratch) => kind.options(scratch));
   addRunOptions(command, { mining: false });
-  command.action(async (options: EvalOptions) => runEval(options));
+  command.action(async (options: EvalOptions) => runEval(options, command));
 }

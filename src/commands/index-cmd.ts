@@ -4,9 +4,9 @@
  * (src/retrievers/retrievers.ts).
  */
 import type { Command } from 'commander';
-import type { VectorInputOptions } from '../dense/vector-inputs.js';
 import { log } from '../log.js';
 import { addBadInputOptions, addCorpusOptions, corpusKeyUses } from '../cli/options.js';
+import { commandPathPlan } from '../cli/path-plan.js';
 import { RejectPolicy } from '../io/jsonl.js';
 import { corpusFileSource } from '../corpus/corpus-source.js';
 import { checkPaths } from '../io/path-safety.js';
@@ -26,15 +26,9 @@ export interface IndexOptions extends IndexDirOptions {
 }
 
 /** Build `kind`'s index of --corpus in --index-dir; logs "index ready" with the kind's figures. */
-export async function runIndex<O extends IndexDirOptions>(kind: RetrieverKind<O>, options: IndexOptions & O): Promise<void> {
-  // The corpus is read; the rejects file and the index dir's parts are written.
-  checkPaths({
-    reads: [
-      { option: '--corpus', path: options.corpus },
-      { option: '--corpus-vectors', path: (options as Partial<VectorInputOptions>).corpusVectors },
-    ],
-    writes: [{ option: '--rejects', path: options.rejects }, ...indexDirWrites(options.indexDir, INDEX_PARTS)],
-  });
+export async function runIndex<O extends IndexDirOptions>(kind: RetrieverKind<O>, options: IndexOptions & O, command: Command): Promise<void> {
+  // What the options declare (the corpus and vector files read; the rejects file and the index dir written), and the index dir's parts.
+  checkPaths(commandPathPlan(command, options, [], { writes: indexDirWrites(options.indexDir, INDEX_PARTS) }));
   const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
   const policy = new RejectPolicy(options.onError, options.rejects);
   const started = performance.now();
@@ -48,7 +42,7 @@ function registerKind<O extends IndexDirOptions>(index: Command, kind: Retriever
   addCorpusOptions(command, true);
   addBadInputOptions(command, 'corpus');
   kind.index.options(command);
-  command.action(async (options: IndexOptions & O) => runIndex(kind, options));
+  command.action(async (options: IndexOptions & O) => runIndex(kind, options, command));
 }
 
 export function register(program: Command): void {

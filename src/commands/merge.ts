@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { addMergeOptions } from '../cli/options.js';
+import { addMergeOptions, inputArgument } from '../cli/options.js';
+import { commandPathPlan } from '../cli/path-plan.js';
 import { InputError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { directOutput, OutputSink, partialPath } from '../io/output.js';
@@ -101,12 +102,15 @@ async function checkShardContent(shard: ShardFile): Promise<void> {
   }
 }
 
-export async function runMerge(files: string[], options: MergeOptions): Promise<void> {
+/** Merge `files` into -o (or stdout). `command`: the `merge` command, whose path options the write gate checks, with each shard's sidecar read too. */
+export async function runMerge(files: string[], options: MergeOptions, command: Command): Promise<void> {
   const output = options.output;
-  checkPaths({
-    reads: files.map((file) => ({ option: 'input', path: file })),
-    writes: [{ option: '-o', path: output, siblings: output === undefined || output === '-' || directOutput(output) ? [] : [partialPath(output)] }],
-  });
+  checkPaths(
+    commandPathPlan(command, options, [files], {
+      siblings: { '-o': output === undefined || output === '-' || directOutput(output) ? [] : [partialPath(output)] },
+      reads: files.map((file) => ({ option: 'shard sidecar', path: shardSidecarPath(file) })),
+    }),
+  );
   const ordered = checkShardSet(files.map(readSidecar));
   for (const shard of ordered) await checkShardContent(shard);
   const sink = new OutputSink(options.output);
@@ -132,6 +136,6 @@ export function register(program: Command): void {
   const command = program
     .command('merge')
     .description('Concatenate the outputs of `--shard I/N` runs in input order, after checking each against its .shard.json sidecar (same run, every shard once, size and SHA-256 as written).')
-    .argument('<files...>', 'shard output files, in any order');
-  addMergeOptions(command).action(async (files: string[], options: MergeOptions) => runMerge(files, options));
+    .addArgument(inputArgument('<files...>', 'shard output files, in any order'));
+  addMergeOptions(command).action(async (files: string[], options: MergeOptions) => runMerge(files, options, command));
 }

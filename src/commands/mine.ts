@@ -3,7 +3,7 @@
  * groups of src/cli/options.ts and the row's own) and runs the mining run of src/run/ (runMine).
  */
 import type { Command } from 'commander';
-import { addCorpusOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions } from '../cli/options.js';
+import { addCorpusOptions, addFormatOptions, addMiningOptions, addRecordOptions, addRunOptions, inputArgument } from '../cli/options.js';
 import { RETRIEVERS } from '../retrievers/retrievers.js';
 import type { IndexDirOptions, RetrieverKind } from '../retrievers/retriever-kind.js';
 import type { MineCommandOptions } from '../run/mine-options.js';
@@ -11,7 +11,7 @@ import { runMine } from '../run/run-mine.js';
 
 /** `rare-mine <kind> [input]`: the mining command of one retriever kind, its options generated from the row. */
 function registerKind<O extends IndexDirOptions>(program: Command, kind: RetrieverKind<O>): void {
-  const command = program.command(kind.name).summary(kind.summary).description(kind.description).argument('[input]', 'input JSONL (default: stdin)');
+  const command = program.command(kind.name).summary(kind.summary).description(kind.description).addArgument(inputArgument('[input]', 'input JSONL (default: stdin)'));
   addRecordOptions(command);
   addCorpusOptions(command);
   kind.options(command);

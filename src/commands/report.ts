@@ -6,11 +6,13 @@
  * report's statistics are that command's; memory is bounded (src/report/collector.ts); the HTML file appears
  * whole or not at all (written aside and renamed); the same inputs and seed give the same bytes.
  */
-import { writeFileAtomically } from '../io/output.js';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { log } from '../log.js';
-import { addReadBackOptions, addReportOptions, DEFAULT_KEYS } from '../cli/options.js';
+import { addReadBackOptions, addReportOptions, DEFAULT_KEYS, inputArgument } from '../cli/options.js';
+import { commandPathPlan } from '../cli/path-plan.js';
+import { checkPaths } from '../io/path-safety.js';
+import { partialPath, writeFileAtomically } from '../io/output.js';
 import { inputName } from '../io/line-reader.js';
 import { writeStdout } from '../io/write-stdout.js';
 import { readQrels } from '../eval/beir.js';
@@ -88,8 +90,10 @@ const RUN_FIELD: Record<string, keyof ResolvedReadOptions> = {
   '--positive-ids-key': 'positiveIdsKey',
 };
 
-/** The command body: write the HTML to -o (aside, then renamed) or stdout. */
-export async function runReport(path: string | undefined, options: ReportOptions): Promise<void> {
+/** The command body: write the HTML to -o (aside, then renamed) or stdout. `command`: the `report` command, whose path options the write gate checks. */
+export async function runReport(path: string | undefined, options: ReportOptions, command: Command): Promise<void> {
+  const output = options.output;
+  checkPaths(commandPathPlan(command, options, [path], { siblings: { '-o': output === undefined || output === '-' ? [] : [partialPath(output)] } }));
   const html = await buildReport(path, options);
   if (!options.output) {
     await writeStdout(html);
@@ -110,7 +114,7 @@ export function register(program: Command): void {
         'negatives, the negatives scoring closest to their positive, a seeded sample of records, and with --qrels the share ' +
         `of negatives judged relevant. Reads the ${LAYOUT_NAMES.join(' and ')} formats (docs/REPORT.md).`,
     )
-    .argument('[output]', 'an output JSONL of rare-mine (default: stdin)');
+    .addArgument(inputArgument('[output]', 'an output JSONL of rare-mine (default: stdin)'));
   addReportOptions(command);
   addReadBackOptions(command, {
     runFlag: '--stats-json',
@@ -119,6 +123,6 @@ export function register(program: Command): void {
   });
   command
     .action(async (output: string | undefined, options: ReportOptions) => {
-      await runReport(output, options);
+      await runReport(output, options, command);
     });
 }

@@ -7,7 +7,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { addReadBackOptions, addStatsOutputOptions } from '../cli/options.js';
+import { addReadBackOptions, addStatsOutputOptions, inputArgument } from '../cli/options.js';
+import { commandPathPlan } from '../cli/path-plan.js';
 import { InputError } from '../errors.js';
 import { checkPaths } from '../io/path-safety.js';
 import { writeStdout } from '../io/write-stdout.js';
@@ -32,15 +33,9 @@ export async function summarizeOutput(path: string | undefined, options: OutputR
   return statistics;
 }
 
-/** The command body: print the table (or the JSON report) to stdout. */
-export async function runStats(path: string | undefined, options: StatsOptions): Promise<void> {
-  checkPaths({
-    reads: [
-      { option: 'input', path },
-      { option: '--run-stats', path: options.runStats },
-    ],
-    writes: [{ option: '--stats-json', path: options.statsJson }],
-  });
+/** The command body: print the table (or the JSON report) to stdout. `command`: the `stats` command, whose path options the write gate checks. */
+export async function runStats(path: string | undefined, options: StatsOptions, command: Command): Promise<void> {
+  checkPaths(commandPathPlan(command, options, [path]));
   const run = options.runStats === undefined ? undefined : readRunStats(options.runStats, '--run-stats').run;
   if (options.runStats !== undefined && run === undefined) {
     throw new InputError(options.runStats, undefined, 'has no "run" section: it is not the --stats-json of a mining run (rare-mine stats --stats-json writes none)', {
@@ -78,7 +73,7 @@ export function register(program: Command): void {
         `Reads the ${LAYOUT_NAMES.join(' and ')} formats (docs/FORMATS.md); with --run-stats (the run's --stats-json) the format, keys and ` +
         '--num-neg it was mined with need not be repeated.',
     )
-    .argument('[output]', 'an output JSONL of rare-mine (default: stdin)');
+    .addArgument(inputArgument('[output]', 'an output JSONL of rare-mine (default: stdin)'));
   addReadBackOptions(command, {
     runFlag: '--run-stats',
     runHelp: "the mining run's --stats-json (read): the --format, keys and --num-neg it recorded, for those not given here",
@@ -86,6 +81,6 @@ export function register(program: Command): void {
   });
   addStatsOutputOptions(command);
   command.action(async (output: string | undefined, options: StatsOptions) => {
-    await runStats(output, options);
+    await runStats(output, options, command);
   });
 }

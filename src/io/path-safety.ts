@@ -8,7 +8,7 @@
  * directory where a file goes, a file where a directory goes, an empty path) is a FileError (exit 1), found before
  * any work is done. Every command (bm25, dense, hybrid, index, eval, merge, stats) calls checkPaths first.
  */
-import { realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { FileError, UsageError } from '../errors.js';
 
@@ -51,14 +51,33 @@ function statOrUndefined(path: string): Stats | undefined {
   }
 }
 
-/** The real path of `path`, resolving the deepest existing ancestor when it does not exist yet. */
-function canonicalPath(path: string): string {
+/** What the symbolic link at `path` points to; undefined when it is not a link (or not there, or its parent is no dir). */
+function linkTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Links followed at most, as the kernel does (ELOOP beyond). */
+const MAX_LINKS = 40;
+
+/**
+ * The real path of `path`; when it does not exist yet, the real path of its deepest existing ancestor joined with
+ * the rest, and a dangling symbolic link by its target (writing through it creates the target: `--rejects link`
+ * with `link -> in.jsonl.new` is the file `in.jsonl.new`).
+ */
+export function canonicalPath(path: string, links = 0): string {
   const absolute = resolve(path);
   try {
     return realpathSync(absolute);
   } catch {
     const parent = dirname(absolute);
-    return parent === absolute ? absolute : join(canonicalPath(parent), basename(absolute));
+    if (parent === absolute) return absolute;
+    const real = join(canonicalPath(parent, links), basename(absolute));
+    const target = linkTarget(real);
+    return target !== undefined && links < MAX_LINKS ? canonicalPath(resolve(dirname(real), target), links + 1) : real;
   }
 }
 
@@ -86,7 +105,7 @@ function checkWritableFile(use: Identified): void {
   const stats = statOrUndefined(use.path);
   if (stats?.isDirectory()) throw new FileError(use.path, `${use.option} names a directory, not a file (EISDIR)`);
   if (stats) return;
-  const parent = dirname(resolve(use.path));
+  const parent = dirname(use.canonical);
   const parentStats = statOrUndefined(parent);
   if (!parentStats) throw new FileError(use.path, `${use.option}: directory ${parent} does not exist (ENOENT)`, { hint: `create it first (mkdir -p ${parent})` });
   if (!parentStats.isDirectory()) throw new FileError(use.path, `${use.option}: ${parent} is not a directory (ENOTDIR)`);

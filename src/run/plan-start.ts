@@ -10,6 +10,8 @@ import { log } from '../log.js';
 import { inputName, isSeekable } from '../io/line-reader.js';
 import { assertRegularPartial, directOutput, partialPath } from '../io/output.js';
 import { checkPaths } from '../io/path-safety.js';
+import { miningPathTemplate } from '../cli/options.js';
+import { commandPathPlan } from '../cli/path-plan.js';
 import { Journal, journalPath, refuseOtherRun, startCheckpoint, type Checkpoint, type JournalContents } from '../io/journal.js';
 import { parseShard, shardRange, shardSidecarPath, type Shard } from '../io/shards.js';
 import { inputIdentity, outputOptions, type RunFingerprint } from '../io/run-fingerprint.js';
@@ -75,26 +77,18 @@ export function planStart(inputPath: string | undefined, options: MineCommandOpt
     throw new UsageError(`--format ${options.format} writing to ${options.output} (a FIFO or device) needs --colbert-dir DIR for its queries and collection files`);
   }
   checkPathsBeforeWork(fromStdin ? undefined : inputPath, options);
-  const vectorFiles = options as Partial<VectorInputOptions>;
-  checkPaths({
-    reads: [
-      { option: 'input', path: fromStdin ? undefined : inputPath },
-      { option: '--corpus', path: options.corpus },
-      { option: '--corpus-vectors', path: vectorFiles.corpusVectors },
-      { option: '--query-vectors', path: vectorFiles.queryVectors },
-    ],
-    writes: [
-      {
-        option: '-o',
-        path: options.output,
-        siblings: options.output === undefined || direct ? [] : [partialPath(options.output), journalPath(partialPath(options.output)), shardSidecarPath(options.output), `${options.output}.lock`],
+  // Every path option of the mining commands (the option table's declarations), and what the run derives from them.
+  checkPaths(
+    commandPathPlan(miningPaths(), options, [fromStdin ? undefined : inputPath], {
+      siblings: {
+        '-o': options.output === undefined || direct ? [] : [partialPath(options.output), journalPath(partialPath(options.output)), shardSidecarPath(options.output), `${options.output}.lock`],
       },
-      { option: '--rejects', path: options.rejects },
-      { option: '--stats-json', path: options.statsJson },
-      ...indexDirWrites(options.indexDir, INDEX_PARTS),
-      ...sidePaths.map((path) => ({ option: options.colbertDir === undefined ? `--format ${options.format} (beside -o)` : '--colbert-dir', path, siblings: [partialPath(path), `${path}.lock`] })),
-    ],
-  });
+      writes: [
+        ...indexDirWrites(options.indexDir, INDEX_PARTS),
+        ...sidePaths.map((path) => ({ option: options.colbertDir === undefined ? `--format ${options.format} (beside -o)` : '--colbert-dir', path, siblings: [partialPath(path), `${path}.lock`] })),
+      ],
+    }),
+  );
 
   // Where to start: a shard's byte range (moved forward by a resumed checkpoint when the run is open).
   const range: InputRange = shard ? shardRange(inputPath!, shard) : { startByte: 0, startLine: 1 };
@@ -116,6 +110,14 @@ export function planStart(inputPath: string | undefined, options: MineCommandOpt
   // Refuse another run's partial before opening (or building) anything.
   if (previous) refuseOtherRun(partial!, previous, fingerprint, ['rareMine', 'input', 'options', 'shard']);
   return { displayName, inputPath, fromStdin, seekable, shard, range, start, partial, journal, previous, sidePaths, fingerprint };
+}
+
+let miningPathCommand: ReturnType<typeof miningPathTemplate> | undefined;
+
+/** The path options of every mining command (src/cli/options.ts miningPathTemplate), declared once per process. */
+function miningPaths(): ReturnType<typeof miningPathTemplate> {
+  miningPathCommand ??= miningPathTemplate();
+  return miningPathCommand;
 }
 
 /**
