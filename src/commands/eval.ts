@@ -2,7 +2,7 @@
  * `rare-mine eval`: retrieval quality of a retriever on BEIR files (nDCG@10, Recall@100, MRR@10 with trec_eval's
  * definitions) and its speed: index build seconds, search seconds and queries/s for top-100.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomically } from '../io/output.js';
 import type { Command } from 'commander';
 import { rowsInOrder } from '../io/record-rows.js';
 import { UsageError } from '../errors.js';
@@ -16,6 +16,7 @@ import { checkPaths } from '../io/path-safety.js';
 import { indexDirWrites } from '../index/layout.js';
 import { INDEX_PARTS } from '../retrievers/index-parts.js';
 import { evaluate } from '../eval/metrics.js';
+import { checkTrecId, trecRunLine } from '../eval/trec-run.js';
 import { readQrels, readQueries } from '../eval/beir.js';
 import type { Candidate } from '../retriever.js';
 import { RETRIEVER_NAMES, RETRIEVERS, type AnyRetrieverOptions } from '../retrievers/retrievers.js';
@@ -45,6 +46,8 @@ export async function runEval(options: EvalOptions, command: Command): Promise<v
   // Row i of --query-vectors is the i-th query of --queries: each judged query keeps its position as its line.
   const judged = queries.map((query, i) => ({ ...query, line: i + 1 })).filter((q) => qrels.has(q.id));
   if (judged.length === 0) throw new UsageError(`no query of ${options.queries} has judgments in ${options.qrels}`);
+  // A query id a TREC run file cannot hold is refused before the index is built.
+  if (options.run) for (const query of judged) checkTrecId(query.id, 'query id', options.queries, query.line);
 
   const indexStarted = performance.now();
   const kind = RETRIEVERS.find((k) => k.name === options.retriever);
@@ -64,16 +67,23 @@ export async function runEval(options: EvalOptions, command: Command): Promise<v
 
   const rankings = new Map<string, string[]>();
   const runLines: string[] = [];
-  judged.forEach((query, i) => {
-    const ids = results[i].map((c) => retriever.corpus.id(c.docOrdinal));
-    rankings.set(query.id, ids);
-    results[i].forEach((c, rank) => runLines.push(`${query.id} Q0 ${ids[rank]} ${rank + 1} ${c.score.toFixed(6)} rare-mine-${retriever.name}`));
-  });
   let unknown = 0;
-  for (const judgedDocs of qrels.values()) for (const id of judgedDocs.keys()) if (retriever.corpus.ordinalOfId(id) === undefined) unknown++;
+  try {
+    judged.forEach((query, i) => {
+      const ids = results[i].map((c) => retriever.corpus.id(c.docOrdinal));
+      rankings.set(query.id, ids);
+      if (!options.run) return;
+      results[i].forEach((c, rank) => {
+        checkTrecId(ids[rank], 'document id', options.corpus);
+        runLines.push(trecRunLine(query.id, ids[rank], rank, c.score, `rare-mine-${retriever.name}`));
+      });
+    });
+    for (const judgedDocs of qrels.values()) for (const id of judgedDocs.keys()) if (retriever.corpus.ordinalOfId(id) === undefined) unknown++;
+  } finally {
+    await retriever.close();
+  }
   if (unknown > 0) log().warn({ judgments: unknown }, 'some qrels name documents that are not in the corpus (they count as relevant but can never be retrieved)');
-  await retriever.close();
-  if (options.run) writeFileSync(options.run, runLines.join('\n') + '\n'); // checked writable by checkPaths
+  if (options.run) writeFileAtomically(options.run, runLines.join('\n') + '\n'); // checked writable by checkPaths; every id checked above
   const scores = evaluate(rankings, qrels);
   const report = {
     ...scores,

@@ -7,7 +7,7 @@
  * them in shard order (atomically with -o).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { addMergeOptions, inputArgument } from '../cli/options.js';
 import { commandPathPlan } from '../cli/path-plan.js';
@@ -15,7 +15,7 @@ import { InputError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { directOutput, OutputSink, partialPath } from '../io/output.js';
 import { checkPaths } from '../io/path-safety.js';
-import { SHARD_SIDECAR_VERSION, shardSidecarPath, type ShardSidecar } from '../io/shards.js';
+import { readShardSidecar, shardSidecarPath, type ShardSidecar } from '../io/shards.js';
 import { fingerprintDifferences } from '../io/run-fingerprint.js';
 
 export interface MergeOptions {
@@ -32,17 +32,7 @@ interface ShardFile {
 function readSidecar(file: string): ShardFile {
   const path = shardSidecarPath(file);
   if (!existsSync(path)) throw new UsageError(`${file}: no ${path}; is it the complete output of a --shard run with -o?`);
-  let sidecar: ShardSidecar;
-  try {
-    sidecar = JSON.parse(readFileSync(path, 'utf8')) as ShardSidecar;
-  } catch (cause) {
-    throw new InputError(path, undefined, 'the shard sidecar is not valid JSON', { cause, hint: `run shard again with --resume to rewrite it` });
-  }
-  if (sidecar.format !== 'rare-mine-shard' || sidecar.version !== SHARD_SIDECAR_VERSION) {
-    throw new UsageError(`${path}: a shard sidecar of format ${sidecar.format ?? 'unknown'} version ${sidecar.version ?? 'unknown'}; this rare-mine merges version ${SHARD_SIDECAR_VERSION}`, {
-      hint: 'mine every shard again with this rare-mine',
-    });
-  }
+  const sidecar = readShardSidecar(path);
   return { file, sidecar, name: `${file} (shard ${sidecar.shard}/${sidecar.of})` };
 }
 

@@ -139,6 +139,7 @@ export async function* readCorpusFile(path: string, keys: CorpusKeys, policy: Re
     return true;
   };
   if (displayName.endsWith('.json')) {
+    policy.begin();
     for await (const element of readJsonArray(path, { maxElementBytes: DEFAULT_MAX_LINE_BYTES, displayName: file })) {
       const line = { lineNumber: element.lineNumber, byteOffset: element.byteOffset, endOffset: element.byteOffset, text: element.text };
       try {

@@ -23,12 +23,31 @@ export interface JsonRecord {
   value: Record<string, unknown>;
 }
 
-/** Decides what happens to a bad line: throw (fail) or record it in the rejects file and count it (skip). */
+/**
+ * Decides what happens to a bad line: throw (fail) or record it in the rejects file and count it (skip). The
+ * rejects file is emptied when the first file is read through the policy (`begin`), not before: a run that reads
+ * nothing through it (an index reused, its corpus not read again) leaves the rejects of the build that wrote it.
+ */
 export class RejectPolicy {
+  /** Every line rejected, of every file read through the policy. */
   rejected = 0;
   blankLines = 0;
+  private readonly rejectedByFile = new Map<string, number>();
+  private begun: boolean;
   constructor(readonly onError: OnError = 'fail', readonly rejectsPath?: string, options: { append?: boolean } = {}) {
-    if (rejectsPath && !options.append) writeFileSync(rejectsPath, '');
+    this.begun = options.append === true;
+  }
+
+  /** A file is about to be read through the policy: the rejects file is emptied now, once. */
+  begin(): void {
+    if (this.begun) return;
+    this.begun = true;
+    if (this.rejectsPath) writeFileSync(this.rejectsPath, '');
+  }
+
+  /** The lines rejected from `file` (as errors name it: the input's display name, the corpus path). */
+  rejectedIn(file: string): number {
+    return this.rejectedByFile.get(file) ?? 0;
   }
 
   /** Rejections kept back by hold() (not yet counted or written), in input order. */
@@ -41,7 +60,9 @@ export class RejectPolicy {
       this.held.push({ error, raw });
       return;
     }
+    this.begin();
     this.rejected++;
+    this.rejectedByFile.set(error.file, this.rejectedIn(error.file) + 1);
     if (this.rejectsPath) {
       appendFileSync(this.rejectsPath, JSON.stringify({ file: error.file, line: error.line, reason: error.reason, raw: raw ?? null }) + '\n');
     }
@@ -68,7 +89,10 @@ export class RejectPolicy {
   }
 }
 
-/** Parse one line as a JSON object, or throw an InputError naming file and line (`what` prefixes the reason). */
+/**
+ * Parse one line as a JSON object with no prototype (its own fields only), or throw an InputError naming file and
+ * line (`what` prefixes the reason).
+ */
 export function parseRecordLine(file: string, line: RawLine, what?: string): Record<string, unknown> {
   const prefix = what === undefined ? '' : `${what}: `;
   let value: unknown;
@@ -82,7 +106,10 @@ export function parseRecordLine(file: string, line: RawLine, what?: string): Rec
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
     throw new InputError(file, line.lineNumber, `${prefix}expected a JSON object, found ${kind}`);
   }
-  return value as Record<string, unknown>;
+  // Without a prototype, `record[key]` reads the record's own fields only: "constructor", "toString" or
+  // "__proto__" name a field when the line has one, never Object.prototype's members (every reader of a record
+  // field, of every command, gets this from here).
+  return Object.setPrototypeOf(value, null) as Record<string, unknown>;
 }
 
 export interface ReadRecordsOptions extends Pick<LineReaderOptions, 'maxLineBytes' | 'startByte' | 'endByte' | 'startLine'> {
@@ -95,6 +122,7 @@ export interface ReadRecordsOptions extends Pick<LineReaderOptions, 'maxLineByte
 export async function* readRecords(path: string | undefined, options: ReadRecordsOptions): AsyncGenerator<JsonRecord> {
   const file = options.displayName ?? inputName(path);
   const { policy } = options;
+  policy.begin();
   for await (const line of readLines(path, { ...options, onBadLine: (error, bad) => policy.reject(error, bad.text || undefined) })) {
     if (line.text.trim().length === 0) {
       policy.blankLines++;

@@ -5,8 +5,8 @@
  * rejects and seeded sampling are the same as in a single run. Each shard's output gets a sidecar saying which
  * run and shard wrote it and what it wrote (size, lines, SHA-256), so `merge` can refuse anything else.
  */
-import { fstatSync, readSync } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { fstatSync, readFileSync, readSync } from 'node:fs';
+import { fileErrorFrom, InputError, UsageError } from '../errors.js';
 import { runDigest, type RunFingerprint } from './run-fingerprint.js';
 import { withInputFile } from './line-reader.js';
 import { writeFileAtomically } from './output.js';
@@ -100,6 +100,49 @@ export interface ShardSidecar {
 
 export function shardSidecarPath(output: string): string {
   return `${output}.shard.json`;
+}
+
+/**
+ * The sidecar at `path`, checked to be one: JSON, an object of this version, every field of the type `merge` uses
+ * (a sidecar holding `null`, a list or a field of another type is an InputError naming it, exit 1; another version
+ * a UsageError saying to mine again).
+ */
+export function readShardSidecar(path: string): ShardSidecar {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw fileErrorFrom(error, path) ?? error;
+  }
+  const hint = 'mine that shard again with --resume (or delete its output and mine it again) to rewrite it';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new InputError(path, undefined, 'the shard sidecar is not valid JSON', { cause, hint });
+  }
+  const kind = value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value;
+  if (kind !== 'object') throw new InputError(path, undefined, `the shard sidecar holds ${kind}, not the object a --shard run writes`, { hint });
+  const sidecar = value as Record<string, unknown>;
+  const own = (key: string) => (Object.hasOwn(sidecar, key) ? sidecar[key] : undefined);
+  if (own('format') !== 'rare-mine-shard' || own('version') !== SHARD_SIDECAR_VERSION) {
+    throw new UsageError(`${path}: a shard sidecar of format ${String(own('format') ?? 'unknown')} version ${String(own('version') ?? 'unknown')}; this rare-mine merges version ${SHARD_SIDECAR_VERSION}`, {
+      hint: 'mine every shard again with this rare-mine',
+    });
+  }
+  const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const range = own('range') as Record<string, unknown> | undefined;
+  const fingerprint = own('fingerprint') as Record<string, unknown> | undefined;
+  const problems = [
+    ...(['shard', 'bytes', 'lines', 'records', 'rejected'] as const).filter((key) => !isCount(own(key))).map((key) => `"${key}" is not a count`),
+    ...(Number.isSafeInteger(own('of')) && (own('of') as number) >= 1 ? [] : ['"of" is not a shard count']),
+    ...(['run', 'sha256'] as const).filter((key) => typeof own(key) !== 'string').map((key) => `"${key}" is not a string`),
+    ...(isObject(range) && isCount(range!.startByte) && isCount(range!.endByte) ? [] : ['"range" is not a byte range']),
+    ...(isObject(fingerprint) && isObject(fingerprint!.input) && isCount((fingerprint!.input as Record<string, unknown>).bytes) ? [] : ['"fingerprint" is not a run fingerprint']),
+  ];
+  if (problems.length > 0) throw new InputError(path, undefined, `not a shard sidecar rare-mine wrote: ${problems.join(', ')}`, { hint });
+  return sidecar as unknown as ShardSidecar;
 }
 
 export function writeShardSidecar(

@@ -48,14 +48,17 @@ export function reportRun(plan: StartPlan, run: OpenRun, options: MineCommandOpt
     writeStatsAfterOutput(options.statsJson, { ...statistics.toJSON(), run: runInfo }, options.output, written);
   }
   for (const message of formatter.warnings()) log().warn(message);
+  // Input records are those written and the input's lines rejected; corpus lines rejected are counted apart.
+  const inputRejected = policy.rejectedIn(plan.displayName);
   const summary = {
-    records_in: written + policy.rejected,
+    records_in: written + inputRejected,
     records_out: written,
     ...(resumed ? { records_resumed: resumed.checkpoint.recordsOut, records_mined_now: written - resumed.checkpoint.recordsOut } : {}),
     format: options.format,
     lines_out: formatter.tally.lines,
     ...(run.sideSinks.length > 0 ? { side_files: Object.fromEntries(run.sideSinks.map((side, i) => [side.path!, formatter.tally.sideLines[i]])) } : {}),
-    rejected: policy.rejected,
+    rejected: inputRejected,
+    ...(policy.rejected > inputRejected ? { corpus_rejected: policy.rejected - inputRejected } : {}),
     blank_lines: policy.blankLines,
     ...(plan.shard ? { shard: `${plan.shard.index}/${plan.shard.count}` } : {}),
     negatives_per_record: c.records === 0 ? 0 : Number((c.negatives / c.records).toFixed(3)),
@@ -70,7 +73,7 @@ export function reportRun(plan: StartPlan, run: OpenRun, options: MineCommandOpt
   };
   log().info(summary, 'summary');
   if (c.unknownPositiveIds > 0) log().warn({ unknown_positive_ids: c.unknownPositiveIds }, `${c.unknownPositiveIds} positive ids are not in the corpus (records were mined without them)`);
-  if (recordsSeen(written, policy) === 0) log().warn({ input: plan.displayName }, 'the input holds no records');
+  if (recordsSeen(written, policy, plan.displayName) === 0) log().warn({ input: plan.displayName }, 'the input holds no records');
   if (c.short > 0) {
     log().warn({ short_records: c.short, asked: options.numNeg }, `${c.short} records got fewer than ${options.numNeg} negatives: widen --max-rank, lower --min-rank, loosen the score filters, or use a larger corpus`);
   }
@@ -97,6 +100,7 @@ export function summaryLine(s: Record<string, unknown>): string {
       ? Object.entries(s.side_files as Record<string, number>).map(([path, lines]) => `${n(lines)} lines in ${path}`).join(', ')
       : undefined,
     s.rejected !== 0 ? `${n(s.rejected)} rejected` : undefined,
+    s.corpus_rejected !== undefined ? `${n(s.corpus_rejected)} corpus lines rejected` : undefined,
     s.blank_lines !== 0 ? `${n(s.blank_lines)} blank lines` : undefined,
     s.shard !== undefined ? `shard ${String(s.shard)}` : undefined,
     `${seconds(s.total_seconds)} s (index ${seconds(s.index_seconds)} s, mining ${seconds(s.mine_seconds)} s)`,
@@ -122,6 +126,6 @@ function writeStatsAfterOutput(path: string, report: StatisticsReport & { run: R
   }
 }
 
-function recordsSeen(written: number, policy: RejectPolicy): number {
-  return written + policy.rejected;
+function recordsSeen(written: number, policy: RejectPolicy, input: string): number {
+  return written + policy.rejectedIn(input);
 }
