@@ -12,9 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { HubDownloader, repoCacheDir } from '../src/embed/hub-download.js';
+import { HubDownloader, redactCredentials, repoCacheDir } from '../src/embed/hub-download.js';
+import { huggingFaceEndpoint } from '../src/embed/cache-paths.js';
 import { MODEL_FILE_BOUNDS, modelFileBound } from '../src/embed/model-files.js';
-import { ModelError } from '../src/errors.js';
+import { ModelError, UsageError } from '../src/errors.js';
 
 process.env.RARE_MINE_LOG_LEVEL ??= 'error';
 const root = mkdtempSync(join(tmpdir(), 'rare-mine-hostile-hub-'));
@@ -123,7 +124,7 @@ function assertConfined(box: { dir: string; cache: string }): void {
   assert.deepEqual(outside, [], 'files written outside the hub cache');
 }
 
-function downloader(endpoint: string, cache: string, options: { token?: string; revision?: string; onnxFile?: string; maxFileBytes?: number } = {}): HubDownloader {
+function downloader(endpoint: string, cache: string, options: { token?: string; revision?: string; onnxFile?: string; maxFileBytes?: number; headersTimeoutMs?: number; idleTimeoutMs?: number } = {}): HubDownloader {
   return new HubDownloader(REPO, { endpoint, cacheDir: cache, progress: false, attempts: 2, retryDelayMs: 1, ...options });
 }
 
@@ -338,5 +339,94 @@ test('endless bodies and lying sizes: the download stops at its bound, fails, an
   } finally {
     await hub.close();
     await cdn.close();
+  }
+});
+
+test('a stalled server fails within the timeouts: no headers (HEAD and GET), a body that stops; each request retried a bounded number of times', async () => {
+  const hub = await startServer();
+  const held: ServerResponse[] = [];
+  try {
+    const cases: Array<[string, Handler, RegExp]> = [
+      ['HEAD never answered', (_req, res) => void held.push(res), /no answer from http:\/\/127\.0\.0\.1:\d+ within 300 ms/],
+      [
+        'GET never answered',
+        hubHandler((req, res, file) => {
+          if (file !== 'config.json' || req.method === 'HEAD') return false;
+          held.push(res);
+          return true;
+        }),
+        /no answer from .* within 300 ms/,
+      ],
+      [
+        'GET body stops after its first bytes',
+        hubHandler((req, res, file) => {
+          if (file !== 'config.json' || req.method === 'HEAD') return false;
+          res.writeHead(200, { 'content-length': String(FILES.get(file)!.length) });
+          res.write(FILES.get(file)!.subarray(0, 4));
+          held.push(res);
+          return true;
+        }),
+        /the body stalled: no bytes for 300 ms/,
+      ],
+    ];
+    for (const [name, handler, message] of cases) {
+      const box = sandbox(`stalled-${cases.findIndex((c) => c[0] === name)}`);
+      hub.handle(handler);
+      const before = hub.requests.length;
+      const started = performance.now();
+      await rejectsWith(downloader(hub.origin, box.cache, { headersTimeoutMs: 300, idleTimeoutMs: 300 }).download(), message);
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(seconds < 5, `${name}: failed after ${seconds.toFixed(1)} s`);
+      const tries = hub.requests.slice(before).filter((r) => r.method === (name.startsWith('HEAD') ? 'HEAD' : 'GET')).length;
+      assert.equal(tries, 2, `${name}: attempts 2, so two requests`);
+      assertConfined(box);
+    }
+  } finally {
+    for (const res of held) res.destroy();
+    await hub.close();
+  }
+});
+
+test('HF_ENDPOINT must be an http(s) URL (a UsageError naming it, exit 2, no password shown); a token a header cannot carry is refused unshown', () => {
+  for (const value of ['not a url', 'ftp://mirror.example', 'https://', 'file:///etc/passwd']) {
+    assert.throws(() => huggingFaceEndpoint({ HF_ENDPOINT: value }), (error: unknown) => error instanceof UsageError && error.exitCode === 2 && /^HF_ENDPOINT must be an http\(s\) URL/.test(error.message), value);
+  }
+  assert.throws(() => huggingFaceEndpoint({ HF_ENDPOINT: 'https//user:hunter2@mirror' }), (error: unknown) => error instanceof UsageError && !error.message.includes('hunter2'));
+  assert.equal(huggingFaceEndpoint({ HF_ENDPOINT: 'http://127.0.0.1:8080/' }), 'http://127.0.0.1:8080');
+  assert.throws(() => new HubDownloader(REPO, { endpoint: 'nope' }), UsageError);
+  for (const token of [`${TOKEN}\nsecond-line-secret`, `${TOKEN} tail`, `${TOKEN}\u0000`]) {
+    assert.throws(
+      () => new HubDownloader(REPO, { endpoint: 'http://127.0.0.1:1', token }),
+      (error: unknown) => error instanceof UsageError && /the hub token holds a line break/.test(error.message) && !error.message.includes(TOKEN) && !error.message.includes('second-line'),
+    );
+  }
+  const saved = process.env.HF_TOKEN;
+  process.env.HF_TOKEN = `${TOKEN}\r\n`;
+  try {
+    assert.doesNotThrow(() => new HubDownloader(REPO, { endpoint: 'http://127.0.0.1:1' }), 'a trailing line break (a token file) is trimmed');
+  } finally {
+    if (saved === undefined) delete process.env.HF_TOKEN;
+    else process.env.HF_TOKEN = saved;
+  }
+});
+
+test('no credential in any message: the token, each of its lines, a Bearer value, a password in the endpoint', async () => {
+  const text = `failed: Bearer ${TOKEN} for https://user:pw-secret@hub.example/x; ${TOKEN}; line2-secret`;
+  const clean = redactCredentials(text, `${TOKEN}\nline2-secret`);
+  for (const secret of [TOKEN, 'pw-secret', 'line2-secret']) assert.ok(!clean.includes(secret), clean);
+  const hub = await startServer();
+  try {
+    hub.handle((_req, res) => res.writeHead(503).end());
+    assert.throws(() => downloader(hub.origin.replace('http://', 'http://user:pw-secret@'), sandbox('redacted-url').cache), (error: unknown) => error instanceof UsageError && /must not hold a user name or password/.test(error.message) && !error.message.includes('pw-secret'));
+    const box = sandbox('redacted');
+    await assert.rejects(downloader(hub.origin, box.cache, { token: TOKEN }).download(), (error: unknown) => {
+      assert.ok(error instanceof ModelError, String(error));
+      const shown = `${error.message} ${error.hint ?? ''} ${String((error.cause as Error | undefined)?.message)}`;
+      assert.match(error.message, /HTTP 503/);
+      assert.ok(!shown.includes(TOKEN) && !shown.includes('pw-secret'), shown);
+      return true;
+    });
+  } finally {
+    await hub.close();
   }
 });

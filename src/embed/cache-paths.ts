@@ -4,6 +4,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { UsageError } from '../errors.js';
 
 /** rare-mine's cache root: `$RARE_MINE_CACHE_DIR`, else `$XDG_CACHE_HOME/rare-mine`, else `~/.cache/rare-mine`. */
 export function rareMineCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -25,7 +26,36 @@ export function huggingFaceHubCache(env: NodeJS.ProcessEnv = process.env): strin
 
 /** The hub endpoint: `$HF_ENDPOINT`, else https://huggingface.co (no trailing slash). */
 export function huggingFaceEndpoint(env: NodeJS.ProcessEnv = process.env): string {
-  return (env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '');
+  return checkEndpoint((env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, ''), 'HF_ENDPOINT');
+}
+
+/** `url` without the password of its user part (`https://user:secret@host` → `https://user:<redacted>@host`), also in text that is no URL, for messages. */
+export function withoutPassword(url: string): string {
+  return url.replace(/:[^/@:\s]*@/g, ':<redacted>@');
+}
+
+/**
+ * `endpoint` when it is an http(s) URL with a host and no user or password; else a UsageError naming `name` (the variable or option that
+ * gave it: exit 2), which shows the value without any password in it.
+ */
+export function checkEndpoint(endpoint: string, name: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.hostname === '') {
+    throw new UsageError(`${name} must be an http(s) URL such as https://huggingface.co, got ${JSON.stringify(withoutPassword(endpoint).slice(0, 200))}`, {
+      hint: `set ${name} to the hub's address (or unset it for https://huggingface.co)`,
+    });
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new UsageError(`${name} must not hold a user name or password (a request to such a URL cannot be made), got ${JSON.stringify(withoutPassword(endpoint).slice(0, 200))}`, {
+      hint: 'give the hub address alone; the token goes in HF_TOKEN',
+    });
+  }
+  return endpoint;
 }
 
 /** True when `HF_HUB_OFFLINE` forbids downloads (huggingface_hub's convention: 1/true/yes/on). */

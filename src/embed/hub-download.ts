@@ -16,14 +16,17 @@
  * to resolve inside the cache (symlinks included) before anything is written; redirects are followed by hand
  * and the token is sent only to the endpoint's own origin; a body is cut off, and the download fails, at the
  * announced size or at the file's bound (MODEL_FILE_BOUNDS, model-files.ts) when none is announced.
+ * A stalled server fails the download within its timeouts (no answer within `headersTimeoutMs`, connecting
+ * included; no body bytes for `idleTimeoutMs`), each request retried a bounded number of times with a doubling
+ * wait; no message ever holds a credential (the token, an Authorization header, a password in the endpoint URL).
  */
 import { Progress, progressWanted } from '../terminal/progress.js';
 import { createHash } from 'node:crypto';
 import { closeSync, constants, copyFileSync, createReadStream, existsSync, openSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ModelError } from '../errors.js';
+import { ModelError, UsageError } from '../errors.js';
 import { log } from '../log.js';
-import { huggingFaceEndpoint, huggingFaceHubCache } from './cache-paths.js';
+import { checkEndpoint, huggingFaceEndpoint, huggingFaceHubCache, withoutPassword } from './cache-paths.js';
 import { findOnnxFile } from './model-dir.js';
 import { MODEL_FILE_BOUNDS, modelFileBound } from './model-files.js';
 import { makeDirs } from '../io/make-dirs.js';
@@ -61,6 +64,10 @@ export interface HubDownloadOptions {
   attempts?: number;
   /** Wait before the first retry, doubled on each further one, in ms. Default 1000. */
   retryDelayMs?: number;
+  /** Longest wait for a response's status and headers (connecting included), in ms. Default 30,000. */
+  headersTimeoutMs?: number;
+  /** Longest wait for the next bytes of a body, in ms. Default 60,000. */
+  idleTimeoutMs?: number;
   /** Draw a progress line on stderr. Default: when stderr is a terminal and RARE_MINE_NO_PROGRESS is unset. */
   progress?: boolean;
   /** Bound of one file in bytes, below MODEL_FILE_BOUNDS (for tests and small machines). Default: MODEL_FILE_BOUNDS. */
@@ -172,6 +179,41 @@ class HubHttpError extends Error {
   }
 }
 
+/** A request that timed out (no headers in time, or a body that stalled): retried like a broken connection. */
+class HubTimeoutError extends Error {}
+
+/** Default timeouts, in ms: a stalled server fails the download in about attempts × these, not in minutes. */
+export const HUB_TIMEOUTS = { headersMs: 30_000, idleMs: 60_000 } as const;
+
+/**
+ * `text` with every credential replaced by <redacted>: the token (whole, and each of its lines, should it hold a
+ * line break), any `Bearer …` value and the password of a URL.
+ */
+export function redactCredentials(text: string, token: string | undefined): string {
+  let out = text;
+  const secrets = token === undefined ? [] : [token, ...token.split(/[\r\n]+/)].map((part) => part.trim()).filter((part) => part.length >= 4);
+  for (const secret of secrets.sort((a, b) => b.length - a.length)) out = out.split(secret).join('<redacted>');
+  out = out.replace(/(Bearer\s+)[^\s"',]+/gi, '$1<redacted>');
+  return withoutPassword(out);
+}
+
+/**
+ * The token when an HTTP header can carry it (surrounding whitespace removed); a UsageError naming `name` — never
+ * showing the token — when it holds a line break or another character a header cannot carry.
+ */
+function checkToken(token: string | undefined, name: string): string | undefined {
+  if (token === undefined) return undefined;
+  const trimmed = token.trim();
+  if (trimmed === '') return undefined;
+  // RFC 9110 field values: visible ASCII, spaces and tabs; a token needs none of the latter.
+  if (!/^[\x21-\x7e]+$/.test(trimmed)) {
+    throw new UsageError(`${name} holds a line break, a space or another character an HTTP header cannot carry (it is not shown here)`, {
+      hint: `set ${name} to the token alone, e.g. export ${name}="$(tr -d '\\n' < token-file)"`,
+    });
+  }
+  return trimmed;
+}
+
 /** Downloads one repo into the hub cache (see the module header for the layout and guarantees). */
 export class HubDownloader {
   readonly endpoint: string;
@@ -181,16 +223,86 @@ export class HubDownloader {
   private readonly retryDelayMs: number;
   private readonly progress: boolean;
   private readonly endpointOrigin: string;
+  private readonly headersTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
 
   constructor(readonly repoId: string, private readonly options: HubDownloadOptions = {}) {
     if (!/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(repoId) || repoId.split('/').includes('..')) throw new ModelError(`"${repoId}" is not a hub repo id (org/name)`);
-    this.endpoint = (options.endpoint ?? huggingFaceEndpoint()).replace(/\/+$/, '');
+    this.endpoint = options.endpoint === undefined ? huggingFaceEndpoint() : checkEndpoint(options.endpoint.replace(/\/+$/, ''), 'the hub endpoint');
     this.endpointOrigin = new URL(this.endpoint).origin;
     this.hubCache = options.cacheDir ?? huggingFaceHubCache();
-    this.token = options.token ?? process.env.HF_TOKEN;
+    this.token = options.token !== undefined ? checkToken(options.token, 'the hub token') : checkToken(process.env.HF_TOKEN, 'HF_TOKEN');
     this.attempts = options.attempts ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.headersTimeoutMs = options.headersTimeoutMs ?? HUB_TIMEOUTS.headersMs;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? HUB_TIMEOUTS.idleMs;
     this.progress = options.progress ?? progressWanted();
+  }
+
+  /** `text` without credentials, for every message and log line. */
+  private redact(text: string): string {
+    return redactCredentials(text, this.token);
+  }
+
+  /**
+   * fetch with the headers timeout: the answer's status and headers must come within headersTimeoutMs (connecting
+   * included), else the request is aborted and a HubTimeoutError thrown. `abort` also cuts the body off later.
+   */
+  private async fetchTimed(url: string, init: RequestInit, abort: AbortController): Promise<Response> {
+    const timer = setTimeout(() => abort.abort(new HubTimeoutError(`no answer from ${new URL(url).origin} within ${this.headersTimeoutMs} ms`)), this.headersTimeoutMs);
+    try {
+      return await fetch(url, { ...init, signal: abort.signal });
+    } catch (error) {
+      if (abort.signal.aborted && abort.signal.reason instanceof HubTimeoutError) throw abort.signal.reason;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The chunks of a body, each within idleTimeoutMs of the one before; a stalled body aborts the request and
+   * throws a HubTimeoutError.
+   */
+  private async *timedBody(body: ReadableStream<Uint8Array>, abort: AbortController): AsyncGenerator<Uint8Array> {
+    const reader = body.getReader();
+    try {
+      for (;;) {
+        let timer: NodeJS.Timeout | undefined;
+        const stalled = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new HubTimeoutError(`the body stalled: no bytes for ${this.idleTimeoutMs} ms`)), this.idleTimeoutMs);
+        });
+        try {
+          const { done, value } = await Promise.race([reader.read(), stalled]);
+          if (done) return;
+          yield value;
+        } catch (error) {
+          abort.abort();
+          throw error;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  /**
+   * `request` retried on a broken connection, a timeout or a 5xx answer (not on a ModelError or another HTTP
+   * status), at most `attempts` times, waiting retryDelayMs, then twice that, and so on.
+   */
+  private async withRetries<T>(what: string, request: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request();
+      } catch (error) {
+        if (error instanceof ModelError || (error instanceof HubHttpError && error.status < 500)) throw error;
+        if (attempt >= this.attempts) throw error;
+        log().warn({ request: what, attempt, error: this.redact(describeError(error)) }, 'hub request failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   private get repoDir(): string {
@@ -207,10 +319,10 @@ export class HubDownloader {
    * GET `url`, following redirects by hand so that each hop gets its own headers (no token across origins).
    * @throws ModelError after MAX_REDIRECTS hops
    */
-  private async get(url: string, extra: Record<string, string>, signal: AbortSignal): Promise<{ response: Response; url: string }> {
+  private async get(url: string, extra: Record<string, string>, signal: AbortController): Promise<{ response: Response; url: string }> {
     let at = url;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      const response = await fetch(at, { redirect: 'manual', headers: this.headers(at, extra), signal });
+      const response = await this.fetchTimed(at, { redirect: 'manual', headers: this.headers(at, extra) }, signal);
       const location = response.headers.get('location');
       if (response.status >= 300 && response.status < 400 && location) {
         await response.body?.cancel();
@@ -226,11 +338,15 @@ export class HubDownloader {
     return `${this.endpoint}/${this.repoId}/resolve/${encodeURIComponent(revision)}/${file.split('/').map(encodeURIComponent).join('/')}`;
   }
 
-  /** HEAD a file without following the hub's redirect to its storage, to read commit, ETag and size. */
-  private async head(revision: string, file: string): Promise<RemoteFile | undefined> {
+  /** HEAD a file (retried: withRetries), without following the hub's redirect to its storage, to read commit, ETag and size. */
+  private head(revision: string, file: string): Promise<RemoteFile | undefined> {
+    return this.withRetries(`HEAD ${file}`, () => this.headOnce(revision, file));
+  }
+
+  private async headOnce(revision: string, file: string): Promise<RemoteFile | undefined> {
     let url = this.resolveUrl(revision, file);
     for (let hop = 0; hop < 5; hop++) {
-      const response = await fetch(url, { method: 'HEAD', redirect: 'manual', headers: this.headers(url, { 'accept-encoding': 'identity' }) });
+      const response = await this.fetchTimed(url, { method: 'HEAD', redirect: 'manual', headers: this.headers(url, { 'accept-encoding': 'identity' }) }, new AbortController());
       if (response.status === 404) return undefined;
       const location = response.headers.get('location');
       const isRedirect = response.status >= 300 && response.status < 400;
@@ -307,18 +423,30 @@ export class HubDownloader {
       log().info({ model: this.repoId, commit, files: fetched.length, dir: snapshotDir }, fetched.length ? 'model downloaded' : 'model already in the hub cache');
       return { dir: snapshotDir, commit };
     } catch (error) {
-      if (error instanceof ModelError) throw error;
-      if (error instanceof HubHttpError && (error.status === 401 || error.status === 403)) {
-        throw new ModelError(`${this.repoId}: access denied by ${this.endpoint} (HTTP ${error.status})`, {
-          cause: error,
-          hint: 'the repo may be gated or private: accept its terms on the hub and set HF_TOKEN',
-        });
-      }
-      throw new ModelError(`downloading ${this.repoId} from ${this.endpoint} failed: ${describeError(error)}`, {
-        cause: error,
-        hint: 'check the network (or set HF_ENDPOINT to a mirror), or download the model yourself and pass --model DIR',
-      });
+      throw this.redactedError(error);
     }
+  }
+
+  /** The error a download ends with, as a ModelError whose message, hint and cause hold no credential. */
+  private redactedError(error: unknown): ModelError {
+    const clean = (e: ModelError) => {
+      const message = this.redact(e.message);
+      const hint = e.hint === undefined ? undefined : this.redact(e.hint);
+      return message === e.message && hint === e.hint ? e : new ModelError(message, { hint, cause: new Error(message) });
+    };
+    if (error instanceof ModelError) return clean(error);
+    const endpoint = withoutPassword(this.endpoint);
+    const cause = new Error(this.redact(describeError(error)));
+    if (error instanceof HubHttpError && (error.status === 401 || error.status === 403)) {
+      return clean(new ModelError(`${this.repoId}: access denied by ${endpoint} (HTTP ${error.status})`, {
+        cause,
+        hint: 'the repo may be gated or private: accept its terms on the hub and set HF_TOKEN',
+      }));
+    }
+    return clean(new ModelError(`downloading ${this.repoId} from ${endpoint} failed: ${cause.message}`, {
+      cause,
+      hint: 'check the network (or set HF_ENDPOINT to a mirror), or download the model yourself and pass --model DIR',
+    }));
   }
 
   /** Make `snapshots/<commit>/<file>` point at the blob, downloading the blob unless the cache has it. */
@@ -358,7 +486,7 @@ export class HubDownloader {
         if (error instanceof ModelError) throw error;
         if (error instanceof HubHttpError && error.status !== 416 && error.status < 500) throw error;
         const got = existsSync(partial) ? statSync(partial).size : 0;
-        log().warn({ file, attempt, bytes: got, error: describeError(error) }, 'download interrupted; resuming');
+        log().warn({ file, attempt, bytes: got, error: this.redact(describeError(error)) }, 'download interrupted; resuming');
         if (attempt < this.attempts) await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * 2 ** (attempt - 1)));
       }
     }
@@ -392,7 +520,7 @@ export class HubDownloader {
     const what = remote.size !== undefined ? `the ${remote.size} bytes announced` : `the ${bound}-byte bound for a *${extensionOf(file)} file (no size was announced)`;
     const abort = new AbortController();
     const extra: Record<string, string> = have > 0 ? { range: `bytes=${have}-`, 'accept-encoding': 'identity' } : { 'accept-encoding': 'identity' };
-    const { response, url } = await this.get(remote.url, extra, abort.signal);
+    const { response, url } = await this.get(remote.url, extra, abort);
     if (response.status === 416 && remote.size !== undefined && have >= remote.size) return;
     if (!response.ok) {
       abort.abort();
@@ -415,7 +543,7 @@ export class HubDownloader {
     let overrun = false;
     try {
       if (!response.body) throw new Error('empty response body');
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      for await (const chunk of this.timedBody(response.body, abort)) {
         const room = limit - bytes;
         const keep = Math.min(chunk.length, Math.max(room, 0));
         for (let written = 0; written < keep; ) written += writeSync(fd, chunk, written, keep - written);
