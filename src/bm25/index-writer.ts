@@ -15,7 +15,7 @@ import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import { TokenIds } from '../text/token-ids.js';
 import { BM25_MANIFEST_FORMAT, BM25_VERSIONS, PostingsFileWriter, writeDocLengths, writeTermTable, type Bm25Manifest } from './format.js';
 import { ChunkedUint32 } from './growable.js';
-import { RunReader, writeRun } from './posting-runs.js';
+import { reduceRuns, RunReader, writeRun } from './posting-runs.js';
 import { scoringVariant, type Bm25Params } from './scoring.js';
 import { makeDirs } from '../io/make-dirs.js';
 
@@ -236,7 +236,8 @@ export class Bm25IndexWriter {
     const lengths = this.docLengths.toArray();
     const effectiveLength = new Float64Array(docCount);
     for (let d = 0; d < docCount; d++) effectiveLength[d] = variant.effectiveLength(lengths[d]);
-    const readers = this.runs.map((path) => new RunReader(path));
+    // At most mergeFanIn() runs open at once (posting-runs.ts): more are first merged, level by level.
+    const readers = reduceRuns(this.runs).map((path) => new RunReader(path));
     const postings = new PostingsFileWriter(this.dir, this.buildId);
     const df = new Uint32Array(termCount);
     const docOut = new Uint32Array(1 << 18);

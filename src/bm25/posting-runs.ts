@@ -5,10 +5,41 @@
  * concatenated in run order, which keeps every term's docs ascending because run r holds only documents
  * added before those of run r + 1. Run layout (u32 LE): repeated `term, count, (doc, tf) × count`, terms
  * ascending. Runs are temporary files in the index dir being built, removed after the merge.
+ * The merge opens at most `mergeFanIn()` runs at once (64, less under a low open-file limit): with more runs,
+ * consecutive groups of them are first merged into one run each (the same concatenation in run order, so the
+ * result is the same bytes), level by level, until few enough remain.
  */
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const IO_BYTES = 1 << 20;
+
+/** Writes a run through a fixed buffer, one u32 at a time. */
+class RunWriter {
+  private readonly fd: number;
+  private readonly out = new Uint32Array(IO_BYTES / 4);
+  private used = 0;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
+  }
+
+  put(value: number): void {
+    if (this.used === this.out.length) this.flush();
+    this.out[this.used++] = value;
+  }
+
+  private flush(): void {
+    const bytes = new Uint8Array(this.out.buffer, 0, this.used * 4);
+    for (let written = 0; written < bytes.length; ) written += writeSync(this.fd, bytes, written, bytes.length - written);
+    this.used = 0;
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
 
 /** Write postings i < count (parallel arrays, in push order) as one run, grouped by term with a counting sort. */
 export function writeRun(path: string, termCount: number, count: number, terms: Uint32Array, docsIn: Uint32Array, tfs: Uint32Array): void {
@@ -18,30 +49,103 @@ export function writeRun(path: string, termCount: number, count: number, terms: 
   const order = new Uint32Array(count);
   const fill = perTerm.slice(0, termCount);
   for (let i = 0; i < count; i++) order[fill[terms[i]]++] = i;
-  const fd = openSync(path, 'w');
-  const out = new Uint32Array(IO_BYTES / 4);
-  let used = 0;
-  const flush = () => {
-    writeSync(fd, new Uint8Array(out.buffer, 0, used * 4));
-    used = 0;
-  };
-  const put = (value: number) => {
-    if (used === out.length) flush();
-    out[used++] = value;
-  };
+  const writer = new RunWriter(path);
   for (let t = 0; t < termCount; t++) {
     const from = perTerm[t];
     const to = perTerm[t + 1];
     if (from === to) continue;
-    put(t);
-    put(to - from);
+    writer.put(t);
+    writer.put(to - from);
     for (let j = from; j < to; j++) {
-      put(docsIn[order[j]]);
-      put(tfs[order[j]]);
+      writer.put(docsIn[order[j]]);
+      writer.put(tfs[order[j]]);
     }
   }
-  flush();
-  closeSync(fd);
+  writer.close();
+}
+
+/** The most runs merged at once: 64, or fewer when the open-file limit is low. */
+export const MAX_MERGE_FAN_IN = 64;
+
+/**
+ * The soft open-file limit (RLIMIT_NOFILE) of this process from /proc/self/limits, or undefined where that file
+ * is not (macOS, Windows) or says "unlimited".
+ */
+export function openFileLimit(): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How many runs one merge step opens: MAX_MERGE_FAN_IN, within a quarter of the open-file limit (the rest is left
+ * to Node, the index files being written and the doc store), and at least 2.
+ */
+export function mergeFanIn(limit = openFileLimit()): number {
+  return Math.max(2, Math.min(MAX_MERGE_FAN_IN, limit === undefined ? MAX_MERGE_FAN_IN : Math.floor(limit / 4)));
+}
+
+/**
+ * Merge `paths` (runs in run order) into one run at `into`: each term's groups concatenated in run order, which
+ * keeps its docs ascending. The merged runs are removed.
+ */
+function mergeInto(paths: readonly string[], into: string): void {
+  const readers: RunReader[] = [];
+  try {
+    for (const path of paths) readers.push(new RunReader(path));
+    const writer = new RunWriter(into);
+    try {
+      for (;;) {
+        let term = -1;
+        for (const reader of readers) if (reader.term !== -1 && (term === -1 || reader.term < term)) term = reader.term;
+        if (term === -1) break;
+        let count = 0;
+        for (const reader of readers) if (reader.term === term) count += reader.remaining;
+        writer.put(term);
+        writer.put(count);
+        for (const reader of readers) {
+          if (reader.term !== term) continue;
+          for (; reader.remaining > 0; reader.remaining--) {
+            writer.put(reader.next());
+            writer.put(reader.next());
+          }
+          reader.nextGroup();
+        }
+      }
+    } finally {
+      writer.close();
+    }
+  } finally {
+    for (const reader of readers) reader.close(false);
+  }
+  for (const path of paths) rmSync(path, { force: true });
+}
+
+/**
+ * Runs to merge at the end, at most `fanIn` of them: while there are more, each consecutive group of `fanIn` runs
+ * is merged into one (beside them, `run-L<level>-<i>.tmp`), so the final merge — and every step — opens at most
+ * `fanIn` runs at once, whatever the number of runs and within the open-file limit.
+ */
+export function reduceRuns(paths: readonly string[], fanIn = mergeFanIn()): string[] {
+  let runs = [...paths];
+  for (let level = 1; runs.length > fanIn; level++) {
+    const next: string[] = [];
+    for (let from = 0; from < runs.length; from += fanIn) {
+      const group = runs.slice(from, from + fanIn);
+      if (group.length === 1) {
+        next.push(group[0]);
+        continue;
+      }
+      const into = join(dirname(group[0]), `run-L${level}-${next.length}.tmp`);
+      mergeInto(group, into);
+      next.push(into);
+    }
+    runs = next;
+  }
+  return runs;
 }
 
 /** Reads a run back sequentially, one u32 at a time, through a fixed buffer. */

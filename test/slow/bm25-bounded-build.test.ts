@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAnalyzer } from '../../src/text/analyzer.js';
@@ -15,7 +16,7 @@ import { Bm25Index } from '../../src/bm25/index-reader.js';
 import { HEADER_BYTES } from '../../src/storage/container.js';
 import { seededRandom } from '../../src/seeded-random.js';
 import { runCli } from '../helpers/cli.js';
-import { repoRoot } from '../helpers/shared-data.js';
+import { cliPath, repoRoot } from '../helpers/shared-data.js';
 
 const analyzer = createAnalyzer('en');
 const BUILD_ID = '0123456789abcdef0123456789abcdef';
@@ -76,6 +77,33 @@ test('--memory-budget: parsed with units, out of range is a usage error, and the
       assert.equal(run.status, 2, `--memory-budget ${bad}: ${run.stderr}`);
       assert.match(run.messages(), /--memory-budget/);
     }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a bounded build with more sorted runs than open files (ulimit -n 64) merges them level by level: success, the same bytes, no run left', () => {
+  const root = mkdtempSync(join(tmpdir(), 'rare-mine-fan-in-'));
+  try {
+    const corpus = join(root, 'corpus.jsonl');
+    writeFileSync(corpus, randomCorpus(12_000).map((text, i) => JSON.stringify({ _id: `d${i}`, text })).join('\n') + '\n');
+    const common = ['index', 'bm25', '--corpus', corpus];
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const limited = spawnSync('bash', ['-c', `ulimit -n 64 && exec ${[process.execPath, cliPath, ...common, '--index-dir', join(root, 'small'), '--memory-budget', '64K'].map(quote).join(' ')}`], {
+      env: { ...process.env, RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_NO_PROGRESS: '1' },
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    assert.equal(limited.status, 0, limited.stderr);
+    const built = limited.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; runs?: number }).find((l) => l.msg === 'BM25 index built');
+    assert.ok(built && built.runs! > 64, `runs: ${built?.runs} (more than the open-file limit)`);
+    const large = runCli([...common, '--index-dir', join(root, 'large')]);
+    assert.equal(large.status, 0, large.stderr);
+    for (const file of ['postings.bin', 'terms.bin', 'lengths.bin']) {
+      const payload = (part: string) => readFileSync(join(root, part, 'bm25', file)).subarray(HEADER_BYTES);
+      assert.ok(payload('small').equals(payload('large')), `${file} identical`);
+    }
+    assert.deepEqual(readdirSync(join(root, 'small', 'bm25')).filter((f) => f.endsWith('.tmp')), [], 'no run left');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
