@@ -347,7 +347,7 @@ test('a stalled server fails within the timeouts: no headers (HEAD and GET), a b
   const held: ServerResponse[] = [];
   try {
     const cases: Array<[string, Handler, RegExp]> = [
-      ['HEAD never answered', (_req, res) => void held.push(res), /no answer from http:\/\/127\.0\.0\.1:\d+ within 300 ms/],
+      ['HEAD never answered', (_req, res) => void held.push(res), /no answer from http:\/\/127\.0\.0\.1:\d+ within 150 ms/],
       [
         'GET never answered',
         hubHandler((req, res, file) => {
@@ -355,7 +355,7 @@ test('a stalled server fails within the timeouts: no headers (HEAD and GET), a b
           held.push(res);
           return true;
         }),
-        /no answer from .* within 300 ms/,
+        /no answer from .* within 150 ms/,
       ],
       [
         'GET body stops after its first bytes',
@@ -366,7 +366,7 @@ test('a stalled server fails within the timeouts: no headers (HEAD and GET), a b
           held.push(res);
           return true;
         }),
-        /the body stalled: no bytes for 300 ms/,
+        /the body stalled: no bytes for 150 ms/,
       ],
     ];
     for (const [name, handler, message] of cases) {
@@ -374,7 +374,7 @@ test('a stalled server fails within the timeouts: no headers (HEAD and GET), a b
       hub.handle(handler);
       const before = hub.requests.length;
       const started = performance.now();
-      await rejectsWith(downloader(hub.origin, box.cache, { headersTimeoutMs: 300, idleTimeoutMs: 300 }).download(), message);
+      await rejectsWith(downloader(hub.origin, box.cache, { headersTimeoutMs: 150, idleTimeoutMs: 150 }).download(), message);
       const seconds = (performance.now() - started) / 1000;
       assert.ok(seconds < 5, `${name}: failed after ${seconds.toFixed(1)} s`);
       const tries = hub.requests.slice(before).filter((r) => r.method === (name.startsWith('HEAD') ? 'HEAD' : 'GET')).length;

@@ -107,7 +107,7 @@ export function corpusDocFromRecord(file: string, lineNumber: number, value: Rec
 export async function corpusFileSource(path: string, keys: CorpusKeys, policy: RejectPolicy, keyUses: readonly KeyUse[] = []): Promise<CorpusSource> {
   let readPath = path;
   if (!isSeekable(path)) {
-    readPath = await spoolInput(path);
+    readPath = await spoolInput(path, { skipOverLong: policy.onError === 'skip' });
     log().debug({ corpus: path, spool: readPath }, 'corpus spooled to a temporary file (it is read twice)');
   }
   // The keys options name, looked for in the first records before the corpus is fingerprinted or indexed.

@@ -40,6 +40,22 @@ export interface LineReaderOptions {
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Bytes without a newline after which an input is not line-delimited at all (`/dev/zero`, a binary file): even
+ * where over-long lines are skipped (--on-error skip), reading stops there with an InputError naming the line.
+ */
+export function lineWithoutEndBytes(maxLineBytes: number): number {
+  return Math.max(maxLineBytes * 4, 64 * 1024 * 1024);
+}
+
+function overLongError(name: string, lineNumber: number, maxLineBytes: number): InputError {
+  return new InputError(name, lineNumber, `line is longer than ${maxLineBytes} bytes`, { hint: 'raise --max-line-bytes if such lines are intended' });
+}
+
+function endlessLineError(name: string, lineNumber: number, bytes: number): InputError {
+  return new InputError(name, lineNumber, `no end of line in ${bytes} bytes: this is not line-delimited text (JSONL)`, { hint: 'check the input file (is it binary, or a device such as /dev/zero?)' });
+}
+
 /** The display name of an input: its path, or "<stdin>". */
 export function inputName(path: string | undefined): string {
   return path === undefined || path === '-' ? '<stdin>' : path;
@@ -165,16 +181,41 @@ export async function readHead(path: string | undefined, options: { seekable: bo
 
 /**
  * Copy a one-pass input (stdin, a pipe, a FIFO) to a temporary file removed at exit, for inputs that must be read
- * twice (the input is also the corpus). The copy is created exclusively in a fresh private dir.
+ * twice (the input is also the corpus). The copy is created exclusively in a fresh private dir. Lines are bounded
+ * while copying, so an endless line is never spooled until the disk is full: one longer than `maxLineBytes` stops
+ * the copy (an InputError naming the line), or, with `skipOverLong` (--on-error skip: the reader rejects it
+ * later), one without an end in lineWithoutEndBytes.
  */
-export async function spoolInput(path: string | undefined): Promise<string> {
+export async function spoolInput(path: string | undefined, limits: { maxLineBytes?: number; skipOverLong?: boolean } = {}): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'rare-mine-spool-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const spool = join(dir, 'input.jsonl');
+  const maxLineBytes = limits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const bound = limits.skipOverLong ? lineWithoutEndBytes(maxLineBytes) : maxLineBytes;
+  const name = inputName(path);
+  let lineNumber = 1;
+  let lineBytes = 0;
+  const bounded = async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      let start = 0;
+      for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+        if (lineBytes + (nl - start) > bound) break;
+        lineNumber++;
+        lineBytes = 0;
+        start = nl + 1;
+      }
+      lineBytes += chunk.length - start;
+      if (lineBytes > bound || chunk.indexOf(0x0a, start) !== -1) {
+        throw limits.skipOverLong ? endlessLineError(name, lineNumber, lineBytes) : overLongError(name, lineNumber, maxLineBytes);
+      }
+      yield chunk;
+    }
+  };
   try {
-    await pipeline(openInput(path), createWriteStream(spool, { flags: 'wx' }));
+    await pipeline(openInput(path), bounded, createWriteStream(spool, { flags: 'wx' }));
   } catch (cause) {
-    throw new InputError(inputName(path), undefined, `cannot read: ${(cause as Error).message}`, { cause });
+    if (cause instanceof InputError) throw cause;
+    throw new InputError(name, undefined, `cannot read: ${(cause as Error).message}`, { cause });
   }
   return spool;
 }
@@ -194,6 +235,8 @@ export async function* readLines(path: string | undefined, options: LineReaderOp
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let overLong = false;
+  /** The over-long line being skipped was reported when it passed the bound (not again at its end). */
+  let reported = false;
 
   const emit = (bytes: Buffer, endOffset: number): RawLine | undefined => {
     let body = bytes;
@@ -203,7 +246,7 @@ export async function* readLines(path: string | undefined, options: LineReaderOp
     if (body.length > 0 && body[body.length - 1] === 0x0d) body = body.subarray(0, body.length - 1);
     const line: RawLine = { lineNumber, byteOffset: offset, endOffset, text: '' };
     if (overLong) {
-      fail(new InputError(name, lineNumber, `line is longer than ${maxLineBytes} bytes`, { hint: 'raise --max-line-bytes if such lines are intended' }), line);
+      if (!reported) fail(overLongError(name, lineNumber, maxLineBytes), line);
       return undefined;
     }
     try {
@@ -249,12 +292,20 @@ export async function* readLines(path: string | undefined, options: LineReaderOp
         pending = [];
         pendingBytes = 0;
         overLong = false;
+        reported = false;
         start = nl + 1;
       }
       if (start < chunk.length) {
         const rest = chunk.subarray(start);
         pendingBytes += rest.length;
         if (pendingBytes > maxLineBytes) {
+          // Reported as soon as it passes the bound (under --on-error fail that stops the run now); a skipped
+          // line is read to its end, but not for ever.
+          if (!reported) {
+            reported = true;
+            fail(overLongError(name, lineNumber, maxLineBytes), { lineNumber, byteOffset: offset, endOffset: offset + pendingBytes, text: '' });
+          }
+          if (pendingBytes > lineWithoutEndBytes(maxLineBytes)) throw endlessLineError(name, lineNumber, pendingBytes);
           overLong = true;
           pending = [];
         } else {

@@ -83,7 +83,7 @@ export async function openRun<O extends IndexDirOptions>(plan: StartPlan, option
   let readPath = plan.inputPath;
   const queryVectors = (options as Partial<VectorInputOptions>).queryVectors;
   if ((plan.fromStdin || !plan.seekable) && (!options.corpus || queryVectors !== undefined)) {
-    readPath = await spoolInput(plan.inputPath);
+    readPath = await spoolInput(plan.inputPath, { maxLineBytes: options.maxLineBytes, skipOverLong: options.onError === 'skip' });
     log().debug({ input: displayName, spool: readPath }, `input spooled to a temporary file (${options.corpus ? 'its records are counted against --query-vectors' : 'it is also the corpus'}, and is read twice)`);
   }
   // --query-vectors: row i is the i-th record of the input, checked against the file before any index is built.
