@@ -14,6 +14,7 @@ import type { CorpusView } from '../retriever.js';
 import type { HnswParams, ModelIdentity, VectorIndexManifest } from '../vector/index-manifest.js';
 import type { IvfBuildOptions } from '../vector/ivf-index.js';
 import type { Precision } from '../vector/precision.js';
+import { denseRebuildHint } from './rebuild-hint.js';
 import { VectorIndex, VectorIndexWriter } from '../vector/vector-index.js';
 
 /** Documents embedded per embedder call: enough to sort by length well, small enough to bound memory. */
@@ -76,11 +77,8 @@ export function documentEmbeddingText(title: string, text: string): string {
   return title.length > 0 ? `${title} ${text}` : text;
 }
 
-/** The command that rebuilds a dense index, for error hints. */
-export function denseRebuildHint(modelName: string): string {
-  if (modelName.startsWith('vectors:')) return 'rare-mine index dense --corpus-vectors FILE --corpus CORPUS --index-dir DIR';
-  return `rare-mine index dense --model ${modelName} --corpus CORPUS --index-dir DIR`;
-}
+/** The command that rebuilds a dense index, for error hints (src/dense/rebuild-hint.ts). */
+export { denseRebuildHint };
 
 /**
  * Embed every document of the corpus and write the dense index into `options.dir`.

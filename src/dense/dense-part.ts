@@ -8,7 +8,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { IndexError, StaleIndexError } from '../errors.js';
-import type { PartPlace } from '../index/layout.js';
 import { ensurePart, type BuildContext } from '../index/parts.js';
 import type { DocStore } from '../corpus/doc-store.js';
 import type { Embedder } from '../embed/embedder.js';
@@ -16,9 +15,10 @@ import { readVectorIndexManifest, type HnswParams, type ModelIdentity, type Vect
 import { defaultPrecision, PRECISION_NAMES, type Precision } from '../vector/precision.js';
 import type { VectorIndex } from '../vector/vector-index.js';
 import { denseRebuildHint, openDenseIndexAt, writeDenseIndex, type DocumentVectors } from './dense-index.js';
+import { DENSE_PART } from './dense-place.js';
 
 /** Where the dense indexes live in an index dir: one sub-folder each, beside which a build leaves its leftovers. */
-export const DENSE_PART: PartPlace = { folder: 'dense', variants: true };
+export { DENSE_PART };
 
 /** A file-name-safe short name of a model: the last path part of "org/name" or of a directory. */
 export function modelShortName(modelName: string): string {

@@ -4,7 +4,6 @@
  * any long work — `probeDevice` opens a one-node session on it — and is a ModelError (exit 4) saying why, never a
  * silent fall back to the CPU.
  */
-import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
 import { log } from '../log.js';
 import { OnnxGraphBuilder } from '../onnx/graph-builder.js';
@@ -34,6 +33,8 @@ export function probeDevice(device: Device): Promise<void> {
       graph.output(graph.op('Relu', [x]), 'float32', [1, 4]);
       const started = performance.now();
       try {
+        // Loaded here, not with the module: --help and commands without a model never load onnxruntime.
+        const { InferenceSession, Tensor } = await import('onnxruntime-node');
         const session = await InferenceSession.create(graph.serialize(), { executionProviders: executionProviders(device), logSeverityLevel: 3 });
         await session.run({ x: new Tensor('float32', Float32Array.from([-1, 2, -3, 4]), [1, 4]) });
         await session.release();

@@ -7,6 +7,6 @@
 import type { PartPlace } from '../index/layout.js';
 import { DOC_STORE_PART } from '../corpus/doc-store-part.js';
 import { BM25_PART } from '../bm25/bm25-part.js';
-import { DENSE_PART } from '../dense/dense-part.js';
+import { DENSE_PART } from '../dense/dense-place.js';
 
 export const INDEX_PARTS: readonly PartPlace[] = [DOC_STORE_PART, BM25_PART, DENSE_PART];

@@ -18,7 +18,7 @@ import type { Retriever } from '../retriever.js';
 import { Miner } from '../mine/miner.js';
 import { MiningStatistics } from '../mine/statistics.js';
 import { RecordFormatter } from '../formats/formats.js';
-import { CrossEncoder } from '../rescore/cross-encoder.js';
+import type { CrossEncoder } from '../rescore/cross-encoder.js';
 import { DocStore } from '../corpus/doc-store.js';
 import { vectorFilesIdentity, type VectorInputOptions } from '../dense/vector-inputs.js';
 import { inputKeyUses } from '../cli/options.js';
@@ -89,7 +89,8 @@ export async function openRun<O extends IndexDirOptions>(plan: StartPlan, option
   // --query-vectors: row i is the i-th record of the input, checked against the file before any index is built.
   const queries = queryVectors === undefined ? undefined : await recordRows(readPath!, displayName, options.maxLineBytes);
   // Fail fast: the re-scoring model is opened before any index is built.
-  const rescorer = options.rescoreModel ? await CrossEncoder.open(options.rescoreModel, { threads: options.threads }) : undefined;
+  // Imported here: onnxruntime is loaded only by a run that re-scores (or embeds).
+  const rescorer = options.rescoreModel ? await (await import('../rescore/cross-encoder.js')).CrossEncoder.open(options.rescoreModel, { threads: options.threads }) : undefined;
   const source = await resolveCorpusSource(options, readPath ?? '-', policy, displayName);
   let retriever: Retriever;
   try {

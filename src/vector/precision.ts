@@ -3,13 +3,14 @@
  * kinds and sizes, and the default by corpus size. Help texts and error messages are generated from the
  * table, so they cannot go stale.
  */
-import { ScalarKind } from 'usearch';
+// The type only: the table (and --help, which lists it) loads no native module.
+import type { ScalarKind } from 'usearch';
 import { UsageError } from '../errors.js';
 
 /** One row of the precision table. */
 export interface PrecisionInfo {
-  /** USearch scalar kind the graph's vectors are stored in. */
-  scalarKind: ScalarKind;
+  /** USearch scalar kind the graph's vectors are stored in (its value: ScalarKind is a string enum). */
+  scalarKind: `${ScalarKind}`;
   /** Bytes per dimension in the index file. */
   bytesPerDimension: number;
   /**
@@ -24,11 +25,11 @@ export interface PrecisionInfo {
 
 /** The `--precision` choices. */
 export const PRECISIONS = {
-  f32: { scalarKind: ScalarKind.F32, oversample: 1, bytesPerDimension: 4, about: '32-bit float: exact scores, 4 bytes a dimension' },
-  f16: { scalarKind: ScalarKind.F16, oversample: 1, bytesPerDimension: 2, about: 'IEEE half float: 2 bytes a dimension' },
-  bf16: { scalarKind: ScalarKind.BF16, oversample: 1, bytesPerDimension: 2, about: 'bfloat16 (8-bit exponent, 7-bit mantissa): 2 bytes a dimension' },
-  i8: { scalarKind: ScalarKind.I8, oversample: 2, bytesPerDimension: 1, about: 'int8 of the unit vector ×127: 1 byte a dimension' },
-  e5m2: { scalarKind: ScalarKind.E5M2, oversample: 2, bytesPerDimension: 1, about: '8-bit float, 5-bit exponent, 2-bit mantissa: 1 byte a dimension' },
+  f32: { scalarKind: 'f32', oversample: 1, bytesPerDimension: 4, about: '32-bit float: exact scores, 4 bytes a dimension' },
+  f16: { scalarKind: 'f16', oversample: 1, bytesPerDimension: 2, about: 'IEEE half float: 2 bytes a dimension' },
+  bf16: { scalarKind: 'bf16', oversample: 1, bytesPerDimension: 2, about: 'bfloat16 (8-bit exponent, 7-bit mantissa): 2 bytes a dimension' },
+  i8: { scalarKind: 'i8', oversample: 2, bytesPerDimension: 1, about: 'int8 of the unit vector ×127: 1 byte a dimension' },
+  e5m2: { scalarKind: 'e5m2', oversample: 2, bytesPerDimension: 1, about: '8-bit float, 5-bit exponent, 2-bit mantissa: 1 byte a dimension' },
 } as const satisfies Record<string, PrecisionInfo>;
 
 /** A `--precision` choice. */

@@ -12,7 +12,7 @@
 import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { Index, MetricKind, type BatchMatches, type Matches } from 'usearch';
+import { Index, MetricKind, type BatchMatches, type Matches, type ScalarKind } from 'usearch';
 import { IndexError } from '../errors.js';
 import { log } from '../log.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
@@ -64,7 +64,7 @@ function newGraph(dims: number, precision: Precision, params: HnswParams, expans
   return new Index({
     dimensions: dims,
     metric: MetricKind.Cos,
-    quantization: PRECISIONS[precision].scalarKind,
+    quantization: PRECISIONS[precision].scalarKind as ScalarKind,
     connectivity: params.connectivity,
     expansion_add: params.expansionAdd,
     expansion_search: expansionSearch,
