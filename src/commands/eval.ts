@@ -2,7 +2,7 @@
  * `rare-mine eval`: retrieval quality of a retriever on BEIR files (nDCG@10, Recall@100, MRR@10 with trec_eval's
  * definitions) and its speed: index build seconds, search seconds and queries/s for top-100.
  */
-import { writeFileAtomically } from '../io/output.js';
+import { writeSideFile } from '../io/side-file.js';
 import type { Command } from 'commander';
 import { rowsInOrder } from '../io/record-rows.js';
 import { UsageError } from '../errors.js';
@@ -83,7 +83,7 @@ export async function runEval(options: EvalOptions, command: Command): Promise<v
     await retriever.close();
   }
   if (unknown > 0) log().warn({ judgments: unknown }, 'some qrels name documents that are not in the corpus (they count as relevant but can never be retrieved)');
-  if (options.run) writeFileAtomically(options.run, runLines.join('\n') + '\n'); // checked writable by checkPaths; every id checked above
+  if (options.run) await writeSideFile(options.run, runLines.join('\n') + '\n'); // checked writable by checkPaths; every id checked above
   const scores = evaluate(rankings, qrels);
   const report = {
     ...scores,

@@ -12,7 +12,8 @@ import { log } from '../log.js';
 import { addReadBackOptions, addReportOptions, DEFAULT_KEYS, inputArgument } from '../cli/options.js';
 import { commandPathPlan } from '../cli/path-plan.js';
 import { checkPaths } from '../io/path-safety.js';
-import { partialPath, writeFileAtomically } from '../io/output.js';
+import { directOutput, partialPath } from '../io/output.js';
+import { writeSideFile } from '../io/side-file.js';
 import { inputName } from '../io/line-reader.js';
 import { writeStdout } from '../io/write-stdout.js';
 import { readQrels } from '../eval/beir.js';
@@ -93,13 +94,13 @@ const RUN_FIELD: Record<string, keyof ResolvedReadOptions> = {
 /** The command body: write the HTML to -o (aside, then renamed) or stdout. `command`: the `report` command, whose path options the write gate checks. */
 export async function runReport(path: string | undefined, options: ReportOptions, command: Command): Promise<void> {
   const output = options.output;
-  checkPaths(commandPathPlan(command, options, [path], { siblings: { '-o': output === undefined || output === '-' ? [] : [partialPath(output)] } }));
+  checkPaths(commandPathPlan(command, options, [path], { siblings: { '-o': output === undefined || output === '-' || directOutput(output) ? [] : [partialPath(output)] } }));
   const html = await buildReport(path, options);
   if (!options.output) {
     await writeStdout(html);
     return;
   }
-  writeFileAtomically(options.output, html);
+  await writeSideFile(options.output, html);
   log().info({ report: options.output, bytes: Buffer.byteLength(html) }, 'report written');
 }
 

@@ -7,8 +7,8 @@
  * and title) must be well-formed Unicode — a lone surrogate escape (`"\udc00"`) is an InputError naming the field,
  * never silently turned into U+FFFD. (The record format still writes the line's own bytes back untouched.)
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { constants, openSync, statSync, writeSync } from 'node:fs';
+import { fileErrorFrom, InputError } from '../errors.js';
 import { inputName, readLines, type LineReaderOptions, type RawLine } from './line-reader.js';
 
 export type OnError = 'fail' | 'skip';
@@ -27,22 +27,37 @@ export interface JsonRecord {
  * Decides what happens to a bad line: throw (fail) or record it in the rejects file and count it (skip). The
  * rejects file is emptied when the first file is read through the policy (`begin`), not before: a run that reads
  * nothing through it (an index reused, its corpus not read again) leaves the rejects of the build that wrote it.
+ * It is opened once for the run: a FIFO or a device (`--rejects /dev/stderr`) is never truncated, and its reader
+ * sees one stream, not one per line.
  */
 export class RejectPolicy {
   /** Every line rejected, of every file read through the policy. */
   rejected = 0;
   blankLines = 0;
   private readonly rejectedByFile = new Map<string, number>();
-  private begun: boolean;
-  constructor(readonly onError: OnError = 'fail', readonly rejectsPath?: string, options: { append?: boolean } = {}) {
-    this.begun = options.append === true;
-  }
+  private begun = false;
+  private fd?: number;
+  constructor(readonly onError: OnError = 'fail', readonly rejectsPath?: string, private readonly options: { append?: boolean } = {}) {}
 
-  /** A file is about to be read through the policy: the rejects file is emptied now, once. */
+  /** A file is about to be read through the policy: the rejects file is opened now, once (emptied, unless appended to or special). */
   begin(): void {
     if (this.begun) return;
     this.begun = true;
-    if (this.rejectsPath) writeFileSync(this.rejectsPath, '');
+    if (this.rejectsPath === undefined || this.onError === 'fail') return;
+    try {
+      const special = (() => {
+        try {
+          const stats = statSync(this.rejectsPath!);
+          return !stats.isFile() && !stats.isDirectory();
+        } catch {
+          return false;
+        }
+      })();
+      const mode = special ? 0 : this.options.append ? constants.O_APPEND | constants.O_CREAT : constants.O_TRUNC | constants.O_CREAT;
+      this.fd = openSync(this.rejectsPath, constants.O_WRONLY | mode, 0o644);
+    } catch (error) {
+      throw fileErrorFrom(error, this.rejectsPath) ?? error;
+    }
   }
 
   /** The lines rejected from `file` (as errors name it: the input's display name, the corpus path). */
@@ -63,8 +78,13 @@ export class RejectPolicy {
     this.begin();
     this.rejected++;
     this.rejectedByFile.set(error.file, this.rejectedIn(error.file) + 1);
-    if (this.rejectsPath) {
-      appendFileSync(this.rejectsPath, JSON.stringify({ file: error.file, line: error.line, reason: error.reason, raw: raw ?? null }) + '\n');
+    if (this.fd !== undefined) {
+      const bytes = Buffer.from(JSON.stringify({ file: error.file, line: error.line, reason: error.reason, raw: raw ?? null }) + '\n', 'utf8');
+      try {
+        for (let written = 0; written < bytes.length; ) written += writeSync(this.fd, bytes, written, bytes.length - written);
+      } catch (cause) {
+        throw fileErrorFrom(cause, this.rejectsPath) ?? cause;
+      }
     }
   }
 

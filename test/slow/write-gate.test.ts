@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { declaredPaths, type DeclaredPath } from '../../src/cli/path-plan.js';
 import { leafCommands } from '../helpers/command-table.js';
 import { runCli } from '../helpers/cli.js';
+import { cliPath, repoRoot } from '../helpers/shared-data.js';
+import { execFileSync, spawn } from 'node:child_process';
 
 const dir = mkdtempSync(join(tmpdir(), 'rare-mine-write-gate-'));
 const record = JSON.stringify({ question: 'what is alpha', text: 'alpha is the first letter', _id: 'q1' });
@@ -111,4 +113,36 @@ test("merge refuses -o onto a shard's sidecar, which it reads", () => {
   assert.equal(result.status, 2, result.messages());
   assert.match(result.messages(), /-o .*shard\.json is the same file as shard sidecar/);
   assert.equal(readFileSync(`${shard}.shard.json`, 'utf8'), '{}\n');
+});
+
+test('special files on purpose: report -o /dev/stdout writes to fd 1 (no partial, no rename); --rejects a FIFO is opened once for the run', async () => {
+  const corpus = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
+  const out = join(dir, 'special-out.jsonl');
+  const mined = runCli(['bm25', corpus, '-o', out, '--with-scores'], { timeoutMs: 120_000 });
+  assert.equal(mined.status, 0, mined.messages());
+  const report = runCli(['report', out, '-o', '/dev/stdout'], { timeoutMs: 120_000 });
+  assert.equal(report.status, 0, report.messages());
+  assert.match(report.stdout, /^<!DOCTYPE html>/i);
+  const stats = runCli(['stats', out, '--stats-json', '/dev/stdout'], { timeoutMs: 120_000 });
+  assert.equal(stats.status, 0, stats.messages());
+  assert.match(stats.stdout, /"records": 40/);
+
+  const fifo = join(dir, 'rejects.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const input = join(dir, 'bad-lines.jsonl');
+  writeFileSync(input, `${record}\nnot json\n${record}\n{"question": 3}\nalso not json\n`);
+  const reader = spawn('cat', [fifo]);
+  let received = '';
+  reader.stdout.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+  const readerDone = new Promise<void>((resolve) => reader.on('close', () => resolve()));
+  const run = spawn(process.execPath, [cliPath, 'bm25', input, '--corpus', corpus, '--on-error', 'skip', '--rejects', fifo, '-o', join(dir, 'fifo-out.jsonl')], {
+    env: { ...process.env, RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_NO_PROGRESS: '1' },
+  });
+  let stderr = '';
+  run.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const status = await new Promise<number | null>((resolve) => run.on('close', (code) => resolve(code)));
+  await readerDone;
+  assert.equal(status, 0, stderr);
+  const lines = received.trim().split('\n').map((line) => JSON.parse(line) as { line: number });
+  assert.deepEqual(lines.map((line) => line.line), [2, 4, 5], 'every rejected line reached the one reader of the FIFO');
 });
