@@ -6,7 +6,7 @@
  * added before those of run r + 1. Run layout (u32 LE): repeated `term, count, (doc, tf) × count`, terms
  * ascending. Runs are temporary files in the index dir being built, removed after the merge.
  */
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, onPath, openSync, readFullSync, rmSync, writeAllSync } from '../io/fs.js';
 
 const IO_BYTES = 1 << 20;
 
@@ -22,7 +22,7 @@ export function writeRun(path: string, termCount: number, count: number, terms: 
   const out = new Uint32Array(IO_BYTES / 4);
   let used = 0;
   const flush = () => {
-    writeSync(fd, new Uint8Array(out.buffer, 0, used * 4));
+    writeAllSync(fd, new Uint8Array(out.buffer, 0, used * 4), path);
     used = 0;
   };
   const put = (value: number) => {
@@ -40,8 +40,11 @@ export function writeRun(path: string, termCount: number, count: number, terms: 
       put(tfs[order[j]]);
     }
   }
-  flush();
-  closeSync(fd);
+  try {
+    flush();
+  } finally {
+    onPath(path, () => closeSync(fd));
+  }
 }
 
 /** Reads a run back sequentially, one u32 at a time, through a fixed buffer. */
@@ -62,7 +65,8 @@ export class RunReader {
   }
 
   private refill(): boolean {
-    const bytes = readSync(this.fd, new Uint8Array(this.buffer.buffer), 0, IO_BYTES, this.fileOffset);
+    const bytes = readFullSync(this.fd, new Uint8Array(this.buffer.buffer), 0, IO_BYTES, this.fileOffset, this.path);
+    if (bytes % 4 !== 0) throw new Error(`${this.path}: run ends inside a value (at byte ${this.fileOffset + bytes})`);
     this.fileOffset += bytes;
     this.filled = bytes / 4;
     this.at = 0;
@@ -93,7 +97,7 @@ export class RunReader {
   }
 
   close(remove: boolean): void {
-    closeSync(this.fd);
+    onPath(this.path, () => closeSync(this.fd));
     if (remove) rmSync(this.path, { force: true });
   }
 }

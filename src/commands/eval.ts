@@ -2,7 +2,7 @@
  * `rare-mine eval`: retrieval quality of a retriever on BEIR files (nDCG@10, Recall@100, MRR@10 with trec_eval's
  * definitions) and its speed: index build seconds, search seconds and queries/s for top-100.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomically } from '../io/output.js';
 import type { Command } from 'commander';
 import { rowsInOrder } from '../io/record-rows.js';
 import type { VectorInputOptions } from '../dense/vector-inputs.js';
@@ -81,7 +81,7 @@ export async function runEval(options: EvalOptions): Promise<void> {
   for (const judgedDocs of qrels.values()) for (const id of judgedDocs.keys()) if (retriever.corpus.ordinalOfId(id) === undefined) unknown++;
   if (unknown > 0) log().warn({ judgments: unknown }, 'some qrels name documents that are not in the corpus (they count as relevant but can never be retrieved)');
   await retriever.close();
-  if (options.run) writeFileSync(options.run, runLines.join('\n') + '\n'); // checked writable by checkPaths
+  if (options.run) writeFileAtomically(options.run, runLines.join('\n') + '\n'); // checked writable by checkPaths
   const scores = evaluate(rankings, qrels);
   const report = {
     ...scores,

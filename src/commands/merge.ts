@@ -7,7 +7,7 @@
  * them in shard order (atomically with -o).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from '../io/fs.js';
 import type { Command } from 'commander';
 import { addMergeOptions } from '../cli/options.js';
 import { InputError, UsageError } from '../errors.js';

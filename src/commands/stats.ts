@@ -5,7 +5,7 @@
  * keys given, else those the run recorded (--run-stats: its --stats-json), else the mining defaults. What must hold:
  * every line is either counted or reported as an InputError naming file:line.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomically } from '../io/output.js';
 import type { Command } from 'commander';
 import { addReadBackOptions, addStatsOutputOptions } from '../cli/options.js';
 import { InputError } from '../errors.js';
@@ -50,7 +50,7 @@ export async function runStats(path: string | undefined, options: StatsOptions):
   const read = withRunOptions(options, run, options.runStats);
   const statistics = await summarizeOutput(path, read);
   const report = statistics.toJSON();
-  if (options.statsJson) writeFileSync(options.statsJson, JSON.stringify(report, null, 2) + '\n');
+  if (options.statsJson) writeFileAtomically(options.statsJson, JSON.stringify(report, null, 2) + '\n');
   const text = options.json ? JSON.stringify(report, null, 2) + '\n' : statistics.toTable();
   if (report.scores.negative.count === 0 && report.negatives > 0 && !options.json) {
     log().warn({ negatives: report.negatives }, 'no scores: the output has no negative scores, so the score table is empty (mine with --with-scores to record them)');

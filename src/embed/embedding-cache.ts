@@ -8,7 +8,7 @@
  * Only the keys live in memory (16 bytes of hash each); vectors are read back by position on a hit.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from '../io/fs.js';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { log } from '../log.js';

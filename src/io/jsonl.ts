@@ -7,7 +7,7 @@
  * and title) must be well-formed Unicode — a lone surrogate escape (`"\udc00"`) is an InputError naming the field,
  * never silently turned into U+FFFD. (The record format still writes the line's own bytes back untouched.)
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from './fs.js';
 import { InputError } from '../errors.js';
 import { inputName, readLines, type LineReaderOptions, type RawLine } from './line-reader.js';
 

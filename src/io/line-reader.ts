@@ -5,7 +5,7 @@
  * removed; a UTF-8 BOM at the very start of the input is removed; no line longer than `maxLineBytes` is
  * ever buffered whole (memory stays bounded however long a line is).
  */
-import { closeSync, createReadStream, createWriteStream, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync } from './fs.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';

@@ -5,7 +5,7 @@
  * atomic), a failed build leaves the old part untouched, and whatever a killed builder leaves behind matches
  * LEFTOVER_PATTERN, so the next holder of the build lock can remove it (src/index/build-lock.ts).
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from '../io/fs.js';
 import { makeDirs } from '../io/make-dirs.js';
 
 /** Names of what an interrupted build leaves beside a part: built aside, or moved aside while being replaced. */
