@@ -11,6 +11,7 @@
  * Operations: open, read, write (sync, callback and stream forms), fsync, close, rename, unlink, rm, mkdir, mkdtemp,
  * truncate, link, symlink, copyFile and the whole-file forms (readFile, writeFile, appendFile). Errors injected look
  * as the OS's do: an operation on a path carries the path, one on a descriptor carries none (the caller must name it).
+ * Streams (createReadStream, createWriteStream) name their path in read and write errors, hook or not.
  * Worker threads are not hooked (their operations run concurrently, so the count would not repeat run to run).
  */
 import * as fs from 'node:fs';
@@ -39,6 +40,8 @@ function parseFault(spec: string | undefined): Fault | undefined {
 const fault = parseFault(process.env.RARE_MINE_FAULT);
 let operations = 0;
 const trace: string[] = [];
+/** Under count: the path each open descriptor was opened at, so the trace names files, not numbers. */
+const openPaths = new Map<number, string>();
 const TRACE_LINES = 100_000;
 
 if (fault?.kind === 'count') {
@@ -55,7 +58,8 @@ function step(name: string, target: unknown, transfers: boolean): Step {
   operations++;
   if (fault === undefined) return 'go';
   if (fault.kind === 'count') {
-    if (trace.length < TRACE_LINES) trace.push(`${operations} ${name} ${typeof target === 'object' ? '' : String(target)}`);
+    const what = typeof target === 'number' ? `${openPaths.get(target) ?? target}` : typeof target === 'object' ? '' : String(target);
+    if (trace.length < TRACE_LINES) trace.push(`${operations} ${name} ${what}`);
     return 'go';
   }
   if (operations !== fault.at) return 'go';
@@ -113,69 +117,86 @@ function hookedReadSync(fd: number, buffer: NodeJS.ArrayBufferView, ...rest: unk
 
 type Callback = (error: NodeJS.ErrnoException | null, ...results: unknown[]) => void;
 
-/** The callback forms a ReadStream or WriteStream calls (options.fs), each counted and failed like the sync ones. */
-const streamFs = {
-  open(path: fs.PathLike, flags: fs.OpenMode, mode: fs.Mode, callback: Callback): void {
-    try {
-      step('open', String(path), false);
-    } catch (error) {
-      process.nextTick(callback, error);
-      return;
-    }
-    fs.open(path, flags, mode, callback);
-  },
-  read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number | null, callback: Callback): void {
-    let how: Step;
-    try {
-      how = step('read', fd, true);
-    } catch (error) {
-      process.nextTick(callback, error, 0, buffer);
-      return;
-    }
-    fs.read(fd, buffer, offset, how === 'short' ? half(length) : length, position, callback);
-  },
-  write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number | null, callback: Callback): void {
-    let how: Step;
-    try {
-      how = step('write', fd, true);
-    } catch (error) {
-      process.nextTick(callback, error, 0, buffer);
-      return;
-    }
-    fs.write(fd, buffer, offset, how === 'short' ? half(length) : length, position, callback);
-  },
-  writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number | null, callback: Callback): void {
-    let how: Step;
-    try {
-      how = step('write', fd, true);
-    } catch (error) {
-      process.nextTick(callback, error, 0, buffers);
-      return;
-    }
-    if (how === 'short') {
-      const whole = Buffer.concat(buffers.map((view) => Buffer.from(view.buffer, view.byteOffset, view.byteLength)));
-      fs.write(fd, whole, 0, half(whole.length), position, callback);
-    } else fs.writev(fd, buffers, position, callback);
-  },
-  close(fd: number, callback: Callback): void {
-    try {
-      step('close', fd, false);
-    } catch (error) {
-      fs.close(fd, () => callback(error as NodeJS.ErrnoException));
-      return;
-    }
-    fs.close(fd, callback);
-  },
-};
-
-type StreamOptions = { fs?: unknown } & Record<string, unknown>;
-
-function withStreamFs(options: BufferEncoding | StreamOptions | undefined): StreamOptions {
-  const object: StreamOptions = typeof options === 'string' ? { encoding: options } : { ...(options ?? {}) };
-  return { ...object, fs: streamFs };
+/**
+ * The callback forms a ReadStream or WriteStream calls (its options.fs): each names `path` in its errors (Node's
+ * stream read and write errors carry no path: "<unknown file>" otherwise) and, under the hook, is counted and failed
+ * like the sync forms.
+ */
+function streamFs(path: string | undefined) {
+  const named = (callback: Callback): Callback => (error, ...results) => callback(error && path !== undefined ? withPath(error, path) : error, ...results);
+  const hooked = fault !== undefined;
+  return {
+    open(file: fs.PathLike, flags: fs.OpenMode, mode: fs.Mode, callback: Callback): void {
+      try {
+        if (hooked) step('open', String(file), false);
+      } catch (error) {
+        process.nextTick(callback, error);
+        return;
+      }
+      fs.open(file, flags, mode, callback);
+    },
+    read(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number | null, callback: Callback): void {
+      let how: Step = 'go';
+      try {
+        if (hooked) how = step('read', fd, true);
+      } catch (error) {
+        process.nextTick(named(callback), error, 0, buffer);
+        return;
+      }
+      fs.read(fd, buffer, offset, how === 'short' ? half(length) : length, position, named(callback));
+    },
+    write(fd: number, buffer: NodeJS.ArrayBufferView, offset: number, length: number, position: number | null, callback: Callback): void {
+      let how: Step = 'go';
+      try {
+        if (hooked) how = step('write', fd, true);
+      } catch (error) {
+        process.nextTick(named(callback), error, 0, buffer);
+        return;
+      }
+      fs.write(fd, buffer, offset, how === 'short' ? half(length) : length, position, named(callback));
+    },
+    writev(fd: number, buffers: NodeJS.ArrayBufferView[], position: number | null, callback: Callback): void {
+      let how: Step = 'go';
+      try {
+        if (hooked) how = step('write', fd, true);
+      } catch (error) {
+        process.nextTick(named(callback), error, 0, buffers);
+        return;
+      }
+      if (how === 'short') {
+        const whole = Buffer.concat(buffers.map((view) => Buffer.from(view.buffer, view.byteOffset, view.byteLength)));
+        fs.write(fd, whole, 0, half(whole.length), position, named(callback));
+      } else fs.writev(fd, buffers, position, named(callback));
+    },
+    close(fd: number, callback: Callback): void {
+      try {
+        if (hooked) step('close', fd, false);
+      } catch (error) {
+        fs.close(fd, () => named(callback)(error as NodeJS.ErrnoException));
+        return;
+      }
+      fs.close(fd, named(callback));
+    },
+  };
 }
 
-export const openSync = hookPlain('open', fs.openSync);
+type StreamOptions = { fs?: unknown; fd?: unknown } & Record<string, unknown>;
+
+/** A stream's options with the naming (and, under the hook, faulting) fs forms; a stream on a given fd is named by its caller. */
+function withStreamFs(path: fs.PathLike, options: BufferEncoding | StreamOptions | undefined): StreamOptions {
+  const object: StreamOptions = typeof options === 'string' ? { encoding: options } : { ...(options ?? {}) };
+  const name = object.fd === undefined && path !== '' ? String(path) : undefined;
+  return { ...object, fs: streamFs(name) };
+}
+
+export const openSync: typeof fs.openSync =
+  fault?.kind === 'count'
+    ? (path, ...rest) => {
+        const fd = hookPlain('open', fs.openSync)(path, ...rest);
+        openPaths.set(fd, String(path));
+        return fd;
+      }
+    : hookPlain('open', fs.openSync);
 export const closeSync = hookPlain('close', fs.closeSync);
 export const fsyncSync = hookPlain('fsync', fs.fsyncSync);
 export const renameSync = hookPlain('rename', fs.renameSync);
@@ -193,10 +214,8 @@ export const writeFileSync = hookPlain('writeFile', fs.writeFileSync);
 export const appendFileSync = hookPlain('appendFile', fs.appendFileSync);
 export const writeSync: typeof fs.writeSync = fault === undefined ? fs.writeSync : (hookedWriteSync as typeof fs.writeSync);
 export const readSync: typeof fs.readSync = fault === undefined ? fs.readSync : (hookedReadSync as typeof fs.readSync);
-export const createReadStream: typeof fs.createReadStream =
-  fault === undefined ? fs.createReadStream : ((path, options) => fs.createReadStream(path, withStreamFs(options as StreamOptions) as never)) as typeof fs.createReadStream;
-export const createWriteStream: typeof fs.createWriteStream =
-  fault === undefined ? fs.createWriteStream : ((path, options) => fs.createWriteStream(path, withStreamFs(options as StreamOptions) as never)) as typeof fs.createWriteStream;
+export const createReadStream = ((path, options) => fs.createReadStream(path, withStreamFs(path, options as StreamOptions) as never)) as typeof fs.createReadStream;
+export const createWriteStream = ((path, options) => fs.createWriteStream(path, withStreamFs(path, options as StreamOptions) as never)) as typeof fs.createWriteStream;
 
 /** The promise forms the code uses (model preparation), counted and failed like the sync ones. */
 export const fsPromises = {
