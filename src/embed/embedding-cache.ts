@@ -8,7 +8,7 @@
  * Only the keys live in memory (16 bytes of hash each); vectors are read back by position on a hit.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readFullSync, readSync, rmSync, writeAllSync, writeFileSync } from '../io/fs.js';
+import { closeSync, existsSync, fstatSync, ftruncateSync, onPath, openSync, readFileSync, readFullSync, readSync, rmSync, writeAllSync, writeFileSync } from '../io/fs.js';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { log } from '../log.js';
@@ -105,8 +105,8 @@ export class EmbeddingCache {
     this.records = Math.max(0, Math.min(keyRecords, vectorRecords));
     if (this.writable) {
       // Drop a torn tail so the next append starts on a record boundary in both files.
-      ftruncateSync(this.keysFd, HEADER_BYTES + this.records * HASH_BYTES);
-      ftruncateSync(this.vectorsFd, HEADER_BYTES + this.records * this.recordBytes);
+      onPath(keysPath, () => ftruncateSync(this.keysFd, HEADER_BYTES + this.records * HASH_BYTES));
+      onPath(vectorsPath, () => ftruncateSync(this.vectorsFd, HEADER_BYTES + this.records * this.recordBytes));
     }
     const keys = Buffer.alloc(this.records * HASH_BYTES);
     if (keys.length > 0) readFullSync(this.keysFd, keys, 0, keys.length, HEADER_BYTES, keysPath);
