@@ -8,7 +8,7 @@
  * Only the keys live in memory (16 bytes of hash each); vectors are read back by position on a hit.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, ftruncateSync, onPath, openSync, readFileSync, readFullSync, readSync, rmSync, writeAllSync, writeFileSync } from '../io/fs.js';
+import { closeSync, existsSync, fstatSync, ftruncateSync, onPath, openSync, readFileSync, readFullSync, rmSync, writeAllSync, writeFileSync } from '../io/fs.js';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { log } from '../log.js';
@@ -150,7 +150,7 @@ export class EmbeddingCache {
       }
       const fd = openSync(path, 'r');
       const bytes = Buffer.alloc(HEADER_BYTES);
-      const n = readSync(fd, bytes, 0, HEADER_BYTES, 0);
+      const n = readFullSync(fd, bytes, 0, HEADER_BYTES, 0, path);
       closeSync(fd);
       const problem = headerProblem(bytes.subarray(0, n), magic, this.dims);
       if (problem) problems.push(`${path}: ${problem}`);

@@ -56,7 +56,7 @@ export class ContainerWriter {
     try {
       writeAllSync(this.fd, Buffer.alloc(HEADER_BYTES), path, 0);
     } catch (error) {
-      closeSync(this.fd);
+      this.abort();
       throw error;
     }
   }
@@ -108,9 +108,25 @@ export class ContainerWriter {
     this.staged = 0;
   }
 
-  /** Close without writing the header (a build that failed): the file never verifies. */
-  abort(): void {
+  private closed = false;
+
+  /** Close the file once (finish and abort may both be called: a build that fails after this file was finished). */
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
     onPath(this.path, () => closeSync(this.fd));
+  }
+
+  /**
+   * Close without writing the header (a build that failed): the file never verifies. Called while another error is
+   * on its way out, so it throws nothing itself; after finish() it does nothing.
+   */
+  abort(): void {
+    try {
+      this.close();
+    } catch {
+      // the build's own error is the one to report; the file, headerless, never verifies
+    }
   }
 
   /** Flush the payload, write the header, fsync and close. */
@@ -125,9 +141,12 @@ export class ContainerWriter {
     this.buildId.copy(header, 24);
     header.writeUInt32LE(this.crc >>> 0, 40);
     header.writeUInt32LE(crc32(header.subarray(0, 44)) >>> 0, 44);
-    writeAllSync(this.fd, header, this.path, 0);
-    onPath(this.path, () => fsyncSync(this.fd));
-    onPath(this.path, () => closeSync(this.fd));
+    try {
+      writeAllSync(this.fd, header, this.path, 0);
+      onPath(this.path, () => fsyncSync(this.fd));
+    } finally {
+      this.close();
+    }
   }
 }
 

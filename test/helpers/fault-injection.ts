@@ -34,6 +34,8 @@ export interface FaultScenario {
   args: string[];
   /** Paths under the work dir (a trailing '/' for a whole folder) the command may change when it succeeds. */
   outputs: string[];
+  /** Operations tried in the full loop when the command does more (default: every one). */
+  sample?: number;
   /** Paths it may change however it ends: caches that are appended to and verified on read (the embedding cache). */
   caches?: string[];
   env?: Record<string, string>;
@@ -305,6 +307,7 @@ const PREVIOUS = 'a previous output the failed run must leave as it was\n';
 export const FAULT_SCENARIOS: FaultScenario[] = [
   {
     name: 'bm25 -o',
+    sample: 16,
     args: ['bm25', '{shared}/input.jsonl', '--index-dir', '{work}/idx', '--with-scores', '--with-ids', '-o', '{work}/out.jsonl', '--stats-json', '{work}/stats.json'],
     outputs: ['out.jsonl', 'stats.json'],
     async prepare(work, shared) {
@@ -315,6 +318,7 @@ export const FAULT_SCENARIOS: FaultScenario[] = [
   },
   {
     name: 'dense -o (tiny model)',
+    sample: 12,
     args: ['dense', '--model', '{shared}/tiny-bert', '{shared}/input.jsonl', '--index-dir', '{work}/idx', '--with-ids', '-o', '{work}/out.jsonl'],
     outputs: ['out.jsonl'],
     caches: ['cache/'],
@@ -325,6 +329,7 @@ export const FAULT_SCENARIOS: FaultScenario[] = [
   },
   {
     name: 'index bm25 --rebuild',
+    sample: 16,
     args: ['index', 'bm25', '--corpus', '{shared}/corpus.jsonl', '--index-dir', '{work}/idx', '--rebuild'],
     outputs: ['idx/'],
     async prepare(work, shared) {
@@ -333,6 +338,7 @@ export const FAULT_SCENARIOS: FaultScenario[] = [
   },
   {
     name: 'index dense --rebuild (tiny model)',
+    sample: 12,
     args: ['index', 'dense', '--model', '{shared}/tiny-bert', '--corpus', '{shared}/corpus.jsonl', '--index-dir', '{work}/idx', '--rebuild'],
     outputs: ['idx/'],
     caches: ['cache/'],
@@ -365,6 +371,7 @@ export const FAULT_SCENARIOS: FaultScenario[] = [
   },
   {
     name: 'eval --run',
+    sample: 16,
     args: ['eval', '--retriever', 'bm25', '--corpus', '{shared}/corpus.jsonl', '--queries', '{shared}/queries.jsonl', '--qrels', '{shared}/qrels.tsv', '--index-dir', '{work}/idx', '--run', '{work}/run.txt', '--json'],
     outputs: ['run.txt'],
     async prepare(work, shared) {
@@ -387,6 +394,7 @@ export const FAULT_SCENARIOS: FaultScenario[] = [
   },
   {
     name: 'models prepare use-lite',
+    sample: 8,
     args: ['models', 'prepare', 'use-lite', '--force'],
     outputs: ['cache/'],
     prepare(work) {
