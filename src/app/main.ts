@@ -182,4 +182,7 @@ try {
 } catch (error) {
   const cause = error instanceof CommanderError && (error as { cause?: unknown }).cause instanceof UsageError ? (error as { cause?: unknown }).cause : error;
   process.exitCode = report(cause);
+  // Whatever the failed command left running (search threads, a heartbeat) must not keep the process alive: the
+  // message is out, so exit within 2 s at the latest (unref: a process with nothing left running exits at once).
+  setTimeout(() => process.exit(), 2000).unref();
 }

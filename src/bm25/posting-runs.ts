@@ -9,7 +9,7 @@
  * consecutive groups of them are first merged into one run each (the same concatenation in run order, so the
  * result is the same bytes), level by level, until few enough remain.
  */
-import { closeSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, onPath, openSync, readFileSync, readFullSync, rmSync, writeAllSync } from '../io/fs.js';
 import { dirname, join } from 'node:path';
 
 const IO_BYTES = 1 << 20;
@@ -30,14 +30,16 @@ class RunWriter {
   }
 
   private flush(): void {
-    const bytes = new Uint8Array(this.out.buffer, 0, this.used * 4);
-    for (let written = 0; written < bytes.length; ) written += writeSync(this.fd, bytes, written, bytes.length - written);
+    writeAllSync(this.fd, new Uint8Array(this.out.buffer, 0, this.used * 4), this.path);
     this.used = 0;
   }
 
   close(): void {
-    this.flush();
-    closeSync(this.fd);
+    try {
+      this.flush();
+    } finally {
+      onPath(this.path, () => closeSync(this.fd));
+    }
   }
 }
 
@@ -166,7 +168,8 @@ export class RunReader {
   }
 
   private refill(): boolean {
-    const bytes = readSync(this.fd, new Uint8Array(this.buffer.buffer), 0, IO_BYTES, this.fileOffset);
+    const bytes = readFullSync(this.fd, new Uint8Array(this.buffer.buffer), 0, IO_BYTES, this.fileOffset, this.path);
+    if (bytes % 4 !== 0) throw new Error(`${this.path}: run ends inside a value (at byte ${this.fileOffset + bytes})`);
     this.fileOffset += bytes;
     this.filled = bytes / 4;
     this.at = 0;
@@ -197,7 +200,7 @@ export class RunReader {
   }
 
   close(remove: boolean): void {
-    closeSync(this.fd);
+    onPath(this.path, () => closeSync(this.fd));
     if (remove) rmSync(this.path, { force: true });
   }
 }

@@ -7,7 +7,7 @@
  * them in shard order (atomically with -o).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from '../io/fs.js';
 import type { Command } from 'commander';
 import { addMergeOptions, inputArgument } from '../cli/options.js';
 import { commandPathPlan } from '../cli/path-plan.js';

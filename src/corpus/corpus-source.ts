@@ -9,7 +9,7 @@
  * it is read twice (fingerprint, then documents).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, statSync } from '../io/fs.js';
 import { InputError } from '../errors.js';
 import { readRecords, RejectPolicy, describe, isWellFormedText, ownField, parseRecordLine, wellFormedText } from '../io/jsonl.js';
 import { readJsonArray } from '../io/json-array-reader.js';

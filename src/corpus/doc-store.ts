@@ -8,7 +8,7 @@
  * writer writes into the folder it is given; building aside and renaming is the index dir's (src/index/). Invariant: ordinals are 0..docCount-1 in corpus order, and every index built in
  * the same index dir (bm25/, dense/) uses these ordinals.
  */
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, onPath, openSync, readFullSync, rmSync, writeAllSync } from '../io/fs.js';
 import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import type { ContainerReader, ContainerWriter } from '../storage/container.js';
@@ -53,7 +53,7 @@ class SpillColumn {
   }
 
   private flush(): void {
-    writeSync(this.fd, this.buffer, 0, this.used, this.written);
+    writeAllSync(this.fd, this.buffer.subarray(0, this.used), this.path, this.written);
     this.written += this.used;
     this.used = 0;
   }
@@ -76,7 +76,7 @@ class SpillColumn {
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > this.buffer.length) {
       this.flush();
-      writeSync(this.fd, Buffer.from(text, 'utf8'), 0, bytes, this.written);
+      writeAllSync(this.fd, Buffer.from(text, 'utf8'), this.path, this.written);
       this.written += bytes;
       return bytes;
     }
@@ -89,11 +89,13 @@ class SpillColumn {
   copyInto(out: ContainerWriter): void {
     this.flush();
     for (let at = 0; at < this.written; ) {
-      const n = readSync(this.fd, this.buffer, 0, Math.min(this.buffer.length, this.written - at), at);
+      const want = Math.min(this.buffer.length, this.written - at);
+      const n = readFullSync(this.fd, this.buffer, 0, want, at, this.path);
+      if (n < want) throw new Error(`${this.path}: ended at byte ${at + n}, short of the ${this.written} bytes written to it`);
       out.write(this.buffer.subarray(0, n));
       at += n;
     }
-    closeSync(this.fd);
+    onPath(this.path, () => closeSync(this.fd));
     rmSync(this.path, { force: true });
   }
 }

@@ -5,7 +5,7 @@
  * is an IndexError with a rebuild hint, never "not built"; several precisions of one model are never chosen
  * between silently.
  */
-import { existsSync } from 'node:fs';
+import { existsSync } from '../io/fs.js';
 import { join } from 'node:path';
 import { IndexError, StaleIndexError } from '../errors.js';
 import { ensurePart, type BuildContext } from '../index/parts.js';

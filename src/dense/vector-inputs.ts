@@ -7,7 +7,7 @@
  * fingerprint; a row count or dims that cannot match are refused, naming the file, before the vectors are used.
  */
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { statSync } from '../io/fs.js';
 import { basename } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { log } from '../log.js';

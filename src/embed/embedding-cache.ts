@@ -8,7 +8,7 @@
  * Only the keys live in memory (16 bytes of hash each); vectors are read back by position on a hit.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, onPath, openSync, readFileSync, readFullSync, rmSync, writeAllSync, writeFileSync } from '../io/fs.js';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { log } from '../log.js';
@@ -97,19 +97,19 @@ export class EmbeddingCache {
     this.keysFd = openSync(keysPath, flags);
     this.vectorsFd = openSync(vectorsPath, flags);
     if (this.writable && fstatSync(this.keysFd).size === 0) {
-      writeSync(this.keysFd, header(KEY_MAGIC, dims));
-      writeSync(this.vectorsFd, header(VECTOR_MAGIC, dims));
+      writeAllSync(this.keysFd, header(KEY_MAGIC, dims), keysPath);
+      writeAllSync(this.vectorsFd, header(VECTOR_MAGIC, dims), vectorsPath);
     }
     const keyRecords = Math.floor((fstatSync(this.keysFd).size - HEADER_BYTES) / HASH_BYTES);
     const vectorRecords = Math.floor((fstatSync(this.vectorsFd).size - HEADER_BYTES) / this.recordBytes);
     this.records = Math.max(0, Math.min(keyRecords, vectorRecords));
     if (this.writable) {
       // Drop a torn tail so the next append starts on a record boundary in both files.
-      ftruncateSync(this.keysFd, HEADER_BYTES + this.records * HASH_BYTES);
-      ftruncateSync(this.vectorsFd, HEADER_BYTES + this.records * this.recordBytes);
+      onPath(keysPath, () => ftruncateSync(this.keysFd, HEADER_BYTES + this.records * HASH_BYTES));
+      onPath(vectorsPath, () => ftruncateSync(this.vectorsFd, HEADER_BYTES + this.records * this.recordBytes));
     }
     const keys = Buffer.alloc(this.records * HASH_BYTES);
-    if (keys.length > 0) readSync(this.keysFd, keys, 0, keys.length, HEADER_BYTES);
+    if (keys.length > 0) readFullSync(this.keysFd, keys, 0, keys.length, HEADER_BYTES, keysPath);
     for (let record = 0; record < this.records; record++) {
       this.index.set(keys.toString('latin1', record * HASH_BYTES, record * HASH_BYTES + LOOKUP_KEY_BYTES), record);
     }
@@ -150,7 +150,7 @@ export class EmbeddingCache {
       }
       const fd = openSync(path, 'r');
       const bytes = Buffer.alloc(HEADER_BYTES);
-      const n = readSync(fd, bytes, 0, HEADER_BYTES, 0);
+      const n = readFullSync(fd, bytes, 0, HEADER_BYTES, 0, path);
       closeSync(fd);
       const problem = headerProblem(bytes.subarray(0, n), magic, this.dims);
       if (problem) problems.push(`${path}: ${problem}`);
@@ -166,7 +166,7 @@ export class EmbeddingCache {
     const record = this.index.get(key.toString('latin1', 0, LOOKUP_KEY_BYTES));
     if (record === undefined) return undefined;
     const bytes = Buffer.alloc(this.recordBytes);
-    readSync(this.vectorsFd, bytes, 0, this.recordBytes, HEADER_BYTES + record * this.recordBytes);
+    readFullSync(this.vectorsFd, bytes, 0, this.recordBytes, HEADER_BYTES + record * this.recordBytes, join(this.dir, 'vectors.bin'));
     if ((crc32(bytes.subarray(0, this.dims * 4)) >>> 0) !== bytes.readUInt32LE(this.dims * 4)) {
       this.stats.corruptRecords++;
       this.index.delete(key.toString('latin1', 0, LOOKUP_KEY_BYTES));
@@ -189,8 +189,8 @@ export class EmbeddingCache {
       vectorBytes.writeUInt32LE(crc32(raw) >>> 0, at + this.dims * 4);
     }
     // Vectors first: a crash between the two writes leaves vectors without keys, which open() drops.
-    writeAll(this.vectorsFd, vectorBytes);
-    writeAll(this.keysFd, keyBytes);
+    writeAllSync(this.vectorsFd, vectorBytes, join(this.dir, 'vectors.bin'));
+    writeAllSync(this.keysFd, keyBytes, join(this.dir, 'keys.bin'));
     for (let i = 0; i < keys.length; i++) this.index.set(keys[i].toString('latin1', 0, LOOKUP_KEY_BYTES), this.records + i);
     this.records += keys.length;
   }
@@ -202,8 +202,4 @@ export class EmbeddingCache {
     if (this.vectorsFd >= 0) closeSync(this.vectorsFd);
     if (this.writable) rmSync(this.lockPath, { force: true });
   }
-}
-
-function writeAll(fd: number, bytes: Buffer): void {
-  for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
 }

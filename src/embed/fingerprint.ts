@@ -6,7 +6,7 @@
  * 1 GB model is hashed once, not on every run.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from '../io/fs.js';
 import { dirname, join } from 'node:path';
 import { log } from '../log.js';
 import type { ModelDirConfig } from './model-dir.js';

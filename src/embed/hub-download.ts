@@ -22,7 +22,7 @@
  */
 import { Progress, progressWanted } from '../terminal/progress.js';
 import { createHash } from 'node:crypto';
-import { closeSync, constants, copyFileSync, createReadStream, existsSync, openSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, createReadStream, existsSync, openSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, readFileSync } from '../io/fs.js';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ModelError, UsageError } from '../errors.js';
 import { log } from '../log.js';

@@ -15,7 +15,7 @@
  *   <dir>/sentence_bert_config.json           optional (max_seq_length)
  *   <dir>/config_sentence_transformers.json   optional (prompts: query / document or passage)
  */
-import { existsSync } from 'node:fs';
+import { existsSync } from '../io/fs.js';
 import { basename, join } from 'node:path';
 import { ModelError } from '../errors.js';
 import { checkModelFile, readModelFile } from './model-files.js';

@@ -4,7 +4,7 @@
  * first that holds a usable model wins. What must hold: the model used is logged with where it came from,
  * never switched silently; when no place has it, the error lists every place searched and how to get it.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from '../io/fs.js';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { ModelError } from '../errors.js';

@@ -8,7 +8,7 @@
  * the lock proves no other builder of this dir is alive.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from '../io/fs.js';
 import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import { log } from '../log.js';

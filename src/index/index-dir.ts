@@ -5,7 +5,7 @@
  * why not, lock, build aside, rename, log); the table of parts is src/retrievers/index-parts.ts. What must hold:
  * without --index-dir a temporary dir is used and removed at exit.
  */
-import { existsSync } from 'node:fs';
+import { existsSync } from '../io/fs.js';
 import { log } from '../log.js';
 import { ownedTempDir } from '../io/temp-dirs.js';
 import { makeDirs } from '../io/make-dirs.js';

@@ -9,7 +9,8 @@
  * appended to past bytes no checkpoint vouches for.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readFullSync, rmSync, statSync, truncateSync } from './fs.js';
+import { writeFileAtomically } from './output.js';
 import { UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { fingerprintDifferences, type RunFingerprint } from './run-fingerprint.js';
@@ -62,9 +63,7 @@ export class Journal {
   /** Start the journal of a run: its fingerprint and the checkpoints it continues from, written atomically. */
   begin(fingerprint: RunFingerprint, checkpoints: Checkpoint[]): void {
     const header: JournalHeader = { journal: JOURNAL_VERSION, fingerprint };
-    const aside = `${this.path}.new`;
-    writeFileSync(aside, [header, ...checkpoints].map((entry) => JSON.stringify(entry) + '\n').join(''));
-    renameSync(aside, this.path);
+    writeFileAtomically(this.path, [header, ...checkpoints].map((entry) => JSON.stringify(entry) + '\n').join(''), `${this.path}.new`);
   }
 
   record(checkpoint: Checkpoint): void {
@@ -121,7 +120,7 @@ export function recoverPartial(partial: string, checkpoints: Checkpoint[], rejec
       const checkpoint = checkpoints[i];
       if (checkpoint.outputBytes > size || checkpoint.rejectsBytes > rejectsSize || checkpoint.outputBytes < at) break;
       while (at < checkpoint.outputBytes) {
-        const n = readSync(fd, buffer, 0, Math.min(buffer.length, checkpoint.outputBytes - at), at);
+        const n = readFullSync(fd, buffer, 0, Math.min(buffer.length, checkpoint.outputBytes - at), at, partial);
         if (n <= 0) break;
         hash.update(buffer.subarray(0, n));
         at += n;

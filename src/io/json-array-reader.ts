@@ -8,7 +8,7 @@
  * nothing escapes as an unhandled stream error. Elements are handed out as text; the caller parses each
  * (JSON.parse) and reports a malformed one at its line.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream } from './fs.js';
 import { InputError } from '../errors.js';
 import { firstInvalidUtf8 } from './line-reader.js';
 

@@ -7,7 +7,7 @@
  * and title) must be well-formed Unicode — a lone surrogate escape (`"\udc00"`) is an InputError naming the field,
  * never silently turned into U+FFFD. (The record format still writes the line's own bytes back untouched.)
  */
-import { constants, openSync, statSync, writeSync } from 'node:fs';
+import { constants, openSync, statSync, writeAllSync } from './fs.js';
 import { fileErrorFrom, InputError } from '../errors.js';
 import { inputName, readLines, type LineReaderOptions, type RawLine } from './line-reader.js';
 
@@ -81,7 +81,7 @@ export class RejectPolicy {
     if (this.fd !== undefined) {
       const bytes = Buffer.from(JSON.stringify({ file: error.file, line: error.line, reason: error.reason, raw: raw ?? null }) + '\n', 'utf8');
       try {
-        for (let written = 0; written < bytes.length; ) written += writeSync(this.fd, bytes, written, bytes.length - written);
+        writeAllSync(this.fd, bytes, this.rejectsPath!);
       } catch (cause) {
         throw fileErrorFrom(cause, this.rejectsPath) ?? cause;
       }

@@ -5,7 +5,7 @@
  * removed; a UTF-8 BOM at the very start of the input is removed; no line longer than `maxLineBytes` is
  * ever buffered whole (memory stays bounded however long a line is).
  */
-import { closeSync, createReadStream, createWriteStream, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, mkdtempSync, openSync, readFullSync, rmSync, statSync } from './fs.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -169,12 +169,7 @@ export async function readHead(path: string | undefined, options: { seekable: bo
     const end = Math.min(options.endByte ?? size, size);
     const length = Math.max(0, Math.min(options.maxBytes, end - options.startByte));
     const buffer = Buffer.alloc(length);
-    let got = 0;
-    while (got < length) {
-      const n = readSync(fd, buffer, got, length - got, options.startByte + got);
-      if (n === 0) break;
-      got += n;
-    }
+    const got = readFullSync(fd, buffer, 0, length, options.startByte, path);
     return { bytes: buffer.subarray(0, got), whole: options.startByte + got >= end };
   });
 }

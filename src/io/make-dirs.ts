@@ -4,7 +4,7 @@
  * fails with ENOENT under a parent that exists (any path in /proc, as `--index-dir /proc/x`); one level at a
  * time, that is the error it is. Every directory rare-mine creates goes through here.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from './fs.js';
 import { dirname, resolve } from 'node:path';
 
 export function makeDirs(path: string): void {

@@ -14,7 +14,8 @@
  * and the shard sidecar that `rare-mine merge` verifies.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, constants, createWriteStream, lstatSync, openSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { closeSync, constants, createWriteStream, fsyncSync, lstatSync, onPath, openSync, renameSync, rmSync, statSync, unlinkSync, withPath, writeAllSync, type WriteStream } from './fs.js';
 import type { Writable } from 'node:stream';
 import { FileError } from '../errors.js';
 import { log } from '../log.js';
@@ -56,21 +57,79 @@ function openExclusive(partial: string): number {
 }
 
 /**
- * Write a small file whole: to `aside` created exclusively (never through a planted link), then renamed onto
- * `path`, so `path` is either its old content or all of `data`.
+ * The one atomic writer of a whole file: `data` goes to `aside` (created exclusively, never through a planted link),
+ * every byte of it (a short write is continued), fsync'ed, then renamed onto `path` and the directory fsync'ed, so
+ * `path` is either its old content or all of `data`, even after a crash. On any error the aside file is removed,
+ * `path` is left as it was and the error names the file (src/errors.ts fileErrorFrom).
  */
-export function writeFileAtomically(path: string, data: string, aside = partialPath(path)): void {
-  const fd = openExclusive(aside);
+export function writeFileAtomically(path: string, data: string | Uint8Array, aside = partialPath(path)): void {
+  if (directOutput(path)) {
+    writeDirectly(path, data);
+    return;
+  }
   try {
+    const fd = openExclusive(aside);
     try {
-      writeSync(fd, data);
+      writeAllSync(fd, data, aside);
+      onPath(aside, () => fsyncSync(fd));
     } finally {
-      closeSync(fd);
+      onPath(aside, () => closeSync(fd));
     }
     renameSync(aside, path);
   } catch (error) {
-    rmSync(aside, { force: true });
-    throw error;
+    try {
+      rmSync(aside, { force: true });
+    } catch {
+      // the first error is the one to report; a leftover aside is removed by the next write of `path` (openExclusive)
+    }
+    throw withPath(error, path);
+  }
+  syncDir(dirname(path));
+}
+
+/**
+ * A target that is not a regular file (a FIFO, /dev/stdout, a device) is written as it is, never replaced by a
+ * regular file: opened once, every byte written, closed.
+ */
+function writeDirectly(path: string, data: string | Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    writeAllSync(fd, data, path);
+  } finally {
+    onPath(path, () => closeSync(fd));
+  }
+}
+
+/**
+ * fsync a directory after a rename in it, so the new name survives a crash. It cannot undo the rename, so a failure
+ * here is a warning, not an error: the file is complete under its name, only the name's durability is the OS's.
+ */
+export function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'ENOTSUP') log().warn({ dir, code }, 'could not fsync the directory after renaming a file into it');
+  } finally {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // a read-only descriptor: nothing was buffered in it
+      }
+    }
+  }
+}
+
+/** fsync the file at `path` (a stream's file, after the stream closed it), naming it in errors. */
+function syncFile(path: string): void {
+  const fd = onPath(path, () => openSync(path, 'r'));
+  try {
+    onPath(path, () => fsyncSync(fd));
+  } finally {
+    onPath(path, () => closeSync(fd));
   }
 }
 
@@ -186,7 +245,12 @@ export class OutputSink {
   async commit(): Promise<void> {
     await this.end();
     if (this.failure) throw this.failure;
-    if (this.file && !this.direct) renameSync(partialPath(this.path!), this.path!);
+    if (this.file && !this.direct) {
+      const partial = partialPath(this.path!);
+      syncFile(partial);
+      renameSync(partial, this.path!);
+      syncDir(dirname(this.path!));
+    }
   }
 
   /** Flush and keep the partial file (interrupted run, resumable). */

@@ -7,7 +7,7 @@
  * Options are in the fingerprint unless listed in NOT_OUTPUT_OPTIONS: an option added later counts by default.
  */
 import { createHash } from 'node:crypto';
-import { fstatSync, readSync } from 'node:fs';
+import { fstatSync, readSync } from './fs.js';
 import { resolve } from 'node:path';
 import { withInputFile } from './line-reader.js';
 

@@ -5,7 +5,7 @@
  * rejects and seeded sampling are the same as in a single run. Each shard's output gets a sidecar saying which
  * run and shard wrote it and what it wrote (size, lines, SHA-256), so `merge` can refuse anything else.
  */
-import { fstatSync, readFileSync, readSync } from 'node:fs';
+import { fstatSync, readFileSync, readSync } from './fs.js';
 import { fileErrorFrom, InputError, UsageError } from '../errors.js';
 import { runDigest, type RunFingerprint } from './run-fingerprint.js';
 import { withInputFile } from './line-reader.js';

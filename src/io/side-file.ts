@@ -5,9 +5,8 @@
  * stdout is written (a closed reader is no error), when it is this process's stdout (`-o /dev/stdout`,
  * `/proc/self/fd/1`: opening those fails when stdout is a socket).
  */
-import { closeSync, constants, fstatSync, openSync, statSync, writeSync } from 'node:fs';
-import { fileErrorFrom } from '../errors.js';
-import { directOutput, writeFileAtomically } from './output.js';
+import { fstatSync, statSync } from './fs.js';
+import { writeFileAtomically } from './output.js';
 import { writeStdout } from './write-stdout.js';
 
 /** Whether `path` is this process's stdout: the same device and inode as fd 1. */
@@ -27,19 +26,5 @@ export async function writeSideFile(path: string, text: string): Promise<void> {
     await writeStdout(text);
     return;
   }
-  if (!directOutput(path)) {
-    writeFileAtomically(path, text);
-    return;
-  }
-  try {
-    const fd = openSync(path, constants.O_WRONLY);
-    try {
-      const bytes = Buffer.from(text, 'utf8');
-      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written, bytes.length - written);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    throw fileErrorFrom(error, path) ?? error;
-  }
+  writeFileAtomically(path, text); // a FIFO or a device is written directly there: opened once, never replaced
 }

@@ -4,7 +4,7 @@
  * heartbeat lives as long as its process. Creating one sweeps the dirs of the same prefix whose owner is gone —
  * judged by the lock's heartbeat, not by the pid alone (a pid means nothing on another host or in another container).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from './fs.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { log } from '../log.js';

@@ -4,7 +4,7 @@
  * What must hold: only JSON scalars and lists of them, so the section round-trips; it never changes what is mined.
  * Read back by `rare-mine stats` and `report` (readRunStats), which take the keys and layout the run used from it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../io/fs.js';
 import { InputError } from '../errors.js';
 import { describe } from '../io/jsonl.js';
 import type { RetrieverDescription } from '../retriever.js';

@@ -4,7 +4,7 @@
  * Hugging Face hub cache. What must hold: listing only reads directories and manifests (it never converts
  * or downloads), and every built-in model name in BUILT_IN_MODELS is preparable by `models prepare`.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from '../io/fs.js';
 import { join } from 'node:path';
 import { huggingFaceHubCache, rareMineCacheRoot } from '../embed/cache-paths.js';
 import {

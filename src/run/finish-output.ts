@@ -3,7 +3,7 @@
  * renamed into place (a final output never lacks it), the side files are committed before the main output (which
  * never names an id they lack), and the journal goes last.
  */
-import { rmSync } from 'node:fs';
+import { rmSync } from '../io/fs.js';
 import type { LeaseLock } from '../io/lease-lock.js';
 import { shardSidecarPath, writeShardSidecar } from '../io/shards.js';
 import type { MineCommandOptions } from './mine-options.js';

@@ -4,7 +4,7 @@
  * rejected, in input order; a checkpoint never claims output or rejects bytes of records after it (rejections of
  * lines read while a batch is searched ahead are held back until that batch is written).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from '../io/fs.js';
 import { InputError } from '../errors.js';
 import { log } from '../log.js';
 import { readRecords } from '../io/jsonl.js';

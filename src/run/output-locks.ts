@@ -3,7 +3,7 @@
  * before every write that no other run took it over. What must hold: two runs never write one output; a run whose
  * lock was taken over stops without writing, renaming or removing anything.
  */
-import { existsSync } from 'node:fs';
+import { existsSync } from '../io/fs.js';
 import { dirname, resolve } from 'node:path';
 import { FileError, UsageError } from '../errors.js';
 import { directOutput, partialPath } from '../io/output.js';

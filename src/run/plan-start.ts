@@ -3,7 +3,7 @@
  * anything is opened or built. What must hold: every combination of --shard, --resume, stdin and -o that cannot
  * work is refused here (UsageError), every path is checked here, and another run's partial is never continued.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from '../io/fs.js';
 import { dirname, join } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { log } from '../log.js';

@@ -4,7 +4,7 @@
  * figures cover the records this run mined (a resumed run says so); --stats-json is written after the output was
  * committed, and a failure to write it says the output is complete.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomically } from '../io/output.js';
 import { fileErrorFrom, FileError } from '../errors.js';
 import { infoBlock, log, prettyAs } from '../log.js';
 import type { RejectPolicy } from '../io/jsonl.js';
@@ -115,7 +115,7 @@ prettyAs('summary', summaryLine);
  */
 function writeStatsAfterOutput(path: string, report: StatisticsReport & { run: RunInfo }, output: string | undefined, written: number): void {
   try {
-    writeFileSync(path, JSON.stringify(report, null, 2) + '\n');
+    writeFileAtomically(path, JSON.stringify(report, null, 2) + '\n');
   } catch (error) {
     const fileError = fileErrorFrom(error, path);
     if (!fileError) throw error;

@@ -5,8 +5,11 @@
  * atomic), a failed build leaves the old part untouched, and whatever a killed builder leaves behind matches
  * LEFTOVER_PATTERN, so the next holder of the build lock can remove it (src/index/build-lock.ts).
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { existsSync, renameSync, rmSync } from '../io/fs.js';
 import { makeDirs } from '../io/make-dirs.js';
+import { syncDir } from '../io/output.js';
+import { log } from '../log.js';
 
 /** Names of what an interrupted build leaves beside a part: built aside, or moved aside while being replaced. */
 export const LEFTOVER_PATTERN = /\.(building|old)-\d+$/;
@@ -19,12 +22,28 @@ export function prepareAside(finalDir: string): string {
   return aside;
 }
 
-/** Move the finished `builtDir` onto `finalDir`, replacing what is there. */
+/**
+ * Move the finished `builtDir` onto `finalDir`, replacing what is there. If the new part cannot be renamed into place,
+ * the old one is moved back, so `finalDir` is the old part or the new one, never missing. Once the new part is in
+ * place, failing to remove the old one is a warning: the run has what it built, and the `.old-<pid>` folder left is
+ * swept by the next holder of the build lock.
+ */
 export function replaceDir(finalDir: string, builtDir: string): void {
   const old = `${finalDir}.old-${process.pid}`;
-  if (existsSync(finalDir)) renameSync(finalDir, old);
-  renameSync(builtDir, finalDir);
-  rmSync(old, { recursive: true, force: true });
+  const hadOld = existsSync(finalDir);
+  if (hadOld) renameSync(finalDir, old);
+  try {
+    renameSync(builtDir, finalDir);
+  } catch (error) {
+    if (hadOld) renameSync(old, finalDir);
+    throw error;
+  }
+  syncDir(dirname(finalDir));
+  try {
+    rmSync(old, { recursive: true, force: true });
+  } catch (error) {
+    log().warn({ dir: old, code: (error as NodeJS.ErrnoException).code }, 'could not remove the replaced index part (the next build removes it)');
+  }
 }
 
 /** Remove an aside folder after a failed build. */
@@ -41,10 +60,14 @@ export async function buildAside<T>(finalDir: string, build: (aside: string) => 
   let result: T;
   try {
     result = await build(aside);
+    replaceDir(finalDir, aside);
   } catch (error) {
-    discardAside(aside);
+    try {
+      discardAside(aside);
+    } catch {
+      // the build's error is the one to report; the aside folder left matches LEFTOVER_PATTERN and is swept
+    }
     throw error;
   }
-  replaceDir(finalDir, aside);
   return result;
 }

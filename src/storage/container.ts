@@ -17,7 +17,7 @@
  * before anything is used; any mismatch is an IndexError that says to rebuild — wrong results are never
  * returned from a damaged file, nor from a file of another build (a valid file copied in from another index).
  */
-import { closeSync, fsyncSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
+import { closeSync, fsyncSync, onPath, openSync, readFullSync, writeAllSync, fstatSync } from '../io/fs.js';
 import { crc32 } from 'node:zlib';
 import { IndexError } from '../errors.js';
 
@@ -53,7 +53,12 @@ export class ContainerWriter {
     if (kind.length !== 4) throw new Error(`container kind must be 4 characters: ${kind}`);
     this.buildId = buildIdBytes(buildId);
     this.fd = openSync(path, 'w');
-    writeSync(this.fd, Buffer.alloc(HEADER_BYTES), 0, HEADER_BYTES, 0);
+    try {
+      writeAllSync(this.fd, Buffer.alloc(HEADER_BYTES), path, 0);
+    } catch (error) {
+      this.abort();
+      throw error;
+    }
   }
 
   /** Append payload bytes. */
@@ -91,8 +96,7 @@ export class ContainerWriter {
   }
 
   private writeAt(bytes: Buffer, position: number): void {
-    let written = 0;
-    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, position + written);
+    writeAllSync(this.fd, bytes, this.path, position);
   }
 
   private flush(): void {
@@ -104,9 +108,25 @@ export class ContainerWriter {
     this.staged = 0;
   }
 
-  /** Close without writing the header (a build that failed): the file never verifies. */
+  private closed = false;
+
+  /** Close the file once (finish and abort may both be called: a build that fails after this file was finished). */
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    onPath(this.path, () => closeSync(this.fd));
+  }
+
+  /**
+   * Close without writing the header (a build that failed): the file never verifies. Called while another error is
+   * on its way out, so it throws nothing itself; after finish() it does nothing.
+   */
   abort(): void {
-    closeSync(this.fd);
+    try {
+      this.close();
+    } catch {
+      // the build's own error is the one to report; the file, headerless, never verifies
+    }
   }
 
   /** Flush the payload, write the header, fsync and close. */
@@ -121,9 +141,12 @@ export class ContainerWriter {
     this.buildId.copy(header, 24);
     header.writeUInt32LE(this.crc >>> 0, 40);
     header.writeUInt32LE(crc32(header.subarray(0, 44)) >>> 0, 44);
-    writeSync(this.fd, header, 0, HEADER_BYTES, 0);
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+    try {
+      writeAllSync(this.fd, header, this.path, 0);
+      onPath(this.path, () => fsyncSync(this.fd));
+    } finally {
+      this.close();
+    }
   }
 }
 
@@ -159,7 +182,7 @@ export class ContainerReader {
       if (!stat.isFile()) fail('not a regular file');
       const size = stat.size;
       const header = Buffer.alloc(HEADER_BYTES);
-      readSync(this.fd, header, 0, Math.min(HEADER_BYTES, size), 0);
+      readFullSync(this.fd, header, 0, Math.min(HEADER_BYTES, size), 0, path);
       if (size < 16) fail('file is truncated (shorter than its header)');
       if (!header.subarray(0, 8).equals(MAGIC)) fail('not a rare-mine index file (bad magic); it may be from an interrupted build');
       const storage = header.readUInt16LE(14) === 0 ? 1 : header.readUInt16LE(14);
@@ -182,7 +205,7 @@ export class ContainerReader {
       let crc = 0;
       const chunk = Buffer.allocUnsafe(1 << 22);
       for (let at = 0; at < this.payloadBytes; ) {
-        const n = readSync(this.fd, chunk, 0, Math.min(chunk.length, this.payloadBytes - at), HEADER_BYTES + at);
+        const n = readFullSync(this.fd, chunk, 0, Math.min(chunk.length, this.payloadBytes - at), HEADER_BYTES + at, path);
         if (n <= 0) fail('unexpected end of file');
         crc = crc32(chunk.subarray(0, n), crc);
         at += n;
@@ -197,12 +220,8 @@ export class ContainerReader {
   /** Read `length` payload bytes at payload offset `offset`. */
   read(offset: number, length: number, into?: Buffer): Buffer {
     const out = into ?? Buffer.allocUnsafe(length);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(this.fd, out, done, length - done, HEADER_BYTES + offset + done);
-      if (n <= 0) throw new IndexError(`${this.path}: unexpected end of file at ${offset + done}`);
-      done += n;
-    }
+    const done = readFullSync(this.fd, out, 0, length, HEADER_BYTES + offset, this.path);
+    if (done < length) throw new IndexError(`${this.path}: unexpected end of file at ${offset + done}`);
     return out;
   }
 
@@ -212,7 +231,7 @@ export class ContainerReader {
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
+    if (this.fd >= 0) onPath(this.path, () => closeSync(this.fd));
     this.fd = -1;
   }
 }

@@ -7,7 +7,8 @@
  * with a rebuild hint, never "not built" — so a damaged index is never silently replaced by another corpus.
  */
 import { randomBytes, createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from '../io/fs.js';
+import { writeFileAtomically } from '../io/output.js';
 import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import { BUILD_ID_BYTES, STORAGE_VERSIONS } from './container.js';
@@ -34,9 +35,7 @@ function checksumOf(body: object): string {
 export function writePartManifest<T extends ManifestEnvelope>(dir: string, manifest: T): T {
   const body = { ...manifest, storage: STORAGE_VERSIONS.current };
   const path = join(dir, MANIFEST_FILE);
-  const partial = `${path}.partial-${process.pid}`;
-  writeFileSync(partial, JSON.stringify({ ...body, checksum: checksumOf(body) }, null, 2) + '\n');
-  renameSync(partial, path);
+  writeFileAtomically(path, JSON.stringify({ ...body, checksum: checksumOf(body) }, null, 2) + '\n');
   return manifest;
 }
 

@@ -9,7 +9,7 @@
  * Scripts without spaces (Han, Hiragana, Katakana, Thai) are segmented by Intl.Segmenter's dictionaries.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../io/fs.js';
 import snowball from 'snowball-stemmers';
 import stopwordLists from 'stopword';
 import { UsageError } from '../errors.js';

@@ -7,7 +7,7 @@
  * InputRowError naming the file and the row; a file that shrinks while read is an error, never a short result or
  * an endless loop. Byte layouts: npy-format.ts, safetensors-format.ts, fvecs-format.ts.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from '../io/fs.js';
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { extname } from 'node:path';

@@ -8,7 +8,7 @@
  * values of `dtype`. What must hold once a layout is returned: rows ≥ 1, 1 ≤ dims ≤ MAX_DIMS, and the rows end
  * within the file (each format checks more: npy and fvecs end exactly at the end of the file).
  */
-import { readSync } from 'node:fs';
+import { readSync } from '../io/fs.js';
 import { InputError, InputRowError } from '../errors.js';
 
 /** Element types read; both are decoded to float32. */

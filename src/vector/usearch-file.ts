@@ -12,7 +12,7 @@
  * What must hold: a file passes only when every field agrees with the manifest and the byte size these fields
  * imply is exactly the file's size, so usearch never reads past the end or follows a count it cannot hold.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from '../io/fs.js';
 import { PRECISIONS, type Precision } from './precision.js';
 
 const HEAD_BYTES = 64;

@@ -9,7 +9,7 @@
  * and the float32 matrix products only propose candidates), so results are sorted by that score descending, ties
  * by ascending ordinal; exact search returns the true top-k under that order.
  */
-import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, renameSync, statSync } from '../io/fs.js';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Index, MetricKind, type BatchMatches, type Matches, type ScalarKind } from 'usearch';

@@ -13,8 +13,8 @@
  * interrupted conversion never leaves a directory that looks complete.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, fsPromises, readFileSync } from '../../io/fs.js';
+import { writeFileAtomically } from '../../io/output.js';
 import { makeDirs } from '../../io/make-dirs.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -25,6 +25,8 @@ import { TfjsGraphModel } from './tfjs-graph-model.js';
 import { readUseLiteArchitecture } from './use-lite-architecture.js';
 import { buildUseLiteOnnx, USE_LITE_ONNX_IO, useLiteOutputSize } from './use-lite-onnx.js';
 import { RESERVED_PIECE_COUNT, UseLiteTokenizer } from './use-lite-tokenizer.js';
+
+const { readFile, rm } = fsPromises;
 
 /** Bumped whenever the conversion would write a different model.onnx; older caches are then reconverted. */
 export const USE_LITE_CONVERTER_VERSION = 1;
@@ -126,12 +128,6 @@ async function staleReason(dir: string, sourceVersion: string, sourceFiles: Reco
   return undefined;
 }
 
-async function writeAtomically(path: string, bytes: Uint8Array | string): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}`;
-  await writeFile(temporary, bytes);
-  await rename(temporary, path);
-}
-
 /**
  * Make sure the converted model is in the cache: convert it from the installed source package unless a
  * current conversion is already there (or `force`). Returns the directory and whether it converted now.
@@ -168,8 +164,8 @@ export async function prepareUseLite(options: PrepareUseLiteOptions = {}): Promi
 
   makeDirs(dir);
   await rm(join(dir, MANIFEST_FILE), { force: true });
-  await writeAtomically(join(dir, MODEL_FILE), modelBytes);
-  await writeAtomically(join(dir, VOCAB_FILE), vocabText);
+  writeFileAtomically(join(dir, MODEL_FILE), modelBytes);
+  writeFileAtomically(join(dir, VOCAB_FILE), vocabText);
   const manifest: UseLiteManifest = {
     format: MANIFEST_FORMAT,
     name: USE_LITE_MODEL_NAME,
@@ -195,7 +191,7 @@ export async function prepareUseLite(options: PrepareUseLiteOptions = {}): Promi
     normalized: true,
     convertedAt: new Date().toISOString(),
   };
-  await writeAtomically(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileAtomically(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   log().info(
     { dir, seconds: Math.round(performance.now() - started) / 1000, bytes: modelBytes.length },
     `use-lite: converted ${USE_LITE_SOURCE_PACKAGE}@${source.version} to ONNX`,
