@@ -13,6 +13,7 @@ import { addMergeOptions } from '../cli/options.js';
 import { InputError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { directOutput, OutputSink, partialPath } from '../io/output.js';
+import { runScope } from '../run-scope.js';
 import { checkPaths } from '../io/path-safety.js';
 import { SHARD_SIDECAR_VERSION, shardSidecarPath, type ShardSidecar } from '../io/shards.js';
 import { fingerprintDifferences } from '../io/run-fingerprint.js';
@@ -110,6 +111,8 @@ export async function runMerge(files: string[], options: MergeOptions): Promise<
   const ordered = checkShardSet(files.map(readSidecar));
   for (const shard of ordered) await checkShardContent(shard);
   const sink = new OutputSink(options.output);
+  // Owned by the run scope: a signal (or any way out before the commit) removes the partial.
+  const partial = runScope().own(`merge output ${options.output ?? '<stdout>'}`, () => sink.abort());
   try {
     for (const shard of ordered) {
       for await (const chunk of createReadStream(shard.file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
@@ -118,10 +121,13 @@ export async function runMerge(files: string[], options: MergeOptions): Promise<
         if (sink.closed) break;
       }
     }
-    if (sink.closed) await sink.abort();
-    else await sink.commit();
+    if (sink.closed) await partial.release();
+    else {
+      await sink.commit();
+      partial.disown();
+    }
   } catch (error) {
-    await sink.abort();
+    await partial.release();
     throw error;
   }
   const total = (key: 'records' | 'rejected' | 'lines') => ordered.reduce((n, shard) => n + shard.sidecar[key], 0);

@@ -5,12 +5,12 @@
  * removed; a UTF-8 BOM at the very start of the input is removed; no line longer than `maxLineBytes` is
  * ever buffered whole (memory stays bounded however long a line is).
  */
-import { closeSync, createReadStream, createWriteStream, fstatSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InputError } from '../errors.js';
+import { ownedTempDir } from './temp-dirs.js';
 
 export interface RawLine {
   /** 1-based line number in the input. */
@@ -168,8 +168,7 @@ export async function readHead(path: string | undefined, options: { seekable: bo
  * twice (the input is also the corpus). The copy is created exclusively in a fresh private dir.
  */
 export async function spoolInput(path: string | undefined): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'rare-mine-spool-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const dir = ownedTempDir('rare-mine-spool-'); // removed by the run scope, swept by the next run after a kill
   const spool = join(dir, 'input.jsonl');
   try {
     await pipeline(openInput(path), createWriteStream(spool, { flags: 'wx' }));
