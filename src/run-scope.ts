@@ -21,6 +21,14 @@ export interface Ownership {
 interface Owned {
   readonly label: string;
   readonly release: () => void | Promise<void>;
+  /** Set once released (or disowned): a resource is released once, by its handle or by the scope. */
+  done?: Promise<void>;
+}
+
+/** Release `entry` unless that happened already; the one promise of its release. */
+function settle(entry: Owned): Promise<void> {
+  entry.done ??= (async () => entry.release())();
+  return entry.done;
 }
 
 export class RunScope {
@@ -50,17 +58,14 @@ export class RunScope {
   own(label: string, release: () => void | Promise<void>): Ownership {
     const entry: Owned = { label, release };
     this.owned.add(entry);
-    let done: Promise<void> | undefined;
     return {
       release: () => {
-        if (done) return done;
         this.owned.delete(entry);
-        done = (async () => release())();
-        return done;
+        return settle(entry);
       },
       disown: () => {
         this.owned.delete(entry);
-        done ??= Promise.resolve();
+        entry.done ??= Promise.resolve();
       },
     };
   }
@@ -79,17 +84,15 @@ export class RunScope {
       const left = endsAt - Date.now();
       let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
-        (async () => entry.release())().then(
+        settle(entry).then(
           () => 'released' as const,
           (error: unknown) => {
             log().debug({ resource: entry.label, error: (error as Error)?.message ?? String(error) }, 'releasing a resource failed');
             return 'failed' as const;
           },
         ),
-        new Promise<'late'>((resolve) => {
-          timer = setTimeout(() => resolve('late'), Math.max(0, left));
-          timer.unref();
-        }),
+        // Not unref'd: the close itself keeps the process alive until it ends (a signal handler exits after it).
+        new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, left)))),
       ]);
       clearTimeout(timer);
       if (outcome === 'late') unreleased.push(entry.label);
