@@ -14,7 +14,7 @@ import { configureLogger, errorEvent, LOG_FORMATS, LOG_LEVELS, logFormat, logger
 import { addGlobalOptions } from '../cli/options.js';
 import { checkCombinations, type CombinationView } from '../cli/combination-rules.js';
 import { foreignKey, foreignSuggestion } from '../cli/foreign-options.js';
-import { beginRun, endRun, installSignalHandlers } from '../terminal/signals.js';
+import { beginRun, endRun, installSignalHandlers, stoppingSignal } from '../terminal/signals.js';
 import { register as registerMining } from '../commands/mine.js';
 import { register as registerEval } from '../commands/eval.js';
 import { register as registerIndex } from '../commands/index-cmd.js';
@@ -183,8 +183,9 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   const cause = error instanceof CommanderError && (error as { cause?: unknown }).cause instanceof UsageError ? (error as { cause?: unknown }).cause : error;
-  process.exitCode = report(cause);
+  // Under a signal the work under way fails as its threads are released: the signal handler reports and exits.
+  if (stoppingSignal() === undefined) process.exitCode = report(cause);
 }
 // Every way out (success or any error) releases what the run opened (src/run-scope.ts) and ends the process
-// within about a second and a half, with the exit code set above.
-await endRun();
+// within about a second and a half, with the exit code set above (a signal's handler does both on its own).
+if (stoppingSignal() === undefined) await endRun();

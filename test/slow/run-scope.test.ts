@@ -162,3 +162,21 @@ test('two shards sharing one --rejects file: the second refuses at once (exit 2)
   assert.equal(lines.length, 1, 'the bad line, once, not truncated by the other shard');
   assert.match(lines[0], /not json/);
 });
+
+test('SIGINT while the search threads mine: exit 130, the partial and its journal kept, the temporary index dir removed, no error reported', async () => {
+  const tmp = tempDir('scope-int');
+  const input = makeInput(tmp, 300);
+  const out = join(tmp, 'out.jsonl');
+  const child = start([...MINE, '--corpus', corpusFixture, '--batch-size', '16', '-o', out, input], { TMPDIR: tmp });
+  const done = ended(child);
+  const indexDirs = () => readdirSync(tmp).filter((name) => name.startsWith('rare-mine-index-'));
+  await until(() => existsSync(`${out}.partial.journal`) && readFileSync(`${out}.partial.journal`, 'utf8').split('\n').length > 3, 'a few checkpoints', child);
+  assert.equal(indexDirs().length, 1);
+  child.kill('SIGINT');
+  const run = await done;
+  assert.equal(run.status, 130, run.stderr);
+  assert.equal(errorMessage(run.stderr), '', `the search threads' end is not reported as an error:\n${run.stderr}`);
+  assert.ok(existsSync(`${out}.partial`) && existsSync(`${out}.partial.journal`), 'kept for --resume');
+  assert.deepEqual(indexDirs(), [], 'the temporary index dir is removed');
+  assert.ok(!existsSync(`${out}.lock`));
+});
