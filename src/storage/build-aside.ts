@@ -7,6 +7,7 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { makeDirs } from '../io/make-dirs.js';
+import { runScope } from '../run-scope.js';
 
 /** Names of what an interrupted build leaves beside a part: built aside, or moved aside while being replaced. */
 export const LEFTOVER_PATTERN = /\.(building|old)-\d+$/;
@@ -38,13 +39,16 @@ export function discardAside(aside: string): void {
  */
 export async function buildAside<T>(finalDir: string, build: (aside: string) => T | Promise<T>): Promise<T> {
   const aside = prepareAside(finalDir);
+  // Owned by the run scope while it is built: a signal during an async build (embedding) removes it too.
+  const owned = runScope().own(`index part built aside ${aside}`, () => discardAside(aside));
   let result: T;
   try {
     result = await build(aside);
   } catch (error) {
-    discardAside(aside);
+    await owned.release();
     throw error;
   }
   replaceDir(finalDir, aside);
+  owned.disown();
   return result;
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { cliPath, repoRoot } from '../helpers/shared-data.js';
 import { killMidway, makeInput, tempDir } from '../helpers/scale-out.js';
+import { writeTinyBertModelDir } from '../helpers/tiny-models.js';
 
 const corpusFixture = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
 /** BM25 with its search pool (threads > 1): the threads that kept a failed run alive. */
@@ -179,4 +180,30 @@ test('SIGINT while the search threads mine: exit 130, the partial and its journa
   assert.ok(existsSync(`${out}.partial`) && existsSync(`${out}.partial.journal`), 'kept for --resume');
   assert.deepEqual(indexDirs(), [], 'the temporary index dir is removed');
   assert.ok(!existsSync(`${out}.lock`));
+});
+
+/** Every path under `dir` (relative), for what a build left. */
+function allPaths(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' });
+}
+
+test('SIGTERM during a dense build (async embedding): exit 143, its aside folder removed, the cache writer lock released', async () => {
+  const root = tempDir('scope-dense');
+  const model = join(root, 'tiny-bert');
+  await writeTinyBertModelDir(model, { seed: 3, pooling: 'mean', hiddenSize: 32 });
+  const corpus = join(root, 'corpus.jsonl');
+  writeFileSync(corpus, Array.from({ length: 4000 }, (_, i) => JSON.stringify({ _id: `d${i}`, text: `document ${i} about ${'kernel memory page '.repeat(1 + (i % 9))}` })).join('\n') + '\n');
+  const cache = join(root, 'cache');
+  const indexDir = join(root, 'idx');
+  const child = start(['index', 'dense', '--model', model, '--corpus', corpus, '--index-dir', indexDir, '--threads', '1'], { RARE_MINE_CACHE_DIR: cache });
+  const done = ended(child);
+  const building = () => (existsSync(indexDir) ? allPaths(indexDir).filter((path) => /\.building-\d+$/.test(path)) : []);
+  const cacheLocks = () => (existsSync(cache) ? allPaths(cache).filter((path) => path.endsWith('writer.lock')) : []);
+  await until(() => building().some((path) => path.includes('dense')) && cacheLocks().length === 1, 'the dense part to be built aside, embedding', child);
+  child.kill('SIGTERM');
+  const run = await done;
+  assert.equal(run.status, 143, run.stderr);
+  assert.deepEqual(building(), [], 'no aside folder left');
+  assert.deepEqual(cacheLocks(), [], "the embedding cache's writer lock is released");
+  assert.ok(!existsSync(join(indexDir, '.build.lock')), 'the build lock is released');
 });
