@@ -34,16 +34,10 @@ function settle(entry: Owned): Promise<void> {
 export class RunScope {
   private readonly owned = new Set<Owned>();
   private readonly controller = new AbortController();
-  private closing = false;
 
   /** Aborted when the scope closes: a network request (the hub client) takes it so that no request outlives its run. */
   get signal(): AbortSignal {
     return this.controller.signal;
-  }
-
-  /** Whether the scope is closing or closed (a resource opened now is released at once by its owner). */
-  get closed(): boolean {
-    return this.closing;
   }
 
   /** Labels of what the scope still owns, oldest first (for messages and tests). */
@@ -75,7 +69,6 @@ export class RunScope {
    * deadline is left (and named in the result); one that throws is logged. Aborts `signal` first.
    */
   async close(deadlineMs: number): Promise<string[]> {
-    this.closing = true;
     this.controller.abort(new Error('the run is ending'));
     const endsAt = Date.now() + deadlineMs;
     const unreleased: string[] = [];
@@ -101,16 +94,12 @@ export class RunScope {
   }
 }
 
-let processScope = new RunScope();
+const processScope = new RunScope();
 
-/** The scope of the command this process runs (one per process: the CLI runs one command). */
+/**
+ * The scope of the command this process runs (one per process: the CLI runs one command). Code that runs stages
+ * in-process (tests) closes what it opens itself, through each resource's handle.
+ */
 export function runScope(): RunScope {
   return processScope;
-}
-
-/** A fresh process scope, for callers that run several commands in one process (tests); returns the old one. */
-export function replaceRunScope(): RunScope {
-  const old = processScope;
-  processScope = new RunScope();
-  return old;
 }

@@ -14,6 +14,7 @@ import { InputError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { directOutput, OutputSink, partialPath } from '../io/output.js';
 import { runScope } from '../run-scope.js';
+import { lockOutput } from '../run/output-locks.js';
 import { checkPaths } from '../io/path-safety.js';
 import { SHARD_SIDECAR_VERSION, shardSidecarPath, type ShardSidecar } from '../io/shards.js';
 import { fingerprintDifferences } from '../io/run-fingerprint.js';
@@ -110,6 +111,8 @@ export async function runMerge(files: string[], options: MergeOptions): Promise<
   });
   const ordered = checkShardSet(files.map(readSidecar));
   for (const shard of ordered) await checkShardContent(shard);
+  // One writer per output, as for a mining run's -o (released by the run scope on every way out).
+  const writerLock = output === undefined || output === '-' ? undefined : lockOutput(output);
   const sink = new OutputSink(options.output);
   // Owned by the run scope: a signal (or any way out before the commit) removes the partial.
   const partial = runScope().own(`merge output ${options.output ?? '<stdout>'}`, () => sink.abort());
@@ -129,6 +132,8 @@ export async function runMerge(files: string[], options: MergeOptions): Promise<
   } catch (error) {
     await partial.release();
     throw error;
+  } finally {
+    writerLock?.release();
   }
   const total = (key: 'records' | 'rejected' | 'lines') => ordered.reduce((n, shard) => n + shard.sidecar[key], 0);
   log().info({ shards: ordered.length, records: total('records'), rejected: total('rejected'), lines: total('lines'), output: options.output ?? '<stdout>' }, 'merged');

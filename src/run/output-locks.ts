@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { FileError, UsageError } from '../errors.js';
+import { FileError, fileErrorFrom, UsageError } from '../errors.js';
 import { directOutput, partialPath } from '../io/output.js';
 import { describeHolder, LeaseLock } from '../io/lease-lock.js';
 
@@ -22,7 +22,10 @@ export function lockOutput(output: string, option = '-o'): LeaseLock | undefined
   try {
     lock = LeaseLock.tryAcquire(`${output}.lock`, `writing ${output}`);
   } catch (error) {
-    throw new UsageError(`${option} ${output}: cannot create ${output}.lock (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    // The machine's condition (read-only dir, disk full, permissions): exit 1 naming the lock file.
+    const system = fileErrorFrom(error, `${output}.lock`);
+    if (system) throw new FileError(system.path, `cannot create the writer lock of ${option} ${output}: ${system.reason}`, { cause: error });
+    throw error;
   }
   if (lock instanceof LeaseLock) return lock;
   throw new UsageError(`${option} ${output} is being written by another rare-mine run (${describeHolder(lock)})`, {

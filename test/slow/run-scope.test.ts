@@ -110,6 +110,7 @@ async function runHoldingItsSpool(tmp: string, out: string): Promise<{ child: Ch
   const child = start(['bm25', '--threads', '2', '-o', out], { TMPDIR: tmp });
   const done = ended(child);
   // More than the 1,000 records the key check peeks at: the spool copy starts, and waits for the rest of stdin.
+  child.stdin!.on('error', () => {}); // EPIPE once the run is killed with bytes still on their way
   child.stdin!.write(readFileSync(makeInput(tempDir('scope-input'), 30)));
   const spool = () => readdirSync(tmp).filter((name) => name.startsWith('rare-mine-spool-'));
   await until(() => spool().length === 1, 'the spool copy of stdin', child);
