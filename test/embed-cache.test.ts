@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, openSync, closeSync, rmSync, statSync, writeSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync, writeSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyBertModelDir } from './helpers/tiny-models.js';
@@ -72,12 +72,12 @@ test('the cache survives a torn append and rejects a record whose checksum fails
   const reopened = new EmbeddingCache(dir, dims);
   assert.equal(reopened.size, 3);
   assert.deepEqual(reopened.get(keys[1]), rows[1]);
-  assert.equal(statSync(join(dir, 'vectors.bin')).size, 32 + 3 * (dims * 4 + 4), 'the torn tail was cut off');
+  assert.equal(statSync(join(dir, 'vectors.bin')).size, 32 + 3 * (32 + dims * 4 + 4), 'the torn tail was cut off');
   reopened.close();
 
   // Flip a byte inside record 2's vector: that record is a miss, not a wrong vector.
   const fd = openSync(join(dir, 'vectors.bin'), 'r+');
-  writeSync(fd, Buffer.from([0x7f]), 0, 1, 32 + 2 * (dims * 4 + 4) + 1);
+  writeSync(fd, Buffer.from([0x7f]), 0, 1, 32 + 2 * (32 + dims * 4 + 4) + 32 + 1);
   closeSync(fd);
   const damaged = new EmbeddingCache(dir, dims);
   assert.equal(damaged.get(keys[2]), undefined);
@@ -91,12 +91,11 @@ test('the cache survives a torn append and rejects a record whose checksum fails
   otherDims.close();
 });
 
-test('a second process sees the writer lock and only reads', () => {
+test('a second opener sees the live writer lock and only reads', () => {
   const dir = join(root, 'locked-cache');
   const writer = new EmbeddingCache(dir, 2);
   writer.putMany([textKey('query', 'q')], [new Float32Array([0.6, 0.8])]);
-  // Pretend another live process holds the lock (our parent is alive).
-  writeFileSync(join(dir, 'writer.lock'), String(process.ppid));
+  // The writer's lease lock is live (its heartbeat runs): a second opener only reads.
   const reader = new EmbeddingCache(dir, 2);
   assert.equal(reader.writable, false);
   assert.deepEqual(reader.get(textKey('query', 'q')), new Float32Array([0.6, 0.8]));
@@ -105,4 +104,59 @@ test('a second process sees the writer lock and only reads', () => {
   reader.close();
   assert.ok(existsSync(join(dir, 'writer.lock')), "a reader leaves the writer's lock alone");
   writer.close();
+});
+
+/** A lease lock (src/io/lease-lock.ts) as a process in another container writes it: another host and PID namespace, its pid meaningless here. */
+function foreignLock(path: string): void {
+  const holder = { host: 'another-container', pid: 1, pidNamespace: 'pid:[4026531836]', processStart: '1', purpose: 'writing the embedding cache', acquiredAt: new Date().toISOString(), token: 'f0'.repeat(12) };
+  writeFileSync(path, JSON.stringify(holder) + '\n');
+}
+
+test('a writer lock held from another container (live heartbeat, pid 1 there) makes this cache read-only', () => {
+  const dir = join(root, 'foreign-cache');
+  const first = new EmbeddingCache(dir, 2);
+  first.putMany([textKey('document', 'a')], [new Float32Array([1, 0])]);
+  first.close();
+  foreignLock(join(dir, 'writer.lock'));
+  const cache = new EmbeddingCache(dir, 2);
+  assert.equal(cache.writable, false, 'a pid from another PID namespace proves nothing: the lock is live by its heartbeat');
+  assert.deepEqual(cache.get(textKey('document', 'a')), new Float32Array([1, 0]), 'it still reads');
+  cache.putMany([textKey('document', 'b')], [new Float32Array([0, 1])]);
+  cache.close();
+  assert.equal(statSync(join(dir, 'keys.bin')).size, 32 + 32, 'nothing appended beside the foreign writer');
+  assert.match(readFileSync(join(dir, 'writer.lock'), 'utf8'), /another-container/, "the foreign writer's lock is left alone");
+});
+
+test('a writer whose lock was taken over stops appending', () => {
+  const dir = join(root, 'taken-cache');
+  const cache = new EmbeddingCache(dir, 2);
+  cache.putMany([textKey('document', 'a')], [new Float32Array([1, 0])]);
+  foreignLock(join(dir, 'writer.lock')); // another container judged our heartbeat stale and took the lock
+  cache.putMany([textKey('document', 'b')], [new Float32Array([0, 1])]);
+  assert.equal(cache.writable, false);
+  assert.equal(cache.size, 1);
+  cache.close();
+  assert.match(readFileSync(join(dir, 'writer.lock'), 'utf8'), /another-container/, 'closing does not remove the new holder\'s lock');
+});
+
+test('rows that are not their key\'s (keys.bin and vectors.bin out of step, valid checksums) are misses, never another text\'s vector', () => {
+  const [a, b] = [textKey('document', 'a'), textKey('document', 'b')];
+  const [va, vb] = [new Float32Array([1, 0]), new Float32Array([0, 1])];
+  // Two writers appending at once: the keys in one order, the vectors (each with a valid CRC) in the other.
+  const swapped = join(root, 'swapped-cache');
+  const keysInOrder = join(root, 'in-order-cache');
+  const x = new EmbeddingCache(swapped, 2);
+  x.putMany([b, a], [vb, va]);
+  x.close();
+  const y = new EmbeddingCache(keysInOrder, 2);
+  y.putMany([a, b], [va, vb]);
+  y.close();
+  copyFileSync(join(keysInOrder, 'keys.bin'), join(swapped, 'keys.bin'));
+  const cache = new EmbeddingCache(swapped, 2);
+  assert.equal(cache.size, 2);
+  assert.equal(cache.get(a), undefined, "b's row under a's key is a miss");
+  assert.equal(cache.get(b), undefined);
+  assert.equal(cache.stats.foreignRecords, 2);
+  assert.equal(cache.stats.corruptRecords, 0);
+  cache.close();
 });

@@ -3,7 +3,8 @@
  * UsageError 2, InputError and FileError 1, IndexError 3, ModelError 4, anything else 70 (with the stack under
  * --debug). A system error that escaped as such (ENOENT, ENOSPC, EISDIR, ... — src/errors.ts fileErrorFrom) is the
  * user's or the machine's condition, not a bug: one line naming the path and the cause, exit 1.
- * Exit codes are set through process.exitCode, so pending output is flushed before the process ends.
+ * Exit codes are set through process.exitCode, so pending output is flushed before the process ends; then endRun
+ * (src/terminal/signals.ts) releases the run scope and makes sure the process does end.
  * With --log-format json (or $RARE_MINE_LOG_FORMAT=json) every message here, commander's own included, is one JSON
  * line (src/log.ts errorEvent): the message, the exit code, the error's kind and its hint as fields.
  */
@@ -13,7 +14,7 @@ import { configureLogger, errorEvent, LOG_FORMATS, LOG_LEVELS, logFormat, logger
 import { addGlobalOptions } from '../cli/options.js';
 import { checkCombinations, type CombinationView } from '../cli/combination-rules.js';
 import { foreignKey, foreignSuggestion } from '../cli/foreign-options.js';
-import { installSignalHandlers } from '../terminal/signals.js';
+import { beginRun, endRun, installSignalHandlers, stoppingSignal } from '../terminal/signals.js';
 import { register as registerMining } from '../commands/mine.js';
 import { register as registerEval } from '../commands/eval.js';
 import { register as registerIndex } from '../commands/index-cmd.js';
@@ -37,6 +38,7 @@ addGlobalOptions(program)
     }
     configureLogger({ level: options.logLevel, format: options.logFormat });
     checkCombinations(actionCommand.opts<CombinationView>());
+    beginRun();
   });
 
 registerMining(program); // one command per retriever kind (src/retrievers/retrievers.ts)
@@ -181,8 +183,12 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   const cause = error instanceof CommanderError && (error as { cause?: unknown }).cause instanceof UsageError ? (error as { cause?: unknown }).cause : error;
-  process.exitCode = report(cause);
-  // Whatever the failed command left running (search threads, a heartbeat) must not keep the process alive: the
-  // message is out, so exit within 2 s at the latest (unref: a process with nothing left running exits at once).
+  // Under a signal the work under way fails as its threads are released: the signal handler reports and exits.
+  if (stoppingSignal() === undefined) process.exitCode = report(cause);
+  // Whatever the failed command left running must not keep the process alive: exit within 2 s at the latest
+  // (unref: a process with nothing left running exits at once).
   setTimeout(() => process.exit(), 2000).unref();
 }
+// Every way out (success or any error) releases what the run opened (src/run-scope.ts) and ends the process
+// within about a second and a half, with the exit code set above (a signal's handler does both on its own).
+if (stoppingSignal() === undefined) await endRun();

@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Candidate } from '../retriever.js';
+import { runScope, type Ownership } from '../run-scope.js';
 import type { Bm25IndexData } from './index-reader.js';
 import type { AnalyzerChoice } from '../text/analyzer.js';
 
@@ -62,24 +63,45 @@ class SearchWorker {
   }
 }
 
+/** Stop worker threads (terminate resolves once each has stopped). */
+async function terminateAll(workers: readonly Worker[]): Promise<void> {
+  await Promise.all(workers.map((worker) => worker.terminate()));
+}
+
 export class Bm25SearchPool {
   private nextId = 0;
 
-  private constructor(private readonly workers: SearchWorker[]) {}
+  private constructor(
+    private readonly workers: SearchWorker[],
+    private readonly threadsOwned: Ownership,
+  ) {}
 
-  /** Start `threads` workers over already-loaded index data; resolves when every worker has wrapped it. */
+  /**
+   * Start `threads` workers over already-loaded index data; resolves when every worker has wrapped it. The threads
+   * are owned by the run scope (src/run-scope.ts) from the moment they start: an error anywhere after this (or while
+   * they start) cannot leave them keeping the process alive.
+   */
   static async start(data: Bm25IndexData, analyzer: string | AnalyzerChoice, threads: number): Promise<Bm25SearchPool> {
     const workers = Array.from({ length: threads }, () => new Worker(new URL('./search-worker.js', import.meta.url), { workerData: { data, analyzer } }));
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            worker.once('message', () => resolve());
-            worker.once('error', reject);
-          }),
-      ),
+    const owned = runScope().own(`BM25 search threads (${threads})`, () => terminateAll(workers));
+    try {
+      await Promise.all(
+        workers.map(
+          (worker) =>
+            new Promise<void>((resolve, reject) => {
+              worker.once('message', () => resolve());
+              worker.once('error', reject);
+            }),
+        ),
+      );
+    } catch (error) {
+      await owned.release();
+      throw error;
+    }
+    return new Bm25SearchPool(
+      workers.map((worker) => new SearchWorker(worker)),
+      owned,
     );
-    return new Bm25SearchPool(workers.map((worker) => new SearchWorker(worker)));
   }
 
   get threads(): number {
@@ -109,7 +131,8 @@ export class Bm25SearchPool {
     return results;
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+  /** Stop the threads (once; the run scope does it if the run ends first). */
+  close(): Promise<void> {
+    return this.threadsOwned.release();
   }
 }

@@ -13,6 +13,7 @@ import { checkPaths } from '../io/path-safety.js';
 import { indexDirWrites } from '../index/layout.js';
 import { INDEX_PARTS } from '../retrievers/index-parts.js';
 import { RETRIEVERS } from '../retrievers/retrievers.js';
+import { lockSideFiles } from '../run/output-locks.js';
 import { buildIndex, type IndexDirOptions, type RetrieverKind } from '../retrievers/retriever-kind.js';
 
 export interface IndexOptions extends IndexDirOptions {
@@ -29,11 +30,17 @@ export interface IndexOptions extends IndexDirOptions {
 export async function runIndex<O extends IndexDirOptions>(kind: RetrieverKind<O>, options: IndexOptions & O, command: Command): Promise<void> {
   // What the options declare (the corpus and vector files read; the rejects file and the index dir written), and the index dir's parts.
   checkPaths(commandPathPlan(command, options, [], { writes: indexDirWrites(options.indexDir, INDEX_PARTS) }));
-  const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
-  const policy = new RejectPolicy(options.onError, options.rejects);
-  const started = performance.now();
-  const { docs, ...figures } = await buildIndex(kind, await corpusFileSource(options.corpus, keys, policy, corpusKeyUses(options)), options);
-  log().info({ indexDir: options.indexDir, docs, ...figures, rejected: policy.rejected, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) }, 'index ready');
+  // One writer per rejects file, as for a mining run's (src/run/output-locks.ts).
+  const locks = lockSideFiles([{ option: '--rejects', path: options.rejects }]);
+  try {
+    const keys = { idKey: options.corpusIdKey, textKey: options.corpusTextKey, titleKey: options.corpusTitleKey };
+    const policy = new RejectPolicy(options.onError, options.rejects);
+    const started = performance.now();
+    const { docs, ...figures } = await buildIndex(kind, await corpusFileSource(options.corpus, keys, policy, corpusKeyUses(options)), options);
+    log().info({ indexDir: options.indexDir, docs, ...figures, rejected: policy.rejected, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) }, 'index ready');
+  } finally {
+    for (const lock of locks) lock.release();
+  }
 }
 
 function registerKind<O extends IndexDirOptions>(index: Command, kind: RetrieverKind<O>): void {

@@ -14,6 +14,8 @@ import { commandPathPlan } from '../cli/path-plan.js';
 import { InputError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { directOutput, OutputSink, partialPath } from '../io/output.js';
+import { runScope } from '../run-scope.js';
+import { lockOutput } from '../run/output-locks.js';
 import { checkPaths } from '../io/path-safety.js';
 import { readShardSidecar, shardSidecarPath, type ShardSidecar } from '../io/shards.js';
 import { fingerprintDifferences } from '../io/run-fingerprint.js';
@@ -103,7 +105,11 @@ export async function runMerge(files: string[], options: MergeOptions, command: 
   );
   const ordered = checkShardSet(files.map(readSidecar));
   for (const shard of ordered) await checkShardContent(shard);
+  // One writer per output, as for a mining run's -o (released by the run scope on every way out).
+  const writerLock = output === undefined || output === '-' ? undefined : lockOutput(output);
   const sink = new OutputSink(options.output);
+  // Owned by the run scope: a signal (or any way out before the commit) removes the partial.
+  const partial = runScope().own(`merge output ${options.output ?? '<stdout>'}`, () => sink.abort());
   try {
     for (const shard of ordered) {
       for await (const chunk of createReadStream(shard.file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
@@ -112,11 +118,16 @@ export async function runMerge(files: string[], options: MergeOptions, command: 
         if (sink.closed) break;
       }
     }
-    if (sink.closed) await sink.abort();
-    else await sink.commit();
+    if (sink.closed) await partial.release();
+    else {
+      await sink.commit();
+      partial.disown();
+    }
   } catch (error) {
-    await sink.abort();
+    await partial.release();
     throw error;
+  } finally {
+    writerLock?.release();
   }
   const total = (key: 'records' | 'rejected' | 'lines') => ordered.reduce((n, shard) => n + shard.sidecar[key], 0);
   log().info({ shards: ordered.length, records: total('records'), rejected: total('rejected'), lines: total('lines'), output: options.output ?? '<stdout>' }, 'merged');

@@ -2,22 +2,26 @@
  * The embedding cache: vectors on disk keyed by (model fingerprint, role, sha256 of the text), so a re-run
  * with other mining parameters embeds nothing again. One directory per model fingerprint holds two
  * append-only files written in step (layout in FORMAT.md beside this file): `keys.bin` (32-byte text
- * hashes) and `vectors.bin` (float32 rows, each with its CRC-32). What must hold: only whole records count
- * (a crash mid-append loses at most the records being written, never corrupts earlier ones); a vector is
- * returned only when its checksum verifies; one process writes at a time (`writer.lock`), others only read.
- * Only the keys live in memory (16 bytes of hash each); vectors are read back by position on a hit.
+ * hashes) and `vectors.bin` (rows of the text hash they were written for and the float32 vector, with a CRC-32
+ * of both). What must hold: only whole records count (a crash mid-append loses at most the records being
+ * written, never corrupts earlier ones); a vector is returned only when its checksum verifies AND its row names
+ * the key asked for (files that went out of step — two writers — give misses, logged, never another text's
+ * vector); one process writes at a time, under `writer.lock`, a lease lock (src/io/lease-lock.ts: host, PID
+ * namespace, heartbeat), so a run in another container sharing the cache volume only reads, and a writer whose
+ * lock was taken over stops writing. Only the keys live in memory (16 bytes of hash each); vectors are read back
+ * by position on a hit.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, ftruncateSync, onPath, openSync, readFileSync, readFullSync, rmSync, writeAllSync, writeFileSync } from '../io/fs.js';
+import { closeSync, existsSync, fstatSync, ftruncateSync, onPath, openSync, readFullSync, rmSync, writeAllSync } from '../io/fs.js';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { log } from '../log.js';
 import type { EmbedRole } from './embedder.js';
-import { processAlive } from '../io/lease-lock.js';
+import { describeHolder, LeaseLock } from '../io/lease-lock.js';
 import { makeDirs } from '../io/make-dirs.js';
 
 /** Format version of keys.bin and vectors.bin (FORMAT.md). */
-export const EMBEDDING_CACHE_VERSION = 1;
+export const EMBEDDING_CACHE_VERSION = 2;
 const HEADER_BYTES = 32;
 const KEY_MAGIC = 'RMEMBKEY';
 const VECTOR_MAGIC = 'RMEMBVEC';
@@ -58,19 +62,21 @@ export interface EmbeddingCacheStats {
   recordsAtOpen: number;
   /** Records whose checksum failed (recomputed and appended again). */
   corruptRecords: number;
+  /** Records whose row was written for another key (the files went out of step): misses, recomputed. */
+  foreignRecords: number;
 }
 
 /** An open cache directory: lookups by text key, appends of new vectors. */
 export class EmbeddingCache {
-  readonly stats: EmbeddingCacheStats = { hits: 0, misses: 0, recordsAtOpen: 0, corruptRecords: 0 };
-  /** False when another process holds the writer lock: lookups work, new vectors are not stored. */
-  readonly writable: boolean;
+  readonly stats: EmbeddingCacheStats = { hits: 0, misses: 0, recordsAtOpen: 0, corruptRecords: 0, foreignRecords: 0 };
+  /** False when another process holds the writer lock (or took it over): lookups work, new vectors are not stored. */
+  private canWrite: boolean;
+  private readonly lock?: LeaseLock;
   private readonly index = new Map<string, number>();
   private readonly keysFd: number;
   private readonly vectorsFd: number;
   private readonly recordBytes: number;
   private records: number;
-  private readonly lockPath: string;
   private closed = false;
 
   /**
@@ -80,15 +86,20 @@ export class EmbeddingCache {
    */
   constructor(readonly dir: string, readonly dims: number) {
     makeDirs(dir);
-    this.recordBytes = dims * 4 + 4;
-    this.lockPath = join(dir, 'writer.lock');
-    this.writable = this.takeLock();
+    this.recordBytes = HASH_BYTES + dims * 4 + 4;
+    this.lock = this.takeLock(join(dir, 'writer.lock'));
+    this.canWrite = this.lock !== undefined;
     const keysPath = join(dir, 'keys.bin');
     const vectorsPath = join(dir, 'vectors.bin');
-    const flags = this.writable ? 'a+' : 'r';
-    if (this.writable) this.resetIfUnusable(keysPath, vectorsPath);
-    if (!this.writable && (!existsSync(keysPath) || !existsSync(vectorsPath))) {
-      // Nothing to read yet and no right to create: behave as an empty read-only cache.
+    const flags = this.canWrite ? 'a+' : 'r';
+    const problems = this.headerProblems(keysPath, vectorsPath);
+    if (this.canWrite && problems.length > 0) {
+      log().warn({ dir: this.dir, problems }, 'embedding cache unusable; starting it afresh');
+      rmSync(keysPath, { force: true });
+      rmSync(vectorsPath, { force: true });
+    }
+    if (!this.canWrite && (!existsSync(keysPath) || !existsSync(vectorsPath) || problems.length > 0)) {
+      // Nothing this version can read, and no right to create or reset: behave as an empty read-only cache.
       this.keysFd = -1;
       this.vectorsFd = -1;
       this.records = 0;
@@ -96,14 +107,14 @@ export class EmbeddingCache {
     }
     this.keysFd = openSync(keysPath, flags);
     this.vectorsFd = openSync(vectorsPath, flags);
-    if (this.writable && fstatSync(this.keysFd).size === 0) {
+    if (this.canWrite && fstatSync(this.keysFd).size === 0) {
       writeAllSync(this.keysFd, header(KEY_MAGIC, dims), keysPath);
       writeAllSync(this.vectorsFd, header(VECTOR_MAGIC, dims), vectorsPath);
     }
     const keyRecords = Math.floor((fstatSync(this.keysFd).size - HEADER_BYTES) / HASH_BYTES);
     const vectorRecords = Math.floor((fstatSync(this.vectorsFd).size - HEADER_BYTES) / this.recordBytes);
     this.records = Math.max(0, Math.min(keyRecords, vectorRecords));
-    if (this.writable) {
+    if (this.canWrite) {
       // Drop a torn tail so the next append starts on a record boundary in both files.
       onPath(keysPath, () => ftruncateSync(this.keysFd, HEADER_BYTES + this.records * HASH_BYTES));
       onPath(vectorsPath, () => ftruncateSync(this.vectorsFd, HEADER_BYTES + this.records * this.recordBytes));
@@ -114,7 +125,7 @@ export class EmbeddingCache {
       this.index.set(keys.toString('latin1', record * HASH_BYTES, record * HASH_BYTES + LOOKUP_KEY_BYTES), record);
     }
     this.stats.recordsAtOpen = this.records;
-    log().debug({ dir, records: this.records, writable: this.writable }, 'embedding cache opened');
+    log().debug({ dir, records: this.records, writable: this.canWrite }, 'embedding cache opened');
   }
 
   /** Number of vectors stored. */
@@ -122,26 +133,22 @@ export class EmbeddingCache {
     return this.records;
   }
 
-  private takeLock(): boolean {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        writeFileSync(this.lockPath, String(process.pid), { flag: 'wx' });
-        return true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = Number.parseInt(readFileSync(this.lockPath, 'utf8'), 10);
-        if (Number.isInteger(holder) && processAlive(holder)) {
-          log().warn({ dir: this.dir, pid: holder }, 'another writer holds this embedding cache; reading it only (new vectors will not be cached)');
-          return false;
-        }
-        rmSync(this.lockPath, { force: true });
-      }
-    }
-    return false;
+  /** Whether this process appends new vectors: it holds the writer lock. */
+  get writable(): boolean {
+    return this.canWrite;
   }
 
-  private resetIfUnusable(keysPath: string, vectorsPath: string): void {
-    if (!existsSync(keysPath) && !existsSync(vectorsPath)) return;
+  /** The writer lock, or undefined (read only) when a live holder — on this host or any other — has it. */
+  private takeLock(path: string): LeaseLock | undefined {
+    const lock = LeaseLock.tryAcquire(path, `writing the embedding cache ${this.dir}`);
+    if (lock instanceof LeaseLock) return lock;
+    log().warn({ dir: this.dir, holder: describeHolder(lock) }, 'another writer holds this embedding cache; reading it only (new vectors will not be cached)');
+    return undefined;
+  }
+
+  /** Why the files cannot be read as this version's (another version, dims or magic), or [] (also when both are absent). */
+  private headerProblems(keysPath: string, vectorsPath: string): string[] {
+    if (!existsSync(keysPath) && !existsSync(vectorsPath)) return [];
     const problems: string[] = [];
     for (const [path, magic] of [[keysPath, KEY_MAGIC], [vectorsPath, VECTOR_MAGIC]] as const) {
       if (!existsSync(path)) {
@@ -155,38 +162,55 @@ export class EmbeddingCache {
       const problem = headerProblem(bytes.subarray(0, n), magic, this.dims);
       if (problem) problems.push(`${path}: ${problem}`);
     }
-    if (problems.length === 0) return;
-    log().warn({ dir: this.dir, problems }, 'embedding cache unusable; starting it afresh');
-    rmSync(keysPath, { force: true });
-    rmSync(vectorsPath, { force: true });
+    return problems;
   }
 
-  /** The cached vector for a key, or undefined (a miss, or a record whose checksum fails). */
+  /**
+   * The cached vector for a key, or undefined: a miss, a record whose checksum fails, or a row written for another
+   * key (logged: the files went out of step, e.g. two writers appended at once).
+   */
   get(key: Buffer): Float32Array | undefined {
-    const record = this.index.get(key.toString('latin1', 0, LOOKUP_KEY_BYTES));
+    const lookup = key.toString('latin1', 0, LOOKUP_KEY_BYTES);
+    const record = this.index.get(lookup);
     if (record === undefined) return undefined;
     const bytes = Buffer.alloc(this.recordBytes);
-    readFullSync(this.vectorsFd, bytes, 0, this.recordBytes, HEADER_BYTES + record * this.recordBytes, join(this.dir, 'vectors.bin'));
-    if ((crc32(bytes.subarray(0, this.dims * 4)) >>> 0) !== bytes.readUInt32LE(this.dims * 4)) {
+    const got = readFullSync(this.vectorsFd, bytes, 0, this.recordBytes, HEADER_BYTES + record * this.recordBytes, join(this.dir, 'vectors.bin'));
+    const vectorEnd = HASH_BYTES + this.dims * 4;
+    if (got < this.recordBytes || (crc32(bytes.subarray(0, vectorEnd)) >>> 0) !== bytes.readUInt32LE(vectorEnd)) {
       this.stats.corruptRecords++;
-      this.index.delete(key.toString('latin1', 0, LOOKUP_KEY_BYTES));
+      this.index.delete(lookup);
       return undefined;
     }
-    return new Float32Array(bytes.buffer, bytes.byteOffset, this.dims).slice();
+    if (!bytes.subarray(0, HASH_BYTES).equals(key.subarray(0, HASH_BYTES))) {
+      if (this.stats.foreignRecords++ === 0) log().warn({ dir: this.dir, record }, 'embedding cache: a row was written for another text (keys.bin and vectors.bin out of step); treated as a miss');
+      this.index.delete(lookup);
+      return undefined;
+    }
+    return new Float32Array(bytes.buffer, bytes.byteOffset + HASH_BYTES, this.dims).slice();
   }
 
-  /** Append vectors (one write per file); a no-op on a read-only cache. */
+  /**
+   * Append vectors (one write per file); a no-op on a read-only cache, and on one whose writer lock another process
+   * took over (this one stops writing: the files are that writer's now).
+   */
   putMany(keys: readonly Buffer[], vectors: readonly Float32Array[]): void {
-    if (!this.writable || keys.length === 0) return;
+    if (!this.canWrite || keys.length === 0) return;
+    if (!this.lock!.stillHeld()) {
+      this.canWrite = false;
+      log().warn({ dir: this.dir }, 'embedding cache: another process took over its writer lock; new vectors are no longer stored');
+      return;
+    }
     const keyBytes = Buffer.alloc(keys.length * HASH_BYTES);
     const vectorBytes = Buffer.alloc(keys.length * this.recordBytes);
     for (let i = 0; i < keys.length; i++) {
       if (vectors[i].length !== this.dims) throw new Error(`embedding cache: vector of ${vectors[i].length} dims, cache holds ${this.dims}`);
       keys[i].copy(keyBytes, i * HASH_BYTES);
       const at = i * this.recordBytes;
-      const raw = Buffer.from(vectors[i].buffer, vectors[i].byteOffset, this.dims * 4);
-      raw.copy(vectorBytes, at);
-      vectorBytes.writeUInt32LE(crc32(raw) >>> 0, at + this.dims * 4);
+      // The row names the key it was written for; the CRC covers the key and the floats.
+      keys[i].copy(vectorBytes, at, 0, HASH_BYTES);
+      Buffer.from(vectors[i].buffer, vectors[i].byteOffset, this.dims * 4).copy(vectorBytes, at + HASH_BYTES);
+      const vectorEnd = at + HASH_BYTES + this.dims * 4;
+      vectorBytes.writeUInt32LE(crc32(vectorBytes.subarray(at, vectorEnd)) >>> 0, vectorEnd);
     }
     // Vectors first: a crash between the two writes leaves vectors without keys, which open() drops.
     writeAllSync(this.vectorsFd, vectorBytes, join(this.dir, 'vectors.bin'));
@@ -200,6 +224,7 @@ export class EmbeddingCache {
     this.closed = true;
     if (this.keysFd >= 0) closeSync(this.keysFd);
     if (this.vectorsFd >= 0) closeSync(this.vectorsFd);
-    if (this.writable) rmSync(this.lockPath, { force: true });
+    this.lock?.release();
   }
 }
+

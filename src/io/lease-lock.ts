@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UsageError } from '../errors.js';
 import { log } from '../log.js';
+import { runScope, type Ownership } from '../run-scope.js';
 
 /** What a lock file holds. The heartbeat is the file's mtime. */
 export interface LockHolder {
@@ -198,6 +199,8 @@ export class LeaseLock {
   /** True once another process took this lock over (our heartbeat failed for a whole lease). */
   lost = false;
   released = false;
+  /** The run scope's handle (src/run-scope.ts): the scope releases a lock its run did not. */
+  private ownership?: Ownership;
 
   private constructor(
     readonly path: string,
@@ -241,6 +244,7 @@ export class LeaseLock {
       LeaseLock.byToken.set(holder.token, lock);
       installExitHook();
       heartbeatWorker().postMessage({ hold: path, token: holder.token });
+      lock.ownership = runScope().own(`lock ${path}`, () => lock.release());
       return lock;
     }
   }
@@ -295,6 +299,7 @@ export class LeaseLock {
   release(): void {
     if (this.released) return;
     this.released = true;
+    this.ownership?.disown();
     heartbeat?.postMessage({ drop: this.path, token: this.holder.token });
     heldTokens.delete(this.holder.token);
     LeaseLock.byToken.delete(this.holder.token);

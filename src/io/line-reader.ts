@@ -5,12 +5,12 @@
  * removed; a UTF-8 BOM at the very start of the input is removed; no line longer than `maxLineBytes` is
  * ever buffered whole (memory stays bounded however long a line is).
  */
-import { closeSync, createReadStream, createWriteStream, fstatSync, mkdtempSync, openSync, readFullSync, rmSync, statSync } from './fs.js';
-import { tmpdir } from 'node:os';
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readFullSync, statSync } from './fs.js';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InputError } from '../errors.js';
+import { ownedTempDir } from './temp-dirs.js';
 
 export interface RawLine {
   /** 1-based line number in the input. */
@@ -182,8 +182,7 @@ export async function readHead(path: string | undefined, options: { seekable: bo
  * later), one without an end in lineWithoutEndBytes.
  */
 export async function spoolInput(path: string | undefined, limits: { maxLineBytes?: number; skipOverLong?: boolean } = {}): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'rare-mine-spool-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const dir = ownedTempDir('rare-mine-spool-'); // removed by the run scope, swept by the next run after a kill
   const spool = join(dir, 'input.jsonl');
   const maxLineBytes = limits.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const bound = limits.skipOverLong ? lineWithoutEndBytes(maxLineBytes) : maxLineBytes;

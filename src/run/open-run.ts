@@ -77,7 +77,7 @@ export interface OpenRun {
  * index differs from the partial's), the journal's first entries, the miner, the output format and the output.
  */
 export async function openRun<O extends IndexDirOptions>(plan: StartPlan, options: MineCommandOptions & O, kind: RetrieverKind<O>, clock: RunClock): Promise<OpenRun> {
-  const { displayName, previous, partial, fingerprint, start } = plan;
+  const { displayName, previous } = plan;
   await checkInputKeys(plan, options);
   const policy = new RejectPolicy(options.onError, options.rejects, { append: previous !== undefined });
   let readPath = plan.inputPath;
@@ -91,14 +91,30 @@ export async function openRun<O extends IndexDirOptions>(plan: StartPlan, option
   // Fail fast: the re-scoring model is opened before any index is built.
   // Imported here: onnxruntime is loaded only by a run that re-scores (or embeds).
   const rescorer = options.rescoreModel ? await (await import('../rescore/cross-encoder.js')).CrossEncoder.open(options.rescoreModel, { threads: options.threads }) : undefined;
-  const source = await resolveCorpusSource(options, readPath ?? '-', policy, displayName);
-  let retriever: Retriever;
+  let retriever: Retriever | undefined;
   try {
+    const source = await resolveCorpusSource(options, readPath ?? '-', policy, displayName);
     retriever = await openRetriever(kind, source, options, 'mine', queries);
+    return await openOutputs(plan, options, kind, clock, { policy, readPath, rescorer, retriever, source });
   } catch (error) {
+    // A refused resume, a journal that cannot be written, a full disk: close what this stage opened (the run scope
+    // would at exit; a caller in the same process gets it closed now).
+    await retriever?.close();
     await rescorer?.close();
     throw error;
   }
+}
+
+/** The rest of stage 2, once the retriever is open: the resumed checkpoint, the journal, miner, format and sinks. */
+async function openOutputs<O extends IndexDirOptions>(
+  plan: StartPlan,
+  options: MineCommandOptions & O,
+  kind: RetrieverKind<O>,
+  clock: RunClock,
+  opened: { policy: RejectPolicy; readPath: string | undefined; rescorer?: CrossEncoder; retriever: Retriever; source: Awaited<ReturnType<typeof resolveCorpusSource>> },
+): Promise<OpenRun> {
+  const { displayName, previous, partial, fingerprint, start } = plan;
+  const { policy, readPath, rescorer, retriever, source } = opened;
   const corpusSource =
     source?.description ??
     (options.indexDir ? readIndexDocStoreManifest(options.indexDir, `rare-mine index bm25 --corpus CORPUS --index-dir ${options.indexDir}`)?.source : undefined) ??
@@ -143,8 +159,6 @@ export async function openRun<O extends IndexDirOptions>(plan: StartPlan, option
   } catch (error) {
     for (const side of sideSinks) await side.abort();
     await sink.abort();
-    await retriever.close();
-    await rescorer?.close();
     throw error;
   }
   setActiveOutput(sink, sideSinks);

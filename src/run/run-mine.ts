@@ -6,10 +6,10 @@
  * opened is released whether the run ends, fails or is taken over.
  */
 import type { LeaseLock } from '../io/lease-lock.js';
-import { setActiveOutput } from '../terminal/signals.js';
+import { setActiveOutput, stoppingSignal } from '../terminal/signals.js';
 import type { IndexDirOptions, RetrieverKind } from '../retrievers/retriever-kind.js';
 import type { MineCommandOptions } from './mine-options.js';
-import { lockOutput, OutputTakenOver } from './output-locks.js';
+import { lockOutput, lockSideFiles, OutputTakenOver } from './output-locks.js';
 import { planStart } from './plan-start.js';
 import { openRun, type RunClock } from './open-run.js';
 import { mineStream, type StreamOutcome } from './mine-stream.js';
@@ -22,15 +22,17 @@ import { reportRun } from './report-run.js';
  */
 export async function runMine<O extends IndexDirOptions>(inputPath: string | undefined, options: MineCommandOptions & O, kind: RetrieverKind<O>): Promise<void> {
   const writerLock = options.output && options.output !== '-' ? lockOutput(options.output) : undefined;
-  const sideLocks: LeaseLock[] = [];
+  let sideLocks: LeaseLock[] = [];
   try {
     const clock: RunClock = { started: Date.now(), times: {} };
     const plan = planStart(inputPath, options);
-    // After the path checks, so a side file that is -o itself is reported as such, not as a lock held by this run.
-    for (const path of plan.sidePaths) {
-      const lock = lockOutput(path);
-      if (lock) sideLocks.push(lock);
-    }
+    // One writer per side file, as for -o (shards sharing --rejects would lose lines). After the path checks, so a
+    // side file that is -o itself is reported as such, not as a lock held by this run.
+    sideLocks = lockSideFiles([
+      { option: '--rejects', path: options.rejects },
+      { option: '--stats-json', path: options.statsJson },
+      ...plan.sidePaths.map((path) => ({ option: `--format ${options.format}`, path })),
+    ]);
     const run = await openRun(plan, options, kind, clock);
     let mined: StreamOutcome;
     try {
@@ -38,7 +40,8 @@ export async function runMine<O extends IndexDirOptions>(inputPath: string | und
       if (mined.complete) await finishOutput(plan, run, options, mined, writerLock);
       else for (const side of run.sideSinks) await side.abort();
     } catch (error) {
-      if (error instanceof OutputTakenOver) {
+      // Taken over, or a signal is stopping the run (its handler kept the partial to resume): leave it as it is.
+      if (error instanceof OutputTakenOver || stoppingSignal() !== undefined) {
         run.sink.abandon();
         for (const side of run.sideSinks) side.abandon();
         throw error;

@@ -10,6 +10,7 @@ import { existsSync, renameSync, rmSync } from '../io/fs.js';
 import { makeDirs } from '../io/make-dirs.js';
 import { syncDir } from '../io/output.js';
 import { log } from '../log.js';
+import { runScope } from '../run-scope.js';
 
 /** Names of what an interrupted build leaves beside a part: built aside, or moved aside while being replaced. */
 export const LEFTOVER_PATTERN = /\.(building|old)-\d+$/;
@@ -57,17 +58,20 @@ export function discardAside(aside: string): void {
  */
 export async function buildAside<T>(finalDir: string, build: (aside: string) => T | Promise<T>): Promise<T> {
   const aside = prepareAside(finalDir);
+  // Owned by the run scope while it is built: a signal during an async build (embedding) removes it too.
+  const owned = runScope().own(`index part built aside ${aside}`, () => discardAside(aside));
   let result: T;
   try {
     result = await build(aside);
     replaceDir(finalDir, aside);
   } catch (error) {
     try {
-      discardAside(aside);
+      await owned.release();
     } catch {
       // the build's error is the one to report; the aside folder left matches LEFTOVER_PATTERN and is swept
     }
     throw error;
   }
+  owned.disown();
   return result;
 }
