@@ -22,10 +22,11 @@
  */
 import { Progress, progressWanted } from '../terminal/progress.js';
 import { createHash } from 'node:crypto';
-import { closeSync, constants, copyFileSync, createReadStream, existsSync, openSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, readFileSync } from '../io/fs.js';
+import { closeSync, constants, copyFileSync, createReadStream, existsSync, openSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeAllSync, writeFileSync, readFileSync } from '../io/fs.js';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ModelError, UsageError } from '../errors.js';
 import { log } from '../log.js';
+import { runScope } from '../run-scope.js';
 import { checkEndpoint, huggingFaceEndpoint, huggingFaceHubCache, withoutPassword } from './cache-paths.js';
 import { findOnnxFile } from './model-dir.js';
 import { MODEL_FILE_BOUNDS, modelFileBound } from './model-files.js';
@@ -251,7 +252,8 @@ export class HubDownloader {
   private async fetchTimed(url: string, init: RequestInit, abort: AbortController): Promise<Response> {
     const timer = setTimeout(() => abort.abort(new HubTimeoutError(`no answer from ${new URL(url).origin} within ${this.headersTimeoutMs} ms`)), this.headersTimeoutMs);
     try {
-      return await fetch(url, { ...init, signal: abort.signal });
+      // The run scope's signal too: a run that ends (an error elsewhere, a signal) aborts its requests at once.
+      return await fetch(url, { ...init, signal: AbortSignal.any([abort.signal, runScope().signal]) });
     } catch (error) {
       if (abort.signal.aborted && abort.signal.reason instanceof HubTimeoutError) throw abort.signal.reason;
       throw error;
@@ -546,7 +548,7 @@ export class HubDownloader {
       for await (const chunk of this.timedBody(response.body, abort)) {
         const room = limit - bytes;
         const keep = Math.min(chunk.length, Math.max(room, 0));
-        for (let written = 0; written < keep; ) written += writeSync(fd, chunk, written, keep - written);
+        writeAllSync(fd, chunk.subarray(0, keep), partial);
         bytes += keep;
         progress.update(bytes);
         if (chunk.length > room) {

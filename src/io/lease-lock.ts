@@ -11,7 +11,7 @@
  * Invariant: a takeover moves the stale file aside first, so of two processes taking over one lock, one wins.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeSync } from './fs.js';
+import { closeSync, linkSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeAllSync } from './fs.js';
 import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UsageError } from '../errors.js';
@@ -231,7 +231,7 @@ export class LeaseLock {
         continue;
       }
       try {
-        writeSync(fd, JSON.stringify(holder) + '\n');
+        writeAllSync(fd, JSON.stringify(holder) + '\n', path);
       } catch (error) {
         // ENOSPC and friends: leave no empty lock behind for others to wait on.
         closeSync(fd);
