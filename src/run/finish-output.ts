@@ -29,7 +29,7 @@ export async function finishOutput(plan: StartPlan, run: OpenRun, options: MineC
       lines: sink.linesWritten,
       sha256: sink.sha256()!,
       records: mined.written,
-      rejected: mined.rejectedBefore + policy.rejected,
+      rejected: mined.rejectedBefore + policy.rejectedIn(plan.displayName), // the input's lines only, as merge totals them
     });
   } else if (options.output && options.output !== '-') rmSync(shardSidecarPath(options.output), { force: true });
   // The side files first: a committed main output never names an id its side files lack.

@@ -88,7 +88,7 @@ export async function mineStream(plan: StartPlan, run: OpenRun, options: MineCom
           outputSha256: sink.sha256()!,
           rejectsBytes: rejectsBytes(),
           recordsOut: written,
-          rejected: rejectedBefore + policy.rejected,
+          rejected: rejectedBefore + policy.rejectedIn(plan.displayName), // the input's lines only: corpus rejects are no input records
         });
       }
     };
