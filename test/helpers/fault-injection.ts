@@ -34,6 +34,13 @@ export interface FaultScenario {
   args: string[];
   /** Paths under the work dir (a trailing '/' for a whole folder) the command may change when it succeeds. */
   outputs: string[];
+  /**
+   * A command that reads back what a succeeding run wrote (mining from a rebuilt index): its stdout must be the same
+   * as after the fault-free run, so an output that differs run to run (build ids) is still checked to be whole.
+   */
+  readBack?: string[];
+  /** The lines of readBack's stdout compared (the others hold timings). */
+  readBackLines?: RegExp;
   /** Operations tried in the full loop when the command does more (default: every one). */
   sample?: number;
   /** Paths it may change however it ends: caches that are appended to and verified on read (the embedding cache). */
@@ -45,6 +52,7 @@ export interface FaultScenario {
 
 export interface RunResult {
   status: number | null;
+  stdout: string;
   signal: NodeJS.Signals | null;
   stderr: string;
   ms: number;
@@ -57,9 +65,13 @@ export function runCliAsync(args: string[], env: Record<string, string>, limitMs
     const started = performance.now();
     const child = spawn(process.execPath, [cliPath, ...args], {
       env: { ...process.env, RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_NO_PROGRESS: '1', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      if (stdout.length < 1 << 24) stdout += chunk;
+    });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       if (stderr.length < 1 << 20) stderr += chunk;
     });
@@ -70,7 +82,7 @@ export function runCliAsync(args: string[], env: Record<string, string>, limitMs
     }, limitMs);
     child.on('close', (status, signal) => {
       clearTimeout(timer);
-      resolve({ status, signal, stderr, ms: performance.now() - started, timedOut });
+      resolve({ status, signal, stdout, stderr, ms: performance.now() - started, timedOut });
     });
   });
 }
@@ -129,6 +141,8 @@ export class FaultBench {
     readonly repeatable: Set<string>,
     /** The operation trace of the counting run ("k name target" per line), to say what the k-th operation was. */
     readonly trace: string[],
+    /** The scenario's readBack stdout after the fault-free run. */
+    readonly readBack: string | undefined,
   ) {}
 
   private get snapshot(): string {
@@ -161,7 +175,8 @@ export class FaultBench {
       rmSync(again, { recursive: true, force: true });
     }
     const repeatable = new Set([...baseline].filter(([path, hash]) => second.get(path) === hash).map(([path]) => path));
-    return new FaultBench(scenario, root, shared, Number(first), baseline, repeatable, trace);
+    const readBack = scenario.readBack ? await readBackRun(scenario, work, shared, root) : undefined;
+    return new FaultBench(scenario, root, shared, Number(first), baseline, repeatable, trace, readBack);
   }
 
   /** What the k-th operation of the fault-free run was ("write 24", "rename /tmp/.../out.jsonl.partial"). */
@@ -213,6 +228,9 @@ export class FaultBench {
         if (!after.has(path)) problem(`succeeded without writing ${path}`);
         else if (!this.complete(path, after.get(path))) problem(`succeeded but ${path} differs from the fault-free run's`);
       }
+      if (this.readBack !== undefined && (await readBackRun(this.scenario, work, this.shared, this.root)) !== this.readBack) {
+        problem(`succeeded but reading back what it wrote (${this.scenario.readBack!.join(' ')}) gives another result`);
+      }
     }
     // What it left must be gone after the next, fault-free run.
     const left = [...after.keys()].filter((path) => !before.has(path) && TEMPORARY.test(path));
@@ -240,6 +258,14 @@ export class FaultBench {
   dispose(): void {
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** The scenario's readBack command on `work`: its stdout, or its failure. */
+async function readBackRun(scenario: FaultScenario, work: string, shared: string, root: string): Promise<string> {
+  const run = await runCliAsync(expand(scenario.readBack!, work, shared), env(scenario, work, root), 120_000);
+  if (run.status !== 0) return `exit ${run.status}: ${errorMessage(run.stderr)}`;
+  const keep = scenario.readBackLines;
+  return keep ? run.stdout.split('\n').filter((line) => keep.test(line)).join('\n') : run.stdout;
 }
 
 function matches(paths: readonly string[], path: string): boolean {
@@ -332,6 +358,8 @@ export const FAULT_SCENARIOS: FaultScenario[] = [
     sample: 16,
     args: ['index', 'bm25', '--corpus', '{shared}/corpus.jsonl', '--index-dir', '{work}/idx', '--rebuild'],
     outputs: ['idx/'],
+    readBack: ['eval', '--retriever', 'bm25', '--corpus', '{shared}/corpus.jsonl', '--queries', '{shared}/queries.jsonl', '--qrels', '{shared}/qrels.tsv', '--index-dir', '{work}/idx', '--run', '/dev/stdout'],
+    readBackLines: / Q0 /,
     async prepare(work, shared) {
       await prepareRun(['index', 'bm25', '--corpus', '{shared}/corpus.jsonl', '--index-dir', '{work}/idx'], work, shared);
     },
@@ -341,6 +369,8 @@ export const FAULT_SCENARIOS: FaultScenario[] = [
     sample: 12,
     args: ['index', 'dense', '--model', '{shared}/tiny-bert', '--corpus', '{shared}/corpus.jsonl', '--index-dir', '{work}/idx', '--rebuild'],
     outputs: ['idx/'],
+    readBack: ['eval', '--retriever', 'dense', '--model', '{shared}/tiny-bert', '--corpus', '{shared}/corpus.jsonl', '--queries', '{shared}/queries.jsonl', '--qrels', '{shared}/qrels.tsv', '--index-dir', '{work}/idx', '--run', '/dev/stdout'],
+    readBackLines: / Q0 /,
     caches: ['cache/'],
     async prepare(work, shared) {
       await prepareRun(['index', 'dense', '--model', '{shared}/tiny-bert', '--corpus', '{shared}/corpus.jsonl', '--index-dir', '{work}/idx'], work, shared);
