@@ -15,7 +15,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { dirname } from 'node:path';
-import { closeSync, constants, createWriteStream, fsyncSync, lstatSync, onPath, openSync, renameSync, rmSync, statSync, unlinkSync, withPath, writeAllSync, type WriteStream } from './fs.js';
+import { closeSync, constants, createWriteStream, fstatSync, fsyncSync, lstatSync, onPath, openSync, renameSync, rmSync, statSync, unlinkSync, withPath, writeAllSync, type WriteStream } from './fs.js';
 import type { Writable } from 'node:stream';
 import { FileError } from '../errors.js';
 import { log } from '../log.js';
@@ -29,6 +29,20 @@ export function directOutput(path: string): boolean {
   try {
     const stats = statSync(path);
     return !stats.isFile() && !stats.isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `path` is this process's stdout (`-o /dev/stdout`, `/proc/self/fd/1`): the same device and inode as fd 1.
+ * Such a path is written through fd 1, as `-` is: opening it again fails when stdout is a socket (ENXIO).
+ */
+export function isOwnStdout(path: string): boolean {
+  try {
+    const named = statSync(path);
+    const stdout = fstatSync(1);
+    return named.dev === stdout.dev && named.ino === stdout.ino;
   } catch {
     return false;
   }
@@ -155,7 +169,7 @@ export class OutputSink {
   constructor(readonly path: string | undefined, options: { append?: boolean; startBytes?: number; startLines?: number; hash?: Hash } = {}) {
     this.bytesWritten = options.startBytes ?? 0;
     this.linesWritten = options.startLines ?? 0;
-    if (path === undefined || path === '-') {
+    if (path === undefined || path === '-' || isOwnStdout(path)) {
       this.stream = process.stdout;
       process.stdout.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code === 'EPIPE') this.closed = true;

@@ -5,20 +5,8 @@
  * stdout is written (a closed reader is no error), when it is this process's stdout (`-o /dev/stdout`,
  * `/proc/self/fd/1`: opening those fails when stdout is a socket).
  */
-import { fstatSync, statSync } from './fs.js';
-import { writeFileAtomically } from './output.js';
+import { isOwnStdout, writeFileAtomically } from './output.js';
 import { writeStdout } from './write-stdout.js';
-
-/** Whether `path` is this process's stdout: the same device and inode as fd 1. */
-export function isOwnStdout(path: string): boolean {
-  try {
-    const named = statSync(path);
-    const stdout = fstatSync(1);
-    return named.dev === stdout.dev && named.ino === stdout.ino;
-  } catch {
-    return false;
-  }
-}
 
 /** Write `text` to `path`: atomically, or directly to a FIFO or device, or to stdout. Errors name the path. */
 export async function writeSideFile(path: string, text: string): Promise<void> {

@@ -115,7 +115,7 @@ test("merge refuses -o onto a shard's sidecar, which it reads", () => {
   assert.equal(readFileSync(`${shard}.shard.json`, 'utf8'), '{}\n');
 });
 
-test('special files on purpose: report -o /dev/stdout writes to fd 1 (no partial, no rename); --rejects a FIFO is opened once for the run', async () => {
+test('special files on purpose: report -o and bm25 -o /dev/stdout write to fd 1 (no partial, no rename); --rejects a FIFO is opened once for the run', async () => {
   const corpus = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
   const out = join(dir, 'special-out.jsonl');
   const mined = runCli(['bm25', corpus, '-o', out, '--with-scores'], { timeoutMs: 120_000 });
@@ -123,6 +123,10 @@ test('special files on purpose: report -o /dev/stdout writes to fd 1 (no partial
   const report = runCli(['report', out, '-o', '/dev/stdout'], { timeoutMs: 120_000 });
   assert.equal(report.status, 0, report.messages());
   assert.match(report.stdout, /^<!DOCTYPE html>/i);
+  // Mining -o /dev/stdout (stdout a socket here, which cannot be opened again): written through fd 1, as `-` is.
+  const viaPath = runCli(['bm25', corpus, '-o', '/dev/stdout', '--with-scores'], { timeoutMs: 120_000 });
+  assert.equal(viaPath.status, 0, viaPath.messages());
+  assert.equal(viaPath.stdout, readFileSync(out, 'utf8'));
   const stats = runCli(['stats', out, '--stats-json', '/dev/stdout'], { timeoutMs: 120_000 });
   assert.equal(stats.status, 0, stats.messages());
   assert.match(stats.stdout, /"records": 40/);
