@@ -117,3 +117,13 @@ test('no folder-level import cycle among the folders of src/', () => {
   const cycle = findCycle(graph);
   assert.equal(cycle, undefined, cycle && `folder-level import cycle:\n${describeCycle(cycle)}`);
 });
+
+test('every module importing onnxruntime-node first imports onnx/runtime-environment (telemetry off before the library loads)', () => {
+  const importers = [...sourceFiles()].filter(([, text]) => /from ['"]onnxruntime-node['"]/.test(text));
+  assert.ok(importers.length >= 3, `found ${importers.length} modules importing onnxruntime-node`);
+  for (const [file, text] of importers) {
+    const environment = text.search(/^import ['"][./]+onnx\/runtime-environment\.js['"]/m);
+    const runtime = text.search(/^import [^;]*from ['"]onnxruntime-node['"]/m);
+    assert.ok(environment !== -1 && environment < runtime, `src/${file} must import onnx/runtime-environment.js before onnxruntime-node`);
+  }
+});

@@ -6,6 +6,7 @@
  * the session is created on the first call, so a run served wholly from the embedding cache never loads
  * the model.
  */
+import '../onnx/runtime-environment.js'; // before onnxruntime-node loads: no telemetry
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ModelError } from '../errors.js';
 import { log } from '../log.js';

@@ -7,6 +7,7 @@
  * Invariants: a pair's score does not depend on its batch (padding is masked); pairs longer than maxLength lose
  * passage tokens first, then query tokens (longest-first), keeping the special tokens.
  */
+import '../onnx/runtime-environment.js'; // before onnxruntime-node loads: no telemetry
 import { existsSync } from '../io/fs.js';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';

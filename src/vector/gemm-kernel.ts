@@ -8,6 +8,7 @@
  * rounding (bounded by dotProductErrorBound) can never change a reported score.
  * vector/ importing onnx/ makes no folder cycle: onnx/ imports only errors.ts (test/architecture.test.ts).
  */
+import '../onnx/runtime-environment.js'; // before onnxruntime-node loads: no telemetry
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { OnnxGraphBuilder } from '../onnx/graph-builder.js';
 

@@ -4,6 +4,8 @@ import { cliPath } from './shared-data.js';
 
 export interface CliResult {
   status: number | null;
+  /** The process id the run had (to find what it may have left behind). */
+  pid: number;
   stdout: string;
   stderr: string;
   /** stdout split into JSON lines. */
@@ -34,6 +36,7 @@ export function runCli(args: string[], options: { input?: string | Buffer; env?:
   const stderr = result.stderr ?? '';
   return {
     status: result.status,
+    pid: result.pid,
     stdout,
     stderr,
     json: () => stdout.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l)),

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,8 @@ test('dense with a model directory: window 10..110, every record, reused index a
   const first = runCli(args, { env });
   assert.equal(first.status, 0, first.stderr);
   assert.ok(first.logs().some((l) => l.msg === 'model' && l.dir === model), 'the model used is logged');
+  // onnxruntime's telemetry client is off (src/onnx/runtime-environment.ts): it left /tmp/mat-debug-<pid>.log per process.
+  assert.ok(!existsSync(`/tmp/mat-debug-${first.pid}.log`), 'onnxruntime telemetry left its log in /tmp');
   const out = first.json();
   assert.equal(out.length, inputs.length);
   out.forEach((record, i) => {

@@ -121,7 +121,7 @@ test('--log-format json: the SIGINT note of an interrupted run is a JSON event t
   child.kill('SIGINT');
   const code = await exited;
   assert.equal(code, 130, `interrupted, not finished: ${stderr}`);
-  const lines = jsonLines({ status: code, stdout: '', stderr, json: () => [], logs: () => [], messages: () => stderr }, 'SIGINT');
+  const lines = jsonLines({ status: code, pid: child.pid!, stdout: '', stderr, json: () => [], logs: () => [], messages: () => stderr }, 'SIGINT');
   const note = lines.find((line) => line.signal === 'SIGINT');
   assert.ok(note, stderr);
   assert.match(String(note.msg), /SIGINT: stopping; partial output kept/);

@@ -5,6 +5,7 @@
  * the batch it was encoded in (the graph ignores padding) and the files are the ones the manifest names
  * (their sha256s are checked on open).
  */
+import '../../onnx/runtime-environment.js'; // before onnxruntime-node loads: no telemetry
 import { readModelFile } from '../../embed/model-files.js';
 import { executionProviders, type Device } from '../../embed/device.js';
 import { withDefaultSignals } from '../../terminal/signals.js';
