@@ -10,12 +10,13 @@
  * are byte-identical whatever the budget (test/bm25-bounded-build.test.ts).
  */
 import { join } from 'node:path';
-import type { Analyzer } from '../text/analyzer.js';
+import { createAnalyzer, type Analyzer, type AnalyzerChoice } from '../text/analyzer.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import { TokenIds } from '../text/token-ids.js';
 import { BM25_MANIFEST_FORMAT, BM25_VERSIONS, PostingsFileWriter, writeDocLengths, writeTermTable, type Bm25Manifest } from './format.js';
 import { ChunkedUint32 } from './growable.js';
 import { RunReader, writeRun } from './posting-runs.js';
+import { Bm25BuildPool, CHUNK_DOCS, type AnalyzedDocuments } from './build-pool.js';
 import { scoringVariant, type Bm25Params } from './scoring.js';
 import { makeDirs } from '../io/make-dirs.js';
 
@@ -39,26 +40,57 @@ export interface Bm25Settings extends Bm25Params {
 
 /** What a BM25 index is built over: the doc store, whose documents are visited in ordinal order. */
 export interface Bm25BuildCorpus {
+  readonly docCount: number;
   /** Every document's title and text in ordinal order (the doc store reads them sequentially, in large chunks). */
   forEachDocument(visit: (title: string, text: string) => void): void;
 }
 
 /**
  * The BM25 part's build: every document of `docs` in ordinal order into an index at `dir`, tied to the corpus
- * fingerprint and the doc store build; `onDocument` is called after each one (progress). The writer is garbage
- * when this returns, so its buffers and its analyzer's term cache are not kept while the index is searched.
+ * fingerprint and the doc store build; `onDocument` is called after each one (progress). With `threads` > 1 the
+ * documents are analyzed on that many build threads (build-pool.ts) and the files are the same bytes. The writer
+ * is garbage when this returns, so its buffers and its analyzer's term cache are not kept while the index is
+ * searched.
  */
-export function buildBm25Index(
+export async function buildBm25Index(
   dir: string,
   docs: Bm25BuildCorpus,
-  build: { analyzer: Analyzer; settings: Bm25Settings; memoryBudget?: number; corpusFingerprint: string; docsBuildId: string },
+  build: { analyzer: string | AnalyzerChoice; settings: Bm25Settings; memoryBudget?: number; corpusFingerprint: string; docsBuildId: string; threads?: number },
   onDocument?: () => void,
-): { manifest: Bm25Manifest; runs: number } {
-  const writer = new Bm25IndexWriter(dir, build.analyzer, build.settings, build.memoryBudget);
-  docs.forEachDocument((title, text) => {
-    writer.add(title, text);
-    onDocument?.();
-  });
+): Promise<{ manifest: Bm25Manifest; runs: number }> {
+  const writer = new Bm25IndexWriter(dir, createAnalyzer(build.analyzer), build.settings, build.memoryBudget);
+  const threads = build.threads ?? 1;
+  if (threads <= 1 || docs.docCount <= CHUNK_DOCS) {
+    docs.forEachDocument((title, text) => {
+      writer.add(title, text);
+      onDocument?.();
+    });
+  } else {
+    const pool = await Bm25BuildPool.start(build.analyzer, threads);
+    try {
+      const termId = (term: string) => writer.termId(term);
+      const takeOne = () => {
+        const { chunk, idMap } = pool.take(termId);
+        writer.threadMemory = pool.memoryBytes;
+        writer.addAnalyzed(chunk, idMap, onDocument);
+      };
+      let texts: string[] = [];
+      docs.forEachDocument((title, text) => {
+        texts.push(indexedText(title, text));
+        if (texts.length < CHUNK_DOCS) return;
+        if (pool.full) takeOne();
+        pool.submit(texts);
+        texts = [];
+      });
+      if (texts.length > 0) {
+        if (pool.full) takeOne();
+        pool.submit(texts);
+      }
+      while (pool.pending > 0) takeOne();
+    } finally {
+      await pool.close();
+    }
+  }
   return { manifest: writer.finish(build.corpusFingerprint, build.docsBuildId), runs: writer.runCount };
 }
 
@@ -86,6 +118,8 @@ export class Bm25IndexWriter {
   private totalLength = 0;
   private termMemory = 0;
   private readonly runs: string[] = [];
+  /** What build threads hold for this build (their dictionaries and token memos), counted against the budget. */
+  threadMemory = 0;
 
   /**
    * `memoryBudget`: bytes of buffered postings plus term dictionary before a run is flushed to disk.
@@ -151,7 +185,39 @@ export class Bm25IndexWriter {
       this.postingTf.push(run);
       run = 1;
     }
-    if (this.postingTerm.length * BYTES_PER_BUFFERED_POSTING + this.termMemory + this.tokenIds.bytes >= this.memoryBudget) this.flushRun();
+    this.flushIfOverBudget();
+  }
+
+  /**
+   * Index the next documents from a build thread's analysis (build-pool.ts): the same postings `add` would buffer
+   * for their texts, with the thread's term ids mapped to this build's through `idMap`. The caller has mapped
+   * the chunk's new terms (termIdOf, in the thread's order of first occurrence) before, so ids are assigned in
+   * the order a one-thread build assigns them and the files are the same bytes.
+   */
+  addAnalyzed(chunk: AnalyzedDocuments, idMap: Uint32Array, onDocument?: () => void): void {
+    const { lengths, termCounts, terms, tfs } = chunk;
+    let at = 0;
+    for (let d = 0; d < lengths.length; d++) {
+      const docOrdinal = this.docLengths.length;
+      this.docLengths.push(lengths[d]);
+      this.totalLength += lengths[d];
+      for (const end = at + termCounts[d]; at < end; at++) {
+        this.postingTerm.push(idMap[terms[at]]);
+        this.postingDoc.push(docOrdinal);
+        this.postingTf.push(tfs[at]);
+      }
+      this.flushIfOverBudget();
+      onDocument?.();
+    }
+  }
+
+  private flushIfOverBudget(): void {
+    if (this.postingTerm.length * BYTES_PER_BUFFERED_POSTING + this.termMemory + this.tokenIds.bytes + this.threadMemory >= this.memoryBudget) this.flushRun();
+  }
+
+  /** The id of `term` in this build, added to the dictionary when new (a build thread's new terms, in order). */
+  termId(term: string): number {
+    return this.termIdOf(term);
   }
 
   /** The id of `term`, added to the dictionary when new. */
