@@ -29,8 +29,8 @@ import { makeDirs } from '../io/make-dirs.js';
  * generated passages, 3.3M terms, 12 runs: peak RSS 1,523 MB at the default budget (docs/BENCHMARKS.md).
  */
 export const DEFAULT_MEMORY_BUDGET = 1 << 30;
-/** Bytes one buffered posting costs at its peak: 3 × u32 buffered, 3 × u32 copied out, u32 sort order. */
-const BYTES_PER_BUFFERED_POSTING = 28;
+/** Bytes one buffered posting costs at its peak: 3 × u32 buffered, (doc, tf) sorted into a run (posting-runs.ts). */
+const BYTES_PER_BUFFERED_POSTING = 20;
 /** Rough cost of one dictionary entry beyond its characters (Map entry, array slot, string header). */
 const BYTES_PER_TERM_ENTRY = 80;
 
@@ -147,7 +147,7 @@ export class Bm25IndexWriter {
     const count = this.postingTerm.length;
     if (count === 0) return;
     const path = join(this.dir, `run-${this.runs.length}.tmp`);
-    writeRun(path, this.terms.length, count, this.postingTerm.toArray(), this.postingDoc.toArray(), this.postingTf.toArray());
+    writeRun(path, this.terms.length, this.postingTerm.chunksArray(), this.postingDoc.chunksArray(), this.postingTf.chunksArray());
     this.runs.push(path);
     this.postingTerm = new ChunkedUint32();
     this.postingDoc = new ChunkedUint32();

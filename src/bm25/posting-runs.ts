@@ -10,14 +10,26 @@ import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 
 const IO_BYTES = 1 << 20;
 
-/** Write postings i < count (parallel arrays, in push order) as one run, grouped by term with a counting sort. */
-export function writeRun(path: string, termCount: number, count: number, terms: Uint32Array, docsIn: Uint32Array, tfs: Uint32Array): void {
+/**
+ * Write the buffered postings (parallel chunked arrays, in push order) as one run, grouped by term with a counting
+ * sort: each posting's (doc, tf) is scattered straight to its place in one array laid out as the run's groups
+ * are, so a group is written as one slice (no gather through a sort order, no copy of the buffers).
+ */
+export function writeRun(path: string, termCount: number, terms: readonly Uint32Array[], docsIn: readonly Uint32Array[], tfs: readonly Uint32Array[]): void {
   const perTerm = new Uint32Array(termCount + 1);
-  for (let i = 0; i < count; i++) perTerm[terms[i] + 1]++;
+  for (const chunk of terms) for (let i = 0; i < chunk.length; i++) perTerm[chunk[i] + 1]++;
   for (let t = 0; t < termCount; t++) perTerm[t + 1] += perTerm[t];
-  const order = new Uint32Array(count);
   const fill = perTerm.slice(0, termCount);
-  for (let i = 0; i < count; i++) order[fill[terms[i]]++] = i;
+  const pairs = new Uint32Array(2 * perTerm[termCount]);
+  terms.forEach((chunk, c) => {
+    const docChunk = docsIn[c];
+    const tfChunk = tfs[c];
+    for (let i = 0; i < chunk.length; i++) {
+      const at = 2 * fill[chunk[i]]++;
+      pairs[at] = docChunk[i];
+      pairs[at + 1] = tfChunk[i];
+    }
+  });
   const fd = openSync(path, 'w');
   const out = new Uint32Array(IO_BYTES / 4);
   let used = 0;
@@ -25,19 +37,19 @@ export function writeRun(path: string, termCount: number, count: number, terms: 
     writeSync(fd, new Uint8Array(out.buffer, 0, used * 4));
     used = 0;
   };
-  const put = (value: number) => {
-    if (used === out.length) flush();
-    out[used++] = value;
-  };
   for (let t = 0; t < termCount; t++) {
-    const from = perTerm[t];
-    const to = perTerm[t + 1];
+    let from = 2 * perTerm[t];
+    const to = 2 * perTerm[t + 1];
     if (from === to) continue;
-    put(t);
-    put(to - from);
-    for (let j = from; j < to; j++) {
-      put(docsIn[order[j]]);
-      put(tfs[order[j]]);
+    if (used + 2 > out.length) flush();
+    out[used++] = t;
+    out[used++] = (to - from) / 2;
+    while (from < to) {
+      if (used === out.length) flush();
+      const n = Math.min(to - from, out.length - used);
+      out.set(pairs.subarray(from, from + n), used);
+      used += n;
+      from += n;
     }
   }
   flush();
