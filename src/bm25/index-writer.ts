@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { createAnalyzer, type Analyzer, type AnalyzerChoice } from '../text/analyzer.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import { TokenIds } from '../text/token-ids.js';
-import { BM25_MANIFEST_FORMAT, BM25_VERSIONS, PostingsFileWriter, writeDocLengths, writeTermTable, type Bm25Manifest } from './format.js';
+import { BM25_MANIFEST_FORMAT, BM25_VERSIONS, PostingsFileWriter, writeBounds, writeDocLengths, writeTermTable, type Bm25Manifest } from './format.js';
+import { postingBounds, PostingBoundsBuilder } from './max-score.js';
 import { ChunkedUint32 } from './growable.js';
 import { RunReader, writeRun } from './posting-runs.js';
 import { Bm25BuildPool, CHUNK_DOCS, type AnalyzedDocuments } from './build-pool.js';
@@ -232,7 +233,7 @@ export class Bm25IndexWriter {
     return id;
   }
 
-  /** Lay out and write terms.bin, postings.bin, lengths.bin and manifest.json. */
+  /** Lay out and write terms.bin, postings.bin, bounds.bin, lengths.bin and manifest.json. */
   finish(corpusFingerprint: string, docsBuildId: string): Bm25Manifest {
     const identity = { corpusFingerprint, docsBuildId };
     return this.runs.length === 0 ? this.finishInMemory(identity) : this.finishFromRuns(identity);
@@ -286,6 +287,7 @@ export class Bm25IndexWriter {
     postings.writeDocs(docs);
     postings.writeImpacts(impacts);
     postings.finish(postingCount);
+    writeBounds(this.dir, this.buildId, postingBounds(starts, docs, impacts, docCount));
     return this.writeTermsAndManifest(identity, stats, starts, idf, maxImpact, lengths, postingCount);
   }
 
@@ -335,8 +337,15 @@ export class Bm25IndexWriter {
       postings.writeImpacts(impactOut.subarray(0, used));
       used = 0;
     };
+    // The bound tables term by term, from each term's docs and impacts gathered during this pass.
+    const bounds = new PostingBoundsBuilder(starts, docCount);
+    let mostPostings = 0;
+    for (let t = 0; t < termCount; t++) mostPostings = Math.max(mostPostings, df[t]);
+    const termDocs = new Uint32Array(mostPostings);
+    const termImpacts = new Float32Array(mostPostings);
     for (const reader of readers) reader.rewind();
     for (let t = 0; t < termCount; t++) {
+      let count = 0;
       for (const reader of readers) {
         if (reader.term !== t) continue;
         for (; reader.remaining > 0; reader.remaining--) {
@@ -345,13 +354,17 @@ export class Bm25IndexWriter {
           if (used === impactOut.length) flushImpacts();
           impactOut[used] = variant.termScore(idf[t], tf, effectiveLength[doc], stats, this.settings);
           if (impactOut[used] > maxImpact[t]) maxImpact[t] = impactOut[used];
+          termDocs[count] = doc;
+          termImpacts[count++] = impactOut[used];
           used++;
         }
         reader.nextGroup();
       }
+      bounds.addTerm(t, termDocs, termImpacts, 0);
     }
     flushImpacts();
     postings.finish(starts[termCount]);
+    writeBounds(this.dir, this.buildId, bounds.bounds);
     for (const reader of readers) reader.close(true);
     return this.writeTermsAndManifest(identity, stats, starts, idf, maxImpact, lengths, starts[termCount]);
   }
