@@ -8,7 +8,8 @@
  *        [--work DIR] [--out F.json]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,21 @@ import { parseArgs } from 'node:util';
 import { DocStore } from '../src/corpus/doc-store.js';
 import { buildBm25Index } from '../src/bm25/index-writer.js';
 import { HEADER_BYTES } from '../src/storage/container.js';
+
+/** SHA-256 of a container file's payload, read in chunks (postings.bin passes 2 GiB at 8.8M passages). */
+function payloadSha256(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  const chunk = Buffer.allocUnsafe(1 << 24);
+  for (let at = HEADER_BYTES; ; ) {
+    const n = readSync(fd, chunk, 0, chunk.length, at);
+    if (n === 0) break;
+    hash.update(chunk.subarray(0, n));
+    at += n;
+  }
+  closeSync(fd);
+  return hash.digest('hex');
+}
 
 const { values } = parseArgs({
   options: {
@@ -59,7 +75,7 @@ if (values.child) {
   const round = (x: number, digits = 2) => Number(x.toFixed(digits));
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
   const results = new Map<number, Array<{ seconds: number; cpuSeconds: number; peakRssMb: number; runs: number; load: number }>>(threadCounts.map((t) => [t, []]));
-  let reference: Record<string, Buffer> | undefined;
+  let reference: Record<string, string> | undefined;
   let identical = true;
   let shape: Record<string, number> = {};
   for (let r = 0; r < rounds; r++) {
@@ -73,9 +89,9 @@ if (values.child) {
       const child = JSON.parse(run.stdout) as { seconds: number; runs: number; docs: number; postings: number; terms: number };
       shape = { docs: child.docs, terms: child.terms, postings: child.postings };
       results.get(threads)!.push({ seconds: round(child.seconds), cpuSeconds: round(Number(time[2]) + Number(time[3])), peakRssMb: round(Number(time[1]) / 1024, 0), runs: child.runs, load: round(load) });
-      const files = Object.fromEntries(['terms.bin', 'postings.bin', 'lengths.bin', 'bounds.bin'].map((f) => [f, readFileSync(join(into, f)).subarray(HEADER_BYTES)]));
+      const files = Object.fromEntries(['terms.bin', 'postings.bin', 'lengths.bin', 'bounds.bin'].map((f) => [f, payloadSha256(join(into, f))]));
       if (!reference) reference = files;
-      else for (const f of Object.keys(files)) identical &&= files[f].equals(reference[f]);
+      else for (const f of Object.keys(files)) identical &&= files[f] === reference[f];
       process.stderr.write(`round ${r} threads ${threads}: ${JSON.stringify(results.get(threads)!.at(-1))}\n`);
     }
   }
