@@ -27,7 +27,9 @@ import { makeDirs } from '../io/make-dirs.js';
  * the budget: 12 bytes a document (length, effective length) plus the doc store's table it reads from (~35 bytes
  * a document: offsets, hashes, ids), ~28 bytes a term (df, offsets, idf, bound, run fill), 1 MiB of read buffer
  * per run during the merge (runs ≈ postings × 28 bytes / budget) and Node itself (~60 MB). Measured: 8.8M
- * generated passages, 3.3M terms, 12 runs: peak RSS 1,523 MB at the default budget (docs/BENCHMARKS.md).
+ * generated passages, 3.3M terms, 12 runs: peak RSS 1,523 MB at the default budget; 1,686 MB in a later run, and
+ * 1,713 MB (9 runs) with --threads 2, whose build threads' dictionaries and token memos count against the budget
+ * (docs/BENCHMARKS.md).
  */
 export const DEFAULT_MEMORY_BUDGET = 1 << 30;
 /** Bytes one buffered posting costs at its peak: 3 × u32 buffered, (doc, tf) sorted into a run (posting-runs.ts). */
