@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBm25Index, type Bm25BuildCorpus } from '../src/bm25/index-writer.js';
-import { CHUNK_DOCS } from '../src/bm25/build-pool.js';
+import { Bm25BuildPool, CHUNK_DOCS } from '../src/bm25/build-pool.js';
 import { HEADER_BYTES } from '../src/storage/container.js';
 import { seededRandom } from '../src/seeded-random.js';
 
@@ -68,5 +68,15 @@ test('a BM25 build on 3 threads, flushing sorted runs, writes the bytes of a one
     assert.deepEqual(readdirSync(join(root, 'three')).filter((f) => f.endsWith('.tmp')), [], 'no run left');
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a build thread that cannot analyze answers with its error: the writer throws it, it does not wait for ever', async () => {
+  const pool = await Bm25BuildPool.start('no-such-lang', 1);
+  try {
+    pool.submit(['some text']);
+    assert.throws(() => pool.take(() => 0), /BM25 build thread: .*unknown --lang "no-such-lang"/s);
+  } finally {
+    await pool.close();
   }
 });

@@ -5,7 +5,7 @@
  * ids exactly as a single-threaded build would assign them (see Bm25IndexWriter.addAnalyzed).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { createAnalyzer, type AnalyzerChoice } from '../text/analyzer.js';
+import { createAnalyzer, type Analyzer, type AnalyzerChoice } from '../text/analyzer.js';
 import { TokenIds } from '../text/token-ids.js';
 import { analyzeDocuments, type AnalyzedChunk, type BuildRequest } from './build-pool.js';
 
@@ -13,11 +13,18 @@ import { analyzeDocuments, type AnalyzedChunk, type BuildRequest } from './build
 const BYTES_PER_TERM_ENTRY = 80;
 
 const { analyzer: choice, results, signal, slot } = workerData as { analyzer: string | AnalyzerChoice; results: MessagePort; signal: Int32Array; slot: number };
-const analyzer = createAnalyzer(choice);
 const termIds = new Map<string, number>();
 let newTerms: string[] = [];
 let termBytes = 0;
-const tokenIds = new TokenIds(analyzer, (term) => {
+/** Why this thread cannot analyze (its analyzer failed to load): every request is answered with it. */
+let failure: string | undefined;
+let analyzer: Analyzer | undefined;
+try {
+  analyzer = createAnalyzer(choice);
+} catch (error) {
+  failure = (error as Error).stack ?? String(error);
+}
+const tokenIds = new TokenIds(analyzer!, (term) => {
   let id = termIds.get(term);
   if (id === undefined) {
     id = termIds.size;
@@ -37,6 +44,7 @@ function answer(message: AnalyzedChunk | { error: string }, transfer: ArrayBuffe
 
 parentPort!.on('message', ({ texts }: BuildRequest) => {
   try {
+    if (failure !== undefined) throw new Error(failure);
     newTerms = [];
     const chunk = analyzeDocuments(texts, tokenIds);
     const message: AnalyzedChunk = { ...chunk, newTerms, memoryBytes: termBytes + tokenIds.bytes };
