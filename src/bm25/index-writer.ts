@@ -1,7 +1,8 @@
 /**
- * BM25 index writer: analyzes each document once, collects (term, doc, tf) postings in chunked buffers, and at
- * finish lays postings out term by term (a counting sort, docs ascending within a term) with each posting's
- * precomputed impact = the variant's term score. The bytes are format.ts's (FORMAT.md draws them): this module
+ * BM25 index writer: analyzes each document once (itself, or on build threads: build-pool.ts), collects (term, doc,
+ * tf) postings in chunked buffers, and at finish lays postings out term by term (a counting sort, docs ascending
+ * within a term) with each posting's precomputed impact = the variant's term score, and the bound tables MaxScore
+ * prunes with. The bytes are format.ts's (FORMAT.md draws them): this module
  * decides what is written, never where.
  * Memory: when the buffered postings (plus the term dictionary) reach the memory budget, they are flushed to
  * disk as a sorted run (posting-runs.ts) and the runs are merged at finish, so the peak is set by the budget,
@@ -26,7 +27,7 @@ import { makeDirs } from '../io/make-dirs.js';
  * dictionary and the token memo; on top of it a build keeps a constant per document and per term regardless of
  * the budget: 12 bytes a document (length, effective length) plus the doc store's table it reads from (~35 bytes
  * a document: offsets, hashes, ids), ~28 bytes a term (df, offsets, idf, bound, run fill), 1 MiB of read buffer
- * per run during the merge (runs ≈ postings × 28 bytes / budget) and Node itself (~60 MB). Measured: 8.8M
+ * per run during the merge (runs ≈ postings × 20 bytes / budget) and Node itself (~60 MB). Measured: 8.8M
  * generated passages, 3.3M terms, 12 runs: peak RSS 1,523 MB at the default budget; 1,686 MB in a later run, and
  * 1,713 MB (9 runs) with --threads 2, whose build threads' dictionaries and token memos count against the budget
  * (docs/BENCHMARKS.md).
