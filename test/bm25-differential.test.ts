@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { createAnalyzer } from '../src/text/analyzer.js';
 import { Bm25IndexWriter } from '../src/bm25/index-writer.js';
 import { Bm25Index } from '../src/bm25/index-reader.js';
-import { sumsAreExact, windowMaxima, WINDOW } from '../src/bm25/max-score.js';
+import { postingBounds, sumsAreExact, WINDOW } from '../src/bm25/max-score.js';
 import { luceneQuantizedLength } from '../src/bm25/scoring.js';
 import { NaiveBm25 } from './helpers/naive-bm25.js';
 import { newBuildId } from '../src/storage/manifest.js';
@@ -198,7 +198,7 @@ test('window tables: each frequent term\'s largest impact and first posting per 
   lists.forEach((list, t) => (starts[t + 1] = starts[t] + list.length));
   const docs = new Uint32Array(lists.flat().map(([doc]) => doc));
   const impacts = new Float32Array(lists.flat().map(([, impact]) => impact));
-  const tables = windowMaxima(starts, docs, impacts, docCount, (n) => new Int32Array(n), (n) => new Float32Array(n), (n) => new Uint32Array(n));
+  const tables = postingBounds(starts, docs, impacts, docCount);
   assert.equal(tables.windowCount, 6);
   assert.deepEqual([...tables.windowRow], [0, 1, -1]);
   for (const t of [0, 1]) {

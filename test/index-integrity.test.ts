@@ -54,7 +54,7 @@ const damages: Array<[string, (path: string) => void, RegExp]> = [
       bytes.writeUInt32LE(crc32(bytes.subarray(0, 44)) >>> 0, 44);
       writeFileSync(path, bytes);
     },
-    /format version 99 is newer than this rare-mine reads \(1\); upgrade rare-mine or rebuild/,
+    /format version 99 is newer than this rare-mine reads \(\d+\); upgrade rare-mine or rebuild/,
   ],
   ['not an index file', (path) => writeFileSync(path, 'hello world, this is not an index at all!'), /bad magic/],
 ];

@@ -18,7 +18,7 @@ test('the npm package holds bin/ and the built dist/src/ it imports, the docs an
   // --ignore-scripts: the prepack build is not needed here, dist/ is already built.
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const files = (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0].files.map((file) => file.path);
-  for (const needed of ['bin/rare-mine.js', 'dist/src/app/main.js', 'dist/src/bm25/search-worker.js', 'dist/src/io/heartbeat-worker.js', 'package.json', 'README.md', 'docs/CLI.md']) {
+  for (const needed of ['bin/rare-mine.js', 'dist/src/app/main.js', 'dist/src/bm25/search-worker.js', 'dist/src/bm25/build-worker.js', 'dist/src/io/heartbeat-worker.js', 'package.json', 'README.md', 'docs/CLI.md']) {
     assert.ok(files.includes(needed), `the package holds ${needed}`);
   }
   assert.deepEqual(files.filter((path) => /^(test|bench|fixtures|src|dist\/test|dist\/bench)\//.test(path)), []);

@@ -43,7 +43,7 @@ test('runs beyond the fan-in are merged level by level into the postings a one-s
       }
       doc += Math.ceil(count / 3);
       const path = join(dir, `run-${r}.tmp`);
-      writeRun(path, termCount, count, terms, docs, tfs);
+      writeRun(path, termCount, [terms], [docs], [tfs]);
       paths.push(path);
     }
     const expected = mergedPostings(paths, termCount);

@@ -26,6 +26,8 @@ export interface Bm25PartOptions {
   scoring: Bm25Settings;
   /** Bytes of buffered postings before a sorted run is flushed (default DEFAULT_MEMORY_BUDGET). */
   memoryBudget?: number;
+  /** Threads that analyze documents during a build (default 1); the files are the same bytes for any count. */
+  threads?: number;
 }
 
 /**
@@ -76,15 +78,15 @@ export async function ensureBm25IndexFiles(indexDir: string, docs: DocStore, opt
         ...(runs === undefined ? {} : { runs, memoryBudget }),
       }),
       settings: { analyzer: analyzer.fingerprint, ...scoring },
-      // The build is synchronous (minutes on millions of passages), so a JS signal handler could only run after
-      // it: it runs as the context's blocking step (the CLI's lets SIGINT and SIGTERM end the process at once, so
+      // The build is synchronous (minutes on millions of passages) but for starting and stopping its threads, so a
+      // JS signal handler could only run after it: it runs as the context's blocking step (the CLI's lets SIGINT and SIGTERM end the process at once, so
       // a batch scheduler's preemption takes effect within its grace period; see BuildContext.blocking).
-      build: (aside, progress) =>
-        (build.blocking ?? runNow)(() => {
+      build: async (aside, progress) =>
+        await (build.blocking ?? runNow)(async () => {
           const indexing = progress('indexing BM25', docs.docCount, 'documents');
           try {
-            // A fresh analyzer per build, so its term cache is garbage once the build is done.
-            const built = buildBm25Index(aside, docs, { analyzer: createAnalyzer(options.analyzer), settings: scoring, memoryBudget, corpusFingerprint: fingerprint, docsBuildId }, () => indexing.tick());
+            // A fresh analyzer per build (made by the build), so its term cache is garbage once the build is done.
+            const built = await buildBm25Index(aside, docs, { analyzer: options.analyzer, settings: scoring, memoryBudget, corpusFingerprint: fingerprint, docsBuildId, threads: options.threads }, () => indexing.tick());
             runs = built.runs;
             return built.manifest;
           } finally {
@@ -97,6 +99,6 @@ export async function ensureBm25IndexFiles(indexDir: string, docs: DocStore, opt
 }
 
 /** A blocking build step run as it is (no BuildContext.blocking). */
-async function runNow<T>(step: () => T): Promise<T> {
+async function runNow<T>(step: () => T | Promise<T>): Promise<T> {
   return step();
 }

@@ -8,15 +8,23 @@
  *   terms.bin     TERM  u32 T | u32 0 | f64 postingStart[T+1] | f64 idf[T] | f32 maxImpact[T] | u32 termByteOffset[T+1] | term bytes
  *   postings.bin  POST  u32 doc[P] | f32 impact[P]
  *   lengths.bin   DLEN  u32 analyzedLength[N]
+ *   bounds.bin    BNDS  u32 T | u32 windowCount | u32 rows | u32 0 | f64 blockStart[T+1] | f32 blockMax[B] | f32 minImpact[T]
+ *                       | i32 windowRow[T] | f32 windowMax[rows·windowCount] | u32 windowFirst[rows·windowCount]   (version 2)
  */
 import { join } from 'node:path';
 import { IndexError } from '../errors.js';
 import { ContainerReader, ContainerWriter, type ContainerVersions } from '../storage/container.js';
 import { readPartManifest } from '../storage/manifest.js';
 import { sharedArray } from './term-dictionary.js';
+import type { PostingBounds } from './max-score.js';
 
 /** Format version written, and the oldest read. */
-export const BM25_VERSIONS: ContainerVersions = { current: 1, oldestReadable: 1 };
+/** Format version written, and the oldest read. Version 2 added bounds.bin; an index of version 1 gets its bound
+ * tables computed at open instead. */
+export const BM25_VERSIONS: ContainerVersions = { current: 2, oldestReadable: 1 };
+
+/** The first format version with bounds.bin. */
+export const BOUNDS_SINCE_VERSION = 2;
 
 /** The manifest's "format" value. */
 export const BM25_MANIFEST_FORMAT = 'rare-mine-bm25';
@@ -26,6 +34,7 @@ export const BM25_FILES = {
   terms: { name: 'terms.bin', kind: 'TERM' },
   postings: { name: 'postings.bin', kind: 'POST' },
   lengths: { name: 'lengths.bin', kind: 'DLEN' },
+  bounds: { name: 'bounds.bin', kind: 'BNDS' },
 } as const;
 
 export interface Bm25Manifest {
@@ -66,7 +75,7 @@ export interface TermTable {
   termBytes: Uint8Array;
 }
 
-function bytesOf(array: Uint8Array | Uint32Array | Float32Array | Float64Array): Uint8Array {
+function bytesOf(array: Uint8Array | Int32Array | Uint32Array | Float32Array | Float64Array): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
 
@@ -176,4 +185,55 @@ export function readDocLengths(dir: string, buildId: string, rebuildHint: string
   file.read(0, docCount * 4, Buffer.from(lengths.buffer));
   file.close();
   return lengths;
+}
+
+/** Write bounds.bin: the bound tables MaxScore prunes with (max-score.ts PostingBoundsBuilder), computed at build. */
+export function writeBounds(dir: string, buildId: string, bounds: PostingBounds): void {
+  const file = new ContainerWriter(join(dir, BM25_FILES.bounds.name), BM25_FILES.bounds.kind, BM25_VERSIONS.current, buildId);
+  const termCount = bounds.minImpact.length;
+  const head = Buffer.alloc(16);
+  head.writeUInt32LE(termCount, 0);
+  head.writeUInt32LE(bounds.windowCount, 4);
+  head.writeUInt32LE(bounds.windowMax.length / bounds.windowCount, 8);
+  file.write(head);
+  for (const array of [bounds.blockStart, bounds.blockMax, bounds.minImpact, bounds.windowRow, bounds.windowMax, bounds.windowFirst]) file.write(bytesOf(array));
+  file.finish();
+}
+
+/**
+ * Read and verify bounds.bin into shared memory.
+ * @throws IndexError when its term count or window count is not the index's
+ */
+export function readBounds(dir: string, buildId: string, rebuildHint: string, termCount: number, windowCount: number): PostingBounds {
+  const path = join(dir, BM25_FILES.bounds.name);
+  const file = new ContainerReader(path, BM25_FILES.bounds.kind, BM25_VERSIONS, rebuildHint, buildId);
+  const head = file.read(0, 16);
+  const fail = (what: string) => {
+    file.close();
+    return new IndexError(`${path}: ${what}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+  };
+  if (head.readUInt32LE(0) !== termCount || head.readUInt32LE(4) !== windowCount) {
+    throw fail(`holds bounds of ${head.readUInt32LE(0)} terms and ${head.readUInt32LE(4)} windows, the index has ${termCount} and ${windowCount}`);
+  }
+  const rows = head.readUInt32LE(8);
+  let at = 16;
+  const take = <T extends Int32Array | Uint32Array | Float32Array | Float64Array>(
+    Type: { new (buffer: SharedArrayBuffer, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number },
+    count: number,
+  ): T => {
+    const out = sharedArray(Type, count);
+    if (at + out.byteLength > file.payloadBytes) throw fail('is shorter than its tables');
+    file.read(at, out.byteLength, Buffer.from(out.buffer));
+    at += out.byteLength;
+    return out;
+  };
+  const blockStart = take(Float64Array, termCount + 1);
+  const blockMax = take(Float32Array, blockStart[termCount]);
+  const minImpact = take(Float32Array, termCount);
+  const windowRow = take(Int32Array, termCount);
+  const windowMax = take(Float32Array, rows * windowCount);
+  const windowFirst = take(Uint32Array, rows * windowCount);
+  if (at !== file.payloadBytes) throw fail(`holds ${file.payloadBytes - at} bytes after its tables`);
+  file.close();
+  return { blockStart, blockMax, minImpact, windowRow, windowMax, windowFirst, windowCount };
 }

@@ -10,9 +10,9 @@
 import { IndexError } from '../errors.js';
 import type { Analyzer } from '../text/analyzer.js';
 import type { Candidate } from '../retriever.js';
-import { BM25_VERSIONS, readBm25Manifest, readDocLengths, readPostings, readTermTable, type Bm25Manifest } from './format.js';
+import { BM25_VERSIONS, BOUNDS_SINCE_VERSION, readBm25Manifest, readBounds, readDocLengths, readPostings, readTermTable, type Bm25Manifest } from './format.js';
 import { TopK } from './top-k.js';
-import { blockMaxima, windowMaxima, maxScoreTopK, MaxScoreScratch, MAX_POSTINGS, MAX_QUERY_TERMS, sumsAreExact, type PostingArrays, type SearchWork } from './max-score.js';
+import { postingBounds, WINDOW, maxScoreTopK, MaxScoreScratch, MAX_POSTINGS, MAX_QUERY_TERMS, sumsAreExact, type BoundsAllocators, type PostingArrays, type SearchWork } from './max-score.js';
 import { buildTermDictionary, sharedArray, TermDictionary, type TermDictionaryData } from './term-dictionary.js';
 import { scoringVariant } from './scoring.js';
 
@@ -28,6 +28,14 @@ export interface Bm25IndexData {
   idf: Float64Array;
   docLengths: Uint32Array;
 }
+
+/** The bound tables of an index of format 1, computed at open into shared memory. */
+const SHARED_ALLOCATORS: BoundsAllocators = {
+  float32: (n) => sharedArray(Float32Array, n),
+  float64: (n) => sharedArray(Float64Array, n),
+  int32: (n) => sharedArray(Int32Array, n),
+  uint32: (n) => sharedArray(Uint32Array, n),
+};
 
 /**
  * Read and verify an index dir into shared memory. When `docsBuildId` is given, the index must have been built
@@ -53,9 +61,12 @@ export function loadBm25IndexData(dir: string, analyzerFingerprint: string, rebu
   const { docs, impacts } = readPostings(dir, manifest.buildId, rebuildHint, manifest.postingCount);
   const docLengths = readDocLengths(dir, manifest.buildId, rebuildHint, manifest.docCount);
 
-  const { blockStart, blockMax, minImpact } = blockMaxima(starts, impacts, (n) => sharedArray(Float32Array, n), (n) => sharedArray(Float64Array, n));
-  const windows = windowMaxima(starts, docs, impacts, manifest.docCount, (n) => sharedArray(Int32Array, n), (n) => sharedArray(Float32Array, n), (n) => sharedArray(Uint32Array, n));
-  return { dir, manifest, dictionary: buildTermDictionary(termBytes, termOffsets), postings: { starts, docs, impacts, maxImpact, minImpact, blockStart, blockMax, ...windows }, idf, docLengths };
+  // Format 2 holds the bound tables (bounds.bin); an index of format 1 gets them from one pass over its postings.
+  const bounds =
+    manifest.version >= BOUNDS_SINCE_VERSION
+      ? readBounds(dir, manifest.buildId, rebuildHint, termCount, Math.max(1, Math.ceil(manifest.docCount / WINDOW)))
+      : postingBounds(starts, docs, impacts, manifest.docCount, SHARED_ALLOCATORS);
+  return { dir, manifest, dictionary: buildTermDictionary(termBytes, termOffsets), postings: { starts, docs, impacts, maxImpact, ...bounds }, idf, docLengths };
 }
 
 /**

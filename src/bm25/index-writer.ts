@@ -1,7 +1,8 @@
 /**
- * BM25 index writer: analyzes each document once, collects (term, doc, tf) postings in chunked buffers, and at
- * finish lays postings out term by term (a counting sort, docs ascending within a term) with each posting's
- * precomputed impact = the variant's term score. The bytes are format.ts's (FORMAT.md draws them): this module
+ * BM25 index writer: analyzes each document once (itself, or on build threads: build-pool.ts), collects (term, doc,
+ * tf) postings in chunked buffers, and at finish lays postings out term by term (a counting sort, docs ascending
+ * within a term) with each posting's precomputed impact = the variant's term score, and the bound tables MaxScore
+ * prunes with. The bytes are format.ts's (FORMAT.md draws them): this module
  * decides what is written, never where.
  * Memory: when the buffered postings (plus the term dictionary) reach the memory budget, they are flushed to
  * disk as a sorted run (posting-runs.ts) and the runs are merged at finish, so the peak is set by the budget,
@@ -10,12 +11,14 @@
  * are byte-identical whatever the budget (test/bm25-bounded-build.test.ts).
  */
 import { join } from 'node:path';
-import type { Analyzer } from '../text/analyzer.js';
+import { createAnalyzer, type Analyzer, type AnalyzerChoice } from '../text/analyzer.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import { TokenIds } from '../text/token-ids.js';
-import { BM25_MANIFEST_FORMAT, BM25_VERSIONS, PostingsFileWriter, writeDocLengths, writeTermTable, type Bm25Manifest } from './format.js';
+import { BM25_MANIFEST_FORMAT, BM25_VERSIONS, PostingsFileWriter, writeBounds, writeDocLengths, writeTermTable, type Bm25Manifest } from './format.js';
+import { postingBounds, PostingBoundsBuilder } from './max-score.js';
 import { ChunkedUint32 } from './growable.js';
 import { reduceRuns, RunReader, writeRun } from './posting-runs.js';
+import { Bm25BuildPool, CHUNK_DOCS, type AnalyzedDocuments } from './build-pool.js';
 import { scoringVariant, type Bm25Params } from './scoring.js';
 import { makeDirs } from '../io/make-dirs.js';
 
@@ -24,12 +27,14 @@ import { makeDirs } from '../io/make-dirs.js';
  * dictionary and the token memo; on top of it a build keeps a constant per document and per term regardless of
  * the budget: 12 bytes a document (length, effective length) plus the doc store's table it reads from (~35 bytes
  * a document: offsets, hashes, ids), ~28 bytes a term (df, offsets, idf, bound, run fill), 1 MiB of read buffer
- * per run during the merge (runs ≈ postings × 28 bytes / budget) and Node itself (~60 MB). Measured: 8.8M
- * generated passages, 3.3M terms, 12 runs: peak RSS 1,523 MB at the default budget (docs/BENCHMARKS.md).
+ * per run during the merge (runs ≈ postings × 20 bytes / budget) and Node itself (~60 MB). Measured: 8.8M
+ * generated passages, 3.3M terms, 12 runs: peak RSS 1,523 MB at the default budget; 1,686 MB in a later run, and
+ * 1,713 MB (9 runs) with --threads 2, whose build threads' dictionaries and token memos count against the budget
+ * (docs/BENCHMARKS.md).
  */
 export const DEFAULT_MEMORY_BUDGET = 1 << 30;
-/** Bytes one buffered posting costs at its peak: 3 × u32 buffered, 3 × u32 copied out, u32 sort order. */
-const BYTES_PER_BUFFERED_POSTING = 28;
+/** Bytes one buffered posting costs at its peak: 3 × u32 buffered, (doc, tf) sorted into a run (posting-runs.ts). */
+const BYTES_PER_BUFFERED_POSTING = 20;
 /** Rough cost of one dictionary entry beyond its characters (Map entry, array slot, string header). */
 const BYTES_PER_TERM_ENTRY = 80;
 
@@ -39,26 +44,57 @@ export interface Bm25Settings extends Bm25Params {
 
 /** What a BM25 index is built over: the doc store, whose documents are visited in ordinal order. */
 export interface Bm25BuildCorpus {
+  readonly docCount: number;
   /** Every document's title and text in ordinal order (the doc store reads them sequentially, in large chunks). */
   forEachDocument(visit: (title: string, text: string) => void): void;
 }
 
 /**
  * The BM25 part's build: every document of `docs` in ordinal order into an index at `dir`, tied to the corpus
- * fingerprint and the doc store build; `onDocument` is called after each one (progress). The writer is garbage
- * when this returns, so its buffers and its analyzer's term cache are not kept while the index is searched.
+ * fingerprint and the doc store build; `onDocument` is called after each one (progress). With `threads` > 1 the
+ * documents are analyzed on that many build threads (build-pool.ts) and the files are the same bytes. The writer
+ * is garbage when this returns, so its buffers and its analyzer's term cache are not kept while the index is
+ * searched.
  */
-export function buildBm25Index(
+export async function buildBm25Index(
   dir: string,
   docs: Bm25BuildCorpus,
-  build: { analyzer: Analyzer; settings: Bm25Settings; memoryBudget?: number; corpusFingerprint: string; docsBuildId: string },
+  build: { analyzer: string | AnalyzerChoice; settings: Bm25Settings; memoryBudget?: number; corpusFingerprint: string; docsBuildId: string; threads?: number },
   onDocument?: () => void,
-): { manifest: Bm25Manifest; runs: number } {
-  const writer = new Bm25IndexWriter(dir, build.analyzer, build.settings, build.memoryBudget);
-  docs.forEachDocument((title, text) => {
-    writer.add(title, text);
-    onDocument?.();
-  });
+): Promise<{ manifest: Bm25Manifest; runs: number }> {
+  const writer = new Bm25IndexWriter(dir, createAnalyzer(build.analyzer), build.settings, build.memoryBudget);
+  const threads = build.threads ?? 1;
+  if (threads <= 1 || docs.docCount <= CHUNK_DOCS) {
+    docs.forEachDocument((title, text) => {
+      writer.add(title, text);
+      onDocument?.();
+    });
+  } else {
+    const pool = await Bm25BuildPool.start(build.analyzer, threads);
+    try {
+      const termId = (term: string) => writer.termId(term);
+      const takeOne = () => {
+        const { chunk, idMap } = pool.take(termId);
+        writer.threadMemory = pool.memoryBytes;
+        writer.addAnalyzed(chunk, idMap, onDocument);
+      };
+      let texts: string[] = [];
+      docs.forEachDocument((title, text) => {
+        texts.push(indexedText(title, text));
+        if (texts.length < CHUNK_DOCS) return;
+        if (pool.full) takeOne();
+        pool.submit(texts);
+        texts = [];
+      });
+      if (texts.length > 0) {
+        if (pool.full) takeOne();
+        pool.submit(texts);
+      }
+      while (pool.pending > 0) takeOne();
+    } finally {
+      await pool.close();
+    }
+  }
   return { manifest: writer.finish(build.corpusFingerprint, build.docsBuildId), runs: writer.runCount };
 }
 
@@ -86,6 +122,8 @@ export class Bm25IndexWriter {
   private totalLength = 0;
   private termMemory = 0;
   private readonly runs: string[] = [];
+  /** What build threads hold for this build (their dictionaries and token memos), counted against the budget. */
+  threadMemory = 0;
 
   /**
    * `memoryBudget`: bytes of buffered postings plus term dictionary before a run is flushed to disk.
@@ -113,7 +151,7 @@ export class Bm25IndexWriter {
     const count = this.postingTerm.length;
     if (count === 0) return;
     const path = join(this.dir, `run-${this.runs.length}.tmp`);
-    writeRun(path, this.terms.length, count, this.postingTerm.toArray(), this.postingDoc.toArray(), this.postingTf.toArray());
+    writeRun(path, this.terms.length, this.postingTerm.chunksArray(), this.postingDoc.chunksArray(), this.postingTf.chunksArray());
     this.runs.push(path);
     this.postingTerm = new ChunkedUint32();
     this.postingDoc = new ChunkedUint32();
@@ -151,7 +189,39 @@ export class Bm25IndexWriter {
       this.postingTf.push(run);
       run = 1;
     }
-    if (this.postingTerm.length * BYTES_PER_BUFFERED_POSTING + this.termMemory + this.tokenIds.bytes >= this.memoryBudget) this.flushRun();
+    this.flushIfOverBudget();
+  }
+
+  /**
+   * Index the next documents from a build thread's analysis (build-pool.ts): the same postings `add` would buffer
+   * for their texts, with the thread's term ids mapped to this build's through `idMap`. The caller has mapped
+   * the chunk's new terms (termIdOf, in the thread's order of first occurrence) before, so ids are assigned in
+   * the order a one-thread build assigns them and the files are the same bytes.
+   */
+  addAnalyzed(chunk: AnalyzedDocuments, idMap: Uint32Array, onDocument?: () => void): void {
+    const { lengths, termCounts, terms, tfs } = chunk;
+    let at = 0;
+    for (let d = 0; d < lengths.length; d++) {
+      const docOrdinal = this.docLengths.length;
+      this.docLengths.push(lengths[d]);
+      this.totalLength += lengths[d];
+      for (const end = at + termCounts[d]; at < end; at++) {
+        this.postingTerm.push(idMap[terms[at]]);
+        this.postingDoc.push(docOrdinal);
+        this.postingTf.push(tfs[at]);
+      }
+      this.flushIfOverBudget();
+      onDocument?.();
+    }
+  }
+
+  private flushIfOverBudget(): void {
+    if (this.postingTerm.length * BYTES_PER_BUFFERED_POSTING + this.termMemory + this.tokenIds.bytes + this.threadMemory >= this.memoryBudget) this.flushRun();
+  }
+
+  /** The id of `term` in this build, added to the dictionary when new (a build thread's new terms, in order). */
+  termId(term: string): number {
+    return this.termIdOf(term);
   }
 
   /** The id of `term`, added to the dictionary when new. */
@@ -166,7 +236,7 @@ export class Bm25IndexWriter {
     return id;
   }
 
-  /** Lay out and write terms.bin, postings.bin, lengths.bin and manifest.json. */
+  /** Lay out and write terms.bin, postings.bin, bounds.bin, lengths.bin and manifest.json. */
   finish(corpusFingerprint: string, docsBuildId: string): Bm25Manifest {
     const identity = { corpusFingerprint, docsBuildId };
     return this.runs.length === 0 ? this.finishInMemory(identity) : this.finishFromRuns(identity);
@@ -220,6 +290,7 @@ export class Bm25IndexWriter {
     postings.writeDocs(docs);
     postings.writeImpacts(impacts);
     postings.finish(postingCount);
+    writeBounds(this.dir, this.buildId, postingBounds(starts, docs, impacts, docCount));
     return this.writeTermsAndManifest(identity, stats, starts, idf, maxImpact, lengths, postingCount);
   }
 
@@ -270,8 +341,15 @@ export class Bm25IndexWriter {
       postings.writeImpacts(impactOut.subarray(0, used));
       used = 0;
     };
+    // The bound tables term by term, from each term's docs and impacts gathered during this pass.
+    const bounds = new PostingBoundsBuilder(starts, docCount);
+    let mostPostings = 0;
+    for (let t = 0; t < termCount; t++) mostPostings = Math.max(mostPostings, df[t]);
+    const termDocs = new Uint32Array(mostPostings);
+    const termImpacts = new Float32Array(mostPostings);
     for (const reader of readers) reader.rewind();
     for (let t = 0; t < termCount; t++) {
+      let count = 0;
       for (const reader of readers) {
         if (reader.term !== t) continue;
         for (; reader.remaining > 0; reader.remaining--) {
@@ -280,13 +358,17 @@ export class Bm25IndexWriter {
           if (used === impactOut.length) flushImpacts();
           impactOut[used] = variant.termScore(idf[t], tf, effectiveLength[doc], stats, this.settings);
           if (impactOut[used] > maxImpact[t]) maxImpact[t] = impactOut[used];
+          termDocs[count] = doc;
+          termImpacts[count++] = impactOut[used];
           used++;
         }
         reader.nextGroup();
       }
+      bounds.addTerm(t, termDocs, termImpacts, 0);
     }
     flushImpacts();
     postings.finish(starts[termCount]);
+    writeBounds(this.dir, this.buildId, bounds.bounds);
     for (const reader of readers) reader.close(true);
     return this.writeTermsAndManifest(identity, stats, starts, idf, maxImpact, lengths, starts[termCount]);
   }

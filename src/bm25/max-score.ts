@@ -14,7 +14,7 @@
  * plain MaxScore visits every document holding any essential term (on 2M passages, 4× more).
  * Per-term maxima are in terms.bin; block maxima (1/64 of the impacts), each term's smallest impact and the
  * frequent terms' maxima and first postings per aligned window of WINDOW docs (each table at most 1/8 of the
- * postings' bytes) are computed when the index is loaded, so the index format does not change.
+ * postings' bytes) are computed by the index writer and read at open (PostingBoundsBuilder, bounds.bin).
  * Exactness: where sumsAreExact holds (the caller checks), every sum of a query's contributions is exact in
  * float64, so a document's score gathered in any order is the exhaustive scorer's, bit for bit; bounds are
  * compared with a relative slack far above float rounding, so pruning never drops a document the exhaustive
@@ -37,7 +37,7 @@ export interface PostingArrays {
   blockStart: Float64Array;
   blockMax: Float32Array;
   /**
-   * The frequent terms' window tables (see windowMaxima): term t's largest impact among docs
+   * The frequent terms' window tables (see PostingBoundsBuilder): term t's largest impact among docs
    * [w·WINDOW, (w+1)·WINDOW) is windowMax[windowRow[t] · windowCount + w], and its first posting there
    * starts[t] + windowFirst[windowRow[t] · windowCount + w]; windowRow[t] is −1 for other terms.
    */
@@ -82,7 +82,7 @@ function seek(docs: Uint32Array, from: number, end: number, target: number): num
 
 /**
  * Documents per scoring window (essential postings are summed term-at-a-time inside one). Windows are aligned
- * to multiples of WINDOW (so a frequent term's bound is one table entry, see windowMaxima), except that the
+ * to multiples of WINDOW (so a frequent term's bound is one table entry, see PostingBoundsBuilder), except that the
  * first one is cut into windows of 64, 128, … docs, so that the top k, and with it the pruning threshold,
  * fills early.
  */
@@ -360,78 +360,96 @@ function sortByBound(order: Uint32Array, bound: Float64Array, m: number): void {
 }
 
 
+/** The bound tables of an index's postings (see PostingArrays): written beside them, or computed for an old index. */
+export type PostingBounds = Pick<PostingArrays, 'blockStart' | 'blockMax' | 'minImpact' | 'windowRow' | 'windowMax' | 'windowFirst' | 'windowCount'>;
+
+/** How the bound tables' arrays are allocated (plain, or SharedArrayBuffer-backed when the index is shared). */
+export interface BoundsAllocators {
+  float32(length: number): Float32Array;
+  float64(length: number): Float64Array;
+  int32(length: number): Int32Array;
+  uint32(length: number): Uint32Array;
+}
+
+export const PLAIN_ALLOCATORS: BoundsAllocators = {
+  float32: (n) => new Float32Array(n),
+  float64: (n) => new Float64Array(n),
+  int32: (n) => new Int32Array(n),
+  uint32: (n) => new Uint32Array(n),
+};
+
 /**
- * The block maxima of every term's postings: blockMax[blockStart[t] + b] is the largest impact among term t's
- * postings [starts[t] + b·BLOCK, starts[t] + (b+1)·BLOCK); and minImpact[t], term t's smallest positive impact.
- * Computed once when the index is loaded (one pass over the impacts), so the index format stays as it is.
+ * The bound tables, term by term in any order, from each term's postings:
+ *  - block maxima: blockMax[blockStart[t] + b] is the largest impact among term t's postings
+ *    [starts[t] + b·BLOCK, starts[t] + (b+1)·BLOCK); minImpact[t] is term t's smallest positive impact;
+ *  - the frequent terms' window tables: for each term with at least 4 postings per window on average, one row of
+ *    ⌈docCount / WINDOW⌉ maxima (its largest impact among the window's docs) and one of first postings (where its
+ *    postings in the window start, counted from its own first), so each table is at most 1/8 of the postings'
+ *    bytes. A window's bound is then one read instead of a walk over the blocks it overlaps, which for a frequent
+ *    term means reading a dozen scattered posting docs per window, and a lookup gallops from the window's start.
+ * The index writer computes them once and writes them beside the postings (format.ts, bounds.bin), so opening an
+ * index reads them instead of passing over every posting; an index of format 1 has none and gets them at open.
  */
-export function blockMaxima(
-  starts: Float64Array,
-  impacts: Float32Array,
-  allocate: (length: number) => Float32Array,
-  allocateStarts: (length: number) => Float64Array,
-): { blockStart: Float64Array; blockMax: Float32Array; minImpact: Float32Array } {
-  const termCount = starts.length - 1;
-  const blockStart = allocateStarts(termCount + 1);
-  for (let t = 0; t < termCount; t++) blockStart[t + 1] = blockStart[t] + Math.ceil((starts[t + 1] - starts[t]) / BLOCK);
-  const blockMax = allocate(blockStart[termCount]);
-  const minImpact = allocate(termCount);
-  for (let t = 0; t < termCount; t++) {
-    const end = starts[t + 1];
+export class PostingBoundsBuilder {
+  readonly bounds: PostingBounds;
+
+  constructor(
+    private readonly starts: Float64Array,
+    docCount: number,
+    allocate: BoundsAllocators = PLAIN_ALLOCATORS,
+  ) {
+    const termCount = starts.length - 1;
+    const blockStart = allocate.float64(termCount + 1);
+    for (let t = 0; t < termCount; t++) blockStart[t + 1] = blockStart[t] + Math.ceil((starts[t + 1] - starts[t]) / BLOCK);
+    const windowCount = Math.max(1, Math.ceil(docCount / WINDOW));
+    const frequent = 4 * windowCount;
+    const windowRow = allocate.int32(termCount);
+    let rows = 0;
+    for (let t = 0; t < termCount; t++) windowRow[t] = starts[t + 1] - starts[t] >= frequent ? rows++ : -1;
+    this.bounds = {
+      blockStart,
+      blockMax: allocate.float32(blockStart[termCount]),
+      minImpact: allocate.float32(termCount),
+      windowRow,
+      windowMax: allocate.float32(rows * windowCount),
+      windowFirst: allocate.uint32(rows * windowCount),
+      windowCount,
+    };
+  }
+
+  /** Term t's postings: docs[from + i] and impacts[from + i], i < the term's count (starts[t + 1] − starts[t]). */
+  addTerm(t: number, docs: Uint32Array, impacts: Float32Array, from: number): void {
+    const { blockStart, blockMax, minImpact, windowRow, windowMax, windowFirst, windowCount } = this.bounds;
+    const count = this.starts[t + 1] - this.starts[t];
+    const end = from + count;
     let block = blockStart[t];
     let min = Number.POSITIVE_INFINITY;
-    for (let from = starts[t]; from < end; from += BLOCK, block++) {
+    for (let at = from; at < end; at += BLOCK, block++) {
       let max = 0;
-      const to = Math.min(end, from + BLOCK);
-      for (let at = from; at < to; at++) {
-        const impact = impacts[at];
+      const to = Math.min(end, at + BLOCK);
+      for (let i = at; i < to; i++) {
+        const impact = impacts[i];
         if (impact > max) max = impact;
         if (impact > 0 && impact < min) min = impact;
       }
       blockMax[block] = max;
     }
     minImpact[t] = min === Number.POSITIVE_INFINITY ? 0 : min;
-  }
-  return { blockStart, blockMax, minImpact };
-}
-
-/**
- * The frequent terms' window tables: for each term with at least 4 postings per window on average, one row of
- * ⌈docCount / WINDOW⌉ maxima (its largest impact among the window's docs) and one of first postings (where its
- * postings in the window start, counted from its own first), so each table is at most 1/8 of the postings'
- * bytes. A window's bound is then one read instead of a walk over the blocks it overlaps, which for a frequent
- * term means reading a dozen scattered posting docs per window, and a lookup gallops from the window's start.
- * Computed once when the index is loaded, like the block maxima.
- */
-export function windowMaxima(
-  starts: Float64Array,
-  docs: Uint32Array,
-  impacts: Float32Array,
-  docCount: number,
-  allocateRows: (length: number) => Int32Array,
-  allocate: (length: number) => Float32Array,
-  allocateFirst: (length: number) => Uint32Array,
-): { windowRow: Int32Array; windowMax: Float32Array; windowFirst: Uint32Array; windowCount: number } {
-  const termCount = starts.length - 1;
-  const windowCount = Math.max(1, Math.ceil(docCount / WINDOW));
-  const frequent = 4 * windowCount;
-  const windowRow = allocateRows(termCount);
-  let rows = 0;
-  for (let t = 0; t < termCount; t++) windowRow[t] = starts[t + 1] - starts[t] >= frequent ? rows++ : -1;
-  const windowMax = allocate(rows * windowCount);
-  const windowFirst = allocateFirst(rows * windowCount);
-  for (let t = 0; t < termCount; t++) {
-    if (windowRow[t] < 0) continue;
+    if (windowRow[t] < 0) return;
     const base = windowRow[t] * windowCount;
-    const first = starts[t];
-    const end = starts[t + 1];
     let next = 0; // the first window whose first posting is not yet set
-    for (let at = first; at < end; at++) {
+    for (let at = from; at < end; at++) {
       const window = (docs[at] / WINDOW) | 0;
-      while (next <= window) windowFirst[base + next++] = at - first;
+      while (next <= window) windowFirst[base + next++] = at - from;
       if (impacts[at] > windowMax[base + window]) windowMax[base + window] = impacts[at];
     }
-    while (next < windowCount) windowFirst[base + next++] = end - first;
+    while (next < windowCount) windowFirst[base + next++] = count;
   }
-  return { windowRow, windowMax, windowFirst, windowCount };
+}
+
+/** Every term's bound tables from the whole posting arrays (an index of format 1, whose files hold none; tests). */
+export function postingBounds(starts: Float64Array, docs: Uint32Array, impacts: Float32Array, docCount: number, allocate: BoundsAllocators = PLAIN_ALLOCATORS): PostingBounds {
+  const builder = new PostingBoundsBuilder(starts, docCount, allocate);
+  for (let t = 0; t < starts.length - 1; t++) builder.addTerm(t, docs, impacts, starts[t]);
+  return builder.bounds;
 }

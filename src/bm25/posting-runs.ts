@@ -29,6 +29,17 @@ class RunWriter {
     this.out[this.used++] = value;
   }
 
+  /** Put a slice of values (a run group's (doc, tf) pairs, laid out already). */
+  putAll(values: Uint32Array): void {
+    for (let from = 0; from < values.length; ) {
+      if (this.used === this.out.length) this.flush();
+      const n = Math.min(values.length - from, this.out.length - this.used);
+      this.out.set(values.subarray(from, from + n), this.used);
+      this.used += n;
+      from += n;
+    }
+  }
+
   private flush(): void {
     writeAllSync(this.fd, new Uint8Array(this.out.buffer, 0, this.used * 4), this.path);
     this.used = 0;
@@ -43,25 +54,34 @@ class RunWriter {
   }
 }
 
-/** Write postings i < count (parallel arrays, in push order) as one run, grouped by term with a counting sort. */
-export function writeRun(path: string, termCount: number, count: number, terms: Uint32Array, docsIn: Uint32Array, tfs: Uint32Array): void {
+/**
+ * Write the buffered postings (parallel chunked arrays, in push order) as one run, grouped by term with a counting
+ * sort: each posting's (doc, tf) is scattered straight to its place in one array laid out as the run's groups
+ * are, so a group is written as one slice (no gather through a sort order, no copy of the buffers).
+ */
+export function writeRun(path: string, termCount: number, terms: readonly Uint32Array[], docsIn: readonly Uint32Array[], tfs: readonly Uint32Array[]): void {
   const perTerm = new Uint32Array(termCount + 1);
-  for (let i = 0; i < count; i++) perTerm[terms[i] + 1]++;
+  for (const chunk of terms) for (let i = 0; i < chunk.length; i++) perTerm[chunk[i] + 1]++;
   for (let t = 0; t < termCount; t++) perTerm[t + 1] += perTerm[t];
-  const order = new Uint32Array(count);
   const fill = perTerm.slice(0, termCount);
-  for (let i = 0; i < count; i++) order[fill[terms[i]]++] = i;
+  const pairs = new Uint32Array(2 * perTerm[termCount]);
+  terms.forEach((chunk, c) => {
+    const docChunk = docsIn[c];
+    const tfChunk = tfs[c];
+    for (let i = 0; i < chunk.length; i++) {
+      const at = 2 * fill[chunk[i]]++;
+      pairs[at] = docChunk[i];
+      pairs[at + 1] = tfChunk[i];
+    }
+  });
   const writer = new RunWriter(path);
   for (let t = 0; t < termCount; t++) {
-    const from = perTerm[t];
-    const to = perTerm[t + 1];
+    const from = 2 * perTerm[t];
+    const to = 2 * perTerm[t + 1];
     if (from === to) continue;
     writer.put(t);
-    writer.put(to - from);
-    for (let j = from; j < to; j++) {
-      writer.put(docsIn[order[j]]);
-      writer.put(tfs[order[j]]);
-    }
+    writer.put((to - from) / 2);
+    writer.putAll(pairs.subarray(from, to));
   }
   writer.close();
 }

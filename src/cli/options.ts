@@ -325,7 +325,7 @@ export function addRunOptions(command: Command, options: { mining: boolean }): C
   const h = HEADINGS.run;
   return add(command, [
     spec('--threads <n>', h, {
-      help: 'threads of every stage, one stage at a time: BM25 search (worker threads over one shared copy of the index), the ONNX model (encoding, re-scoring), vector search and index builds (GEMM, k-means, HNSW insertion). Output is byte-identical for every value',
+      help: 'threads of every stage, one stage at a time: BM25 search (worker threads over one shared copy of the index), the ONNX model (encoding, re-scoring), vector search and index builds (BM25 analysis, GEMM, k-means, HNSW insertion). Output is byte-identical for every value',
       range: int(1),
       // The one place --threads is decided: every stage below takes this number, none has a default of its own.
       default: availableParallelism(),

@@ -3,7 +3,7 @@
  * index in the index dir's `bm25/` (built, or reused when it matches). What must hold: the analyzer is checked
  * (a bad --stopwords FILE) before the doc store is built.
  */
-import { addBm25Options, FILL_HELP } from '../cli/options.js';
+import { addBm25Options, addRunOptions, FILL_HELP } from '../cli/options.js';
 import { Bm25Retriever } from '../bm25/bm25-retriever.js';
 import { ensureBm25Index, ensureBm25IndexFiles, type Bm25PartOptions } from '../bm25/bm25-part.js';
 import { createAnalyzer, type AnalyzerChoice } from '../text/analyzer.js';
@@ -29,7 +29,7 @@ export function analyzerChoice(options: Bm25Options): AnalyzerChoice {
 
 /** The BM25 part the options describe. */
 function bm25Part(options: Bm25Options): Bm25PartOptions {
-  return { analyzer: analyzerChoice(options), scoring: { k1: options.k1, b: options.b, variant: options.bm25Variant }, memoryBudget: options.memoryBudget };
+  return { analyzer: analyzerChoice(options), scoring: { k1: options.k1, b: options.b, variant: options.bm25Variant }, memoryBudget: options.memoryBudget, threads: options.threads };
 }
 
 /** `rare-mine index <kind> ...`, the hint of an index error. */
@@ -59,7 +59,10 @@ export const bm25: RetrieverKind<Bm25Options, Bm25Retriever> = {
   },
   index: {
     description: 'Build the doc store and BM25 index of a corpus in --index-dir (reused when corpus and settings match).',
-    options: (command) => addBm25Options(command),
+    options(command) {
+      addBm25Options(command);
+      addRunOptions(command, { mining: false });
+    },
     async prepare(options) {
       createAnalyzer(analyzerChoice(options)); // fail fast, as for mining
       // Built (or confirmed) without loading it: the command's memory stays within --memory-budget.

@@ -43,7 +43,7 @@ test('a tiny memory budget flushes many runs and merges them into the same bytes
     assert.equal(unbounded.runCount, 0);
     const bounded = build(join(root, 'bounded'), texts, 64 * 1024);
     assert.ok(bounded.runCount >= 10, `runs: ${bounded.runCount}`);
-    for (const file of ['postings.bin', 'terms.bin', 'lengths.bin']) {
+    for (const file of ['postings.bin', 'terms.bin', 'lengths.bin', 'bounds.bin']) {
       assert.ok(readFileSync(join(root, 'bounded', file)).equals(readFileSync(join(root, 'unbounded', file))), `${file} identical`);
     }
     assert.deepEqual(readdirSync(join(root, 'bounded')).filter((f) => f.endsWith('.tmp')), [], 'runs are removed after the merge');
