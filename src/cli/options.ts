@@ -195,7 +195,9 @@ export function addDenseOptions(command: Command, options: { lang?: boolean; lan
   const vectorFile = 'NumPy .npy (float32/float16, little-endian, C order, 2-D; header v1-3), .safetensors or .fvecs, read in blocks; rows are L2-normalised and compared by cosine';
   return add(command, [
     ...(options.lang === false ? [] : [spec('--lang <lang>', h, { help: options.langHelp ?? 'language, picks the default model when --model is not given', choices: MODEL_LANGUAGES, default: 'en' })]),
-    spec('--model <name>', h, { help: `model directory, Hugging Face name, or "use-lite" (built-in, offline, English)`, defaultHelp: defaultModelsHelp }),
+    // A model directory is read (nothing may be written inside it); a name that is no directory here (a hub name,
+    // "use-lite") never matches a written path.
+    spec('--model <name>', h, { help: `model directory, Hugging Face name, or "use-lite" (built-in, offline, English)`, defaultHelp: defaultModelsHelp, path: { role: 'read', kind: 'tree', names: ['use-lite'] } }),
     spec('--model-size <size>', h, { help: 'size of the default model', choices: MODEL_SIZES, default: 'small' }),
     spec('--revision <rev>', h, { help: 'hub model: branch, tag or commit to use (recorded in the index manifest)', defaultHelp: 'main' }),
     spec('--onnx-file <path>', h, { help: 'ONNX file inside the model directory, e.g. onnx/model_quantized.onnx or onnx/model_int8.onnx (recorded in the index manifest)', defaultHelp: 'onnx/model.onnx, then model.onnx' }),
