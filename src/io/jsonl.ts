@@ -7,7 +7,8 @@
  * and title) must be well-formed Unicode — a lone surrogate escape (`"\udc00"`) is an InputError naming the field,
  * never silently turned into U+FFFD. (The record format still writes the line's own bytes back untouched.)
  */
-import { constants, openSync, statSync, writeAllSync } from './fs.js';
+import { closeSync, constants, openSync, statSync, writeAllSync } from './fs.js';
+import { runScope } from '../run-scope.js';
 import { fileErrorFrom, InputError } from '../errors.js';
 import { inputName, readLines, type LineReaderOptions, type RawLine } from './line-reader.js';
 
@@ -54,7 +55,10 @@ export class RejectPolicy {
         }
       })();
       const mode = special ? 0 : this.options.append ? constants.O_APPEND | constants.O_CREAT : constants.O_TRUNC | constants.O_CREAT;
-      this.fd = openSync(this.rejectsPath, constants.O_WRONLY | mode, 0o644);
+      const fd = openSync(this.rejectsPath, constants.O_WRONLY | mode, 0o644);
+      this.fd = fd;
+      // Closed with the run (src/run-scope.ts): every way out, not only the process's exit.
+      runScope().own(`--rejects ${this.rejectsPath}`, () => closeSync(fd));
     } catch (error) {
       throw fileErrorFrom(error, this.rejectsPath) ?? error;
     }
