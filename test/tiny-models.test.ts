@@ -1,3 +1,4 @@
+import '../src/onnx/runtime-environment.js'; // before onnxruntime-node loads: no telemetry files in /tmp
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

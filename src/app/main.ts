@@ -183,11 +183,14 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   const cause = error instanceof CommanderError && (error as { cause?: unknown }).cause instanceof UsageError ? (error as { cause?: unknown }).cause : error;
-  // Under a signal the work under way fails as its threads are released: the signal handler reports and exits.
-  if (stoppingSignal() === undefined) process.exitCode = report(cause);
-  // Whatever the failed command left running must not keep the process alive: exit within 2 s at the latest
-  // (unref: a process with nothing left running exits at once).
-  setTimeout(() => process.exit(), 2000).unref();
+  // Under a signal the work under way fails as its threads are released: the signal handler reports and exits
+  // (128 + the signal's number), so no exit of this path may overtake it with another code.
+  if (stoppingSignal() === undefined) {
+    process.exitCode = report(cause);
+    // Whatever the failed command left running must not keep the process alive: exit within 2 s at the latest
+    // (unref: a process with nothing left running exits at once).
+    setTimeout(() => process.exit(), 2000).unref();
+  }
 }
 // Every way out (success or any error) releases what the run opened (src/run-scope.ts) and ends the process
 // within about a second and a half, with the exit code set above (a signal's handler does both on its own).
