@@ -7,7 +7,8 @@
  * and title) must be well-formed Unicode — a lone surrogate escape (`"\udc00"`) is an InputError naming the field,
  * never silently turned into U+FFFD. (The record format still writes the line's own bytes back untouched.)
  */
-import { closeSync, constants, openSync, statSync, writeAllSync } from './fs.js';
+import { closeSync, constants, openSync, writeAllSync } from './fs.js';
+import { directOutput } from './output.js';
 import { runScope } from '../run-scope.js';
 import { fileErrorFrom, InputError } from '../errors.js';
 import { inputName, readLines, type LineReaderOptions, type RawLine } from './line-reader.js';
@@ -46,15 +47,8 @@ export class RejectPolicy {
     this.begun = true;
     if (this.rejectsPath === undefined || this.onError === 'fail') return;
     try {
-      const special = (() => {
-        try {
-          const stats = statSync(this.rejectsPath!);
-          return !stats.isFile() && !stats.isDirectory();
-        } catch {
-          return false;
-        }
-      })();
-      const mode = special ? 0 : this.options.append ? constants.O_APPEND | constants.O_CREAT : constants.O_TRUNC | constants.O_CREAT;
+      // A FIFO or a device is opened as it is (never truncated or created), as -o's direct output is.
+      const mode = directOutput(this.rejectsPath) ? 0 : this.options.append ? constants.O_APPEND | constants.O_CREAT : constants.O_TRUNC | constants.O_CREAT;
       const fd = openSync(this.rejectsPath, constants.O_WRONLY | mode, 0o644);
       this.fd = fd;
       // Closed with the run (src/run-scope.ts): every way out, not only the process's exit.
