@@ -89,7 +89,7 @@ if (values.child) {
       const child = JSON.parse(run.stdout) as { seconds: number; runs: number; docs: number; postings: number; terms: number };
       shape = { docs: child.docs, terms: child.terms, postings: child.postings };
       results.get(threads)!.push({ seconds: round(child.seconds), cpuSeconds: round(Number(time[2]) + Number(time[3])), peakRssMb: round(Number(time[1]) / 1024, 0), runs: child.runs, load: round(load) });
-      const files = Object.fromEntries(['terms.bin', 'postings.bin', 'lengths.bin', 'bounds.bin'].map((f) => [f, payloadSha256(join(into, f))]));
+      const files = Object.fromEntries(['terms.bin', 'postings.bin', 'lengths.bin', 'bounds.bin', 'impacts.bin'].map((f) => [f, payloadSha256(join(into, f))]));
       if (!reference) reference = files;
       else for (const f of Object.keys(files)) identical &&= files[f] === reference[f];
       process.stderr.write(`round ${r} threads ${threads}: ${JSON.stringify(results.get(threads)!.at(-1))}\n`);

@@ -57,7 +57,7 @@ test('a BM25 build on 3 threads, flushing sorted runs, writes the bytes of a one
     const three = await build(join(root, 'three'), docs, 3, 2.5 * 1024 * 1024);
     assert.equal(three.ticks, docs.length, 'one progress tick a document');
     assert.ok(three.runs >= 2, `runs: ${three.runs}`);
-    for (const file of ['terms.bin', 'postings.bin', 'lengths.bin', 'bounds.bin']) {
+    for (const file of ['terms.bin', 'postings.bin', 'lengths.bin', 'bounds.bin', 'impacts.bin']) {
       assert.ok(payload(join(root, 'three'), file).equals(payload(join(root, 'one'), file)), `${file} identical`);
     }
     const manifest = (dir: string) => {

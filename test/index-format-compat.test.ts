@@ -3,8 +3,10 @@
  * corpus/doc-store-format.ts, vector/format.ts): an index dir written by the code before that move
  * (test/fixtures/index-before-codecs, built by the writers of commit d4a3fd2) opens through today's index/
  * functions and gives the results it gave then, and today's writers produce the same bytes for the same input
- * (every byte but the random build id and the header checksum that covers it; the BM25 files carry format 2,
- * which added bounds.bin beside them, and the fixture's format 1 is still read: its bound tables computed at open).
+ * (every byte but the random build id and the header checksum that covers it; the BM25 files carry format 3,
+ * which added bounds.bin (2) and replaced postings.bin's float32 impacts by codes into impacts.bin's per-term tables
+ * (3): the codes decode to the fixture's impacts bit for bit; the fixture's format 1 is still read, its bound tables
+ * and impact codes made at open).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -103,6 +105,35 @@ function buildIndependentBytes(path: string): Buffer {
   return bytes;
 }
 
+/**
+ * postings.bin of format 1 (`before`: u32 doc[P] | f32 impact[P]) against format 3 (`now`: u32 doc[P] | code[P]):
+ * the same doc ordinals, and every code decodes through impacts.bin's table to the same float32 bits.
+ */
+function assertSameImpacts(before: Buffer, now: Buffer, impactsFile: string, termsFile: string): void {
+  const HEADER = 48;
+  const terms = readFileSync(termsFile).subarray(HEADER);
+  const termCount = terms.readUInt32LE(0);
+  const starts = Array.from({ length: termCount + 1 }, (_, t) => terms.readDoubleLE(8 + 8 * t));
+  const postings = starts[termCount];
+  const oldPayload = before.subarray(HEADER);
+  const newPayload = now.subarray(HEADER);
+  assert.ok(oldPayload.subarray(0, 4 * postings).equals(newPayload.subarray(0, 4 * postings)), 'the same doc ordinals');
+  const impacts = readFileSync(impactsFile).subarray(HEADER);
+  assert.equal(impacts.readUInt32LE(0), termCount);
+  const width = impacts.readUInt32LE(4);
+  assert.equal(width, 2, 'a small corpus has 2-byte codes');
+  assert.equal(newPayload.length, postings * (4 + width));
+  const tableAt = 8 + 8 * (termCount + 1);
+  for (let t = 0; t < termCount; t++) {
+    const base = impacts.readDoubleLE(8 + 8 * t);
+    for (let i = starts[t]; i < starts[t + 1]; i++) {
+      const code = newPayload.readUInt16LE(4 * postings + 2 * i);
+      assert.ok(base + code < impacts.readDoubleLE(8 + 8 * (t + 1)), `term ${t}, posting ${i}: code within its table`);
+      assert.equal(impacts.readUInt32LE(tableAt + 4 * (base + code)), oldPayload.readUInt32LE(4 * postings + 4 * i), `term ${t}, posting ${i}: the same impact bits`);
+    }
+  }
+}
+
 test('today\'s writers write the fixture\'s bytes for the fixture\'s corpus', () => {
   const layout = indexLayout(join(root, 'new'));
   const store = new DocStoreWriter(layout.docs);
@@ -123,15 +154,21 @@ test('today\'s writers write the fixture\'s bytes for the fixture\'s corpus', ()
   ];
   assert.equal(pairs.length, 7, 'texts, titles, table; terms, postings, lengths; vectors');
   for (const [before, now] of pairs) {
-    // BM25 format 2 (bounds.bin added) left the other files' bytes as they were: only their version field moved.
+    // BM25 formats 2 (bounds.bin added) and 3 (impact codes) left terms.bin and lengths.bin as they were: only their
+    // version field moved. postings.bin keeps its doc ordinals; its impacts are now codes (checked below).
     const bm25 = now.startsWith(layout.bm25);
     const [a, b] = [buildIndependentBytes(before), buildIndependentBytes(now)];
     if (bm25) {
       assert.equal(a.readUInt16LE(12), 1);
-      assert.equal(b.readUInt16LE(12), 2, `${now}: BM25 format 2`);
+      assert.equal(b.readUInt16LE(12), 3, `${now}: BM25 format 3`);
       for (const bytes of [a, b]) bytes.fill(0, 12, 14);
+    }
+    if (now.endsWith('postings.bin')) {
+      assertSameImpacts(a, b, join(layout.bm25, 'impacts.bin'), join(layout.bm25, 'terms.bin'));
+      continue;
     }
     assert.ok(a.equals(b), `${now} differs from ${before}`);
   }
   assert.ok(readdirSync(layout.bm25).includes('bounds.bin'), 'format 2 writes bounds.bin');
+  assert.ok(readdirSync(layout.bm25).includes('impacts.bin'), 'format 3 writes impacts.bin');
 });

@@ -6,7 +6,8 @@
  * written before this module existed).
  *
  *   terms.bin     TERM  u32 T | u32 0 | f64 postingStart[T+1] | f64 idf[T] | f32 maxImpact[T] | u32 termByteOffset[T+1] | term bytes
- *   postings.bin  POST  u32 doc[P] | f32 impact[P]
+ *   postings.bin  POST  u32 doc[P] | code[P], each W bytes (version 3; versions 1 and 2: f32 impact[P])
+ *   impacts.bin   IMPT  u32 T | u32 W | f64 tableStart[T+1] | f32 impactTable[tableStart[T]]   (version 3)
  *   lengths.bin   DLEN  u32 analyzedLength[N]
  *   bounds.bin    BNDS  u32 T | u32 windowCount | u32 rows | u32 0 | f64 blockStart[T+1] | f32 blockMax[B] | f32 minImpact[T]
  *                       | i32 windowRow[T] | f32 windowMax[rows·windowCount] | u32 windowFirst[rows·windowCount]   (version 2)
@@ -17,14 +18,20 @@ import { ContainerReader, ContainerWriter, type ContainerVersions } from '../sto
 import { readPartManifest } from '../storage/manifest.js';
 import { sharedArray } from './term-dictionary.js';
 import type { PostingBounds } from './max-score.js';
+import type { CodeArray, ImpactCodes } from './impact-codes.js';
 
-/** Format version written, and the oldest read. */
-/** Format version written, and the oldest read. Version 2 added bounds.bin; an index of version 1 gets its bound
- * tables computed at open instead. */
-export const BM25_VERSIONS: ContainerVersions = { current: 2, oldestReadable: 1 };
+/**
+ * Format version written, and the oldest read. Version 2 added bounds.bin; an index of version 1 gets its bound
+ * tables computed at open instead. Version 3 stores impact codes and per-term tables (impact-codes.ts) instead of
+ * float32 impacts; an index of version 1 or 2 gets its codes made at open from its impacts.
+ */
+export const BM25_VERSIONS: ContainerVersions = { current: 3, oldestReadable: 1 };
 
 /** The first format version with bounds.bin. */
 export const BOUNDS_SINCE_VERSION = 2;
+
+/** The first format version with impact codes (postings.bin) and impact tables (impacts.bin). */
+export const CODES_SINCE_VERSION = 3;
 
 /** The manifest's "format" value. */
 export const BM25_MANIFEST_FORMAT = 'rare-mine-bm25';
@@ -35,6 +42,7 @@ export const BM25_FILES = {
   postings: { name: 'postings.bin', kind: 'POST' },
   lengths: { name: 'lengths.bin', kind: 'DLEN' },
   bounds: { name: 'bounds.bin', kind: 'BNDS' },
+  impacts: { name: 'impacts.bin', kind: 'IMPT' },
 } as const;
 
 export interface Bm25Manifest {
@@ -75,7 +83,7 @@ export interface TermTable {
   termBytes: Uint8Array;
 }
 
-function bytesOf(array: Uint8Array | Int32Array | Uint32Array | Float32Array | Float64Array): Uint8Array {
+function bytesOf(array: Uint8Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
 
@@ -119,56 +127,111 @@ export function readTermTable(dir: string, buildId: string, rebuildHint: string)
 }
 
 /**
- * Streams postings.bin: every doc ordinal first (term by term, docs ascending within a term), then every impact in
- * the same order. finish() checks that both halves hold `postingCount` entries.
+ * Streams postings.bin: every doc ordinal first (term by term, docs ascending within a term), then every impact
+ * code in the same order. finish() checks that both halves hold `postingCount` entries.
  */
 export class PostingsFileWriter {
   private readonly file: ContainerWriter;
   private docs = 0;
-  private impacts = 0;
+  private codes = 0;
 
   constructor(dir: string, buildId: string) {
     this.file = new ContainerWriter(join(dir, BM25_FILES.postings.name), BM25_FILES.postings.kind, BM25_VERSIONS.current, buildId);
   }
 
-  /** Append doc ordinals; all of them come before the first impact. */
+  /** Append doc ordinals; all of them come before the first code. */
   writeDocs(docs: Uint32Array): void {
-    if (this.impacts > 0) throw new Error('postings.bin: doc ordinals written after impacts');
+    if (this.codes > 0) throw new Error('postings.bin: doc ordinals written after impact codes');
     this.file.write(bytesOf(docs));
     this.docs += docs.length;
   }
 
-  /** Append impacts, in the order of the doc ordinals written. */
-  writeImpacts(impacts: Float32Array): void {
-    this.file.write(bytesOf(impacts));
-    this.impacts += impacts.length;
+  /** Append impact codes (all of one width), in the order of the doc ordinals written. */
+  writeCodes(codes: CodeArray): void {
+    this.file.write(bytesOf(codes));
+    this.codes += codes.length;
   }
 
   finish(postingCount: number): void {
-    if (this.docs !== postingCount || this.impacts !== postingCount) {
-      throw new Error(`postings.bin: ${this.docs} doc ordinals and ${this.impacts} impacts written for ${postingCount} postings`);
+    if (this.docs !== postingCount || this.codes !== postingCount) {
+      throw new Error(`postings.bin: ${this.docs} doc ordinals and ${this.codes} impact codes written for ${postingCount} postings`);
     }
     this.file.finish();
   }
 }
 
 /**
- * Read and verify postings.bin into shared memory.
+ * Read and verify postings.bin into shared memory: doc ordinals, then `valueBytes` a posting (an f32 impact in
+ * formats 1 and 2, a code of `valueBytes` in format 3) into `values`' buffer, which the caller allocates.
  * @throws IndexError when it holds another number of postings than `postingCount` (the manifest's and the term table's)
  */
-export function readPostings(dir: string, buildId: string, rebuildHint: string, postingCount: number): { docs: Uint32Array; impacts: Float32Array } {
+function readPostingsInto<T extends Float32Array | CodeArray>(dir: string, buildId: string, rebuildHint: string, postingCount: number, values: (count: number) => T): { docs: Uint32Array; values: T } {
   const file = new ContainerReader(join(dir, BM25_FILES.postings.name), BM25_FILES.postings.kind, BM25_VERSIONS, rebuildHint, buildId);
-  const stored = file.payloadBytes / 8;
+  const probe = values(0);
+  const stored = file.payloadBytes / (4 + probe.BYTES_PER_ELEMENT);
   if (stored !== postingCount) {
     file.close();
     throw new IndexError(`${dir}: ${BM25_FILES.postings.name} holds ${stored} postings, manifest says ${postingCount}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
   }
   const docs = sharedArray(Uint32Array, postingCount);
-  const impacts = sharedArray(Float32Array, postingCount);
+  const out = values(postingCount);
   file.read(0, postingCount * 4, Buffer.from(docs.buffer));
-  file.read(postingCount * 4, postingCount * 4, Buffer.from(impacts.buffer));
+  file.read(postingCount * 4, out.byteLength, Buffer.from(out.buffer));
   file.close();
-  return { docs, impacts };
+  return { docs, values: out };
+}
+
+/** postings.bin of format 1 or 2: doc ordinals and float32 impacts. */
+export function readPostingImpacts(dir: string, buildId: string, rebuildHint: string, postingCount: number): { docs: Uint32Array; impacts: Float32Array } {
+  const { docs, values } = readPostingsInto(dir, buildId, rebuildHint, postingCount, (n) => sharedArray(Float32Array, n));
+  return { docs, impacts: values };
+}
+
+/** postings.bin of format 3: doc ordinals and impact codes of `codeBytes` each (impacts.bin says which). */
+export function readPostingCodes(dir: string, buildId: string, rebuildHint: string, postingCount: number, codeBytes: 2 | 4): { docs: Uint32Array; codes: CodeArray } {
+  const { docs, values } = readPostingsInto<CodeArray>(dir, buildId, rebuildHint, postingCount, (n) => (codeBytes === 2 ? sharedArray(Uint16Array, n) : sharedArray(Uint32Array, n)));
+  return { docs, codes: values };
+}
+
+/** Write impacts.bin: the code width and every term's table of distinct impacts (impact-codes.ts). */
+export function writeImpactTables(dir: string, buildId: string, codeBytes: 2 | 4, tables: Pick<ImpactCodes, 'tableStart' | 'impactTable'>): void {
+  const file = new ContainerWriter(join(dir, BM25_FILES.impacts.name), BM25_FILES.impacts.kind, BM25_VERSIONS.current, buildId);
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(tables.tableStart.length - 1, 0);
+  head.writeUInt32LE(codeBytes, 4);
+  file.write(head);
+  file.write(bytesOf(tables.tableStart));
+  file.write(bytesOf(tables.impactTable));
+  file.finish();
+}
+
+/**
+ * Read and verify impacts.bin into shared memory.
+ * @throws IndexError when its term count is not the index's, its width is not 2 or 4, or its tables do not add up
+ */
+export function readImpactTables(dir: string, buildId: string, rebuildHint: string, termCount: number): { codeBytes: 2 | 4; tableStart: Float64Array; impactTable: Float32Array } {
+  const path = join(dir, BM25_FILES.impacts.name);
+  const file = new ContainerReader(path, BM25_FILES.impacts.kind, BM25_VERSIONS, rebuildHint, buildId);
+  const fail = (what: string) => {
+    file.close();
+    return new IndexError(`${path}: ${what}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
+  };
+  const head = file.read(0, 8);
+  const codeBytes = head.readUInt32LE(4);
+  if (head.readUInt32LE(0) !== termCount) throw fail(`holds tables of ${head.readUInt32LE(0)} terms, the index has ${termCount}`);
+  if (codeBytes !== 2 && codeBytes !== 4) throw fail(`code width ${codeBytes} (2 or 4 expected)`);
+  const tableStart = sharedArray(Float64Array, termCount + 1);
+  if (8 + tableStart.byteLength > file.payloadBytes) throw fail('is shorter than its table starts');
+  file.read(8, tableStart.byteLength, Buffer.from(tableStart.buffer));
+  for (let t = 0; t < termCount; t++) {
+    if (!(tableStart[t + 1] >= tableStart[t])) throw fail(`term ${t}'s table ends before it starts`);
+  }
+  const entries = tableStart[termCount];
+  if (tableStart[0] !== 0 || 8 + tableStart.byteLength + entries * 4 !== file.payloadBytes) throw fail(`holds ${file.payloadBytes} bytes, its tables say ${8 + tableStart.byteLength + entries * 4}`);
+  const impactTable = sharedArray(Float32Array, entries);
+  file.read(8 + tableStart.byteLength, impactTable.byteLength, Buffer.from(impactTable.buffer));
+  file.close();
+  return { codeBytes, tableStart, impactTable };
 }
 
 /** Write lengths.bin: the analyzed length of every document, in ordinal order. */

@@ -10,9 +10,10 @@
 import { IndexError } from '../errors.js';
 import type { Analyzer } from '../text/analyzer.js';
 import type { Candidate } from '../retriever.js';
-import { BM25_VERSIONS, BOUNDS_SINCE_VERSION, readBm25Manifest, readBounds, readDocLengths, readPostings, readTermTable, type Bm25Manifest } from './format.js';
+import { BM25_VERSIONS, BOUNDS_SINCE_VERSION, CODES_SINCE_VERSION, readBm25Manifest, readBounds, readDocLengths, readImpactTables, readPostingCodes, readPostingImpacts, readTermTable, type Bm25Manifest } from './format.js';
+import { encodeImpacts, type ImpactCodes } from './impact-codes.js';
 import { TopK } from './top-k.js';
-import { postingBounds, WINDOW, maxScoreTopK, MaxScoreScratch, MAX_POSTINGS, MAX_QUERY_TERMS, sumsAreExact, type BoundsAllocators, type PostingArrays, type SearchWork } from './max-score.js';
+import { postingBounds, WINDOW, maxScoreTopK, MaxScoreScratch, MAX_POSTINGS, MAX_QUERY_TERMS, sumsAreExact, type BoundsAllocators, type PostingArrays, type PostingBounds, type SearchWork } from './max-score.js';
 import { buildTermDictionary, sharedArray, TermDictionary, type TermDictionaryData } from './term-dictionary.js';
 import { scoringVariant } from './scoring.js';
 
@@ -58,15 +59,34 @@ export function loadBm25IndexData(dir: string, analyzerFingerprint: string, rebu
   if (starts[termCount] !== manifest.postingCount) {
     throw new IndexError(`${dir}: the term table holds ${starts[termCount]} postings, manifest says ${manifest.postingCount}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
   }
-  const { docs, impacts } = readPostings(dir, manifest.buildId, rebuildHint, manifest.postingCount);
   const docLengths = readDocLengths(dir, manifest.buildId, rebuildHint, manifest.docCount);
-
-  // Format 2 holds the bound tables (bounds.bin); an index of format 1 gets them from one pass over its postings.
-  const bounds =
-    manifest.version >= BOUNDS_SINCE_VERSION
-      ? readBounds(dir, manifest.buildId, rebuildHint, termCount, Math.max(1, Math.ceil(manifest.docCount / WINDOW)))
-      : postingBounds(starts, docs, impacts, manifest.docCount, SHARED_ALLOCATORS);
-  return { dir, manifest, dictionary: buildTermDictionary(termBytes, termOffsets), postings: { starts, docs, impacts, maxImpact, ...bounds }, idf, docLengths };
+  const windowCount = Math.max(1, Math.ceil(manifest.docCount / WINDOW));
+  let docs: Uint32Array;
+  let codes: ImpactCodes;
+  let bounds: PostingBounds;
+  if (manifest.version >= CODES_SINCE_VERSION) {
+    const { codeBytes, tableStart, impactTable } = readImpactTables(dir, manifest.buildId, rebuildHint, termCount);
+    const postings = readPostingCodes(dir, manifest.buildId, rebuildHint, manifest.postingCount, codeBytes);
+    docs = postings.docs;
+    codes = { codes: postings.codes, tableStart, impactTable };
+    bounds = readBounds(dir, manifest.buildId, rebuildHint, termCount, windowCount);
+  } else {
+    // Formats 1 and 2 hold float32 impacts: coded here (the tables in shared memory); format 1 also holds no
+    // bound tables (bounds.bin), computed from one pass over the postings.
+    const postings = readPostingImpacts(dir, manifest.buildId, rebuildHint, manifest.postingCount);
+    docs = postings.docs;
+    bounds =
+      manifest.version >= BOUNDS_SINCE_VERSION
+        ? readBounds(dir, manifest.buildId, rebuildHint, termCount, windowCount)
+        : postingBounds(starts, docs, postings.impacts, manifest.docCount, SHARED_ALLOCATORS);
+    const coded = encodeImpacts(starts, postings.impacts, (bytes, length) => (bytes === 2 ? sharedArray(Uint16Array, length) : sharedArray(Uint32Array, length)));
+    const tableStart = sharedArray(Float64Array, coded.tableStart.length);
+    tableStart.set(coded.tableStart);
+    const impactTable = sharedArray(Float32Array, coded.impactTable.length);
+    impactTable.set(coded.impactTable);
+    codes = { codes: coded.codes, tableStart, impactTable };
+  }
+  return { dir, manifest, dictionary: buildTermDictionary(termBytes, termOffsets), postings: { starts, docs, ...codes, maxImpact, ...bounds }, idf, docLengths };
 }
 
 /**
@@ -164,7 +184,7 @@ export class Bm25Index {
 
   private exhaustiveTopK(queryTerms: ReadonlyArray<readonly [number, number]>, k: number, work?: SearchWork): Candidate[] {
     const acc = (this.accumulator ??= new Float64Array(this.docCount));
-    const { docs, impacts, starts } = this.postings;
+    const { docs, codes, impactTable, tableStart, starts } = this.postings;
     let total = 0;
     for (const [term] of queryTerms) total += starts[term + 1] - starts[term];
     if (this.touched.length < Math.min(total, this.docCount)) this.touched = new Uint32Array(Math.min(total, this.docCount));
@@ -173,12 +193,13 @@ export class Bm25Index {
     let postingsScored = 0;
     for (const [term, weight] of queryTerms) {
       const end = starts[term + 1];
+      const base = tableStart[term];
       postingsScored += end - starts[term];
       for (let i = starts[term]; i < end; i++) {
         const doc = docs[i];
         const sum = acc[doc];
         if (sum === 0) touched[touchedCount++] = doc;
-        acc[doc] = sum + weight * impacts[i];
+        acc[doc] = sum + weight * impactTable[base + codes[i]];
       }
     }
     const top = new TopK(Math.min(k, touchedCount));
@@ -225,9 +246,10 @@ export class Bm25Index {
   /** The BM25 score of each given document for `query` (0 when no query term occurs in it). */
   scoreDocuments(query: string, docOrdinals: readonly number[]): number[] {
     const scores = new Array<number>(docOrdinals.length).fill(0);
-    const { docs, impacts, starts } = this.postings;
+    const { docs, codes, impactTable, tableStart, starts } = this.postings;
     for (const [term, weight] of this.queryTerms(query)) {
       const start = starts[term];
+      const base = tableStart[term];
       const end = starts[term + 1];
       docOrdinals.forEach((doc, j) => {
         let lo = start;
@@ -236,7 +258,7 @@ export class Bm25Index {
           const mid = Math.floor((lo + hi) / 2);
           const value = docs[mid];
           if (value === doc) {
-            scores[j] += weight * impacts[mid];
+            scores[j] += weight * impactTable[base + codes[mid]];
             return;
           }
           if (value < doc) lo = mid + 1;

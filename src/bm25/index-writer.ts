@@ -1,8 +1,8 @@
 /**
  * BM25 index writer: analyzes each document once (itself, or on build threads: build-pool.ts), collects (term, doc,
  * tf) postings in chunked buffers, and at finish lays postings out term by term (a counting sort, docs ascending
- * within a term) with each posting's precomputed impact = the variant's term score, and the bound tables MaxScore
- * prunes with. The bytes are format.ts's (FORMAT.md draws them): this module
+ * within a term) with each posting's precomputed impact = the variant's term score, stored as a code into the
+ * term's table of distinct impacts (impact-codes.ts), and the bound tables MaxScore prunes with. The bytes are format.ts's (FORMAT.md draws them): this module
  * decides what is written, never where.
  * Memory: when the buffered postings (plus the term dictionary) reach the memory budget, they are flushed to
  * disk as a sorted run (posting-runs.ts) and the runs are merged at finish, so the peak is set by the budget,
@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { createAnalyzer, type Analyzer, type AnalyzerChoice } from '../text/analyzer.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import { TokenIds } from '../text/token-ids.js';
-import { BM25_MANIFEST_FORMAT, BM25_VERSIONS, PostingsFileWriter, writeBounds, writeDocLengths, writeTermTable, type Bm25Manifest } from './format.js';
+import { BM25_MANIFEST_FORMAT, BM25_VERSIONS, PostingsFileWriter, writeBounds, writeDocLengths, writeImpactTables, writeTermTable, type Bm25Manifest } from './format.js';
+import { codeBytesFor, countDistinct, ImpactEncoder, MAX_NARROW_CODES, type CodeArray } from './impact-codes.js';
 import { postingBounds, PostingBoundsBuilder } from './max-score.js';
 import { ChunkedUint32 } from './growable.js';
 import { reduceRuns, RunReader, writeRun } from './posting-runs.js';
@@ -236,7 +237,7 @@ export class Bm25IndexWriter {
     return id;
   }
 
-  /** Lay out and write terms.bin, postings.bin, bounds.bin, lengths.bin and manifest.json. */
+  /** Lay out and write terms.bin, postings.bin, impacts.bin, bounds.bin, lengths.bin and manifest.json. */
   finish(corpusFingerprint: string, docsBuildId: string): Bm25Manifest {
     const identity = { corpusFingerprint, docsBuildId };
     return this.runs.length === 0 ? this.finishInMemory(identity) : this.finishFromRuns(identity);
@@ -266,6 +267,7 @@ export class Bm25IndexWriter {
     const docs = new Uint32Array(postingCount);
     const impacts = new Float32Array(postingCount);
     const maxImpact = new Float32Array(termCount);
+    const maxTf = new Uint32Array(termCount);
     const fill = Float64Array.from(starts.subarray(0, termCount));
     // The three posting buffers are pushed in lockstep: walk their chunks together (no whole copies).
     const docChunks = this.postingDoc.chunksArray();
@@ -280,23 +282,30 @@ export class Bm25IndexWriter {
         const doc = docChunk[i];
         const at = fill[term]++;
         docs[at] = doc;
+        if (tfChunk[i] > maxTf[term]) maxTf[term] = tfChunk[i];
         const impact = variant.termScore(idf[term], tfChunk[i], effectiveLength[doc], stats, this.settings);
         impacts[at] = impact;
         if (impacts[at] > maxImpact[term]) maxImpact[term] = impacts[at];
       }
     });
 
+    const codeBytes = codeBytesFor(df, maxTf, countDistinct(effectiveLength));
+    const codes = codeBytes === 2 ? new Uint16Array(postingCount) : new Uint32Array(postingCount);
+    const encoder = new ImpactEncoder(codeBytes === 2 ? MAX_NARROW_CODES : 2 ** 32);
+    for (let t = 0; t < termCount; t++) encoder.addTerm(impacts, starts[t], df[t], codes, starts[t]);
     const postings = new PostingsFileWriter(this.dir, this.buildId);
     postings.writeDocs(docs);
-    postings.writeImpacts(impacts);
+    postings.writeCodes(codes);
     postings.finish(postingCount);
+    writeImpactTables(this.dir, this.buildId, codeBytes, encoder.finish());
     writeBounds(this.dir, this.buildId, postingBounds(starts, docs, impacts, docCount));
     return this.writeTermsAndManifest(identity, stats, starts, idf, maxImpact, lengths, postingCount);
   }
 
   /**
    * Runs were flushed: flush the rest, then merge the runs term by term in two streaming passes over them —
-   * doc ordinals first (counting each term's df), then impacts (idf is known once every df is).
+   * doc ordinals first (counting each term's df and largest tf), then impact codes (idf is known once every df is,
+   * the code width once every largest tf is).
    */
   private finishFromRuns(identity: BuildIdentity): Bm25Manifest {
     this.flushRun();
@@ -311,6 +320,7 @@ export class Bm25IndexWriter {
     const readers = reduceRuns(this.runs).map((path) => new RunReader(path));
     const postings = new PostingsFileWriter(this.dir, this.buildId);
     const df = new Uint32Array(termCount);
+    const maxTf = new Uint32Array(termCount);
     const docOut = new Uint32Array(1 << 18);
     let used = 0;
     const flushDocs = () => {
@@ -324,7 +334,8 @@ export class Bm25IndexWriter {
         for (; reader.remaining > 0; reader.remaining--) {
           if (used === docOut.length) flushDocs();
           docOut[used++] = reader.next();
-          reader.next(); // tf, read in the second pass
+          const tf = reader.next();
+          if (tf > maxTf[t]) maxTf[t] = tf;
         }
         reader.nextGroup();
       }
@@ -335,10 +346,13 @@ export class Bm25IndexWriter {
     const idf = new Float64Array(termCount);
     for (let t = 0; t < termCount; t++) idf[t] = variant.idf(df[t], stats);
     const maxImpact = new Float32Array(termCount);
-    const impactOut = new Float32Array(1 << 18);
+    const codeBytes = codeBytesFor(df, maxTf, countDistinct(effectiveLength));
+    const newCodes = (length: number): CodeArray => (codeBytes === 2 ? new Uint16Array(length) : new Uint32Array(length));
+    const encoder = new ImpactEncoder(codeBytes === 2 ? MAX_NARROW_CODES : 2 ** 32);
+    const codeOut = newCodes(1 << 18);
     used = 0;
-    const flushImpacts = () => {
-      postings.writeImpacts(impactOut.subarray(0, used));
+    const flushCodes = () => {
+      postings.writeCodes(codeOut.subarray(0, used));
       used = 0;
     };
     // The bound tables term by term, from each term's docs and impacts gathered during this pass.
@@ -347,6 +361,7 @@ export class Bm25IndexWriter {
     for (let t = 0; t < termCount; t++) mostPostings = Math.max(mostPostings, df[t]);
     const termDocs = new Uint32Array(mostPostings);
     const termImpacts = new Float32Array(mostPostings);
+    const termCodes = newCodes(mostPostings);
     for (const reader of readers) reader.rewind();
     for (let t = 0; t < termCount; t++) {
       let count = 0;
@@ -355,19 +370,26 @@ export class Bm25IndexWriter {
         for (; reader.remaining > 0; reader.remaining--) {
           const doc = reader.next();
           const tf = reader.next();
-          if (used === impactOut.length) flushImpacts();
-          impactOut[used] = variant.termScore(idf[t], tf, effectiveLength[doc], stats, this.settings);
-          if (impactOut[used] > maxImpact[t]) maxImpact[t] = impactOut[used];
           termDocs[count] = doc;
-          termImpacts[count++] = impactOut[used];
-          used++;
+          termImpacts[count] = variant.termScore(idf[t], tf, effectiveLength[doc], stats, this.settings);
+          if (termImpacts[count] > maxImpact[t]) maxImpact[t] = termImpacts[count];
+          count++;
         }
         reader.nextGroup();
       }
       bounds.addTerm(t, termDocs, termImpacts, 0);
+      encoder.addTerm(termImpacts, 0, count, termCodes, 0);
+      for (let from = 0; from < count; ) {
+        if (used === codeOut.length) flushCodes();
+        const take = Math.min(count - from, codeOut.length - used);
+        codeOut.set(termCodes.subarray(from, from + take), used);
+        used += take;
+        from += take;
+      }
     }
-    flushImpacts();
+    flushCodes();
     postings.finish(starts[termCount]);
+    writeImpactTables(this.dir, this.buildId, codeBytes, encoder.finish());
     writeBounds(this.dir, this.buildId, bounds.bounds);
     for (const reader of readers) reader.close(true);
     return this.writeTermsAndManifest(identity, stats, starts, idf, maxImpact, lengths, starts[termCount]);

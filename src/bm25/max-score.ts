@@ -22,13 +22,16 @@
  */
 import type { Candidate } from '../retriever.js';
 import { TopK } from './top-k.js';
+import type { ImpactCodes } from './impact-codes.js';
 
-/** The posting arrays of an index (see FORMAT.md). */
-export interface PostingArrays {
+/**
+ * The posting arrays of an index (see FORMAT.md). Posting i of term t has impact
+ * impactTable[tableStart[t] + codes[i]] (impact-codes.ts).
+ */
+export interface PostingArrays extends ImpactCodes {
   /** Term t's postings are [starts[t], starts[t + 1]). */
   starts: Float64Array;
   docs: Uint32Array;
-  impacts: Float32Array;
   /** The largest impact in each term's postings. */
   maxImpact: Float32Array;
   /** The smallest positive impact in each term's postings (see sumsAreExact). */
@@ -154,7 +157,7 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
   const m = queryTerms.length;
   if (m === 0 || k <= 0) return [];
   if (m > MAX_QUERY_TERMS) throw new RangeError(`maxScoreTopK: ${m} query terms, at most ${MAX_QUERY_TERMS}`);
-  const { starts, docs, impacts, blockStart, blockMax, windowRow, windowMax, windowFirst, windowCount } = index;
+  const { starts, docs, codes, impactTable, tableStart, blockStart, blockMax, windowRow, windowMax, windowFirst, windowCount } = index;
   const documentSpan = windowCount * WINDOW;
 
   // Per query term, indexed by its position in the query. Posting positions are int32 (the caller checks
@@ -164,6 +167,7 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
   const first = new Int32Array(m);
   const blocks = new Int32Array(m);
   const weight = new Float64Array(m);
+  const table = new Int32Array(m); // where the term's impact table starts in impactTable
   const density = new Float64Array(m); // postings per document: the chance a document holds the term
   const row = new Int32Array(m); // where the term's window tables' row starts, or −1
   let postingTotal = 0;
@@ -174,6 +178,7 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
     end[q] = starts[term + 1];
     blocks[q] = blockStart[term];
     weight[q] = multiplicity;
+    table[q] = tableStart[term];
     density[q] = Math.min(1, (end[q] - first[q]) / documentSpan);
     row[q] = windowRow[term] < 0 ? -1 : windowRow[term] * windowCount;
     postingTotal += end[q] - position[q];
@@ -262,6 +267,7 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
     if (lead < m) {
       const q = order[lead];
       const w = weight[q];
+      const base = table[q];
       let at = seek(docs, position[q], end[q], windowStart);
       const from = at;
       const stop = end[q];
@@ -271,7 +277,7 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
         if (doc >= windowEnd) break;
         const slot = doc - windowStart;
         hits[slot] = 1;
-        partial[slot] = w * impacts[at];
+        partial[slot] = w * impactTable[base + codes[at]];
         if (mark) touched[slot >>> 5] |= 1 << (slot & 31);
       }
       postingsScored += at - from;
@@ -281,6 +287,7 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
       if (j === lead) continue;
       const q = order[j];
       const w = weight[q];
+      const base = table[q];
       let at = seek(docs, position[q], end[q], windowStart);
       const from = at;
       const stop = end[q];
@@ -288,7 +295,7 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
         const doc = docs[at];
         if (doc >= windowEnd) break;
         const slot = doc - windowStart;
-        const c = w * impacts[at];
+        const c = w * impactTable[base + codes[at]];
         const count = hits[slot] + 1;
         hits[slot] = count;
         if (count === 1) partial[slot] = c;
@@ -321,7 +328,7 @@ export function maxScoreTopK(index: PostingArrays, queryTerms: ReadonlyArray<rea
           const at = seek(docs, position[q], end[q], doc);
           position[q] = at;
           if (at < end[q] && docs[at] === doc) {
-            score += weight[q] * impacts[at];
+            score += weight[q] * impactTable[table[q] + codes[at]];
             postingsScored++;
           }
         }

@@ -22,7 +22,7 @@ export interface TermDictionaryData {
   slots: Uint32Array;
 }
 
-export function sharedArray<T extends Uint8Array | Int32Array | Uint32Array | Float32Array | Float64Array>(
+export function sharedArray<T extends Uint8Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array>(
   Type: { new (buffer: SharedArrayBuffer, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number },
   length: number,
 ): T {

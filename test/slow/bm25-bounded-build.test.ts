@@ -43,7 +43,7 @@ test('a tiny memory budget flushes many runs and merges them into the same bytes
     assert.equal(unbounded.runCount, 0);
     const bounded = build(join(root, 'bounded'), texts, 64 * 1024);
     assert.ok(bounded.runCount >= 10, `runs: ${bounded.runCount}`);
-    for (const file of ['postings.bin', 'terms.bin', 'lengths.bin', 'bounds.bin']) {
+    for (const file of ['postings.bin', 'terms.bin', 'lengths.bin', 'bounds.bin', 'impacts.bin']) {
       assert.ok(readFileSync(join(root, 'bounded', file)).equals(readFileSync(join(root, 'unbounded', file))), `${file} identical`);
     }
     assert.deepEqual(readdirSync(join(root, 'bounded')).filter((f) => f.endsWith('.tmp')), [], 'runs are removed after the merge');
@@ -99,7 +99,7 @@ test('a bounded build with more sorted runs than open files (ulimit -n 64) merge
     assert.ok(built && built.runs! > 64, `runs: ${built?.runs} (more than the open-file limit)`);
     const large = runCli([...common, '--index-dir', join(root, 'large')]);
     assert.equal(large.status, 0, large.stderr);
-    for (const file of ['postings.bin', 'terms.bin', 'lengths.bin']) {
+    for (const file of ['postings.bin', 'terms.bin', 'lengths.bin', 'impacts.bin']) {
       const payload = (part: string) => readFileSync(join(root, part, 'bm25', file)).subarray(HEADER_BYTES);
       assert.ok(payload('small').equals(payload('large')), `${file} identical`);
     }

@@ -29,7 +29,7 @@ test('index bm25 --threads 2 writes the bytes of --threads 1', () => {
     };
     built('1');
     built('2');
-    for (const file of ['terms.bin', 'postings.bin', 'lengths.bin', 'bounds.bin']) {
+    for (const file of ['terms.bin', 'postings.bin', 'lengths.bin', 'bounds.bin', 'impacts.bin']) {
       const payload = (threads: string) => readFileSync(join(root, `t${threads}`, 'bm25', file)).subarray(HEADER_BYTES);
       assert.ok(payload('2').equals(payload('1')), `${file} identical`);
     }
