@@ -177,7 +177,8 @@ export class DocStore implements CorpusView {
   private readonly texts: ContainerReader;
   private readonly titles: ContainerReader;
   private readonly textOffsets: BigUint64Array;
-  private readonly titleOffsets: BigUint64Array;
+  /** Undefined when no document has a title (titles.bin empty). */
+  private readonly titleOffsets?: BigUint64Array;
   private readonly hashes: BigUint64Array;
   private readonly idOffsets: Uint32Array;
   private readonly idBlob: Buffer;
@@ -192,7 +193,7 @@ export class DocStore implements CorpusView {
     this.manifest = manifest;
     this.texts = openDocStoreFile(dir, 'texts', manifest.buildId, rebuildHint);
     this.titles = openDocStoreFile(dir, 'titles', manifest.buildId, rebuildHint);
-    const table = readDocTable(dir, manifest.buildId, rebuildHint, manifest.docCount);
+    const table = readDocTable(dir, manifest.buildId, rebuildHint, manifest.docCount, this.titles.payloadBytes > 0);
     this.docCount = table.docCount;
     this.textOffsets = table.textOffsets;
     this.titleOffsets = table.titleOffsets;
@@ -232,6 +233,7 @@ export class DocStore implements CorpusView {
   }
 
   title(docOrdinal: number): string {
+    if (!this.titleOffsets) return '';
     const start = Number(this.titleOffsets[docOrdinal]);
     const end = Number(this.titleOffsets[docOrdinal + 1]);
     return end === start ? '' : this.titles.read(start, end - start).toString('utf8');
@@ -264,13 +266,14 @@ export class DocStore implements CorpusView {
   }
 
   /**
-   * Linear probing on the hash's low word (an MD5 prefix: uniform), at most half full, inserted in ordinal order
+   * Linear probing on the hash's low word (an MD5 prefix: uniform), at most 5/8 full (at 8.8M documents 2^24 slots,
+   * 64 MB, where at most half full took 2^25), inserted in ordinal order
    * so the lowest ordinal of equal texts is the one kept. A Map of 64-bit keys took seconds at millions of
    * documents; this takes milliseconds and 8–16 bytes a document.
    */
   private buildTextTable(): { slots: Uint32Array; words: Uint32Array } {
     const table = {
-      slots: new Uint32Array(2 ** Math.max(4, Math.ceil(Math.log2(2 * this.docCount + 1)))),
+      slots: new Uint32Array(2 ** Math.max(4, Math.ceil(Math.log2(TEXT_TABLE_SLOTS_PER_DOC * this.docCount + 1)))),
       words: new Uint32Array(this.hashes.buffer, this.hashes.byteOffset, this.hashes.length * 2),
     };
     for (let ordinal = 0; ordinal < this.docCount; ordinal++) {
@@ -289,6 +292,9 @@ export class DocStore implements CorpusView {
     this.titles.close();
   }
 }
+
+/** Slots a document needs at least in DocStore's text table: at most 5/8 full (linear probing stays short). */
+const TEXT_TABLE_SLOTS_PER_DOC = 1.6;
 
 /** The slot holding the hash (low, high) in a DocStore text table, or the empty slot where it would go. */
 function probe({ slots, words }: { slots: Uint32Array; words: Uint32Array }, low: number, high: number): number {
