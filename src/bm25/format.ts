@@ -166,7 +166,7 @@ export class PostingsFileWriter {
  * @throws IndexError when it holds another number of postings than `postingCount` (the manifest's and the term table's)
  */
 function readPostingsInto<T extends Float32Array | CodeArray>(dir: string, buildId: string, rebuildHint: string, postingCount: number, values: (count: number) => T): { docs: Uint32Array; values: T } {
-  const file = new ContainerReader(join(dir, BM25_FILES.postings.name), BM25_FILES.postings.kind, BM25_VERSIONS, rebuildHint, buildId);
+  const file = new ContainerReader(join(dir, BM25_FILES.postings.name), BM25_FILES.postings.kind, BM25_VERSIONS, rebuildHint, buildId, { deferChecksum: true });
   const probe = values(0);
   const stored = file.payloadBytes / (4 + probe.BYTES_PER_ELEMENT);
   if (stored !== postingCount) {
@@ -175,9 +175,11 @@ function readPostingsInto<T extends Float32Array | CodeArray>(dir: string, build
   }
   const docs = sharedArray(Uint32Array, postingCount);
   const out = values(postingCount);
-  file.read(0, postingCount * 4, Buffer.from(docs.buffer));
-  file.read(postingCount * 4, out.byteLength, Buffer.from(out.buffer));
-  file.close();
+  try {
+    file.readWholePayload([Buffer.from(docs.buffer), Buffer.from(out.buffer)]);
+  } finally {
+    file.close();
+  }
   return { docs, values: out };
 }
 
