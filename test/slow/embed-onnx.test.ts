@@ -1,4 +1,4 @@
-import '../src/onnx/runtime-environment.js'; // before onnxruntime-node loads: no telemetry files in /tmp
+import '../../src/onnx/runtime-environment.js'; // before onnxruntime-node loads: no telemetry files in /tmp
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, renameSync } from 'node:fs';
@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { writeTinyBertModelDir } from './helpers/tiny-models.js';
-import { OnnxEmbedder } from '../src/embed/onnx-embedder.js';
-import { readModelDir } from '../src/embed/model-dir.js';
-import { ModelTokenizer } from '../src/embed/model-tokenizer.js';
-import { ModelError } from '../src/errors.js';
+import { writeTinyBertModelDir } from '../helpers/tiny-models.js';
+import { OnnxEmbedder } from '../../src/embed/onnx-embedder.js';
+import { readModelDir } from '../../src/embed/model-dir.js';
+import { ModelTokenizer } from '../../src/embed/model-tokenizer.js';
+import { ModelError } from '../../src/errors.js';
 
 process.env.RARE_MINE_LOG_LEVEL ??= 'warn';
 const root = mkdtempSync(join(tmpdir(), 'rare-mine-embed-onnx-'));
