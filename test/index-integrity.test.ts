@@ -6,71 +6,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, truncateSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { runCli } from './helpers/cli.js';
-import { repoRoot } from './helpers/shared-data.js';
+import { assertDamageRefused, builtIndex, damages, fixture, INDEX_FILES } from './helpers/index-damage.js';
 import { writePartManifest } from '../src/storage/manifest.js';
 
-const fixture = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
-
-let pristine: { indexDir: string; reference: string } | undefined;
-
-/** A fresh copy of one index built through the CLI (built once: each case damages its own copy). */
-function builtIndex(): { dir: string; indexDir: string; reference: string } {
-  if (!pristine) {
-    const indexDir = join(mkdtempSync(join(tmpdir(), 'rare-mine-integrity-pristine-')), 'idx');
-    const run = runCli(['bm25', '--index-dir', indexDir, fixture]);
-    assert.equal(run.status, 0, run.stderr);
-    pristine = { indexDir, reference: run.stdout };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'rare-mine-integrity-'));
-  const indexDir = join(dir, 'idx');
-  cpSync(pristine.indexDir, indexDir, { recursive: true });
-  return { dir, indexDir, reference: pristine.reference };
-}
-
-const damages: Array<[string, (path: string) => void, RegExp]> = [
-  ['truncated', (path) => truncateSync(path, statSync(path).size - 7), /truncated|bytes where its header says/],
-  [
-    'corrupted payload byte',
-    (path) => {
-      const bytes = readFileSync(path);
-      bytes[bytes.length - 3] ^= 0xff;
-      writeFileSync(path, bytes);
-    },
-    /payload checksum mismatch/,
-  ],
-  [
-    'newer format version',
-    (path) => {
-      // A valid header of a newer version: the header CRC (bytes 44..47 over 0..43) is recomputed, so what is
-      // refused is the version, not a damaged header.
-      const bytes = readFileSync(path);
-      bytes.writeUInt16LE(99, 12);
-      bytes.writeUInt32LE(crc32(bytes.subarray(0, 44)) >>> 0, 44);
-      writeFileSync(path, bytes);
-    },
-    /format version 99 is newer than this rare-mine reads \(\d+\); upgrade rare-mine or rebuild/,
-  ],
-  ['not an index file', (path) => writeFileSync(path, 'hello world, this is not an index at all!'), /bad magic/],
-];
-
-for (const file of ['bm25/postings.bin', 'bm25/terms.bin', 'docs/texts.bin', 'docs/table.bin']) {
-  for (const [name, damage, message] of damages) {
-    test(`${file} ${name}: error with a rebuild hint, exit 3`, () => {
-      const { indexDir } = builtIndex();
-      damage(join(indexDir, file));
-      const run = runCli(['bm25', '--index-dir', indexDir, fixture]);
-      assert.equal(run.status, 3, run.stderr);
-      assert.match(run.stderr, message);
-      assert.match(run.messages(), /hint: rebuild/);
-      assert.equal(run.stdout, '', 'no results from a damaged index');
-    });
-  }
-}
+// Each damage on one file, the files taking turns (test/slow/index-damage.test.ts walks every file × damage).
+damages.forEach(([name, damage, message], i) => {
+  const file = INDEX_FILES[i % INDEX_FILES.length];
+  test(`${file} ${name}: error with a rebuild hint, exit 3`, () => assertDamageRefused(file, damage, message));
+});
 
 test('an index of another format version (manifest) is refused with a rebuild hint; --rebuild repairs it', () => {
   const { indexDir, reference } = builtIndex();
