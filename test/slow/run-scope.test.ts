@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { cliPath, repoRoot } from '../helpers/shared-data.js';
@@ -200,7 +200,10 @@ test('SIGTERM during a dense build (async embedding): exit 143, its aside folder
   const done = ended(child);
   const building = () => (existsSync(indexDir) ? allPaths(indexDir).filter((path) => /\.building-\d+$/.test(path)) : []);
   const cacheLocks = () => (existsSync(cache) ? allPaths(cache).filter((path) => path.endsWith('writer.lock')) : []);
-  await until(() => building().some((path) => path.includes('dense')) && cacheLocks().length === 1, 'the dense part to be built aside, embedding', child);
+  // Embedding, past the model's load: that load runs with the signals at their default action (withDefaultSignals:
+  // the process ends at once, killed by the signal), so the signal must come once rows reach the cache.
+  const cacheRows = () => (existsSync(cache) ? allPaths(cache).filter((path) => path.endsWith('vectors.bin') && statSync(join(cache, path)).size > 32) : []);
+  await until(() => building().some((path) => path.includes('dense')) && cacheLocks().length === 1 && cacheRows().length > 0, 'the dense part to be built aside, embedding', child);
   child.kill('SIGTERM');
   const run = await done;
   assert.equal(run.status, 143, run.stderr);
