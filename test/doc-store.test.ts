@@ -5,10 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DocStore, DocStoreWriter } from '../src/corpus/doc-store.js';
+import { buildDocStore, DocStore, DocStoreWriter } from '../src/corpus/doc-store.js';
 
 function withStore(docs: Array<{ id: string; title: string; text: string }>, check: (store: DocStore) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'rare-mine-docstore-'));
@@ -60,4 +60,31 @@ test('forEachDocument visits every title and text in order, also across 8 MiB re
       assert.ok(text === store.text(i));
     });
   });
+});
+
+test('a doc store built with its texts hashed on a second thread is the same bytes; titles absent or present', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rare-mine-docstore-hash-'));
+  try {
+    // More than one batch of the hashing thread (2,048 texts), with equal texts under different spacing and case.
+    const docs = Array.from({ length: 5000 }, (_, i) => ({ id: `d${i}`, title: i % 7 === 0 ? `T ${i}` : '', text: i % 11 === 0 ? `Same  TEXT ${i % 3}` : `text ${i} ${'ünïcode '.repeat(i % 4)}` }));
+    async function* source() {
+      yield* docs;
+    }
+    const one = await buildDocStore(join(dir, 'one'), source(), { corpusFingerprint: 'f', source: 's' }, undefined, 1);
+    const two = await buildDocStore(join(dir, 'two'), source(), { corpusFingerprint: 'f', source: 's' }, undefined, 2);
+    assert.equal(one.docCount, two.docCount);
+    for (const file of ['table.bin', 'texts.bin', 'titles.bin']) {
+      assert.ok(readFileSync(join(dir, 'one', file)).subarray(48).equals(readFileSync(join(dir, 'two', file)).subarray(48)), `${file}: the same payload`);
+    }
+    const store = new DocStore(join(dir, 'two'), 'test');
+    try {
+      assert.equal(store.ordinalOfText('same text 2'), 11, 'the lowest ordinal of the equal texts (11, 44, 77, …)');
+      assert.equal(store.title(7), 'T 7');
+      assert.equal(store.title(8), '');
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

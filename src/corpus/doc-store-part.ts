@@ -60,7 +60,7 @@ export async function ensureDocStore(indexDir: string, source: CorpusSource | un
         const byBytes = source.totalBytes !== undefined && source.totalBytes > 0;
         const reading = byBytes ? progress('reading corpus', source.totalBytes, 'documents', 'bytes') : progress('reading corpus', undefined, 'documents');
         try {
-          return await buildDocStore(aside, source.documents(), { corpusFingerprint: source.fingerprint, source: source.description }, (doc) => reading.tick(1, byBytes ? doc.endByte : undefined));
+          return await buildDocStore(aside, source.documents(), { corpusFingerprint: source.fingerprint, source: source.description }, (doc) => reading.tick(1, byBytes ? doc.endByte : undefined), build.threads ?? 1);
         } finally {
           reading.done();
         }

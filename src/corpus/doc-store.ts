@@ -14,6 +14,7 @@ import { IndexError } from '../errors.js';
 import type { ContainerReader, ContainerWriter } from '../storage/container.js';
 import { newBuildId, writePartManifest } from '../storage/manifest.js';
 import { normalizedTextHash } from '../text/normalize.js';
+import { TextHasher } from './text-hasher.js';
 import type { CorpusView } from '../retriever.js';
 import {
   createDocStoreFile,
@@ -109,6 +110,9 @@ export class DocStoreWriter {
   private idBytes = 0;
   private readonly buildId = newBuildId();
 
+  /** Hashing on a thread of its own (buildDocStore with threads > 1); otherwise each text is hashed in add(). */
+  private hasher?: TextHasher;
+
   constructor(readonly dir: string) {
     makeDirs(dir);
     this.texts = createDocStoreFile(dir, 'texts', this.buildId);
@@ -129,10 +133,20 @@ export class DocStoreWriter {
     this.titles.writeString(doc.title);
     this.columns.textOffsets.pushU64(BigInt(this.texts.payloadBytes));
     this.columns.titleOffsets.pushU64(BigInt(this.titles.payloadBytes));
-    this.columns.hashes.pushU64(normalizedTextHash(doc.text));
+    if (this.hasher) this.hasher.add(doc.text);
+    else this.columns.hashes.pushU64(normalizedTextHash(doc.text));
     this.idBytes += this.columns.ids.pushString(doc.id);
     this.columns.idOffsets.pushU32(this.idBytes);
     return this.count++;
+  }
+
+  /** From now on, texts are hashed on a thread of their own (hashThread: awaited before finish). */
+  useHashThread(): TextHasher {
+    const hasher = new TextHasher((hashes) => {
+      for (let i = 0; i < hashes.length; i++) this.columns.hashes.pushU64(hashes[i]);
+    });
+    this.hasher = hasher;
+    return hasher;
   }
 
   finish(manifest: Pick<DocStoreManifest, 'corpusFingerprint' | 'source'>): DocStoreManifest {
@@ -161,12 +175,22 @@ export class DocStoreWriter {
  * corpus's fingerprint and description in its manifest; `onDocument` is called with each one once it is stored
  * (progress: a count, and how far into the source's bytes the document ended).
  */
-export async function buildDocStore<D extends CorpusDoc>(dir: string, documents: AsyncIterable<D>, corpus: Pick<DocStoreManifest, 'corpusFingerprint' | 'source'>, onDocument?: (doc: D) => void): Promise<DocStoreManifest> {
+export async function buildDocStore<D extends CorpusDoc>(
+  dir: string,
+  documents: AsyncIterable<D>,
+  corpus: Pick<DocStoreManifest, 'corpusFingerprint' | 'source'>,
+  onDocument?: (doc: D) => void,
+  threads = 1,
+): Promise<DocStoreManifest> {
   const writer = new DocStoreWriter(dir);
+  // With more than one thread, texts are hashed on a second one while this one reads, parses and writes.
+  const hasher = threads > 1 ? writer.useHashThread() : undefined;
   for await (const doc of documents) {
     writer.add(doc);
     onDocument?.(doc);
+    if (hasher?.full) await hasher.drain();
   }
+  await hasher?.finish();
   return writer.finish(corpus);
 }
 

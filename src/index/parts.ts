@@ -38,6 +38,8 @@ export interface BuildContext {
    * step; what the kill leaves, the next build removes. Without it the step just runs.
    */
   blocking?: <T>(step: () => T) => Promise<T>;
+  /** Threads a part's build may use (--threads; the doc store hashes texts on a second one). Default 1. */
+  threads?: number;
 }
 
 /** What is in a part's folder: a part to reuse (its manifest), or one that is stale (why). */

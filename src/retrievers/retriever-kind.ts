@@ -77,8 +77,8 @@ export interface RetrieverKind<O extends IndexDirOptions, R extends Retriever = 
  * How a command's index parts are built: --rebuild, the rebuild hint, the terminal's progress line, and blocking
  * steps with SIGINT/SIGTERM at their default action (the process ends at once).
  */
-export function buildContext(options: { rebuild: boolean }, rebuildHint: string): BuildContext {
-  return { rebuild: options.rebuild, rebuildHint, progress: phaseProgress, blocking: withDefaultSignals };
+export function buildContext(options: { rebuild: boolean; threads?: number }, rebuildHint: string): BuildContext {
+  return { rebuild: options.rebuild, rebuildHint, progress: phaseProgress, blocking: withDefaultSignals, threads: options.threads };
 }
 
 /** Run `over` on the doc store of `options.indexDir` (built from `source` as needed), under its build lock. */
