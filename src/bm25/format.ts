@@ -161,37 +161,36 @@ export class PostingsFileWriter {
 }
 
 /**
- * Read and verify postings.bin into shared memory: doc ordinals, then `valueBytes` a posting (an f32 impact in
- * formats 1 and 2, a code of `valueBytes` in format 3) into `values`' buffer, which the caller allocates.
+ * Read and verify postings.bin into shared memory: doc ordinals, then one value a posting (an f32 impact in formats 1
+ * and 2, a code in format 3) into `values`, of `postingCount` entries, which the caller allocates.
  * @throws IndexError when it holds another number of postings than `postingCount` (the manifest's and the term table's)
  */
-function readPostingsInto<T extends Float32Array | CodeArray>(dir: string, buildId: string, rebuildHint: string, postingCount: number, values: (count: number) => T): { docs: Uint32Array; values: T } {
+function readPostingsInto<T extends Float32Array | CodeArray>(dir: string, buildId: string, rebuildHint: string, postingCount: number, values: T): { docs: Uint32Array; values: T } {
   const file = new ContainerReader(join(dir, BM25_FILES.postings.name), BM25_FILES.postings.kind, BM25_VERSIONS, rebuildHint, buildId, { deferChecksum: true });
-  const probe = values(0);
-  const stored = file.payloadBytes / (4 + probe.BYTES_PER_ELEMENT);
+  const stored = file.payloadBytes / (4 + values.BYTES_PER_ELEMENT);
   if (stored !== postingCount) {
     file.close();
     throw new IndexError(`${dir}: ${BM25_FILES.postings.name} holds ${stored} postings, manifest says ${postingCount}`, { hint: `rebuild: ${rebuildHint} --rebuild` });
   }
   const docs = sharedArray(Uint32Array, postingCount);
-  const out = values(postingCount);
   try {
-    file.readWholePayload([Buffer.from(docs.buffer), Buffer.from(out.buffer)]);
+    file.readWholePayload([Buffer.from(docs.buffer), Buffer.from(values.buffer)]);
   } finally {
     file.close();
   }
-  return { docs, values: out };
+  return { docs, values };
 }
 
 /** postings.bin of format 1 or 2: doc ordinals and float32 impacts. */
 export function readPostingImpacts(dir: string, buildId: string, rebuildHint: string, postingCount: number): { docs: Uint32Array; impacts: Float32Array } {
-  const { docs, values } = readPostingsInto(dir, buildId, rebuildHint, postingCount, (n) => sharedArray(Float32Array, n));
+  const { docs, values } = readPostingsInto(dir, buildId, rebuildHint, postingCount, sharedArray(Float32Array, postingCount));
   return { docs, impacts: values };
 }
 
 /** postings.bin of format 3: doc ordinals and impact codes of `codeBytes` each (impacts.bin says which). */
 export function readPostingCodes(dir: string, buildId: string, rebuildHint: string, postingCount: number, codeBytes: 2 | 4): { docs: Uint32Array; codes: CodeArray } {
-  const { docs, values } = readPostingsInto<CodeArray>(dir, buildId, rebuildHint, postingCount, (n) => (codeBytes === 2 ? sharedArray(Uint16Array, n) : sharedArray(Uint32Array, n)));
+  const codes: CodeArray = codeBytes === 2 ? sharedArray(Uint16Array, postingCount) : sharedArray(Uint32Array, postingCount);
+  const { docs, values } = readPostingsInto(dir, buildId, rebuildHint, postingCount, codes);
   return { docs, codes: values };
 }
 

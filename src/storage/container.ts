@@ -242,15 +242,15 @@ export class ContainerReader {
    * @throws IndexError when the checksum does not match (the targets then hold unverified bytes)
    */
   readWholePayload(targets: readonly Buffer[]): void {
+    const expected = this.deferredCrc; // undefined: verified when opened, nothing to check again
     let at = 0;
     let crc = 0;
     for (const target of targets) {
       this.read(at, target.length, target);
-      crc = crc32(target, crc);
+      if (expected !== undefined) crc = crc32(target, crc);
       at += target.length;
     }
     if (at !== this.payloadBytes) throw new IndexError(`${this.path}: ${at} bytes read of a ${this.payloadBytes}-byte payload`, { hint: this.hint });
-    const expected = this.deferredCrc;
     if (expected !== undefined && (crc >>> 0) !== expected) throw new IndexError(`${this.path}: payload checksum mismatch (file is corrupted)`, { hint: this.hint });
   }
 
