@@ -22,7 +22,7 @@
  * lower case, single spaces); the mining input pairs it (question) with its passage (text, the positive).
  * With --queries FILE (BEIR queries), mining input uses the query alone (no positive).
  * Usage: node dist/bench/bm25-scale.js --corpus C.jsonl --index-dir DIR (--queries Q.jsonl | --sample-queries N)
- *        [--ks 28,100] [--threads 1,2] [--mine-records N] [--mine-rounds R] [--search-queries N] [--xapian] [--bm25s-python PY]
+ *        [--ks 10,100] [--threads 1,2] [--mine-records N] [--mine-rounds R] [--search-queries N] [--xapian] [--bm25s-python PY]
  *        [--memory-budget SIZE] [--baseline DIR [--baseline-index-dir DIR] [--baseline-records N]] [--work DIR] [--out F.json]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -45,7 +45,7 @@ const { values } = parseArgs({
     'index-dir': { type: 'string' },
     queries: { type: 'string' },
     'sample-queries': { type: 'string' },
-    ks: { type: 'string', default: '28,100' },
+    ks: { type: 'string', default: '10,100' },
     threads: { type: 'string', default: '1,2' },
     'mine-records': { type: 'string' },
     'mine-rounds': { type: 'string', default: '3' },
@@ -62,7 +62,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.corpus || !values['index-dir'] || (!values.queries && !values['sample-queries'])) {
-  process.stderr.write('usage: node dist/bench/bm25-scale.js --corpus C.jsonl --index-dir DIR (--queries Q.jsonl | --sample-queries N) [--ks 28,100] [--threads 1,2] [--xapian]\n');
+  process.stderr.write('usage: node dist/bench/bm25-scale.js --corpus C.jsonl --index-dir DIR (--queries Q.jsonl | --sample-queries N) [--ks 10,100] [--threads 1,2] [--xapian]\n');
   process.exit(2);
 }
 const corpus = values.corpus;

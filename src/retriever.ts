@@ -39,6 +39,13 @@ export interface Retriever {
    */
   readonly searchesOffThread?: boolean;
   /**
+   * True when a query's top k is the first k of its top K for every K > k (exact scores, ties by ascending
+   * ordinal, as BM25's): the mining stage then asks for as few ranks as the window needs and deepens only for a
+   * record left short, with the same negatives. Approximate engines leave it unset: their top k can depend on k
+   * (an HNSW candidate list or a rescoring pool sized by it), so they are asked for the deeper first ranking.
+   */
+  readonly exactRanking?: boolean;
+  /**
    * Top-`k` candidates for each query text, best first. Fewer when the corpus has fewer matches. `queryLines`, when
    * given, is each query's 1-based line in its query file (the mining input, or eval's --queries): engines that take
    * query vectors by row (--query-vectors) find a query's vector by it; the others ignore it.

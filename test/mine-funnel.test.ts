@@ -1,7 +1,8 @@
 /**
  * The candidate funnel adds up: for random corpora, scores, windows, filters, dedup, sampling and --fill, every
  * record's ranked + fill-drawn candidates = outside the window + removed by each reason + not selected + chosen,
- * and the statistics' funnel ends at the number of negatives written.
+ * and the statistics' funnel ends at the number of negatives written. And an exact ranking (Retriever.exactRanking)
+ * is searched shallower first and mines the same negatives as a deeper first search.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,6 +101,49 @@ test('every record: ranked + fill drawn = outside window + removed + not selecte
     }),
     { numRuns: 300, seed: 12 },
   );
+});
+
+test('an exact ranking is asked for fewer ranks first and gives the same negatives, records left short deepened', async () => {
+  let deepenedRecords = 0;
+  await fc.assert(
+    fc.asyncProperty(settings, async (s) => {
+      // Each text four times, with one score: every kept negative costs four ranks (three duplicates excluded).
+      const texts = [...s.texts, ...s.texts, ...s.texts, ...s.texts];
+      const scores = texts.map((_, i) => s.scoreSeed[i % s.texts.length]);
+      const mineWith = async (exactRanking: boolean) => {
+        const inner = retrieverOf(texts, scores);
+        const depths: number[] = [];
+        const retriever: Retriever = {
+          ...inner,
+          exactRanking,
+          search: async (queries, k) => {
+            depths.push(k);
+            return inner.search(queries, k);
+          },
+        };
+        const options: MiningOptions = { questionKey: 'question', textKey: 'text', positiveIdsKey: 'pos', numNeg: s.numNeg, minRank: s.minRank, maxRank: s.maxRank, sample: s.sample, seed: 7, fill: s.fill, maxScoreRatio: s.maxScoreRatio, margin: s.margin, minScore: s.minScore, dedupThreshold: s.dedupThreshold };
+        const miner = new Miner(retriever, options, 'in.jsonl');
+        const values = texts.slice(0, 4).map((question, i) => ({ question, pos: `d${(s.positive + i) % texts.length}` }));
+        const parsed = values.map((value, i) => {
+          const raw = JSON.stringify(value);
+          return miner.parse({ lineNumber: i + 1, byteOffset: 0, endOffset: raw.length + 1, raw, value });
+        });
+        const mined = await miner.mine(parsed);
+        return { depths, negatives: mined.map((m) => m.negatives) };
+      };
+      const exact = await mineWith(true);
+      const approximate = await mineWith(false);
+      assert.deepEqual(exact.negatives, approximate.negatives);
+      assert.ok(exact.depths[0] <= approximate.depths[0], JSON.stringify({ exact: exact.depths, approximate: approximate.depths }));
+      if (s.sample === 'top' && s.maxRank === undefined && s.numNeg <= 4) {
+        assert.equal(exact.depths[0], Math.min(texts.length, s.minRank + s.numNeg * 2 + 4));
+      }
+      if (exact.depths.length > 1) deepenedRecords++;
+    }),
+    { numRuns: 300, seed: 13 },
+  );
+  // The property met records that the shallow first search left short (so the deepening was exercised).
+  assert.ok(deepenedRecords > 10, `${deepenedRecords} runs deepened`);
 });
 
 test('the funnel is null when no record carries one (statistics of an output file), and in the stats table otherwise', () => {

@@ -11,6 +11,8 @@ import type { AnalyzerChoice } from '../text/analyzer.js';
 
 export class Bm25Retriever implements Retriever {
   readonly name = 'bm25';
+  /** Exhaustive and MaxScore search give the exact top k, ties by ordinal (test/bm25-differential). */
+  readonly exactRanking = true;
   constructor(readonly index: Bm25Index, readonly corpus: DocStore, private readonly pool?: Bm25SearchPool) {}
 
   /** A retriever searching on `threads` threads (≥ 1; 1 searches in this thread, as a plain constructor does). */
