@@ -23,6 +23,7 @@
  * With --queries FILE (BEIR queries), mining input uses the query alone (no positive).
  * Usage: node dist/bench/bm25-scale.js --corpus C.jsonl --index-dir DIR (--queries Q.jsonl | --sample-queries N)
  *        [--ks 10,100] [--threads 1,2] [--mine-records N] [--mine-rounds R] [--search-queries N] [--xapian] [--bm25s-python PY]
+ *        [--xapian-backends inmemory,disk] [--peer-memory-limit SIZE (each peer process's address space, e.g. 16G, by prlimit)]
  *        [--memory-budget SIZE] [--baseline DIR [--baseline-index-dir DIR] [--baseline-records N]] [--work DIR] [--out F.json]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -34,6 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Bm25Index, loadBm25IndexData } from '../src/bm25/index-reader.js';
 import { createAnalyzer } from '../src/text/analyzer.js';
+import { byteSize } from '../src/cli/option-spec.js';
 import type { SearchWork } from '../src/bm25/max-score.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -51,6 +53,8 @@ const { values } = parseArgs({
     'mine-rounds': { type: 'string', default: '3' },
     'search-queries': { type: 'string' },
     xapian: { type: 'boolean', default: false },
+    'xapian-backends': { type: 'string', default: 'inmemory,disk' },
+    'peer-memory-limit': { type: 'string' },
     python: { type: 'string', default: '/usr/bin/python3' },
     'bm25s-python': { type: 'string', default: 'python3' },
     'memory-budget': { type: 'string' },
@@ -363,13 +367,25 @@ if (baselineCli) {
 }
 report.mine = mine;
 
-// 5. Peers.
+// 5. Peers, each in its own process (under `prlimit --as` with --peer-memory-limit: a peer that needs more fails
+// with its own out-of-memory error, reported, instead of pushing the machine into swap or the OOM killer).
 const peers: Record<string, unknown> = {};
+const peerLimitBytes = values['peer-memory-limit'] === undefined ? undefined : byteSize('--peer-memory-limit', 1 << 20)(values['peer-memory-limit']);
+function runPeer(python: string, script: string, config: unknown): string {
+  const args = [join(repoRoot, 'bench', 'peers', script), JSON.stringify(config)];
+  const [command, argv] = peerLimitBytes === undefined ? [python, args] : ['prlimit', [`--as=${peerLimitBytes}`, '--', python, ...args]];
+  return execFileSync(command, argv, { encoding: 'utf8', maxBuffer: 1 << 26 });
+}
 if (values.xapian) {
+  const backends = values['xapian-backends']!.split(',');
   for (const backend of ['inmemory', 'disk']) {
+    if (!backends.includes(backend)) {
+      peers[`xapian-${backend}`] = { skipped: `not in --xapian-backends (${values['xapian-backends']})` };
+      continue;
+    }
     const config = { corpus, queries: queriesPath, backend, indexDir: join(work, 'xapian-db'), ks };
     try {
-      const out = execFileSync(values.python!, [join(repoRoot, 'bench', 'peers', 'xapian_bm25_scale.py'), JSON.stringify(config)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const out = runPeer(values.python!, 'xapian_bm25_scale.py', config);
       peers[`xapian-${backend}`] = JSON.parse(out.trim().split('\n').pop()!);
     } catch (error) {
       peers[`xapian-${backend}`] = { error: `${(error as Error).message.slice(0, 400)} (needs Debian python3-xapian under --python)` };
@@ -379,7 +395,7 @@ if (values.xapian) {
 if (process.env.BM25S_SRC) {
   const config = { corpus, queries: queriesPath, ks, src: process.env.BM25S_SRC };
   try {
-    const out = execFileSync(values['bm25s-python']!, [join(repoRoot, 'bench', 'peers', 'bm25s_scale.py'), JSON.stringify(config)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const out = runPeer(values['bm25s-python']!, 'bm25s_scale.py', config);
     peers.bm25s = JSON.parse(out.trim().split('\n').pop()!);
   } catch (error) {
     peers.bm25s = { error: `${(error as Error).message.slice(0, 400)} (needs numpy and scipy under --bm25s-python)` };
@@ -388,6 +404,7 @@ if (process.env.BM25S_SRC) {
   peers.bm25s = { skipped: 'BM25S_SRC is not set (point it at a checkout of xhluca/bm25s to include it)' };
 }
 report.peers = peers;
+if (peerLimitBytes !== undefined) report.peer_memory_limit_bytes = peerLimitBytes;
 
 // 6. Ratios, in one run.
 const ratios: Record<string, number> = {};
