@@ -10,6 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +96,19 @@ test('an index dir written before the codecs opens through index/ and gives the 
   assert.deepEqual(dense.vectors.row(5), fixtureRows()[5]);
   dense.close();
   docs.close();
+});
+
+test('opening an index of an older BM25 format logs that a rebuild writes the current one, and how', () => {
+  const script = `
+    const { loadBm25IndexData } = await import(${JSON.stringify(join(repoRoot, 'dist', 'src', 'bm25', 'index-reader.js'))});
+    const { createAnalyzer } = await import(${JSON.stringify(join(repoRoot, 'dist', 'src', 'text', 'analyzer.js'))});
+    loadBm25IndexData(${JSON.stringify(join(fixture, 'bm25'))}, createAnalyzer('en').fingerprint, 'rare-mine index bm25 --corpus C');`;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, RARE_MINE_LOG_FORMAT: 'json', RARE_MINE_LOG_LEVEL: 'info' } });
+  assert.equal(result.status, 0, result.stderr);
+  const events = result.stderr.trim().split('\n').map((line) => JSON.parse(line) as { format?: number; msg: string });
+  const hint = events.find((event) => event.format === 1);
+  assert.ok(hint, result.stderr);
+  assert.match(hint.msg, /format 1: its impacts are coded at every open.*rebuilding writes format 3.*rare-mine index bm25 --corpus C --rebuild/);
 });
 
 /** A container file with its build id (bytes 24..39) and header CRC (44..47) zeroed: the bytes a build decides. */

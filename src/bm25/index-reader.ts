@@ -8,6 +8,7 @@
  * knows the layout.
  */
 import { IndexError } from '../errors.js';
+import { log } from '../log.js';
 import type { Analyzer } from '../text/analyzer.js';
 import type { Candidate } from '../retriever.js';
 import { BM25_VERSIONS, BOUNDS_SINCE_VERSION, CODES_SINCE_VERSION, readBm25Manifest, readBounds, readDocLengths, readImpactTables, readPostingCodes, readPostingImpacts, readTermTable, type Bm25Manifest } from './format.js';
@@ -73,6 +74,10 @@ export function loadBm25IndexData(dir: string, analyzerFingerprint: string, rebu
   } else {
     // Formats 1 and 2 hold float32 impacts: coded here (the tables in shared memory); format 1 also holds no
     // bound tables (bounds.bin), computed from one pass over the postings.
+    log().info(
+      { dir, format: manifest.version, postings: manifest.postingCount },
+      `BM25 index format ${manifest.version}: its impacts are coded at every open (for a while the float32 impacts and the codes are both in memory, ~6 bytes a posting); rebuilding writes format ${BM25_VERSIONS.current}, which opens faster in less memory, with the same results: ${rebuildHint} --rebuild`,
+    );
     const postings = readPostingImpacts(dir, manifest.buildId, rebuildHint, manifest.postingCount);
     docs = postings.docs;
     bounds =
