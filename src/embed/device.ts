@@ -6,7 +6,6 @@
  */
 import { ModelError } from '../errors.js';
 import { log } from '../log.js';
-import { OnnxGraphBuilder } from '../onnx/graph-builder.js';
 
 /** The devices, in --help order; the first is the default. */
 export const DEVICES = ['cpu', 'webgpu'] as const;
@@ -28,6 +27,9 @@ export function probeDevice(device: Device): Promise<void> {
   let probe = probed.get(device);
   if (!probe) {
     probe = (async () => {
+      // Loaded here, not with the module: every command imports this one, and the graph writer's protobufjs costs
+      // ~60 ms of each start.
+      const { OnnxGraphBuilder } = await import('../onnx/graph-builder.js');
       const graph = new OnnxGraphBuilder('rare-mine-device-probe');
       const x = graph.input('x', 'float32', [1, 4]);
       graph.output(graph.op('Relu', [x]), 'float32', [1, 4]);

@@ -23,7 +23,6 @@ import { ModelError } from '../../errors.js';
 import { log } from '../../log.js';
 import { TfjsGraphModel } from './tfjs-graph-model.js';
 import { readUseLiteArchitecture } from './use-lite-architecture.js';
-import { buildUseLiteOnnx, USE_LITE_ONNX_IO, useLiteOutputSize } from './use-lite-onnx.js';
 import { RESERVED_PIECE_COUNT, UseLiteTokenizer } from './use-lite-tokenizer.js';
 
 const { readFile, rm } = fsPromises;
@@ -156,6 +155,9 @@ export async function prepareUseLite(options: PrepareUseLiteOptions = {}): Promi
   if (tokenizer.size > architecture.vocabSize) {
     throw new ModelError(`use-lite: vocab.json has ${tokenizer.size} pieces but the embedding table only ${architecture.vocabSize} rows`);
   }
+  // Loaded only to convert: the ONNX writer's protobufjs would cost every command's start ~60 ms (the model
+  // registry, and so this module, is imported by every command).
+  const { buildUseLiteOnnx, USE_LITE_ONNX_IO, useLiteOutputSize } = await import('./use-lite-onnx.js');
   const modelBytes = buildUseLiteOnnx(architecture, {
     source: `${USE_LITE_SOURCE_PACKAGE}@${source.version}`,
     converter_version: String(USE_LITE_CONVERTER_VERSION),
