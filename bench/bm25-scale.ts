@@ -24,6 +24,7 @@
  * Usage: node dist/bench/bm25-scale.js --corpus C.jsonl --index-dir DIR (--queries Q.jsonl | --sample-queries N)
  *        [--ks 10,100] [--threads 1,2] [--mine-records N] [--mine-rounds R] [--search-queries N] [--xapian] [--bm25s-python PY]
  *        [--xapian-backends inmemory,disk] [--peer-memory-limit SIZE (each peer process's address space, e.g. 16G, by prlimit)]
+ *        [--project N (default 500000: the build of this run + the median index open + N / the median records/s, per --threads)]
  *        [--memory-budget SIZE] [--baseline DIR [--baseline-index-dir DIR] [--baseline-records N]] [--work DIR] [--out F.json]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -55,6 +56,7 @@ const { values } = parseArgs({
     xapian: { type: 'boolean', default: false },
     'xapian-backends': { type: 'string', default: 'inmemory,disk' },
     'peer-memory-limit': { type: 'string' },
+    project: { type: 'string', default: '500000' },
     python: { type: 'string', default: '/usr/bin/python3' },
     'bm25s-python': { type: 'string', default: 'python3' },
     'memory-budget': { type: 'string' },
@@ -282,6 +284,7 @@ const mine: Record<string, unknown> = { records: mineRecords };
 // Each --threads value runs --mine-rounds times, the values taking turns within a round, so a change of load (this
 // machine is a shared VM) falls on all of them; the speed-up is the median of the rounds' paired ratios.
 const rates = new Map<number, number[]>(threadCounts.map((threads) => [threads, []]));
+const openSeconds = new Map<number, number[]>(threadCounts.map((threads) => [threads, []]));
 const runs = new Map<number, { seconds: number; peakRssMb: number; identical: boolean }>();
 let firstOutput: Buffer | undefined;
 // The baseline (--baseline): its own index, then in every round its run and this build's --threads 1 on the same
@@ -304,8 +307,8 @@ if (baselineCli) {
 function mineOnce(command: string, extra: string[], input: string, output: string, records: number, index: string) {
   const run = timed(process.execPath, [command, 'bm25', '--index-dir', index, '--num-neg', '3', ...extra, input, '-o', output]);
   if (run.status !== 0) throw new Error(`mining failed (${command}):\n${run.stderr.slice(-4000)}`);
-  const summary = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; mine_seconds?: number }).find((l) => l.msg === 'summary');
-  return { run, rate: records / (summary?.mine_seconds ?? run.seconds), perCpuSecond: records / run.cpuSeconds, peakRssMb: run.peakRssMb, output: readFileSync(output) };
+  const summary = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; mine_seconds?: number; index_seconds?: number }).find((l) => l.msg === 'summary');
+  return { run, rate: records / (summary?.mine_seconds ?? run.seconds), openSeconds: summary?.index_seconds ?? Number.NaN, perCpuSecond: records / run.cpuSeconds, peakRssMb: run.peakRssMb, output: readFileSync(output) };
 }
 for (let turn = 0; turn < rounds; turn++) {
   if (baselineCli) {
@@ -316,9 +319,10 @@ for (let turn = 0; turn < rounds; turn++) {
     for (const run of turn % 2 === 0 ? pair : pair.reverse()) run();
   }
   for (const threads of threadCounts) {
-    const { run, rate, output: bytes } = mineOnce(cli, ['--threads', String(threads)], mineInput, join(work, `mined-${threads}.jsonl`), mineRecords, indexDir);
+    const { run, rate, openSeconds: open, output: bytes } = mineOnce(cli, ['--threads', String(threads)], mineInput, join(work, `mined-${threads}.jsonl`), mineRecords, indexDir);
     firstOutput ??= bytes;
     rates.get(threads)!.push(rate);
+    openSeconds.get(threads)!.push(open);
     const before = runs.get(threads);
     runs.set(threads, { seconds: run.seconds, peakRssMb: Math.max(before?.peakRssMb ?? 0, run.peakRssMb), identical: (before?.identical ?? true) && bytes.equals(firstOutput) });
   }
@@ -334,6 +338,7 @@ for (const threads of threadCounts) {
     records_per_second: round(median(rates.get(threads)!), 1),
     records_per_second_each_round: rates.get(threads)!.map((rate) => round(rate, 1)),
     end_to_end_seconds_last_round: round(run.seconds, 2),
+    index_open_seconds_median: round(median(openSeconds.get(threads)!), 2),
     peak_rss_mb: round(run.peakRssMb, 0),
     output_identical_to_first: run.identical,
   };
@@ -344,6 +349,23 @@ if (threadCounts.length > 1) {
   const ratios = last.map((rate, i) => rate / first[i]);
   mine[`speedup_threads${threadCounts[threadCounts.length - 1]}_over_threads${threadCounts[0]}`] = round(median(ratios), 2);
   mine[`speedup_each_round`] = ratios.map((ratio) => round(ratio, 2));
+}
+// The issue's projection (issue 26: 500k questions at 8.8M): this run's build (when it built the index) + the median
+// index open + N / the median mining records/s, for each --threads value. Its basis is in the report beside it.
+{
+  const records = Number(values.project);
+  const built = report.index as { seconds?: number };
+  const projection: Record<string, unknown> = {
+    records,
+    basis: 'build seconds of this run (absent when the index was reused) + median index open + records / median mining records/s',
+  };
+  for (const threads of threadCounts) {
+    const open = median(openSeconds.get(threads)!);
+    const mining = records / median(rates.get(threads)!);
+    const seconds = (built.seconds ?? 0) + open + mining;
+    projection[`threads${threads}`] = { build_seconds: built.seconds ?? null, open_seconds: round(open, 1), mining_seconds: round(mining, 0), total_seconds: round(seconds, 0), total_minutes: round(seconds / 60, 1) };
+  }
+  mine.projection = projection;
 }
 if (baselineCli) {
   const { ours, theirs } = baselineRuns;
