@@ -8,8 +8,14 @@
  * for people (the statistics table) is an event with its data as fields (`infoBlock`), an error at exit is an
  * event too (`errorEvent`), and no progress line is drawn (src/terminal/progress.ts asks `logFormat()`).
  */
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+/** pino-pretty (29 modules) is loaded when the pretty format is chosen, not by every json-logging process or thread. */
+function loadPinoPretty(): typeof PinoPretty {
+  return createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+}
 
 /** `--log-format` choices. */
 export const LOG_FORMATS = ['pretty', 'json'] as const;
@@ -74,7 +80,7 @@ export function configureLogger(options: LoggerOptions = {}): Logger {
     current = pino({ level, base: undefined }, pino.destination({ fd: 2, sync: true }));
   } else {
     const nested = level === 'debug' || level === 'trace';
-    const stream = pinoPretty({
+    const stream = loadPinoPretty()({
       destination: 2,
       sync: true,
       colorize: process.stderr.isTTY === true,
