@@ -98,13 +98,18 @@ export async function endRun(): Promise<void> {
 /**
  * Run `work` with SIGINT, SIGTERM and SIGHUP at their default action (the process ends at once, killed by the signal),
  * then put the listeners back. For steps that block the event loop, such as loading a model. A signal already
- * pending is delivered to the listeners first (the event loop polls once), so none is lost at the switch.
+ * pending is delivered to the listeners first (the event loop polls once), so none is lost at the switch; when the
+ * process is already stopping, the step is not started.
  * Output written before stays consistent: the resume journal never claims bytes the OS has not got.
  */
 export async function withDefaultSignals<T>(work: () => T | Promise<T>): Promise<T> {
   // Two turns: an immediate queued from a poll callback runs before the next poll, the second one after it,
   // and that poll reads the signal pipe.
   for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+  // Once a stop is under way (a signal came before this step, or in the turns above), no blocking step starts: it
+  // would hold the event loop while the handler's releases wait, and the run would go on into work it must not do.
+  // The handler ends the process (exit 128 + the signal's number); this step never settles.
+  if (stopping) return new Promise<never>(() => undefined);
   const saved = STOP_SIGNALS.map(([signal]) => [signal, process.rawListeners(signal)] as const);
   for (const [signal, listeners] of saved) for (const listener of listeners) process.removeListener(signal, listener as NodeJS.SignalsListener);
   try {

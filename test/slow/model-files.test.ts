@@ -118,6 +118,28 @@ test('SIGTERM and SIGINT end the process at once during a step that blocks the e
   }
 });
 
+test('a signal that came before a blocking step: the step is not started, the handler ends the process (143)', async () => {
+  const script = [
+    `import { installSignalHandlers, withDefaultSignals } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'terminal', 'signals.js'))};`,
+    `import { runScope } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'run-scope.js'))};`,
+    'installSignalHandlers();',
+    // A release that takes a while (as a thread's or a lock's does): the handler's stop is still under way when
+    // the blocking step would start.
+    "runScope().own('slow release', () => new Promise((resolve) => setTimeout(resolve, 300)));",
+    "process.kill(process.pid, 'SIGTERM');",
+    "await withDefaultSignals(() => { process.stderr.write('blocking\\n'); const end = Date.now() + 8000; while (Date.now() < end); });",
+    "process.stderr.write('survived\\n');",
+  ].join('\n');
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, RARE_MINE_LOG_FORMAT: 'json' } });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, s) => resolve({ code, signal: s })));
+  assert.deepEqual(ended, { code: 143, signal: null }, stderr);
+  assert.ok(!stderr.includes('blocking') && !stderr.includes('survived'), stderr);
+  assert.ok(performance.now() - started < 5000, 'at once, not after the 8 s step');
+});
+
 test('CLI: SIGTERM while a large model file is being hashed ends the run at once, by the signal', async () => {
   const dir = await modelCopy('cli-large');
   // A sparse graph just under the 2 GiB bound: a regular file within it, so it is hashed (seconds) before
