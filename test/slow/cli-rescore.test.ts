@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTinyCrossEncoderModelDir } from './helpers/tiny-models.js';
-import { CrossEncoder } from '../src/rescore/cross-encoder.js';
-import { runCli } from './helpers/cli.js';
-import { repoRoot } from './helpers/shared-data.js';
+import { writeTinyCrossEncoderModelDir } from '../helpers/tiny-models.js';
+import { CrossEncoder } from '../../src/rescore/cross-encoder.js';
+import { runCli } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/shared-data.js';
 
 const fixture = join(repoRoot, 'fixtures', 'dataflow-scifact-40.jsonl');
 
