@@ -88,6 +88,24 @@ if (!Number.isInteger(baselineRecordsWanted) || baselineRecordsWanted < 1) {
   process.stderr.write(`--baseline-records must be a whole number ≥ 1, got "${values['baseline-records']}"\n`);
   process.exit(2);
 }
+const projectRecords = Number(values.project);
+if (!Number.isInteger(projectRecords) || projectRecords < 1) {
+  process.stderr.write(`--project must be a whole number ≥ 1, got "${values.project}"\n`);
+  process.exit(2);
+}
+const xapianBackends = values['xapian-backends']!.split(',');
+if (xapianBackends.some((backend) => backend !== 'inmemory' && backend !== 'disk')) {
+  process.stderr.write(`--xapian-backends takes inmemory and/or disk, comma-separated, got "${values['xapian-backends']}"\n`);
+  process.exit(2);
+}
+// Checked before any work (not when the peers' turn comes, after the long runs).
+let peerLimitBytes: number | undefined;
+try {
+  peerLimitBytes = values['peer-memory-limit'] === undefined ? undefined : byteSize('--peer-memory-limit', 1 << 20)(values['peer-memory-limit']);
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(2);
+}
 const baselineCli = values.baseline ? join(resolve(values.baseline), 'bin', 'rare-mine.js') : undefined;
 if (baselineCli && !existsSync(baselineCli)) {
   process.stderr.write(`--baseline: no ${baselineCli} (a checkout of rare-mine, built)\n`);
@@ -353,7 +371,7 @@ if (threadCounts.length > 1) {
 // The issue's projection (issue 26: 500k questions at 8.8M): this run's build (when it built the index) + the median
 // index open + N / the median mining records/s, for each --threads value. Its basis is in the report beside it.
 {
-  const records = Number(values.project);
+  const records = projectRecords;
   const built = report.index as { seconds?: number };
   const projection: Record<string, unknown> = {
     records,
@@ -392,16 +410,14 @@ report.mine = mine;
 // 5. Peers, each in its own process (under `prlimit --as` with --peer-memory-limit: a peer that needs more fails
 // with its own out-of-memory error, reported, instead of pushing the machine into swap or the OOM killer).
 const peers: Record<string, unknown> = {};
-const peerLimitBytes = values['peer-memory-limit'] === undefined ? undefined : byteSize('--peer-memory-limit', 1 << 20)(values['peer-memory-limit']);
 function runPeer(python: string, script: string, config: unknown): string {
   const args = [join(repoRoot, 'bench', 'peers', script), JSON.stringify(config)];
   const [command, argv] = peerLimitBytes === undefined ? [python, args] : ['prlimit', [`--as=${peerLimitBytes}`, '--', python, ...args]];
   return execFileSync(command, argv, { encoding: 'utf8', maxBuffer: 1 << 26 });
 }
 if (values.xapian) {
-  const backends = values['xapian-backends']!.split(',');
   for (const backend of ['inmemory', 'disk']) {
-    if (!backends.includes(backend)) {
+    if (!xapianBackends.includes(backend)) {
       peers[`xapian-${backend}`] = { skipped: `not in --xapian-backends (${values['xapian-backends']})` };
       continue;
     }
