@@ -56,35 +56,46 @@ const settings = fc.record({
   positive: fc.integer({ min: 0, max: 39 }),
 });
 
+/** One drawn setting. */
+type Setting = typeof settings extends fc.Arbitrary<infer T> ? T : never;
+
+/** The mining options a drawn setting stands for. */
+function miningOptions(s: Setting): MiningOptions {
+  return {
+    questionKey: 'question',
+    textKey: 'text',
+    positiveIdsKey: 'pos',
+    numNeg: s.numNeg,
+    minRank: s.minRank,
+    maxRank: s.maxRank,
+    sample: s.sample,
+    seed: 7,
+    fill: s.fill,
+    maxScoreRatio: s.maxScoreRatio,
+    margin: s.margin,
+    minScore: s.minScore,
+    dedupThreshold: s.dedupThreshold,
+  };
+}
+
+/** Input records (line numbers from 1) as the miner parses them. */
+function parsedRecords(miner: Miner, values: Array<Record<string, string>>) {
+  return values.map((value, i) => {
+    const raw = JSON.stringify(value);
+    return miner.parse({ lineNumber: i + 1, byteOffset: 0, endOffset: raw.length + 1, raw, value });
+  });
+}
+
 test('every record: ranked + fill drawn = outside window + removed + not selected + chosen; the stages end at the negatives', async () => {
   await fc.assert(
     fc.asyncProperty(settings, async (s) => {
       const scores = s.texts.map((_, i) => s.scoreSeed[i]);
       const retriever = retrieverOf(s.texts, scores);
-      const options: MiningOptions = {
-        questionKey: 'question',
-        textKey: 'text',
-        positiveIdsKey: 'pos',
-        numNeg: s.numNeg,
-        minRank: s.minRank,
-        maxRank: s.maxRank,
-        sample: s.sample,
-        seed: 7,
-        fill: s.fill,
-        maxScoreRatio: s.maxScoreRatio,
-        margin: s.margin,
-        minScore: s.minScore,
-        dedupThreshold: s.dedupThreshold,
-      };
-      const miner = new Miner(retriever, options, 'in.jsonl');
-      const values = [
+      const miner = new Miner(retriever, miningOptions(s), 'in.jsonl');
+      const parsed = parsedRecords(miner, [
         { question: s.texts[0], pos: `d${s.positive % s.texts.length}` },
         { question: 'zzz', text: s.texts[s.texts.length - 1] },
-      ];
-      const parsed = values.map((value, i) => {
-        const raw = JSON.stringify(value);
-        return miner.parse({ lineNumber: i + 1, byteOffset: 0, endOffset: raw.length + 1, raw, value });
-      });
+      ]);
       const statistics = new MiningStatistics({ numNeg: s.numNeg });
       for (const mined of await miner.mine(parsed)) {
         const f = mined.funnel!;
@@ -121,13 +132,8 @@ test('an exact ranking is asked for fewer ranks first and gives the same negativ
             return inner.search(queries, k);
           },
         };
-        const options: MiningOptions = { questionKey: 'question', textKey: 'text', positiveIdsKey: 'pos', numNeg: s.numNeg, minRank: s.minRank, maxRank: s.maxRank, sample: s.sample, seed: 7, fill: s.fill, maxScoreRatio: s.maxScoreRatio, margin: s.margin, minScore: s.minScore, dedupThreshold: s.dedupThreshold };
-        const miner = new Miner(retriever, options, 'in.jsonl');
-        const values = texts.slice(0, 4).map((question, i) => ({ question, pos: `d${(s.positive + i) % texts.length}` }));
-        const parsed = values.map((value, i) => {
-          const raw = JSON.stringify(value);
-          return miner.parse({ lineNumber: i + 1, byteOffset: 0, endOffset: raw.length + 1, raw, value });
-        });
+        const miner = new Miner(retriever, miningOptions(s), 'in.jsonl');
+        const parsed = parsedRecords(miner, texts.slice(0, 4).map((question, i) => ({ question, pos: `d${(s.positive + i) % texts.length}` })));
         const mined = await miner.mine(parsed);
         return { depths, negatives: mined.map((m) => m.negatives) };
       };
